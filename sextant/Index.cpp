@@ -1,0 +1,143 @@
+#include "sextant/Index.h"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "sextant/utils/Error.h"
+#include "sextant/utils/validate.h"
+
+namespace sextant {
+
+Index::Index(int d, MetricType metric, bool is_trained) : d_(d), metric_(metric), is_trained_(is_trained) {
+  SEXTANT_CHECK(d > 0, "d (the vector dimension) must be > 0, got ", d);
+  SEXTANT_CHECK(metric == MetricType::L2 || metric == MetricType::INNER_PRODUCT,
+                "metric must be L2 or INNER_PRODUCT, got ", static_cast<int>(metric));
+}
+
+void Index::check_vectors(idx_t n, const float* x, const char* what) const {
+  SEXTANT_CHECK(n >= 0, "n (the number of ", what, ") must be >= 0, got ", n);
+  if (n == 0) return;
+  SEXTANT_CHECK(x != nullptr, what, " must not be null");
+  size_t total = static_cast<size_t>(n) * static_cast<size_t>(d_);
+  size_t bad = find_non_finite(x, total);
+  SEXTANT_CHECK(bad == total, what, " must be finite: row ", bad / d_, ", column ", bad % d_, " is ",
+                x[bad]);
+}
+
+void Index::train(idx_t n, const float* x) {
+  check_vectors(n, x, "training vectors");
+  train_impl(n, x);
+}
+
+void Index::train_impl(idx_t, const float*) {}
+
+void Index::add(idx_t n, const float* x) {
+  SEXTANT_CHECK(is_trained_, type_name(), " is not trained: call train() before add()");
+  check_vectors(n, x, "added vectors");
+  if (n > 0) add_impl(n, x, nullptr);
+}
+
+void Index::add_with_ids(idx_t n, const float* x, const idx_t* ids) {
+  SEXTANT_CHECK(is_trained_, type_name(), " is not trained: call train() before add_with_ids()");
+  check_vectors(n, x, "added vectors");
+  SEXTANT_CHECK(n == 0 || ids != nullptr, "ids must not be null");
+  if (n > 0) add_impl(n, x, ids);
+}
+
+namespace {
+void check_params(const Index& index, const SearchParams& params) {
+  KnobSet unknown = params.knobs() & ~index.search_knobs();
+  SEXTANT_CHECK(unknown == 0, index.type_name(), " does not use SearchParams field(s): ", knob_names(unknown));
+}
+}  // namespace
+
+void Index::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParams& params) const {
+  SEXTANT_CHECK(k > 0, "k must be > 0, got ", k);
+  SEXTANT_CHECK(is_trained_, type_name(), " is not trained: call train() before search()");
+  check_vectors(n, x, "queries");
+  SEXTANT_CHECK(n == 0 || (distances != nullptr && labels != nullptr), "distances and labels must not be null");
+  check_params(*this, params);
+  if (n > 0) search_impl(n, x, k, distances, labels, params);
+}
+
+RangeSearchResult Index::range_search(idx_t n, const float* x, float radius, const SearchParams& params) const {
+  SEXTANT_CHECK(!std::isnan(radius), "radius must not be NaN");
+  SEXTANT_CHECK(is_trained_, type_name(), " is not trained: call train() before range_search()");
+  check_vectors(n, x, "queries");
+  check_params(*this, params);
+  RangeSearchResult result;
+  if (n > 0) {
+    range_search_impl(n, x, radius, params, result);
+  } else {
+    result.lims.assign(1, 0);
+  }
+  return result;
+}
+
+void Index::search_and_reconstruct(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                                   float* recons, const SearchParams& params) const {
+  SEXTANT_CHECK(n == 0 || recons != nullptr, "recons must not be null");
+  search(n, x, k, distances, labels, params);
+  const size_t d = d_;
+  for (size_t i = 0; i < static_cast<size_t>(n) * static_cast<size_t>(k); i++) {
+    float* out = recons + i * d;
+    if (labels[i] < 0) {
+      std::fill(out, out + d, std::numeric_limits<float>::quiet_NaN());
+    } else {
+      reconstruct_impl(labels[i], out);
+    }
+  }
+}
+
+void Index::reconstruct(idx_t key, float* recons) const {
+  SEXTANT_CHECK(recons != nullptr, "recons must not be null");
+  reconstruct_impl(key, recons);
+}
+
+void Index::reconstruct_n(idx_t i0, idx_t n, float* recons) const {
+  SEXTANT_CHECK(n >= 0, "n must be >= 0, got ", n);
+  SEXTANT_CHECK(n == 0 || recons != nullptr, "recons must not be null");
+  for (idx_t i = 0; i < n; i++) reconstruct_impl(i0 + i, recons + static_cast<size_t>(i) * d_);
+}
+
+void Index::reconstruct_impl(idx_t, float*) const {
+  SEXTANT_CHECK(false, type_name(), " cannot reconstruct vectors");
+}
+
+size_t Index::sa_code_size() const { return sa_code_size_impl(); }
+
+void Index::sa_encode(idx_t n, const float* x, uint8_t* codes) const {
+  SEXTANT_CHECK(is_trained_, type_name(), " is not trained: call train() before sa_encode()");
+  check_vectors(n, x, "vectors to encode");
+  SEXTANT_CHECK(n == 0 || codes != nullptr, "codes must not be null");
+  if (n > 0) sa_encode_impl(n, x, codes);
+}
+
+void Index::sa_decode(idx_t n, const uint8_t* codes, float* x) const {
+  SEXTANT_CHECK(is_trained_, type_name(), " is not trained: call train() before sa_decode()");
+  SEXTANT_CHECK(n >= 0, "n must be >= 0, got ", n);
+  SEXTANT_CHECK(n == 0 || (codes != nullptr && x != nullptr), "codes and x must not be null");
+  if (n > 0) sa_decode_impl(n, codes, x);
+}
+
+size_t Index::sa_code_size_impl() const {
+  SEXTANT_CHECK(false, type_name(), " has no standalone codes (sa_encode/sa_decode)");
+  return 0;
+}
+
+void Index::sa_encode_impl(idx_t, const float*, uint8_t*) const { sa_code_size_impl(); }
+
+void Index::sa_decode_impl(idx_t, const uint8_t*, float*) const { sa_code_size_impl(); }
+
+size_t Index::remove_ids(const IDSelector& sel) { return remove_ids_impl(sel); }
+
+size_t Index::remove_ids_impl(const IDSelector&) {
+  SEXTANT_CHECK(false, type_name(), " cannot remove vectors");
+  return 0;
+}
+
+void Index::reset() { reset_impl(); }
+
+}  // namespace sextant

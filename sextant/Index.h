@@ -1,0 +1,100 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sextant/IDSelector.h"
+#include "sextant/MetricType.h"
+#include "sextant/RangeSearchResult.h"
+#include "sextant/SearchParams.h"
+
+namespace sextant {
+
+/// The contract every index obeys.
+///
+/// Vectors travel in batches of `n` rows of `d()` floats, row-major and
+/// contiguous. The public methods check their arguments (sizes, null pointers,
+/// NaN or infinity in vectors, k >= 1, a trained index, knobs the index
+/// understands) and then call the protected `*_impl` methods that each index
+/// implements; an index that cannot do an operation throws an Error saying so.
+///
+/// Search is const and never changes the index, so any number of threads may
+/// search one index at once. Missing results are labelled -1 with the worst
+/// distance (+inf for L2, -inf for inner product).
+class Index {
+ public:
+  virtual ~Index() = default;
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+
+  int d() const { return d_; }
+  idx_t ntotal() const { return ntotal_; }
+  bool is_trained() const { return is_trained_; }
+  MetricType metric() const { return metric_; }
+  /// Name of the concrete class, e.g. "IndexFlat".
+  virtual std::string type_name() const = 0;
+
+  /// Learns what the index needs (centroids, codebooks...) from n vectors.
+  void train(idx_t n, const float* x);
+  /// Adds n vectors with ids ntotal() .. ntotal() + n - 1.
+  void add(idx_t n, const float* x);
+  /// Adds n vectors with caller-chosen ids.
+  void add_with_ids(idx_t n, const float* x, const idx_t* ids);
+
+  /// The k nearest neighbours of each of the n queries: distances and labels
+  /// are n * k arrays, each row sorted from best to worst.
+  void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+              const SearchParams& params = {}) const;
+  /// All neighbours closer than `radius` (L2: distance < radius; inner product:
+  /// similarity > radius).
+  RangeSearchResult range_search(idx_t n, const float* x, float radius, const SearchParams& params = {}) const;
+  /// Like search, and also writes the stored (possibly approximate) vector of
+  /// each result into `recons` (n * k * d floats; NaN for missing results).
+  void search_and_reconstruct(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, float* recons,
+                              const SearchParams& params = {}) const;
+
+  /// Writes the stored (possibly approximate) vector with id `key`.
+  void reconstruct(idx_t key, float* recons) const;
+  /// Reconstructs ids i0 .. i0 + n - 1 into n * d floats.
+  void reconstruct_n(idx_t i0, idx_t n, float* recons) const;
+
+  /// Size in bytes of one standalone code (sa_encode / sa_decode).
+  size_t sa_code_size() const;
+  void sa_encode(idx_t n, const float* x, uint8_t* codes) const;
+  void sa_decode(idx_t n, const uint8_t* codes, float* x) const;
+
+  /// Removes the vectors whose ids the selector accepts; returns how many.
+  size_t remove_ids(const IDSelector& sel);
+  /// Removes every vector; training is kept.
+  void reset();
+
+  /// The SearchParams knobs this index, and the indexes inside it, read.
+  virtual KnobSet search_knobs() const { return kKnobSel; }
+
+ protected:
+  Index(int d, MetricType metric, bool is_trained);
+
+  virtual void train_impl(idx_t n, const float* x);
+  /// ids is null for add(): ids continue from ntotal().
+  virtual void add_impl(idx_t n, const float* x, const idx_t* ids) = 0;
+  virtual void search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                           const SearchParams& params) const = 0;
+  virtual void range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
+                                 RangeSearchResult& result) const = 0;
+  virtual void reconstruct_impl(idx_t key, float* recons) const;
+  virtual size_t sa_code_size_impl() const;
+  virtual void sa_encode_impl(idx_t n, const float* x, uint8_t* codes) const;
+  virtual void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const;
+  virtual size_t remove_ids_impl(const IDSelector& sel);
+  virtual void reset_impl() = 0;
+
+  /// Throws unless x holds n * d() finite floats.
+  void check_vectors(idx_t n, const float* x, const char* what) const;
+
+  int d_;
+  MetricType metric_;
+  idx_t ntotal_ = 0;
+  bool is_trained_;
+};
+
+}  // namespace sextant

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <vector>
+
+#include "sextant/Index.h"
+
+namespace sextant {
+
+/// Exact search over vectors stored as they are. Ids are the insertion order
+/// 0 .. ntotal-1 (remove_ids closes the gaps); wrap the index in IndexIDMap to
+/// choose ids. Large query batches run as BLAS GEMM tiles with fused
+/// k-selection, small ones on the SIMD kernels (see knn()).
+class IndexFlat : public Index {
+ public:
+  explicit IndexFlat(int d, MetricType metric = MetricType::L2);
+  std::string type_name() const override { return "IndexFlat"; }
+
+  /// The stored vectors, ntotal() x d() row-major.
+  const float* vectors() const { return xb_.data(); }
+
+ protected:
+  void add_impl(idx_t n, const float* x, const idx_t* ids) override;
+  void search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParams& params) const override;
+  void range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
+                         RangeSearchResult& result) const override;
+  void reconstruct_impl(idx_t key, float* recons) const override;
+  size_t sa_code_size_impl() const override;
+  void sa_encode_impl(idx_t n, const float* x, uint8_t* codes) const override;
+  void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const override;
+  size_t remove_ids_impl(const IDSelector& sel) override;
+  void reset_impl() override;
+
+ private:
+  std::vector<float> xb_;
+  std::vector<float> norms_;  // squared L2 norms of the rows (L2 only): saves a pass over xb_ per search
+};
+
+/// IndexFlat with the L2 metric.
+class IndexFlatL2 : public IndexFlat {
+ public:
+  explicit IndexFlatL2(int d) : IndexFlat(d, MetricType::L2) {}
+  std::string type_name() const override { return "IndexFlatL2"; }
+};
+
+/// IndexFlat with the inner-product metric.
+class IndexFlatIP : public IndexFlat {
+ public:
+  explicit IndexFlatIP(int d) : IndexFlat(d, MetricType::INNER_PRODUCT) {}
+  std::string type_name() const override { return "IndexFlatIP"; }
+};
+
+}  // namespace sextant

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "sextant/utils/simd_level.h"
+
+namespace sextant {
+
+/// The distance and filtering kernels of one instruction-set level. Each level
+/// lives in its own translation unit built with its own compiler flags; the
+/// scalar level is the plain reference every other level is tested against.
+/// All arrays are row-major floats; d is the dimension, rows are d apart.
+struct Kernels {
+  SimdLevel level;
+
+  /// Squared L2 distance and inner product of two d-vectors.
+  float (*l2sqr)(const float* x, const float* y, size_t d);
+  float (*inner_product)(const float* x, const float* y, size_t d);
+
+  /// out[j] = distance between x and row j of y, for j < ny.
+  void (*l2sqr_ny)(const float* x, const float* y, size_t ny, size_t d, float* out);
+  void (*inner_product_ny)(const float* x, const float* y, size_t ny, size_t d, float* out);
+
+  /// For j < n, computes s = scale * v[j] + (bias ? bias[j] : 0) and, when
+  /// s < threshold, appends j to idx and s to vals. Returns the count. This is
+  /// the first stage of k-selection: most candidates fail the compare and cost
+  /// a fraction of a cycle each.
+  size_t (*collect_below)(const float* v, const float* bias, float scale, size_t n, float threshold,
+                          uint32_t* idx, float* vals);
+};
+
+/// The kernels of the active level (simd_level()).
+const Kernels& kernels();
+
+/// The kernels of one level, or null when this build or CPU lacks it.
+const Kernels* kernels_for(SimdLevel level);
+
+namespace simd_scalar { const Kernels& table(); }
+namespace simd_avx2 { const Kernels& table(); }
+namespace simd_avx512 { const Kernels& table(); }
+
+}  // namespace sextant

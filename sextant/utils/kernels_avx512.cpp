@@ -1,0 +1,20 @@
+// Kernels built with this level's instruction set (see CMakeLists.txt for the flags).
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "sextant/utils/kernels.h"
+
+namespace sextant::simd_avx512 {
+namespace {
+#include "sextant/utils/simd_avx512.h"
+#include "sextant/utils/kernels_simd.h"
+}  // namespace
+
+const Kernels& table() {
+  static const Kernels kTable{SimdLevel::avx512, l2sqr, inner_product, l2sqr_ny, inner_product_ny, collect_below};
+  return kTable;
+}
+
+}  // namespace sextant::simd_avx512

@@ -1,0 +1,141 @@
+// The SIMD kernels, written once against a `Vec` type (simd_avx2.h, simd_avx512.h).
+// Each ISA translation unit includes this file inside its own namespace after
+// its Vec, so every instantiation is a distinct symbol compiled with that
+// unit's flags. Nothing here may use a standard-library template: a copy
+// compiled with wider instructions could be picked by the linker for every caller.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+inline float l2sqr(const float* x, const float* y, size_t d) {
+  constexpr size_t N = Vec::N;
+  Vec a0 = Vec::zero(), a1 = Vec::zero(), a2 = Vec::zero(), a3 = Vec::zero();
+  size_t i = 0;
+  for (; i + 4 * N <= d; i += 4 * N) {
+    Vec t0 = Vec::load(x + i) - Vec::load(y + i);
+    Vec t1 = Vec::load(x + i + N) - Vec::load(y + i + N);
+    Vec t2 = Vec::load(x + i + 2 * N) - Vec::load(y + i + 2 * N);
+    Vec t3 = Vec::load(x + i + 3 * N) - Vec::load(y + i + 3 * N);
+    a0 = fmadd(t0, t0, a0);
+    a1 = fmadd(t1, t1, a1);
+    a2 = fmadd(t2, t2, a2);
+    a3 = fmadd(t3, t3, a3);
+  }
+  for (; i + N <= d; i += N) {
+    Vec t = Vec::load(x + i) - Vec::load(y + i);
+    a0 = fmadd(t, t, a0);
+  }
+  if (i < d) {
+    Vec t = Vec::load_tail(x + i, d - i) - Vec::load_tail(y + i, d - i);
+    a1 = fmadd(t, t, a1);
+  }
+  return ((a0 + a1) + (a2 + a3)).sum();
+}
+
+inline float inner_product(const float* x, const float* y, size_t d) {
+  constexpr size_t N = Vec::N;
+  Vec a0 = Vec::zero(), a1 = Vec::zero(), a2 = Vec::zero(), a3 = Vec::zero();
+  size_t i = 0;
+  for (; i + 4 * N <= d; i += 4 * N) {
+    a0 = fmadd(Vec::load(x + i), Vec::load(y + i), a0);
+    a1 = fmadd(Vec::load(x + i + N), Vec::load(y + i + N), a1);
+    a2 = fmadd(Vec::load(x + i + 2 * N), Vec::load(y + i + 2 * N), a2);
+    a3 = fmadd(Vec::load(x + i + 3 * N), Vec::load(y + i + 3 * N), a3);
+  }
+  for (; i + N <= d; i += N) a0 = fmadd(Vec::load(x + i), Vec::load(y + i), a0);
+  if (i < d) a1 = fmadd(Vec::load_tail(x + i, d - i), Vec::load_tail(y + i, d - i), a1);
+  return ((a0 + a1) + (a2 + a3)).sum();
+}
+
+/// One query against four rows at a time: each query load serves four rows,
+/// and four independent accumulators keep the FMA units busy.
+template <bool kL2>
+inline void distances_ny(const float* x, const float* y, size_t ny, size_t d, float* out) {
+  constexpr size_t N = Vec::N;
+  size_t j = 0;
+  for (; j + 4 <= ny; j += 4) {
+    const float* y0 = y + j * d;
+    const float* y1 = y0 + d;
+    const float* y2 = y1 + d;
+    const float* y3 = y2 + d;
+    Vec a0 = Vec::zero(), a1 = Vec::zero(), a2 = Vec::zero(), a3 = Vec::zero();
+    auto step = [&](Vec q, Vec v0, Vec v1, Vec v2, Vec v3) {
+      if constexpr (kL2) {
+        v0 = v0 - q;
+        v1 = v1 - q;
+        v2 = v2 - q;
+        v3 = v3 - q;
+        a0 = fmadd(v0, v0, a0);
+        a1 = fmadd(v1, v1, a1);
+        a2 = fmadd(v2, v2, a2);
+        a3 = fmadd(v3, v3, a3);
+      } else {
+        a0 = fmadd(v0, q, a0);
+        a1 = fmadd(v1, q, a1);
+        a2 = fmadd(v2, q, a2);
+        a3 = fmadd(v3, q, a3);
+      }
+    };
+    size_t i = 0;
+    for (; i + N <= d; i += N) {
+      step(Vec::load(x + i), Vec::load(y0 + i), Vec::load(y1 + i), Vec::load(y2 + i), Vec::load(y3 + i));
+    }
+    if (i < d) {
+      size_t r = d - i;
+      step(Vec::load_tail(x + i, r), Vec::load_tail(y0 + i, r), Vec::load_tail(y1 + i, r),
+           Vec::load_tail(y2 + i, r), Vec::load_tail(y3 + i, r));
+    }
+    out[j] = a0.sum();
+    out[j + 1] = a1.sum();
+    out[j + 2] = a2.sum();
+    out[j + 3] = a3.sum();
+  }
+  for (; j < ny; j++) out[j] = kL2 ? l2sqr(x, y + j * d, d) : inner_product(x, y + j * d, d);
+}
+
+inline void l2sqr_ny(const float* x, const float* y, size_t ny, size_t d, float* out) {
+  distances_ny<true>(x, y, ny, d, out);
+}
+
+inline void inner_product_ny(const float* x, const float* y, size_t ny, size_t d, float* out) {
+  distances_ny<false>(x, y, ny, d, out);
+}
+
+template <bool kBias>
+inline size_t collect_below_impl(const float* v, const float* bias, float scale, size_t n, float threshold,
+                                 uint32_t* idx, float* vals) {
+  constexpr size_t N = Vec::N;
+  const Vec t = Vec::set1(threshold), s = Vec::set1(scale);
+  alignas(64) float lanes[N];
+  size_t count = 0;
+  auto emit = [&](Vec x, size_t j, uint32_t mask) {
+    x.store(lanes);
+    while (mask) {
+      unsigned b = static_cast<unsigned>(__builtin_ctz(mask));
+      idx[count] = static_cast<uint32_t>(j + b);
+      vals[count] = lanes[b];
+      count++;
+      mask &= mask - 1;
+    }
+  };
+  size_t j = 0;
+  for (; j + N <= n; j += N) {
+    Vec x = kBias ? fmadd(Vec::load(v + j), s, Vec::load(bias + j)) : Vec::load(v + j) * s;
+    uint32_t mask = x.less_mask(t);
+    if (mask) [[unlikely]] emit(x, j, mask);
+  }
+  if (j < n) {
+    size_t r = n - j;
+    Vec x = kBias ? fmadd(Vec::load_tail(v + j, r), s, Vec::load_tail(bias + j, r)) : Vec::load_tail(v + j, r) * s;
+    uint32_t mask = x.less_mask(t) & ((1u << r) - 1);
+    if (mask) emit(x, j, mask);
+  }
+  return count;
+}
+
+inline size_t collect_below(const float* v, const float* bias, float scale, size_t n, float threshold, uint32_t* idx,
+                            float* vals) {
+  return bias ? collect_below_impl<true>(v, bias, scale, n, threshold, idx, vals)
+              : collect_below_impl<false>(v, bias, scale, n, threshold, idx, vals);
+}

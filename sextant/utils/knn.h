@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstddef>
+
+#include "sextant/IDSelector.h"
+#include "sextant/MetricType.h"
+#include "sextant/RangeSearchResult.h"
+
+namespace sextant {
+
+/// A borrowed set of n row-major vectors of dimension d; their ids are the row
+/// numbers. `norms`, when not null, holds the n squared L2 norms (used for L2).
+struct VectorSet {
+  const float* x;
+  size_t n;
+  size_t d;
+  const float* norms = nullptr;
+};
+
+/// Exact k-nearest-neighbour search of nq queries (dimension db.d) in db.
+/// distances and labels are nq * k, best first, padded with the worst
+/// distance and label -1 when fewer than k vectors qualify. Ties go to the
+/// smaller id. Large batches run as BLAS GEMM tiles with the norms trick and
+/// k-selection fused on each tile; small batches use the SIMD kernels.
+/// Parallel (OpenMP) over query blocks, or over database slices when there
+/// are fewer query blocks than threads.
+void knn(const float* xq, size_t nq, const VectorSet& db, size_t k, MetricType metric, float* distances,
+         idx_t* labels, const IDSelector* sel = nullptr);
+
+/// Exact range search: for each query, every vector with L2 distance < radius
+/// (inner product: similarity > radius), best first.
+RangeSearchResult range_knn(const float* xq, size_t nq, const VectorSet& db, float radius, MetricType metric,
+                            const IDSelector* sel = nullptr);
+
+}  // namespace sextant

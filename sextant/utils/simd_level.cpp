@@ -1,0 +1,64 @@
+#include "sextant/utils/simd_level.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "sextant/utils/Error.h"
+
+namespace sextant {
+
+const char* to_string(SimdLevel level) {
+  switch (level) {
+    case SimdLevel::scalar: return "scalar";
+    case SimdLevel::avx2: return "avx2";
+    case SimdLevel::avx512: return "avx512";
+  }
+  return "unknown";
+}
+
+bool simd_level_available(SimdLevel level) {
+  switch (level) {
+    case SimdLevel::scalar:
+      return true;
+#if defined(SEXTANT_HAVE_AVX2)
+    case SimdLevel::avx2:
+      // libgcc's checks include the OS saving the wide registers (XGETBV).
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#endif
+#if defined(SEXTANT_HAVE_AVX512)
+    case SimdLevel::avx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+             simd_level_available(SimdLevel::avx2);
+#endif
+    default:
+      return false;
+  }
+}
+
+namespace {
+SimdLevel choose_level() {
+  const char* forced = std::getenv("SEXTANT_SIMD");
+  if (forced != nullptr && *forced != '\0') {
+    std::string name(forced);
+    for (SimdLevel level : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512}) {
+      if (name != to_string(level)) continue;
+      SEXTANT_CHECK(simd_level_available(level), "SEXTANT_SIMD=", name,
+                    " asks for a level this build or CPU cannot run");
+      return level;
+    }
+    SEXTANT_CHECK(false, "SEXTANT_SIMD must be scalar, avx2 or avx512, got '", name, "'");
+  }
+  for (SimdLevel level : {SimdLevel::avx512, SimdLevel::avx2}) {
+    if (simd_level_available(level)) return level;
+  }
+  return SimdLevel::scalar;
+}
+}  // namespace
+
+SimdLevel simd_level() {
+  static const SimdLevel level = choose_level();
+  return level;
+}
+
+}  // namespace sextant

@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "sextant/utils/TopK.h"
+
+namespace sextant {
+namespace {
+
+// Reference: sort all (key, id) pairs and keep the first k.
+std::vector<std::pair<float, idx_t>> smallest(std::vector<std::pair<float, idx_t>> all, size_t k) {
+  std::sort(all.begin(), all.end());
+  all.resize(std::min(k, all.size()));
+  return all;
+}
+
+TEST(TopKHeap, KeepsTheKSmallestWithTiesToSmallerIds) {
+  std::mt19937 rng(7);
+  for (size_t k : {1, 2, 3, 10, 64, 100, 500}) {
+    for (size_t n : {0, 1, 5, 99, 1000}) {
+      std::vector<std::pair<float, idx_t>> all;
+      for (size_t i = 0; i < n; i++) all.emplace_back(float(rng() % 50), idx_t(i));  // many ties
+      for (int order = 0; order < 3; order++) {
+        std::shuffle(all.begin(), all.end(), rng);
+        std::vector<float> keys(k);
+        std::vector<idx_t> ids(k);
+        TopKHeap heap(keys.data(), ids.data(), k);
+        for (auto [key, id] : all) heap.push(key, id);
+        size_t kept = heap.finish();
+        auto want = smallest(all, k);
+        ASSERT_EQ(kept, want.size());
+        for (size_t i = 0; i < k; i++) {
+          if (i < kept) {
+            EXPECT_EQ(keys[i], want[i].first) << "k=" << k << " n=" << n << " rank " << i;
+            EXPECT_EQ(ids[i], want[i].second) << "k=" << k << " n=" << n << " rank " << i;
+          } else {
+            EXPECT_EQ(ids[i], -1);
+            EXPECT_TRUE(std::isinf(keys[i]) && keys[i] > 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(TopKHeap, AdmissionBoundAdmitsTiesOnly) {
+  float keys[2];
+  idx_t ids[2];
+  TopKHeap heap(keys, ids, 2);
+  EXPECT_TRUE(std::isinf(heap.admission_bound()));
+  heap.push(1.0f, 5);
+  heap.push(2.0f, 6);
+  // A key equal to the worst kept one may still enter with a smaller id.
+  EXPECT_EQ(heap.admission_bound(), std::nextafter(2.0f, 3.0f));
+  heap.push(2.0f, 3);
+  heap.finish();
+  EXPECT_EQ(ids[0], 5);
+  EXPECT_EQ(ids[1], 3);
+}
+
+}  // namespace
+}  // namespace sextant
