@@ -19,10 +19,7 @@ void Index::check_vectors(idx_t n, const float* x, const char* what) const {
   SEXTANT_CHECK(n >= 0, "n (the number of ", what, ") must be >= 0, got ", n);
   if (n == 0) return;
   SEXTANT_CHECK(x != nullptr, what, " must not be null");
-  size_t total = static_cast<size_t>(n) * static_cast<size_t>(d_);
-  size_t bad = find_non_finite(x, total);
-  SEXTANT_CHECK(bad == total, what, " must be finite: row ", bad / d_, ", column ", bad % d_, " is ",
-                x[bad]);
+  check_finite(x, n, d_, what);
 }
 
 void Index::train(idx_t n, const float* x) {

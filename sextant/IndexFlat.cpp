@@ -24,13 +24,13 @@ void IndexFlat::add_impl(idx_t n, const float* x, const idx_t* ids) {
 
 void IndexFlat::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                             const SearchParams& params) const {
-  knn(x, n, VectorSet{xb_.data(), static_cast<size_t>(ntotal_), static_cast<size_t>(d_), norms_.data()}, k,
+  exact_search(x, n, VectorSet{xb_.data(), static_cast<size_t>(ntotal_), static_cast<size_t>(d_), norms_.data()}, k,
       metric_, distances, labels, params.sel.get());
 }
 
 void IndexFlat::range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
                                   RangeSearchResult& result) const {
-  result = range_knn(x, n, VectorSet{xb_.data(), static_cast<size_t>(ntotal_), static_cast<size_t>(d_),
+  result = exact_range_search(x, n, VectorSet{xb_.data(), static_cast<size_t>(ntotal_), static_cast<size_t>(d_),
                                      norms_.data()},
                      radius, metric_, params.sel.get());
 }

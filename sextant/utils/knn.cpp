@@ -13,6 +13,7 @@
 #include "sextant/utils/blas.h"
 #include "sextant/utils/distances.h"
 #include "sextant/utils/kernels.h"
+#include "sextant/utils/validate.h"
 
 namespace sextant {
 
@@ -134,8 +135,8 @@ int num_threads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
 
 }  // namespace
 
-void knn(const float* xq, size_t nq, const VectorSet& db_in, size_t k, MetricType metric, float* distances,
-         idx_t* labels, const IDSelector* sel) {
+void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, MetricType metric,
+                  float* distances, idx_t* labels, const IDSelector* sel) {
   SEXTANT_CHECK(k > 0, "k must be > 0, got ", k);
   SEXTANT_CHECK(nq == 0 || (distances != nullptr && labels != nullptr), "distances and labels must not be null");
   if (nq == 0) return;
@@ -207,8 +208,8 @@ void knn(const float* xq, size_t nq, const VectorSet& db_in, size_t k, MetricTyp
   }
 }
 
-RangeSearchResult range_knn(const float* xq, size_t nq, const VectorSet& db_in, float radius, MetricType metric,
-                            const IDSelector* sel) {
+RangeSearchResult exact_range_search(const float* xq, size_t nq, const VectorSet& db_in, float radius,
+                                     MetricType metric, const IDSelector* sel) {
   SEXTANT_CHECK(!std::isnan(radius), "radius must not be NaN");
   RangeSearchResult result;
   result.lims.assign(nq + 1, 0);
@@ -271,6 +272,16 @@ RangeSearchResult range_knn(const float* xq, size_t nq, const VectorSet& db_in, 
     }
   }
   return result;
+}
+
+void knn(const float* xq, size_t nq, const VectorSet& db, size_t k, MetricType metric, float* distances,
+         idx_t* labels, const IDSelector* sel) {
+  SEXTANT_CHECK(db.d > 0, "dimension d must be > 0");
+  SEXTANT_CHECK(nq == 0 || xq != nullptr, "queries must not be null");
+  SEXTANT_CHECK(db.n == 0 || db.x != nullptr, "database vectors must not be null");
+  check_finite(xq, nq, db.d, "queries");
+  check_finite(db.x, db.n, db.d, "database vectors");
+  exact_search(xq, nq, db, k, metric, distances, labels, sel);
 }
 
 }  // namespace sextant

@@ -23,13 +23,19 @@ struct VectorSet {
 /// smaller id. Large batches run as BLAS GEMM tiles with the norms trick and
 /// k-selection fused on each tile; small batches use the SIMD kernels.
 /// Parallel (OpenMP) over query blocks, or over database slices when there
-/// are fewer query blocks than threads.
-void knn(const float* xq, size_t nq, const VectorSet& db, size_t k, MetricType metric, float* distances,
-         idx_t* labels, const IDSelector* sel = nullptr);
+/// are fewer query blocks than threads. The vectors must be finite: indexes
+/// check them when they are added; knn() checks them itself.
+void exact_search(const float* xq, size_t nq, const VectorSet& db, size_t k, MetricType metric, float* distances,
+                  idx_t* labels, const IDSelector* sel = nullptr);
 
 /// Exact range search: for each query, every vector with L2 distance < radius
-/// (inner product: similarity > radius), best first.
-RangeSearchResult range_knn(const float* xq, size_t nq, const VectorSet& db, float radius, MetricType metric,
-                            const IDSelector* sel = nullptr);
+/// (inner product: similarity > radius), best first. Vectors must be finite.
+RangeSearchResult exact_range_search(const float* xq, size_t nq, const VectorSet& db, float radius,
+                                     MetricType metric, const IDSelector* sel = nullptr);
+
+/// Brute-force search without an index: exact_search() after checking that
+/// queries and database are finite.
+void knn(const float* xq, size_t nq, const VectorSet& db, size_t k, MetricType metric, float* distances,
+         idx_t* labels, const IDSelector* sel = nullptr);
 
 }  // namespace sextant

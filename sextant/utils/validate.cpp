@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "sextant/utils/Error.h"
+
 namespace sextant {
 
 size_t find_non_finite(const float* x, size_t n) {
@@ -26,6 +28,12 @@ size_t find_non_finite(const float* x, size_t n) {
     }
   }
   return n;
+}
+
+void check_finite(const float* x, size_t n, size_t d, const char* what) {
+  const size_t total = n * d;
+  const size_t bad = find_non_finite(x, total);
+  SEXTANT_CHECK(bad == total, what, " must be finite: row ", bad / d, ", column ", bad % d, " is ", x[bad]);
 }
 
 }  // namespace sextant

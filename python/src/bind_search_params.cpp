@@ -1,0 +1,96 @@
+// Python bindings of SearchParams and the id selectors.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "numpy_args.h"
+#include "sextant/IDSelector.h"
+#include "sextant/SearchParams.h"
+
+namespace sextant::python {
+
+namespace {
+
+std::shared_ptr<IDSelectorBitmap> make_bitmap(py::handle obj) {
+  py::array a = py::array::ensure(obj);
+  if (!a || a.ndim() != 1) throw py::value_error("bits must be a 1-D array (packed uint8 bits or one bool per id)");
+  if (a.dtype().kind() == 'b') {  // one bool per id: pack bit i into byte i / 8, bit i % 8
+    auto flags = py::array_t<bool, py::array::c_style>::ensure(a);
+    std::vector<uint8_t> packed((flags.shape(0) + 7) / 8, 0);
+    for (py::ssize_t i = 0; i < flags.shape(0); i++) {
+      if (flags.data()[i]) packed[i / 8] |= static_cast<uint8_t>(1u << (i % 8));
+    }
+    return std::make_shared<IDSelectorBitmap>(packed.size(), packed.data());
+  }
+  if (a.dtype().kind() != 'u' || a.itemsize() != 1) {
+    throw py::type_error("bits must be packed uint8 (numpy.packbits(..., bitorder='little')) or bool, got dtype " +
+                         std::string(py::str(a.dtype())));
+  }
+  auto bytes = py::array_t<uint8_t, py::array::c_style>::ensure(a);
+  return std::make_shared<IDSelectorBitmap>(bytes.shape(0), bytes.data());
+}
+
+std::shared_ptr<const IDSelector> required(const std::shared_ptr<IDSelector>& sel, const char* name) {
+  if (!sel) throw py::type_error(std::string(name) + " must be an IDSelector, got None");
+  return sel;
+}
+
+}  // namespace
+
+void bind_search_params(py::module_& m) {
+  py::class_<IDSelector, std::shared_ptr<IDSelector>>(m, "IDSelector", "Decides which ids a search or removal applies to.")
+      .def("is_member", &IDSelector::is_member, py::arg("id"));
+  py::class_<IDSelectorRange, IDSelector, std::shared_ptr<IDSelectorRange>>(m, "IDSelectorRange", "Ids in [lo, hi).")
+      .def(py::init<idx_t, idx_t>(), py::arg("lo"), py::arg("hi"));
+  py::class_<IDSelectorBatch, IDSelector, std::shared_ptr<IDSelectorBatch>>(m, "IDSelectorBatch",
+                                                                           "An explicit set of ids.")
+      .def(py::init([](py::handle ids) {
+             IdArray a = as_ids(ids, "ids");
+             return std::make_shared<IDSelectorBatch>(a.shape(0), a.data());
+           }),
+           py::arg("ids"));
+  py::class_<IDSelectorBitmap, IDSelector, std::shared_ptr<IDSelectorBitmap>>(
+      m, "IDSelectorBitmap",
+      "Ids whose bit is set: bits is packed uint8 (bit i = bit i % 8 of byte i // 8) or one bool per id.")
+      .def(py::init(&make_bitmap), py::arg("bits"));
+  py::class_<IDSelectorNot, IDSelector, std::shared_ptr<IDSelectorNot>>(m, "IDSelectorNot", "Ids not in sel.")
+      .def(py::init([](const std::shared_ptr<IDSelector>& sel) { return std::make_shared<IDSelectorNot>(required(sel, "sel")); }),
+           py::arg("sel"));
+  py::class_<IDSelectorAnd, IDSelector, std::shared_ptr<IDSelectorAnd>>(m, "IDSelectorAnd", "Ids in both a and b.")
+      .def(py::init([](const std::shared_ptr<IDSelector>& a, const std::shared_ptr<IDSelector>& b) {
+             return std::make_shared<IDSelectorAnd>(required(a, "a"), required(b, "b"));
+           }),
+           py::arg("a"), py::arg("b"));
+  py::class_<IDSelectorOr, IDSelector, std::shared_ptr<IDSelectorOr>>(m, "IDSelectorOr", "Ids in a or b.")
+      .def(py::init([](const std::shared_ptr<IDSelector>& a, const std::shared_ptr<IDSelector>& b) {
+             return std::make_shared<IDSelectorOr>(required(a, "a"), required(b, "b"));
+           }),
+           py::arg("a"), py::arg("b"));
+
+  py::class_<SearchParams>(m, "SearchParams", R"doc(
+The knobs of one search call; unset knobs (None) keep the index's defaults.
+An index rejects a knob it does not use. Same as passing them as keywords:
+index.search(x, k, params=SearchParams(nprobe=8)) == index.search(x, k, nprobe=8).)doc")
+      .def(py::init([](const py::kwargs& knobs) { return search_params(py::none(), knobs); }))
+      .def_property(
+          "sel", [](const SearchParams& p) { return std::const_pointer_cast<IDSelector>(p.sel); },
+          [](SearchParams& p, const std::shared_ptr<IDSelector>& sel) { p.sel = sel; })
+      .def_readwrite("nprobe", &SearchParams::nprobe)
+      .def_readwrite("max_codes", &SearchParams::max_codes)
+      .def_readwrite("efSearch", &SearchParams::efSearch)
+      .def_readwrite("k_factor", &SearchParams::k_factor)
+      .def("__repr__", [](const SearchParams& p) {
+        std::string s = "SearchParams(";
+        auto add = [&](const char* name, const std::string& value) {
+          s += (s.back() == '(' ? "" : ", ") + std::string(name) + "=" + value;
+        };
+        if (p.sel) add("sel", "<IDSelector>");
+        if (p.nprobe) add("nprobe", std::to_string(*p.nprobe));
+        if (p.max_codes) add("max_codes", std::to_string(*p.max_codes));
+        if (p.efSearch) add("efSearch", std::to_string(*p.efSearch));
+        if (p.k_factor) add("k_factor", std::to_string(*p.k_factor));
+        return s + ")";
+      });
+}
+
+}  // namespace sextant::python

@@ -1,0 +1,108 @@
+#include "numpy_args.h"
+
+#include <string>
+
+namespace sextant::python {
+
+namespace {
+
+std::string describe_shape(const py::array& a) {
+  std::string s = "(";
+  for (py::ssize_t i = 0; i < a.ndim(); i++) s += (i ? ", " : "") + std::to_string(a.shape(i));
+  return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+py::array as_array(py::handle obj, const char* name) {
+  if (obj.is_none()) throw py::type_error(std::string(name) + " must be an array, got None");
+  try {
+    return py::array::ensure(obj);
+  } catch (const py::error_already_set&) {
+  }
+  throw py::type_error(std::string(name) + " must be array-like, got " + std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
+}
+
+int64_t integer_knob(const std::string& name, py::handle value) {
+  if (py::isinstance<py::bool_>(value) || !PyIndex_Check(value.ptr())) {
+    throw py::type_error(name + " must be an integer, got " + std::string(py::str(py::type::handle_of(value).attr("__name__"))));
+  }
+  return py::reinterpret_steal<py::int_>(PyNumber_Index(value.ptr())).cast<int64_t>();
+}
+
+float float_knob(const std::string& name, py::handle value) {
+  if (py::isinstance<py::bool_>(value) || !PyNumber_Check(value.ptr())) {
+    throw py::type_error(name + " must be a number, got " + std::string(py::str(py::type::handle_of(value).attr("__name__"))));
+  }
+  return py::float_(py::reinterpret_borrow<py::object>(value)).cast<float>();
+}
+
+}  // namespace
+
+FloatMatrix as_matrix(py::handle obj, const char* name, std::optional<int64_t> d) {
+  py::array a = as_array(obj, name);
+  if (!a) throw py::type_error(std::string(name) + " must be array-like");
+  char kind = a.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u') {
+    throw py::type_error(std::string(name) + " must hold real numbers (float32 preferred), got dtype " +
+                         std::string(py::str(a.dtype())));
+  }
+  if (a.ndim() != 2) {
+    throw py::value_error(std::string(name) + " must be a 2-D array of shape (n, d), got shape " + describe_shape(a) +
+                          (a.ndim() == 1 ? "; use x.reshape(1, -1) for a single vector" : ""));
+  }
+  if (d && a.shape(1) != *d) {
+    throw py::value_error(std::string(name) + " must have " + std::to_string(*d) + " columns (the index dimension d), got shape " +
+                          describe_shape(a));
+  }
+  return FloatMatrix::ensure(a);
+}
+
+IdArray as_ids(py::handle obj, const char* name, int64_t n) {
+  py::array a = as_array(obj, name);
+  char kind = a.dtype().kind();
+  if (kind != 'i' && kind != 'u') {
+    throw py::type_error(std::string(name) + " must hold integers (int64 preferred), got dtype " +
+                         std::string(py::str(a.dtype())));
+  }
+  if (a.ndim() != 1) {
+    throw py::value_error(std::string(name) + " must be a 1-D array, got shape " + describe_shape(a));
+  }
+  if (n >= 0 && a.shape(0) != n) {
+    throw py::value_error(std::string(name) + " must have " + std::to_string(n) + " entries (one per vector), got " +
+                          std::to_string(a.shape(0)));
+  }
+  return IdArray::ensure(a);
+}
+
+SearchParams search_params(py::handle params, const py::kwargs& knobs) {
+  if (!params.is_none()) {
+    if (knobs.size() > 0) {
+      throw py::type_error("pass search knobs either as params=SearchParams(...) or as keywords, not both");
+    }
+    return params.cast<SearchParams>();
+  }
+  SearchParams p;
+  for (auto [key, value] : knobs) {
+    std::string k = py::str(key);
+    if (value.is_none()) continue;
+    if (k == "sel") {
+      if (!py::isinstance<IDSelector>(value)) {
+        throw py::type_error("sel must be an IDSelector, got " + std::string(py::str(py::type::handle_of(value).attr("__name__"))));
+      }
+      p.sel = value.cast<std::shared_ptr<IDSelector>>();
+    } else if (k == "nprobe") {
+      p.nprobe = integer_knob(k, value);
+    } else if (k == "max_codes") {
+      p.max_codes = integer_knob(k, value);
+    } else if (k == "efSearch") {
+      p.efSearch = integer_knob(k, value);
+    } else if (k == "k_factor") {
+      p.k_factor = float_knob(k, value);
+    } else {
+      throw py::type_error("unexpected keyword argument '" + k +
+                           "'; search knobs are sel, nprobe, max_codes, efSearch, k_factor");
+    }
+  }
+  return p;
+}
+
+}  // namespace sextant::python
