@@ -1,8 +1,7 @@
 #pragma once
 
-#include <vector>
-
 #include "sextant/Index.h"
+#include "sextant/utils/HugePageAllocator.h"
 
 namespace sextant {
 
@@ -32,8 +31,8 @@ class IndexFlat : public Index {
   void reset_impl() override;
 
  private:
-  std::vector<float> xb_;
-  std::vector<float> norms_;  // squared L2 norms of the rows (L2 only): saves a pass over xb_ per search
+  LargeVector<float> xb_;
+  LargeVector<float> norms_;  // squared L2 norms of the rows (L2 only): saves a pass over xb_ per search
 };
 
 /// IndexFlat with the L2 metric.

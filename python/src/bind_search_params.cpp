@@ -16,6 +16,7 @@ std::shared_ptr<IDSelectorBitmap> make_bitmap(py::handle obj) {
   if (!a || a.ndim() != 1) throw py::value_error("bits must be a 1-D array (packed uint8 bits or one bool per id)");
   if (a.dtype().kind() == 'b') {  // one bool per id: pack bit i into byte i / 8, bit i % 8
     auto flags = py::array_t<bool, py::array::c_style>::ensure(a);
+    if (!flags) throw py::error_already_set();
     std::vector<uint8_t> packed((flags.shape(0) + 7) / 8, 0);
     for (py::ssize_t i = 0; i < flags.shape(0); i++) {
       if (flags.data()[i]) packed[i / 8] |= static_cast<uint8_t>(1u << (i % 8));
@@ -27,6 +28,7 @@ std::shared_ptr<IDSelectorBitmap> make_bitmap(py::handle obj) {
                          std::string(py::str(a.dtype())));
   }
   auto bytes = py::array_t<uint8_t, py::array::c_style>::ensure(a);
+  if (!bytes) throw py::error_already_set();
   return std::make_shared<IDSelectorBitmap>(bytes.shape(0), bytes.data());
 }
 
@@ -80,16 +82,15 @@ index.search(x, k, params=SearchParams(nprobe=8)) == index.search(x, k, nprobe=8
       .def_readwrite("efSearch", &SearchParams::efSearch)
       .def_readwrite("k_factor", &SearchParams::k_factor)
       .def("__repr__", [](const SearchParams& p) {
-        std::string s = "SearchParams(";
-        auto add = [&](const char* name, const std::string& value) {
-          s += (s.back() == '(' ? "" : ", ") + std::string(name) + "=" + value;
-        };
-        if (p.sel) add("sel", "<IDSelector>");
-        if (p.nprobe) add("nprobe", std::to_string(*p.nprobe));
-        if (p.max_codes) add("max_codes", std::to_string(*p.max_codes));
-        if (p.efSearch) add("efSearch", std::to_string(*p.efSearch));
-        if (p.k_factor) add("k_factor", std::to_string(*p.k_factor));
-        return s + ")";
+        std::vector<std::string> set;
+        if (p.sel) set.push_back("sel=<IDSelector>");
+        if (p.nprobe) set.push_back("nprobe=" + std::to_string(*p.nprobe));
+        if (p.max_codes) set.push_back("max_codes=" + std::to_string(*p.max_codes));
+        if (p.efSearch) set.push_back("efSearch=" + std::to_string(*p.efSearch));
+        if (p.k_factor) set.push_back("k_factor=" + std::to_string(*p.k_factor));
+        std::string out = "SearchParams(";
+        for (size_t i = 0; i < set.size(); i++) out += (i ? ", " : "") + set[i];
+        return out + ")";
       });
 }
 

@@ -14,10 +14,9 @@ std::string describe_shape(const py::array& a) {
 
 py::array as_array(py::handle obj, const char* name) {
   if (obj.is_none()) throw py::type_error(std::string(name) + " must be an array, got None");
-  try {
-    return py::array::ensure(obj);
-  } catch (const py::error_already_set&) {
-  }
+  py::array a = py::array::ensure(obj);
+  if (a) return a;
+  PyErr_Clear();
   throw py::type_error(std::string(name) + " must be array-like, got " + std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
 }
 
@@ -39,7 +38,6 @@ float float_knob(const std::string& name, py::handle value) {
 
 FloatMatrix as_matrix(py::handle obj, const char* name, std::optional<int64_t> d) {
   py::array a = as_array(obj, name);
-  if (!a) throw py::type_error(std::string(name) + " must be array-like");
   char kind = a.dtype().kind();
   if (kind != 'f' && kind != 'i' && kind != 'u') {
     throw py::type_error(std::string(name) + " must hold real numbers (float32 preferred), got dtype " +
@@ -53,7 +51,9 @@ FloatMatrix as_matrix(py::handle obj, const char* name, std::optional<int64_t> d
     throw py::value_error(std::string(name) + " must have " + std::to_string(*d) + " columns (the index dimension d), got shape " +
                           describe_shape(a));
   }
-  return FloatMatrix::ensure(a);
+  FloatMatrix m = FloatMatrix::ensure(a);
+  if (!m) throw py::error_already_set();
+  return m;
 }
 
 IdArray as_ids(py::handle obj, const char* name, int64_t n) {
@@ -70,7 +70,9 @@ IdArray as_ids(py::handle obj, const char* name, int64_t n) {
     throw py::value_error(std::string(name) + " must have " + std::to_string(n) + " entries (one per vector), got " +
                           std::to_string(a.shape(0)));
   }
-  return IdArray::ensure(a);
+  IdArray ids = IdArray::ensure(a);
+  if (!ids) throw py::error_already_set();
+  return ids;
 }
 
 SearchParams search_params(py::handle params, const py::kwargs& knobs) {

@@ -14,8 +14,8 @@ namespace sextant::python {
 
 namespace py = pybind11;
 
-using FloatMatrix = py::array_t<float, py::array::c_style>;
-using IdArray = py::array_t<int64_t, py::array::c_style>;
+using FloatMatrix = py::array_t<float, py::array::c_style | py::array::forcecast>;
+using IdArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
 
 /// A C-contiguous float32 (n, d) array from any real numeric array-like
 /// (converted when needed: other float widths, integers, strided views).

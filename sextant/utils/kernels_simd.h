@@ -48,48 +48,50 @@ inline float inner_product(const float* x, const float* y, size_t d) {
   return ((a0 + a1) + (a2 + a3)).sum();
 }
 
-/// One query against four rows at a time: each query load serves four rows,
-/// and four independent accumulators keep the FMA units busy.
+/// One query against ny rows. Rows of 32 floats or more go one after the
+/// other through the single-pair kernel: one sequential stream is what the
+/// hardware prefetcher follows best when the rows come from memory. Shorter
+/// rows go four at a time, so each query load and horizontal sum serves four rows.
 template <bool kL2>
 inline void distances_ny(const float* x, const float* y, size_t ny, size_t d, float* out) {
   constexpr size_t N = Vec::N;
   size_t j = 0;
-  for (; j + 4 <= ny; j += 4) {
-    const float* y0 = y + j * d;
-    const float* y1 = y0 + d;
-    const float* y2 = y1 + d;
-    const float* y3 = y2 + d;
-    Vec a0 = Vec::zero(), a1 = Vec::zero(), a2 = Vec::zero(), a3 = Vec::zero();
-    auto step = [&](Vec q, Vec v0, Vec v1, Vec v2, Vec v3) {
-      if constexpr (kL2) {
-        v0 = v0 - q;
-        v1 = v1 - q;
-        v2 = v2 - q;
-        v3 = v3 - q;
-        a0 = fmadd(v0, v0, a0);
-        a1 = fmadd(v1, v1, a1);
-        a2 = fmadd(v2, v2, a2);
-        a3 = fmadd(v3, v3, a3);
-      } else {
-        a0 = fmadd(v0, q, a0);
-        a1 = fmadd(v1, q, a1);
-        a2 = fmadd(v2, q, a2);
-        a3 = fmadd(v3, q, a3);
+  if (d < 32) {
+    for (; j + 4 <= ny; j += 4) {
+      const float* y0 = y + j * d;
+      Vec a0 = Vec::zero(), a1 = Vec::zero(), a2 = Vec::zero(), a3 = Vec::zero();
+      auto step = [&](Vec q, Vec v0, Vec v1, Vec v2, Vec v3) {
+        if constexpr (kL2) {
+          v0 = v0 - q;
+          v1 = v1 - q;
+          v2 = v2 - q;
+          v3 = v3 - q;
+          a0 = fmadd(v0, v0, a0);
+          a1 = fmadd(v1, v1, a1);
+          a2 = fmadd(v2, v2, a2);
+          a3 = fmadd(v3, v3, a3);
+        } else {
+          a0 = fmadd(v0, q, a0);
+          a1 = fmadd(v1, q, a1);
+          a2 = fmadd(v2, q, a2);
+          a3 = fmadd(v3, q, a3);
+        }
+      };
+      size_t i = 0;
+      for (; i + N <= d; i += N) {
+        step(Vec::load(x + i), Vec::load(y0 + i), Vec::load(y0 + d + i), Vec::load(y0 + 2 * d + i),
+             Vec::load(y0 + 3 * d + i));
       }
-    };
-    size_t i = 0;
-    for (; i + N <= d; i += N) {
-      step(Vec::load(x + i), Vec::load(y0 + i), Vec::load(y1 + i), Vec::load(y2 + i), Vec::load(y3 + i));
+      if (i < d) {
+        size_t r = d - i;
+        step(Vec::load_tail(x + i, r), Vec::load_tail(y0 + i, r), Vec::load_tail(y0 + d + i, r),
+             Vec::load_tail(y0 + 2 * d + i, r), Vec::load_tail(y0 + 3 * d + i, r));
+      }
+      out[j] = a0.sum();
+      out[j + 1] = a1.sum();
+      out[j + 2] = a2.sum();
+      out[j + 3] = a3.sum();
     }
-    if (i < d) {
-      size_t r = d - i;
-      step(Vec::load_tail(x + i, r), Vec::load_tail(y0 + i, r), Vec::load_tail(y1 + i, r),
-           Vec::load_tail(y2 + i, r), Vec::load_tail(y3 + i, r));
-    }
-    out[j] = a0.sum();
-    out[j + 1] = a1.sum();
-    out[j + 2] = a2.sum();
-    out[j + 3] = a3.sum();
   }
   for (; j < ny; j++) out[j] = kL2 ? l2sqr(x, y + j * d, d) : inner_product(x, y + j * d, d);
 }
