@@ -9,6 +9,7 @@
 from ._sextant import (
     METRIC_INNER_PRODUCT,
     METRIC_L2,
+    Clustering,
     IDSelector,
     IDSelectorAnd,
     IDSelectorBatch,
@@ -22,7 +23,14 @@ from ._sextant import (
     IndexFlatL2,
     IndexIDMap,
     IndexIDMap2,
+    IndexIVF,
+    IndexIVFFlat,
+    IndexIVFScalarQuantizer,
+    IndexScalarQuantizer,
+    KMeansParams,
     MetricType,
+    QuantizerType,
+    ScalarQuantizer,
     SearchParams,
     build_info,
     get_num_threads,
@@ -32,6 +40,8 @@ from ._sextant import (
     set_num_threads,
     simd_level,
 )
+
+from .clustering import Kmeans
 
 __version__ = build_info()["version"]
 

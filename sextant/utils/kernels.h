@@ -4,8 +4,16 @@
 #include <cstdint>
 
 #include "sextant/utils/simd_level.h"
+#include "sextant/utils/sq_codecs.h"
 
 namespace sextant {
+
+/// Scores n scalar-quantizer codes (code_size bytes apart, d components) for a
+/// query prepared as (u, v). Integer codecs: L2 = sum (u_i - q_i v_i)^2 and
+/// IP = sum u_i q_i; float codecs (v unused): L2 = sum (u_i - f_i)^2 and
+/// IP = sum u_i f_i. (ScalarQuantizer explains how u and v come from a query.)
+using SQScoreFn = void (*)(const float* u, const float* v, const uint8_t* codes, size_t code_size, size_t n,
+                           size_t d, float* out);
 
 /// The distance and filtering kernels of one instruction-set level. Each level
 /// lives in its own translation unit built with its own compiler flags; the
@@ -28,6 +36,10 @@ struct Kernels {
   /// a fraction of a cycle each.
   size_t (*collect_below)(const float* v, const float* bias, float scale, size_t n, float threshold,
                           uint32_t* idx, float* vals);
+
+  /// Scalar-quantizer scoring, indexed by SQCodec.
+  SQScoreFn sq_l2[kNumSQCodecs];
+  SQScoreFn sq_ip[kNumSQCodecs];
 };
 
 /// The kernels of the active level (simd_level()).

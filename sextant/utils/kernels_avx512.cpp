@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "sextant/utils/kernels.h"
 
@@ -13,7 +14,17 @@ namespace {
 }  // namespace
 
 const Kernels& table() {
-  static const Kernels kTable{SimdLevel::avx512, l2sqr, inner_product, l2sqr_ny, inner_product_ny, collect_below};
+  static const Kernels kTable{
+      SimdLevel::avx512,
+      l2sqr,
+      inner_product,
+      l2sqr_ny,
+      inner_product_ny,
+      collect_below,
+      {sq_score<kSQ8bit, true>, sq_score<kSQ6bit, true>, sq_score<kSQ4bit, true>, sq_score<kSQfp16, true>,
+       sq_score<kSQbf16, true>},
+      {sq_score<kSQ8bit, false>, sq_score<kSQ6bit, false>, sq_score<kSQ4bit, false>, sq_score<kSQfp16, false>,
+       sq_score<kSQbf16, false>}};
   return kTable;
 }
 

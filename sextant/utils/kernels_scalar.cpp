@@ -41,10 +41,39 @@ size_t collect_below(const float* v, const float* bias, float scale, size_t n, f
   return count;
 }
 
+template <SQCodec kCodec, bool kL2>
+void sq_score(const float* u, const float* v, const uint8_t* codes, size_t code_size, size_t n, size_t d,
+              float* out) {
+  for (size_t j = 0; j < n; j++) {
+    const uint8_t* code = codes + j * code_size;
+    float sum = 0;
+    for (size_t i = 0; i < d; i++) {
+      const float q = sq_value(kCodec, code, i);
+      if constexpr (kL2) {
+        const float diff = sq_is_integer(kCodec) ? u[i] - q * v[i] : u[i] - q;
+        sum += diff * diff;
+      } else {
+        sum += u[i] * q;
+      }
+    }
+    out[j] = sum;
+  }
+}
+
 }  // namespace
 
 const Kernels& table() {
-  static const Kernels kTable{SimdLevel::scalar, l2sqr, inner_product, l2sqr_ny, inner_product_ny, collect_below};
+  static const Kernels kTable{
+      SimdLevel::scalar,
+      l2sqr,
+      inner_product,
+      l2sqr_ny,
+      inner_product_ny,
+      collect_below,
+      {sq_score<kSQ8bit, true>, sq_score<kSQ6bit, true>, sq_score<kSQ4bit, true>, sq_score<kSQfp16, true>,
+       sq_score<kSQbf16, true>},
+      {sq_score<kSQ8bit, false>, sq_score<kSQ6bit, false>, sq_score<kSQ4bit, false>, sq_score<kSQfp16, false>,
+       sq_score<kSQbf16, false>}};
   return kTable;
 }
 

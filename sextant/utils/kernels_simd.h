@@ -141,3 +141,52 @@ inline size_t collect_below(const float* v, const float* bias, float scale, size
   return bias ? collect_below_impl<true>(v, bias, scale, n, threshold, idx, vals)
               : collect_below_impl<false>(v, bias, scale, n, threshold, idx, vals);
 }
+
+/// N components of a scalar-quantizer code starting at component i (a multiple of N).
+template <SQCodec kCodec>
+inline Vec sq_load(const uint8_t* code, size_t i) {
+  if constexpr (kCodec == kSQ8bit) return Vec::load_u8(code + i);
+  else if constexpr (kCodec == kSQ4bit) return Vec::load_u4(code + i / 2);
+  else if constexpr (kCodec == kSQ6bit) return Vec::load_u6(code + i * 6 / 8);
+  else if constexpr (kCodec == kSQfp16) return Vec::load_fp16(code + 2 * i);
+  else return Vec::load_bf16(code + 2 * i);
+}
+
+/// Scalar-quantizer scoring (see SQScoreFn): decode N components, one FMA.
+template <SQCodec kCodec, bool kL2>
+inline void sq_score(const float* u, const float* v, const uint8_t* codes, size_t code_size, size_t n, size_t d,
+                     float* out) {
+  constexpr size_t N = Vec::N;
+  constexpr bool kInteger = kCodec == kSQ8bit || kCodec == kSQ6bit || kCodec == kSQ4bit;
+  const size_t dv = d / N * N;
+  auto block = [&](const uint8_t* code, size_t i, Vec acc) {
+    const Vec q = sq_load<kCodec>(code, i), ui = Vec::load(u + i);
+    if constexpr (kL2) {
+      const Vec diff = kInteger ? fnmadd(q, Vec::load(v + i), ui) : ui - q;
+      return fmadd(diff, diff, acc);
+    } else {
+      return fmadd(ui, q, acc);
+    }
+  };
+  for (size_t j = 0; j < n; j++) {
+    const uint8_t* code = codes + j * code_size;
+    Vec a0 = Vec::zero(), a1 = Vec::zero();
+    size_t i = 0;
+    for (; i + 2 * N <= dv; i += 2 * N) {
+      a0 = block(code, i, a0);
+      a1 = block(code, i + N, a1);
+    }
+    if (i < dv) a0 = block(code, i, a0);
+    float sum = (a0 + a1).sum();
+    for (i = dv; i < d; i++) {  // the last d % N components
+      const float q = sq_value(kCodec, code, i);
+      if constexpr (kL2) {
+        const float diff = kInteger ? u[i] - q * v[i] : u[i] - q;
+        sum += diff * diff;
+      } else {
+        sum += u[i] * q;
+      }
+    }
+    out[j] = sum;
+  }
+}

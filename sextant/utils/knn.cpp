@@ -13,6 +13,7 @@
 #include "sextant/utils/blas.h"
 #include "sextant/utils/distances.h"
 #include "sextant/utils/kernels.h"
+#include "sextant/utils/select.h"
 #include "sextant/utils/validate.h"
 
 namespace sextant {
@@ -116,21 +117,6 @@ Plan make_plan(const float* xq, size_t nq, const VectorSet& db, MetricType metri
   return plan;
 }
 
-// Feeds one run of scores into a query's heap.
-void push_run(const Kernels& kernels, const ScoreRun& run, TopKHeap& heap, const IDSelector* sel) {
-  uint32_t idx[kCollectChunk];
-  float keys[kCollectChunk];
-  for (size_t j0 = 0; j0 < run.n; j0 += kCollectChunk) {
-    size_t n = std::min(kCollectChunk, run.n - j0);
-    size_t count = kernels.collect_below(run.v + j0, run.bias ? run.bias + j0 : nullptr, run.scale, n,
-                                         heap.admission_bound(), idx, keys);
-    for (size_t c = 0; c < count; c++) {
-      idx_t id = run.id0 + static_cast<idx_t>(j0 + idx[c]);
-      if (sel == nullptr || sel->is_member(id)) heap.push(keys[c], id);
-    }
-  }
-}
-
 int num_threads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
 
 }  // namespace
@@ -180,7 +166,7 @@ void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, 
       for (size_t q = q0; q < q1; q++) heaps.push_back(heap_for(s, q));
       for (size_t j0 = a; j0 < b; j0 += plan.db_block) {
         plan.score(q0, q1, j0, std::min(b, j0 + plan.db_block), buffer, [&](size_t q, const ScoreRun& run) {
-          push_run(plan.kernels, run, heaps[q - q0], sel);
+          push_candidates(plan.kernels, run.v, run.bias, run.scale, run.n, nullptr, run.id0, heaps[q - q0], sel);
         });
       }
       for (TopKHeap& heap : heaps) heap.finish();
@@ -204,7 +190,8 @@ void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, 
       row_d[i] = std::numeric_limits<float>::infinity();
       row_l[i] = -1;
     }
-    for (size_t i = 0; i < k; i++) row_d[i] = plan.to_distance(row_d[i], q);
+    const float offset = plan.offset(q);
+    keys_to_distances(metric, 1, k, &offset, row_d);
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 struct Vec {
   static constexpr size_t N = 8;
@@ -27,6 +28,37 @@ struct Vec {
   friend Vec operator*(Vec a, Vec b) { return {_mm256_mul_ps(a.v, b.v)}; }
   /// a * b + c
   friend Vec fmadd(Vec a, Vec b, Vec c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
+  /// c - a * b
+  friend Vec fnmadd(Vec a, Vec b, Vec c) { return {_mm256_fnmadd_ps(a.v, b.v, c.v)}; }
+
+  // Decoders of N scalar-quantizer components starting at p (see sq_codecs.h).
+  static Vec from_int(__m256i i) { return {_mm256_cvtepi32_ps(i)}; }
+  static Vec load_u8(const uint8_t* p) {
+    return from_int(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+  }
+  static Vec load_u4(const uint8_t* p) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    const __m128i twice = _mm_shuffle_epi8(_mm_cvtsi32_si128(static_cast<int>(w)),
+                                           _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0));
+    const __m256i shifted = _mm256_srlv_epi32(_mm256_cvtepu8_epi32(twice), _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4));
+    return from_int(_mm256_and_si256(shifted, _mm256_set1_epi32(15)));
+  }
+  static Vec load_u6(const uint8_t* p) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, 6);
+    const int lo = static_cast<int>(w & 0xffffff), hi = static_cast<int>((w >> 24) & 0xffffff);
+    const __m256i shifted = _mm256_srlv_epi32(_mm256_setr_epi32(lo, lo, lo, lo, hi, hi, hi, hi),
+                                              _mm256_setr_epi32(0, 6, 12, 18, 0, 6, 12, 18));
+    return from_int(_mm256_and_si256(shifted, _mm256_set1_epi32(63)));
+  }
+  static Vec load_fp16(const uint8_t* p) {
+    return {_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))};
+  }
+  static Vec load_bf16(const uint8_t* p) {
+    const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return {_mm256_castsi256_ps(_mm256_slli_epi32(wide, 16))};
+  }
 
   float sum() const {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

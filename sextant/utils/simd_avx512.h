@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 struct Vec {
   static constexpr size_t N = 16;
@@ -25,6 +26,38 @@ struct Vec {
   friend Vec operator*(Vec a, Vec b) { return {_mm512_mul_ps(a.v, b.v)}; }
   /// a * b + c
   friend Vec fmadd(Vec a, Vec b, Vec c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
+  /// c - a * b
+  friend Vec fnmadd(Vec a, Vec b, Vec c) { return {_mm512_fnmadd_ps(a.v, b.v, c.v)}; }
+
+  // Decoders of N scalar-quantizer components starting at p (see sq_codecs.h).
+  static Vec from_int(__m512i i) { return {_mm512_cvtepi32_ps(i)}; }
+  static Vec load_u8(const uint8_t* p) {
+    return from_int(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+  }
+  static Vec load_u4(const uint8_t* p) {
+    const __m128i twice = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)),
+                                           _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
+    const __m512i shifts = _mm512_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4);
+    const __m512i shifted = _mm512_srlv_epi32(_mm512_cvtepu8_epi32(twice), shifts);
+    return from_int(_mm512_and_si512(shifted, _mm512_set1_epi32(15)));
+  }
+  static Vec load_u6(const uint8_t* p) {  // two groups of 8 components in 6 bytes each
+    uint64_t w0 = 0, w1 = 0;
+    std::memcpy(&w0, p, 6);
+    std::memcpy(&w1, p + 6, 6);
+    const int a = static_cast<int>(w0 & 0xffffff), b = static_cast<int>((w0 >> 24) & 0xffffff);
+    const int c = static_cast<int>(w1 & 0xffffff), e = static_cast<int>((w1 >> 24) & 0xffffff);
+    const __m512i words = _mm512_setr_epi32(a, a, a, a, b, b, b, b, c, c, c, c, e, e, e, e);
+    const __m512i shifts = _mm512_setr_epi32(0, 6, 12, 18, 0, 6, 12, 18, 0, 6, 12, 18, 0, 6, 12, 18);
+    return from_int(_mm512_and_si512(_mm512_srlv_epi32(words, shifts), _mm512_set1_epi32(63)));
+  }
+  static Vec load_fp16(const uint8_t* p) {
+    return {_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)))};
+  }
+  static Vec load_bf16(const uint8_t* p) {
+    const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    return {_mm512_castsi512_ps(_mm512_slli_epi32(wide, 16))};
+  }
 
   float sum() const { return _mm512_reduce_add_ps(v); }
   /// Bit i set when lane i < t.

@@ -1,0 +1,126 @@
+#pragma once
+
+#include <memory>
+
+#include "sextant/Index.h"
+#include "sextant/impl/DirectMap.h"
+#include "sextant/impl/InvertedLists.h"
+#include "sextant/impl/kmeans.h"
+
+namespace sextant {
+
+/// Scores the codes of one inverted list for one query. Made per search
+/// thread by the index (IndexIVF::make_scanner), so it may keep query state.
+class InvertedListScanner {
+ public:
+  virtual ~InvertedListScanner() = default;
+  virtual void set_query(const float* x) = 0;
+  /// `coarse` is the query's distance (similarity) to the list's centroid.
+  virtual void set_list(size_t list, float coarse) = 0;
+  /// out[j] = distance (L2) or similarity (IP) of the query to code j of the list.
+  virtual void score(const uint8_t* codes, size_t n, float* out) const = 0;
+};
+
+/// Inverted-file index: a coarse quantizer (itself any index, IndexFlat by
+/// default) splits the space into nlist cells; each vector is stored, encoded
+/// by the subclass, in the list of its nearest centroid. A search scans the
+/// lists of the nprobe centroids nearest to the query.
+///
+/// Search runs two ways. Query by query (small batches, max_codes): each
+/// thread scores lists with its own scanner. List by list (large batches,
+/// encodings that decode to floats): the queries probing a list are gathered
+/// and scored with one GEMM tile, so each list is read once per batch instead
+/// of once per query.
+///
+/// add() numbers vectors 0, 1, 2, ... in order of addition; remove_ids keeps
+/// the other ids as they are (no renumbering).
+class IndexIVF : public Index {
+ public:
+  KnobSet search_knobs() const override;
+
+  const std::shared_ptr<Index>& quantizer() const { return quantizer_; }
+  size_t nlist() const { return lists_->nlist(); }
+  size_t code_size() const { return lists_->code_size(); }
+  const InvertedLists& invlists() const { return *lists_; }
+  /// Replaces the lists' storage (e.g. with memory-mapped lists); same nlist and code_size.
+  void replace_invlists(std::unique_ptr<InvertedLists> lists);
+  /// True when codes hold residuals to their list's centroid.
+  bool by_residual() const { return by_residual_; }
+
+  /// Defaults used when SearchParams leaves nprobe / max_codes unset.
+  int64_t nprobe() const { return nprobe_; }
+  void set_nprobe(int64_t nprobe);
+  int64_t max_codes() const { return max_codes_; }
+  void set_max_codes(int64_t max_codes);
+
+  /// k-means parameters for training the coarse quantizer (niter 10 by default, as Faiss).
+  KMeansParams& clustering_params() { return clustering_params_; }
+
+  /// Builds (or drops) the id -> entry map that reconstruct() and update need.
+  void make_direct_map(DirectMapType type = DirectMapType::array);
+  DirectMapType direct_map_type() const { return direct_map_.type(); }
+
+  /// Moves every entry of `other` (same type, dimension, metric, lists and
+  /// quantizer) into this index, adding `add_id` to its ids; `other` ends empty.
+  void merge_from(IndexIVF& other, idx_t add_id = 0);
+
+  /// The list each of the n vectors belongs to (coarse assignment).
+  void assign_lists(idx_t n, const float* x, idx_t* lists) const;
+
+ protected:
+  IndexIVF(std::shared_ptr<Index> quantizer, int d, size_t nlist, size_t code_size, MetricType metric,
+           bool by_residual);
+
+  // What an encoding provides.
+  /// Trains the encoder on n vectors (residuals when by_residual()).
+  virtual void train_encoder(idx_t n, const float* x);
+  /// Codes of n vectors, given the list each goes to (for residuals).
+  virtual void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const = 0;
+  /// The vector coded by `code` in `list`.
+  virtual void decode(size_t list, const uint8_t* code, float* x) const = 0;
+  virtual std::unique_ptr<InvertedListScanner> make_scanner() const = 0;
+  /// For list-by-list search: writes the vectors of n codes of `list` as
+  /// floats into out (n x d) and returns out, or returns the codes themselves
+  /// when they already are floats. The default decodes one code at a time.
+  virtual const float* decode_block(size_t list, const uint8_t* codes, size_t n, float* out) const;
+  /// Whether list-by-list search may be used (decode_block is cheap enough).
+  virtual bool supports_list_major_search() const { return true; }
+
+  /// The centroid of a list (for residuals).
+  void centroid(size_t list, float* out) const;
+
+  void train_impl(idx_t n, const float* x) override;
+  void add_impl(idx_t n, const float* x, const idx_t* ids) override;
+  void search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParams& params) const override;
+  void range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
+                         RangeSearchResult& result) const override;
+  void reconstruct_impl(idx_t key, float* recons) const override;
+  size_t sa_code_size_impl() const override;
+  void sa_encode_impl(idx_t n, const float* x, uint8_t* codes) const override;
+  void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const override;
+  size_t remove_ids_impl(const IDSelector& sel) override;
+  void reset_impl() override;
+
+  std::shared_ptr<Index> quantizer_;
+  std::unique_ptr<InvertedLists> lists_;
+
+ private:
+  /// Coarse search: the nprobe nearest lists of each query.
+  void probe(idx_t n, const float* x, size_t nprobe, const SearchParams& params, float* coarse, idx_t* lists) const;
+  void search_query_major(idx_t n, const float* x, size_t k, size_t nprobe, size_t max_codes, const float* coarse,
+                          const idx_t* probes, const IDSelector* sel, float* distances, idx_t* labels) const;
+  void search_list_major(idx_t n, const float* x, size_t k, size_t nprobe, const idx_t* probes,
+                         const IDSelector* sel, float* distances, idx_t* labels) const;
+  size_t coarse_code_size() const;
+  void check_compatible(const IndexIVF& other) const;
+
+  bool by_residual_;
+  int64_t nprobe_ = 1;
+  int64_t max_codes_ = 0;
+  idx_t next_id_ = 0;
+  KMeansParams clustering_params_;
+  DirectMap direct_map_;
+};
+
+}  // namespace sextant

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "sextant/IndexIVF.h"
+#include "sextant/impl/ScalarQuantizer.h"
+#include "sextant/utils/HugePageAllocator.h"
+
+namespace sextant {
+
+/// Exhaustive search over scalar-quantised codes (SQ8: 4x smaller than floats).
+class IndexScalarQuantizer : public Index {
+ public:
+  IndexScalarQuantizer(int d, QuantizerType type, MetricType metric = MetricType::L2);
+  std::string type_name() const override { return "IndexScalarQuantizer"; }
+  const ScalarQuantizer& sq() const { return sq_; }
+  /// The codes, ntotal() x sa_code_size() bytes.
+  const uint8_t* codes() const { return codes_.data(); }
+
+ protected:
+  void train_impl(idx_t n, const float* x) override;
+  void add_impl(idx_t n, const float* x, const idx_t* ids) override;
+  void search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParams& params) const override;
+  void range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
+                         RangeSearchResult& result) const override;
+  void reconstruct_impl(idx_t key, float* recons) const override;
+  size_t sa_code_size_impl() const override { return sq_.code_size(); }
+  void sa_encode_impl(idx_t n, const float* x, uint8_t* codes) const override;
+  void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const override;
+  size_t remove_ids_impl(const IDSelector& sel) override;
+  void reset_impl() override;
+
+ private:
+  ScalarQuantizer sq_;
+  LargeVector<uint8_t> codes_;
+};
+
+/// IVF index whose lists hold scalar-quantised codes, of the residuals to the
+/// list centroid by default (as Faiss).
+class IndexIVFScalarQuantizer : public IndexIVF {
+ public:
+  IndexIVFScalarQuantizer(std::shared_ptr<Index> quantizer, int d, size_t nlist, QuantizerType type,
+                          MetricType metric = MetricType::L2, bool by_residual = true);
+  std::string type_name() const override { return "IndexIVFScalarQuantizer"; }
+  const ScalarQuantizer& sq() const { return sq_; }
+
+ protected:
+  void train_encoder(idx_t n, const float* x) override;
+  void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const override;
+  void decode(size_t list, const uint8_t* code, float* x) const override;
+  std::unique_ptr<InvertedListScanner> make_scanner() const override;
+  const float* decode_block(size_t list, const uint8_t* codes, size_t n, float* out) const override;
+
+ private:
+  ScalarQuantizer sq_;
+};
+
+}  // namespace sextant
