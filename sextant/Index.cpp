@@ -30,13 +30,13 @@ void Index::train(idx_t n, const float* x) {
 void Index::train_impl(idx_t, const float*) {}
 
 void Index::add(idx_t n, const float* x) {
-  SEXTANT_CHECK(is_trained_, type_name(), " is not trained: call train() before add()");
+  SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before add()");
   check_vectors(n, x, "added vectors");
   if (n > 0) add_impl(n, x, nullptr);
 }
 
 void Index::add_with_ids(idx_t n, const float* x, const idx_t* ids) {
-  SEXTANT_CHECK(is_trained_, type_name(), " is not trained: call train() before add_with_ids()");
+  SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before add_with_ids()");
   check_vectors(n, x, "added vectors");
   SEXTANT_CHECK(n == 0 || ids != nullptr, "ids must not be null");
   if (n > 0) add_impl(n, x, ids);
@@ -52,7 +52,7 @@ void check_params(const Index& index, const SearchParams& params) {
 void Index::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                    const SearchParams& params) const {
   SEXTANT_CHECK(k > 0, "k must be > 0, got ", k);
-  SEXTANT_CHECK(is_trained_, type_name(), " is not trained: call train() before search()");
+  SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before search()");
   check_vectors(n, x, "queries");
   SEXTANT_CHECK(n == 0 || (distances != nullptr && labels != nullptr), "distances and labels must not be null");
   check_params(*this, params);
@@ -61,7 +61,7 @@ void Index::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* la
 
 RangeSearchResult Index::range_search(idx_t n, const float* x, float radius, const SearchParams& params) const {
   SEXTANT_CHECK(!std::isnan(radius), "radius must not be NaN");
-  SEXTANT_CHECK(is_trained_, type_name(), " is not trained: call train() before range_search()");
+  SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before range_search()");
   check_vectors(n, x, "queries");
   check_params(*this, params);
   RangeSearchResult result;
@@ -106,14 +106,14 @@ void Index::reconstruct_impl(idx_t, float*) const {
 size_t Index::sa_code_size() const { return sa_code_size_impl(); }
 
 void Index::sa_encode(idx_t n, const float* x, uint8_t* codes) const {
-  SEXTANT_CHECK(is_trained_, type_name(), " is not trained: call train() before sa_encode()");
+  SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before sa_encode()");
   check_vectors(n, x, "vectors to encode");
   SEXTANT_CHECK(n == 0 || codes != nullptr, "codes must not be null");
   if (n > 0) sa_encode_impl(n, x, codes);
 }
 
 void Index::sa_decode(idx_t n, const uint8_t* codes, float* x) const {
-  SEXTANT_CHECK(is_trained_, type_name(), " is not trained: call train() before sa_decode()");
+  SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before sa_decode()");
   SEXTANT_CHECK(n >= 0, "n must be >= 0, got ", n);
   SEXTANT_CHECK(n == 0 || (codes != nullptr && x != nullptr), "codes and x must not be null");
   if (n > 0) sa_decode_impl(n, codes, x);

@@ -29,7 +29,7 @@ class Index {
 
   int d() const { return d_; }
   idx_t ntotal() const { return ntotal_; }
-  bool is_trained() const { return is_trained_; }
+  virtual bool is_trained() const { return is_trained_; }
   MetricType metric() const { return metric_; }
   /// Name of the concrete class, e.g. "IndexFlat".
   virtual std::string type_name() const = 0;
@@ -65,6 +65,10 @@ class Index {
 
   /// Removes the vectors whose ids the selector accepts; returns how many.
   size_t remove_ids(const IDSelector& sel);
+  /// What remove_ids does to the ids of the vectors that stay: true when they
+  /// close up (flat indexes, whose ids are positions), false when they keep
+  /// their ids (IVF, graphs, id maps).
+  virtual bool removal_closes_up_ids() const { return false; }
   /// Removes every vector; training is kept.
   void reset();
 

@@ -13,6 +13,7 @@ class IndexFlat : public Index {
  public:
   explicit IndexFlat(int d, MetricType metric = MetricType::L2);
   std::string type_name() const override { return "IndexFlat"; }
+  bool removal_closes_up_ids() const override { return true; }
 
   /// The stored vectors, ntotal() x d() row-major.
   const float* vectors() const { return xb_.data(); }

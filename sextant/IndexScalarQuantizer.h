@@ -1,8 +1,9 @@
 #pragma once
 
 #include "sextant/IndexIVF.h"
+#include "sextant/impl/FlatCodes.h"
 #include "sextant/impl/ScalarQuantizer.h"
-#include "sextant/utils/HugePageAllocator.h"
+#include "sextant/impl/code_search.h"
 
 namespace sextant {
 
@@ -11,6 +12,8 @@ class IndexScalarQuantizer : public Index {
  public:
   IndexScalarQuantizer(int d, QuantizerType type, MetricType metric = MetricType::L2);
   std::string type_name() const override { return "IndexScalarQuantizer"; }
+  bool removal_closes_up_ids() const override { return true; }
+  bool is_trained() const override { return sq_.is_trained(); }
   const ScalarQuantizer& sq() const { return sq_; }
   /// The codes, ntotal() x sa_code_size() bytes.
   const uint8_t* codes() const { return codes_.data(); }
@@ -30,8 +33,10 @@ class IndexScalarQuantizer : public Index {
   void reset_impl() override;
 
  private:
+  CodeScorerFactory scorers() const;
+
   ScalarQuantizer sq_;
-  LargeVector<uint8_t> codes_;
+  FlatCodes codes_;
 };
 
 /// IVF index whose lists hold scalar-quantised codes, of the residuals to the

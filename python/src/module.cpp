@@ -8,6 +8,7 @@ namespace py = pybind11;
 namespace sextant::python {
 void bind_index(py::module_& m);
 void bind_ivf(py::module_& m);
+void bind_pq(py::module_& m);
 void bind_search_params(py::module_& m);
 void bind_utils(py::module_& m);
 }  // namespace sextant::python
@@ -26,4 +27,5 @@ PYBIND11_MODULE(_sextant, m) {
   sextant::python::bind_index(m);
   sextant::python::bind_utils(m);
   sextant::python::bind_ivf(m);
+  sextant::python::bind_pq(m);
 }

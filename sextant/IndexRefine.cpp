@@ -1,0 +1,146 @@
+#include "sextant/IndexRefine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "sextant/IndexFlat.h"
+#include "sextant/utils/Error.h"
+#include "sextant/utils/TopK.h"
+#include "sextant/utils/kernels.h"
+#include "sextant/utils/select.h"
+
+namespace sextant {
+
+namespace {
+
+const Index& checked_base(const std::shared_ptr<Index>& base) {
+  SEXTANT_CHECK(base != nullptr, "IndexRefine needs a base index, got null");
+  SEXTANT_CHECK(base->ntotal() == 0, "IndexRefine needs an empty base index, got one with ntotal=", base->ntotal());
+  return *base;
+}
+
+}  // namespace
+
+IndexRefine::IndexRefine(std::shared_ptr<Index> base, std::shared_ptr<Index> refine)
+    : Index(checked_base(base).d(), checked_base(base).metric(), false),
+      base_(std::move(base)),
+      refine_(std::move(refine)) {
+  SEXTANT_CHECK(refine_ != nullptr, "IndexRefine needs a refine index, got null");
+  SEXTANT_CHECK(refine_->ntotal() == 0, "IndexRefine needs an empty refine index, got one with ntotal=",
+                refine_->ntotal());
+  SEXTANT_CHECK(refine_->d() == d_ && refine_->metric() == metric_, "the refine index (d=", refine_->d(), ", ",
+                metric_name(refine_->metric()), ") must match the base index (d=", d_, ", ", metric_name(metric_),
+                ")");
+  is_trained_ = base_->is_trained() && refine_->is_trained();
+}
+
+void IndexRefine::set_k_factor(float k_factor) {
+  SEXTANT_CHECK(k_factor >= 1, "k_factor must be >= 1, got ", k_factor);
+  k_factor_ = k_factor;
+}
+
+void IndexRefine::train_impl(idx_t n, const float* x) {
+  base_->train(n, x);
+  refine_->train(n, x);
+  is_trained_ = true;
+}
+
+void IndexRefine::add_impl(idx_t n, const float* x, const idx_t* ids) {
+  SEXTANT_CHECK(ids == nullptr, type_name(), " numbers vectors in insertion order: wrap it in IndexIDMap to choose ids");
+  base_->add(n, x);
+  refine_->add(n, x);
+  SEXTANT_CHECK(base_->ntotal() == refine_->ntotal(), "the base and refine indexes disagree on ntotal (",
+                base_->ntotal(), " vs ", refine_->ntotal(), ")");
+  ntotal_ = base_->ntotal();
+}
+
+SearchParams IndexRefine::base_params(const SearchParams& params) const {
+  SearchParams inner = params;
+  inner.k_factor.reset();
+  return inner;
+}
+
+float IndexRefine::refined_distance(const float* x, idx_t id, float* buf) const {
+  const Kernels& k = kernels();
+  const float* y = buf;
+  if (auto flat = dynamic_cast<const IndexFlat*>(refine_.get())) {
+    y = flat->vectors() + static_cast<size_t>(id) * d_;  // no copy for the common case
+  } else {
+    refine_->reconstruct(id, buf);
+  }
+  return metric_ == MetricType::L2 ? k.l2sqr(x, y, d_) : k.inner_product(x, y, d_);
+}
+
+void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                              const SearchParams& params) const {
+  const float k_factor = params.k_factor.value_or(k_factor_);
+  SEXTANT_CHECK(k_factor >= 1, "k_factor must be >= 1, got ", k_factor);
+  const idx_t kb = std::max<idx_t>(k, static_cast<idx_t>(std::ceil(double(k) * k_factor)));
+  std::vector<float> base_d(static_cast<size_t>(n) * kb);
+  std::vector<idx_t> base_l(base_d.size());
+  base_->search(n, x, kb, base_d.data(), base_l.data(), base_params(params));
+  const float scale = metric_ == MetricType::L2 ? 1.0f : -1.0f;
+#pragma omp parallel if (n > 1)
+  {
+    std::vector<float> buf(d_);
+#pragma omp for schedule(dynamic, 16)
+    for (idx_t q = 0; q < n; q++) {
+      TopKHeap heap(distances + q * k, labels + q * k, k);
+      for (idx_t j = 0; j < kb; j++) {
+        const idx_t id = base_l[q * kb + j];
+        if (id >= 0) heap.push(scale * refined_distance(x + q * d_, id, buf.data()), id);
+      }
+      heap.finish();
+    }
+  }
+  keys_to_distances(metric_, n, k, nullptr, distances);
+}
+
+// The base proposes the candidates within the radius by its own estimate;
+// they are kept when their refined distance is within the radius too.
+void IndexRefine::range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
+                                    RangeSearchResult& result) const {
+  RangeSearchResult base = base_->range_search(n, x, radius, base_params(params));
+  const bool l2 = metric_ == MetricType::L2;
+  std::vector<float> buf(d_);
+  result.lims.assign(n + 1, 0);
+  for (idx_t q = 0; q < n; q++) {
+    std::vector<std::pair<float, idx_t>> hits;
+    for (size_t i = base.lims[q]; i < base.lims[q + 1]; i++) {
+      const float dist = refined_distance(x + q * d_, base.labels[i], buf.data());
+      if (l2 ? dist < radius : dist > radius) hits.emplace_back(dist, base.labels[i]);
+    }
+    std::sort(hits.begin(), hits.end(), [l2](const auto& a, const auto& b) {
+      return (l2 ? a.first < b.first : a.first > b.first) || (a.first == b.first && a.second < b.second);
+    });
+    for (auto& [dist, id] : hits) {
+      result.distances.push_back(dist);
+      result.labels.push_back(id);
+    }
+    result.lims[q + 1] = result.distances.size();
+  }
+}
+
+size_t IndexRefine::remove_ids_impl(const IDSelector& sel) {
+  SEXTANT_CHECK(base_->removal_closes_up_ids() == refine_->removal_closes_up_ids(), type_name(),
+                " cannot remove vectors: ", base_->type_name(), " and ", refine_->type_name(),
+                " would number the remaining vectors differently");
+  const size_t removed = base_->remove_ids(sel);
+  refine_->remove_ids(sel);
+  SEXTANT_CHECK(base_->ntotal() == refine_->ntotal(), "the base and refine indexes disagree after remove_ids (",
+                base_->ntotal(), " vs ", refine_->ntotal(), ")");
+  ntotal_ = base_->ntotal();
+  return removed;
+}
+
+void IndexRefine::reset_impl() {
+  base_->reset();
+  refine_->reset();
+  ntotal_ = 0;
+}
+
+IndexRefineFlat::IndexRefineFlat(std::shared_ptr<Index> base)
+    : IndexRefine(base, std::make_shared<IndexFlat>(checked_base(base).d(), checked_base(base).metric())) {}
+
+}  // namespace sextant

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <memory>
+
+#include "sextant/Index.h"
+
+namespace sextant {
+
+/// Re-ranking: the base index (fast, approximate) proposes k * k_factor
+/// candidates, the refine index (exact, or more precise) computes their
+/// distances again and keeps the best k. Both hold the same vectors under the
+/// same ids: add() feeds both.
+class IndexRefine : public Index {
+ public:
+  /// Both indexes must be empty and have the same dimension and metric.
+  IndexRefine(std::shared_ptr<Index> base, std::shared_ptr<Index> refine);
+  std::string type_name() const override { return "IndexRefine"; }
+  bool removal_closes_up_ids() const override { return base_->removal_closes_up_ids(); }
+  KnobSet search_knobs() const override { return base_->search_knobs() | kKnobSel | kKnobKFactor; }
+
+  const std::shared_ptr<Index>& base() const { return base_; }
+  const std::shared_ptr<Index>& refine() const { return refine_; }
+  /// Default for SearchParams::k_factor (1: re-rank the base's own k).
+  float k_factor() const { return k_factor_; }
+  void set_k_factor(float k_factor);
+
+ protected:
+  void train_impl(idx_t n, const float* x) override;
+  void add_impl(idx_t n, const float* x, const idx_t* ids) override;
+  void search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParams& params) const override;
+  void range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
+                         RangeSearchResult& result) const override;
+  void reconstruct_impl(idx_t key, float* recons) const override { refine_->reconstruct(key, recons); }
+  size_t remove_ids_impl(const IDSelector& sel) override;
+  void reset_impl() override;
+
+ private:
+  /// Exact (refine-index) distance of query x to stored vector id, using buf (d floats).
+  float refined_distance(const float* x, idx_t id, float* buf) const;
+  /// The params for the base index: everything but k_factor.
+  SearchParams base_params(const SearchParams& params) const;
+
+  std::shared_ptr<Index> base_, refine_;
+  float k_factor_ = 1;
+};
+
+/// IndexRefine whose refine index is an IndexFlat: exact re-ranking.
+class IndexRefineFlat : public IndexRefine {
+ public:
+  explicit IndexRefineFlat(std::shared_ptr<Index> base);
+  std::string type_name() const override { return "IndexRefineFlat"; }
+};
+
+}  // namespace sextant

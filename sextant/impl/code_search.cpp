@@ -1,0 +1,100 @@
+#include "sextant/impl/code_search.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "sextant/utils/TopK.h"
+#include "sextant/utils/select.h"
+
+namespace sextant {
+
+namespace {
+constexpr size_t kChunk = 256;           // codes scored per scorer call
+constexpr size_t kMinSliceCodes = 8192;  // smallest share of the codes worth a thread
+
+float key_scale(MetricType metric) { return metric == MetricType::L2 ? 1.0f : -1.0f; }
+}  // namespace
+
+void search_codes(size_t n, const float* x, size_t d, size_t nb, size_t k, MetricType metric,
+                  const IDSelector* sel, const CodeScorerFactory& make_scorer, float* distances, idx_t* labels) {
+  const Kernels& kern = kernels();
+  const size_t nthreads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const size_t slices = n >= nthreads ? 1 : std::max<size_t>(1, std::min(nthreads, nb / kMinSliceCodes));
+  std::vector<float> slice_keys(slices > 1 ? slices * n * k : 0);
+  std::vector<idx_t> slice_ids(slice_keys.size());
+  const size_t items = n * slices;
+#pragma omp parallel if (items > 1 && nthreads > 1)
+  {
+    std::unique_ptr<CodeScorer> scorer = make_scorer();
+    std::vector<float> scores(kChunk);
+#pragma omp for schedule(dynamic)
+    for (long item = 0; item < static_cast<long>(items); item++) {
+      const size_t q = item / slices, s = item % slices;
+      const size_t j_begin = nb * s / slices, j_end = nb * (s + 1) / slices;
+      const size_t at = (s * n + q) * k;
+      TopKHeap heap = slices == 1 ? TopKHeap(distances + q * k, labels + q * k, k)
+                                  : TopKHeap(slice_keys.data() + at, slice_ids.data() + at, k);
+      scorer->set_query(x + q * d);
+      for (size_t j0 = j_begin; j0 < j_end; j0 += kChunk) {
+        const size_t m = std::min(kChunk, j_end - j0);
+        scorer->score(j0, m, scores.data());
+        push_candidates(kern, scores.data(), nullptr, key_scale(metric), m, nullptr, idx_t(j0), heap, sel);
+      }
+      heap.finish();
+    }
+  }
+  for (size_t q = 0; q < n && slices > 1; q++) {
+    TopKHeap merged(distances + q * k, labels + q * k, k);
+    for (size_t s = 0; s < slices; s++) {
+      const size_t at = (s * n + q) * k;
+      for (size_t i = 0; i < k && slice_ids[at + i] >= 0; i++) merged.push(slice_keys[at + i], slice_ids[at + i]);
+    }
+    merged.finish();
+  }
+  keys_to_distances(metric, n, k, nullptr, distances);
+}
+
+RangeSearchResult range_search_codes(size_t n, const float* x, size_t d, size_t nb, float radius, MetricType metric,
+                                     const IDSelector* sel, const CodeScorerFactory& make_scorer) {
+  const Kernels& kern = kernels();
+  const bool l2 = metric == MetricType::L2;
+  std::vector<std::vector<std::pair<float, idx_t>>> hits(n);
+#pragma omp parallel if (n > 1)
+  {
+    std::unique_ptr<CodeScorer> scorer = make_scorer();
+    std::vector<float> scores(kChunk), keys(kChunk);
+    std::vector<uint32_t> idx(kChunk);
+#pragma omp for schedule(dynamic)
+    for (long q = 0; q < static_cast<long>(n); q++) {
+      scorer->set_query(x + q * d);
+      for (size_t j0 = 0; j0 < nb; j0 += kChunk) {
+        const size_t m = std::min(kChunk, nb - j0);
+        scorer->score(j0, m, scores.data());
+        const size_t count =
+            kern.collect_below(scores.data(), nullptr, key_scale(metric), m, l2 ? radius : -radius, idx.data(),
+                               keys.data());
+        for (size_t c = 0; c < count; c++) {
+          const idx_t id = idx_t(j0 + idx[c]);
+          if (sel == nullptr || sel->is_member(id)) hits[q].emplace_back(scores[idx[c]], id);
+        }
+      }
+      std::sort(hits[q].begin(), hits[q].end(), [l2](const auto& a, const auto& b) {
+        return (l2 ? a.first < b.first : a.first > b.first) || (a.first == b.first && a.second < b.second);
+      });
+    }
+  }
+  RangeSearchResult result;
+  result.lims.assign(n + 1, 0);
+  for (size_t q = 0; q < n; q++) result.lims[q + 1] = result.lims[q] + hits[q].size();
+  for (auto& h : hits) {
+    for (auto& [dist, id] : h) {
+      result.distances.push_back(dist);
+      result.labels.push_back(id);
+    }
+  }
+  return result;
+}
+
+}  // namespace sextant
