@@ -1,0 +1,283 @@
+"""One library, one process: build an index, search, measure, print JSON.
+
+    python benchs/runners.py --lib faiss --dataset fashion-mnist --index flat --gt gt.npy ...
+
+run.py starts one such process per library and round, so each library has the process to
+itself (its own OpenMP and BLAS runtimes, its own peak memory). Nothing here imports sextant
+unless --lib sextant: the contrib helpers come from the source tree, numpy only.
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def import_contrib():
+    """contrib from this source tree, without importing the sextant extension. The repo root
+    is on sys.path only during this import: left there, its sextant/ folder (C++ sources)
+    would shadow a missing Python package as an empty namespace package."""
+    sys.path.insert(0, str(REPO))
+    try:
+        import contrib
+    finally:
+        sys.path.remove(str(REPO))
+    return contrib
+
+
+def blas_facts():
+    """threadpoolctl's view of the BLAS/OpenMP libraries loaded in this process."""
+    try:
+        import threadpoolctl
+        return threadpoolctl.threadpool_info()
+    except Exception as e:  # noqa: BLE001 - facts are best effort, never fatal
+        return [{"error": repr(e)}]
+
+
+def binary_isa(path):
+    """AVX2 / AVX-512 evidence in a compiled module (for peers that do not report their SIMD
+    level): integer ops on ymm registers are AVX2-only, zmm registers are AVX-512."""
+    if not shutil.which("objdump"):
+        return {"avx2": None, "avx512": None, "how": "objdump not found"}
+    asm = subprocess.run(["objdump", "-d", "--no-show-raw-insn", path],
+                         capture_output=True, text=True).stdout
+    avx2 = any(op in asm for op in ("vpbroadcast", "vpaddd", "vpermd", "vpcmpgtd", "vpmaxsd", "vinserti128"))
+    return {"avx2": avx2 and "ymm" in asm, "avx512": "zmm" in asm, "how": "objdump of " + path}
+
+
+class SextantRunner:
+    name = "sextant"
+
+    def __init__(self):
+        import sextant
+        if not hasattr(sextant, "build_info"):
+            raise ImportError(f"no sextant Python package found (got {sextant.__path__}): build it and pass "
+                              "--build-dir, or install it")
+        self.sx = sextant
+
+    def facts(self):
+        info = dict(self.sx.build_info())
+        return {"version": info.get("version"), "module": self.sx.__file__, "build_info": info,
+                "simd": self.sx.simd_level(), "avx2": self.sx.simd_level() in ("avx2", "avx512")}
+
+    def set_threads(self, n):
+        self.sx.set_num_threads(n)
+
+    def build(self, spec, xb, metric):
+        sx = self.sx
+        mt = sx.METRIC_L2 if metric == "l2" else sx.METRIC_INNER_PRODUCT
+        if hasattr(sx, "index_factory"):
+            index = sx.index_factory(xb.shape[1], spec["factory"], mt)
+        elif spec["factory"] == "Flat":
+            index = sx.IndexFlat(xb.shape[1], mt)
+        else:
+            raise NotImplementedError(f"sextant has no index_factory yet for {spec['factory']!r}")
+        for name, value in spec.get("build", {}).items():
+            setattr(index, name, value)  # e.g. efConstruction, once sextant exposes it
+        if not index.is_trained:
+            index.train(xb)
+        index.add(xb)
+        return index
+
+    def search(self, index, xq, k, params):
+        return index.search(xq, k, **params)[1]
+
+    def size_bytes(self, index, tmpdir):
+        if hasattr(self.sx, "write_index"):
+            path = os.path.join(tmpdir, "index.sx")
+            self.sx.write_index(index, path)
+            return os.path.getsize(path), "file"
+        return index.sa_code_size() * index.ntotal, "codes (no write_index yet)"
+
+
+class FaissRunner:
+    name = "faiss"
+
+    def __init__(self):
+        import faiss
+        self.faiss = faiss
+
+    def facts(self):
+        faiss = self.faiss
+        if hasattr(faiss, "SIMDConfig"):   # dynamic-dispatch builds (1.13+)
+            simd = faiss.SIMDConfig.get_level_name()
+        else:                              # one swigfaiss_<isa> module loaded by faiss.loader
+            simd = next((m.split("_", 1)[1].upper() for m in sys.modules
+                         if m.startswith("faiss.swigfaiss_")), "generic")
+        return {"version": faiss.__version__, "module": faiss.__file__,
+                "compile_options": faiss.get_compile_options(), "simd": simd,
+                "avx2": "AVX2" in simd.upper() or "AVX512" in simd.upper()}
+
+    def set_threads(self, n):
+        self.faiss.omp_set_num_threads(n)
+
+    def build(self, spec, xb, metric):
+        faiss = self.faiss
+        mt = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
+        index = faiss.index_factory(xb.shape[1], spec["factory"], mt)
+        for name, value in spec.get("build", {}).items():
+            if name == "efConstruction":
+                faiss.downcast_index(index).hnsw.efConstruction = value
+            else:
+                faiss.ParameterSpace().set_index_parameter(index, name, value)
+        if not index.is_trained:
+            index.train(xb)
+        index.add(xb)
+        return index
+
+    def search(self, index, xq, k, params):
+        for name, value in params.items():   # faiss keeps search knobs on the index
+            self.faiss.ParameterSpace().set_index_parameter(index, name, value)
+        return index.search(xq, k)[1]
+
+    def size_bytes(self, index, tmpdir):
+        path = os.path.join(tmpdir, "index.faiss")
+        self.faiss.write_index(index, path)
+        return os.path.getsize(path), "file"
+
+
+class HnswlibRunner:
+    name = "hnswlib"
+
+    def __init__(self):
+        import hnswlib
+        self.hnswlib = hnswlib
+        self.threads = 1
+
+    def facts(self):
+        from importlib.metadata import version
+        isa = binary_isa(self.hnswlib.__file__)
+        return {"version": version("hnswlib"), "module": self.hnswlib.__file__,
+                "simd": "AVX-512" if isa["avx512"] else "AVX2" if isa["avx2"] else "unknown",
+                "simd_evidence": isa, "avx2": isa["avx2"]}
+
+    def set_threads(self, n):
+        self.threads = n   # hnswlib takes num_threads per call
+
+    def build(self, spec, xb, metric):
+        space = "l2" if metric == "l2" else "ip"
+        n, d = xb.shape
+        if spec["class"] == "BFIndex":
+            index = self.hnswlib.BFIndex(space, d)
+            index.init_index(max_elements=n)
+            index.add_items(xb)
+        else:
+            b = spec.get("build", {})
+            index = self.hnswlib.Index(space, d)
+            index.init_index(max_elements=n, M=b.get("M", 16), ef_construction=b.get("efConstruction", 200))
+            index.add_items(xb, num_threads=self.threads)
+        return index
+
+    def search(self, index, xq, k, params):
+        if "efSearch" in params:
+            index.set_ef(max(params["efSearch"], k))
+        return index.knn_query(xq, k=k, num_threads=self.threads)[0].astype(np.int64)
+
+    def size_bytes(self, index, tmpdir):
+        path = os.path.join(tmpdir, "index.hnsw")
+        index.save_index(path)
+        return os.path.getsize(path), "file"
+
+
+RUNNERS = {"sextant": SextantRunner, "faiss": FaissRunner, "hnswlib": HnswlibRunner}
+
+
+def measure_point(runner, index, xq, gt, k, threads, params, args):
+    """Batch QPS (all threads, one call), single-query QPS (1 thread), recall, for one
+    sweep point."""
+    runner.set_threads(threads)
+    runner.search(index, xq[:16], k, params)          # warm-up: thread pool, first-touch pages
+    t0 = time.perf_counter()
+    I = runner.search(index, xq, k, params)
+    batch_s = time.perf_counter() - t0
+    evaluation = import_contrib().evaluation
+    point = {"params": params, "k": k, "nq": len(xq), "batch_s": batch_s, "batch_qps": len(xq) / batch_s,
+             "recall@1": evaluation.recall_at(I, gt, 1), f"recall@{k}": evaluation.recall_at(I, gt, k)}
+    if args.extras and gt.shape[1] >= 100:            # recall@100 needs its own k=100 search
+        point["recall@100"] = evaluation.recall_at(runner.search(index, xq, 100, params), gt, 100)
+    runner.set_threads(1)
+    done, t0 = 0, time.perf_counter()
+    deadline = t0 + args.single_budget
+    for i in range(min(args.single_nq, len(xq))):    # one query per call, like ann-benchmarks
+        runner.search(index, xq[i:i + 1], k, params)
+        done += 1
+        if time.perf_counter() > deadline:
+            break
+    point.update(single_nq=done, single_qps=done / (time.perf_counter() - t0))
+    runner.set_threads(threads)
+    return point
+
+
+def memory_status(field):
+    """VmRSS / VmHWM of this process in bytes. VmHWM rather than getrusage's ru_maxrss: the
+    latter keeps the parent's RSS at fork time across exec, which would hide our own peak."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def main():
+    import specs
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lib", required=True, choices=sorted(RUNNERS))
+    ap.add_argument("--check", action="store_true", help="only import the library and print its facts")
+    ap.add_argument("--dataset", choices=sorted(specs.DATASETS))
+    ap.add_argument("--index", choices=sorted(specs.INDEXES))
+    ap.add_argument("--subset", type=int, help="use the first N base vectors")
+    ap.add_argument("--nq", type=int, help="use the first NQ queries")
+    ap.add_argument("--gt", help=".npy of exact neighbour ids for these base/queries")
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--single-nq", type=int, default=1000)
+    ap.add_argument("--single-budget", type=float, default=30.0, help="seconds per single-query pass")
+    ap.add_argument("--extras", action="store_true", help="also recall@100 and index size (once per run)")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    if args.check:
+        print(json.dumps(RUNNERS[args.lib]().facts(), default=str))
+        return
+    missing = [o for o in ("dataset", "index", "nq", "gt", "out") if getattr(args, o) is None]
+    if missing:
+        ap.error("missing " + ", ".join("--" + o for o in missing))
+
+    contrib = import_contrib()
+    spec = specs.INDEXES[args.index]["libs"][args.lib]
+    result = {"lib": args.lib, "dataset": args.dataset, "index": args.index}
+    runner = RUNNERS[args.lib]()
+    result["facts"] = runner.facts()
+    result["facts"]["threadpools"] = blas_facts()
+    xb, xq, metric = specs.load_dataset(args.dataset, contrib.datasets)
+    xb, xq = xb[:args.subset or len(xb)], xq[:args.nq]
+    gt = np.load(args.gt)
+    result["rss_before_build"] = memory_status("VmRSS")
+    runner.set_threads(args.threads)
+    try:
+        t0 = time.perf_counter()
+        index = runner.build(spec, xb, metric)
+        result["build_s"] = time.perf_counter() - t0
+    except NotImplementedError as e:
+        result["unsupported"] = str(e)
+    else:
+        if args.extras:
+            with tempfile.TemporaryDirectory(prefix="sextant-bench-") as tmp:
+                result["size_bytes"], result["size_source"] = runner.size_bytes(index, tmp)
+        result["points"] = [measure_point(runner, index, xq, gt, args.k, args.threads, p, args)
+                            for p in specs.INDEXES[args.index]["sweep"]]
+    result["peak_rss"] = memory_status("VmHWM")
+    Path(args.out).write_text(json.dumps(result, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

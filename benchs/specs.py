@@ -1,0 +1,78 @@
+"""What the harness measures, as data: datasets and index families.
+
+Adding an index family is adding one entry to INDEXES: for each library, how to build the
+index (a factory string for sextant and faiss, a class and parameters for hnswlib) and the
+search-time sweep shared by all libraries (standard knob names: nprobe, efSearch, ...;
+each runner maps them to its library). Compare like with like: same storage, same factory.
+"""
+
+# Each dataset: where the vectors come from, the metric, and the number of queries.
+# 'source' names a loader in contrib.datasets; synthetic sets are generated once and cached.
+DATASETS = {
+    "fashion-mnist": {
+        "source": "fashion_mnist", "metric": "l2", "nq": 10_000,
+        "about": "Fashion-MNIST 60,000 x 784 (uint8 pixels as float32), 10,000 queries",
+    },
+    "synthetic-1m": {
+        "source": "clustered", "params": {"n": 1_000_000, "d": 128, "n_clusters": 1000},
+        "base_seed": 1, "query_seed": 2, "metric": "l2", "nq": 1_000,
+        "about": "seeded Gaussian mixture (1,000 clusters) 1,000,000 x 128 float32, 1,000 queries",
+    },
+    "synthetic-1m-ip": {
+        "source": "clustered", "params": {"n": 1_000_000, "d": 128, "n_clusters": 1000},
+        "base_seed": 1, "query_seed": 2, "metric": "ip", "nq": 1_000,
+        "about": "synthetic-1m searched by inner product",
+    },
+}
+
+# Each index family: per-library build recipe, whether it is exact (adds the SGEMM-fraction
+# figure), and the search-parameter sweep (one point {} when there is nothing to sweep).
+INDEXES = {
+    "flat": {
+        "exact": True,
+        "libs": {
+            "sextant": {"factory": "Flat"},
+            "faiss": {"factory": "Flat"},
+            "hnswlib": {"class": "BFIndex", "label": "hnswlib BFIndex (exact)"},
+        },
+        "sweep": [{}],
+    },
+    # Inverted file, float storage on both sides, swept over nprobe.
+    "ivf1024": {
+        "exact": False,
+        "libs": {
+            "sextant": {"factory": "IVF1024,Flat"},
+            "faiss": {"factory": "IVF1024,Flat"},
+        },
+        "sweep": [{"nprobe": n} for n in (1, 2, 4, 8, 16, 32, 64, 128)],
+    },
+    # Graph search, float storage on both sides (IndexHNSWFlat vs hnswlib). sextant joins
+    # automatically once sx.index_factory knows "HNSW32"; until then its runner says unsupported.
+    "hnsw32": {
+        "exact": False,
+        "libs": {
+            "sextant": {"factory": "HNSW32", "build": {"efConstruction": 200}},
+            "faiss": {"factory": "HNSW32", "build": {"efConstruction": 200}},
+            "hnswlib": {"class": "Index", "build": {"M": 32, "efConstruction": 200}},
+        },
+        "sweep": [{"efSearch": ef} for ef in (10, 16, 32, 64, 128, 256, 512)],
+    },
+}
+
+DEFAULT_INDEXES = ["flat"]
+LIBRARIES = ["sextant", "faiss", "hnswlib"]
+HEADLINE_LIB = "sextant"   # ratios are HEADLINE_LIB / peer
+
+
+def load_dataset(name, datasets):
+    """(xb, xq, metric) for a DATASETS entry; `datasets` is the contrib.datasets module (passed
+    in so this file imports neither contrib nor sextant)."""
+    spec = DATASETS[name]
+    if spec["source"] == "fashion_mnist":
+        xb, xq = datasets.load_fashion_mnist()
+    else:
+        params = dict(spec["params"])
+        n, d = params.pop("n"), params.pop("d")
+        xb = datasets.load_synthetic(spec["source"], n, d, seed=spec["base_seed"], **params)
+        xq = datasets.load_synthetic(spec["source"], spec["nq"], d, seed=spec["query_seed"], **params)
+    return xb, xq, spec["metric"]

@@ -1,0 +1,79 @@
+"""The benchmark harness end to end on a 5,000-vector Fashion-MNIST subset (sextant vs faiss).
+
+Runs benchs/run.py as a user would, into a temporary results directory. Skips when faiss or
+the dataset is missing. sgemm_rate is looked up in $SEXTANT_BUILD_DIR (default: build).
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # contrib from the source tree (numpy only), then out of the way
+from contrib import datasets  # noqa: E402
+
+sys.path.remove(str(REPO))
+
+BUILD_DIR = Path(os.environ.get("SEXTANT_BUILD_DIR", "build"))
+BUILD_DIR = BUILD_DIR if BUILD_DIR.is_absolute() else REPO / BUILD_DIR
+
+
+def require_faiss_and_data():
+    if importlib.util.find_spec("faiss") is None:
+        pytest.skip("faiss is not installed (benchs/setup.sh)")
+    if not datasets.fashion_mnist_available():
+        pytest.skip("Fashion-MNIST not found (Debian package dataset-fashion-mnist)")
+
+
+def run_harness(tmp_path, build_dir, libs, subset, nq):
+    cmd = [sys.executable, str(REPO / "benchs" / "run.py"), "--datasets", "fashion-mnist", "--libs", libs,
+           "--subset", str(subset), "--nq", str(nq), "--rounds", "1", "--single-nq", str(nq), "--single-budget", "5",
+           "--build-dir", str(build_dir), "--results-dir", str(tmp_path), "--results-md", str(tmp_path / "RESULTS.md")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (json_path,) = tmp_path.glob("run-*.json")
+    return json.loads(json_path.read_text())
+
+
+def test_harness_smoke(tmp_path):
+    require_faiss_and_data()
+    spec = importlib.util.find_spec("sextant")
+    if (spec is None or spec.origin is None) and not (BUILD_DIR / "python" / "sextant").is_dir():
+        pytest.skip("sextant is neither importable nor built in " + str(BUILD_DIR))
+    summary = run_harness(tmp_path, BUILD_DIR, "sextant,faiss", 5000, 50)
+    best = {e["lib"]: e for e in summary["best"]}
+    assert set(best) == {"sextant", "faiss"}
+    for lib, entry in best.items():
+        assert "error" not in entry, (lib, entry.get("error"))
+        (point,) = entry["points"]
+        assert point["nq"] == 50
+        assert point["recall@10"] == 1.0, lib       # exact search
+        assert point["recall@1"] == 1.0, lib
+        assert point["batch_qps"] > 0 and point["single_qps"] > 0 and point["single_nq"] > 0
+        assert entry["build_s"] >= 0 and entry["peak_rss"] > 0 and entry["size_bytes"] >= 5000 * 784 * 4
+        if "sgemm_fraction" in point and point["sgemm_fraction"] is not None:
+            assert point["sgemm_fraction"] > 0
+    assert "compile_options" in best["faiss"]["facts"]
+    assert "build_info" in best["sextant"]["facts"]
+    sgemm = summary["sgemm"]["fashion-mnist"]
+    assert sgemm.get("gflops", 0) > 0 or "error" in sgemm     # absent sgemm_rate is reported, not fatal
+    ratio = summary["ratios"][0]
+    assert ratio["peer"] == "faiss" and (ratio["refused"] or ratio["batch_qps"] > 0)
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "<!-- harness:begin -->" in text and "<!-- harness:end -->" in text and "| faiss |" in text
+    assert list(tmp_path.glob("run-*.png"))
+
+
+def test_harness_without_sgemm_rate(tmp_path):
+    """No build tree: the SGEMM fraction is reported as unavailable, the rest still runs."""
+    require_faiss_and_data()
+    summary = run_harness(tmp_path, tmp_path / "no-build", "faiss", 2000, 20)
+    assert "not found" in summary["sgemm"]["fashion-mnist"]["error"]
+    (point,) = summary["best"][0]["points"]
+    assert point["recall@10"] == 1.0 and point["gflops"] > 0 and point["sgemm_fraction"] is None
+    assert "SGEMM reference for fashion-mnist: unavailable" in (tmp_path / "RESULTS.md").read_text()
