@@ -9,6 +9,9 @@ namespace sextant::python {
 void bind_index(py::module_& m);
 void bind_search_params(py::module_& m);
 void bind_utils(py::module_& m);
+#ifdef SEXTANT_WITH_EMBED
+void bind_embed(py::module_& m);
+#endif
 }  // namespace sextant::python
 
 PYBIND11_MODULE(_sextant, m) {
@@ -24,4 +27,7 @@ PYBIND11_MODULE(_sextant, m) {
   sextant::python::bind_search_params(m);
   sextant::python::bind_index(m);
   sextant::python::bind_utils(m);
+#ifdef SEXTANT_WITH_EMBED
+  sextant::python::bind_embed(m);
+#endif
 }

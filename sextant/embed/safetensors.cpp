@@ -19,24 +19,33 @@ namespace sextant::embed {
 
 namespace fs = std::filesystem;
 
-const char* dtype_name(DType dtype) {
-  switch (dtype) {
-    case DType::F32: return "F32";
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
-    case DType::F8_E4M3: return "F8_E4M3";
+namespace {
+struct DTypeInfo {
+  DType dtype;
+  const char* name;
+  size_t size;
+};
+constexpr DTypeInfo kDTypes[] = {
+    {DType::F64, "F64", 8},   {DType::F32, "F32", 4},         {DType::F16, "F16", 2},
+    {DType::BF16, "BF16", 2}, {DType::F8_E4M3, "F8_E4M3", 1}, {DType::F8_E5M2, "F8_E5M2", 1},
+    {DType::I64, "I64", 8},   {DType::I32, "I32", 4},         {DType::I16, "I16", 2},
+    {DType::I8, "I8", 1},     {DType::U64, "U64", 8},         {DType::U32, "U32", 4},
+    {DType::U16, "U16", 2},   {DType::U8, "U8", 1},           {DType::BOOL, "BOOL", 1},
+};
+const DTypeInfo& info(DType dtype) {
+  for (const DTypeInfo& i : kDTypes) {
+    if (i.dtype == dtype) return i;
   }
-  return "?";
+  return kDTypes[0];
 }
+}  // namespace
 
-size_t dtype_size(DType dtype) {
-  switch (dtype) {
-    case DType::F32: return 4;
-    case DType::F16: return 2;
-    case DType::BF16: return 2;
-    case DType::F8_E4M3: return 1;
-  }
-  return 0;
+const char* dtype_name(DType dtype) { return info(dtype).name; }
+size_t dtype_size(DType dtype) { return info(dtype).size; }
+
+bool is_float_dtype(DType dtype) {
+  return dtype == DType::F64 || dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16 ||
+         dtype == DType::F8_E4M3;
 }
 
 // ---- MappedFile ---------------------------------------------------------------
@@ -75,12 +84,10 @@ size_t TensorView::numel() const {
 namespace {
 
 DType parse_dtype(const std::string& name, const std::string& tensor, const std::string& path) {
-  if (name == "F32") return DType::F32;
-  if (name == "F16") return DType::F16;
-  if (name == "BF16") return DType::BF16;
-  if (name == "F8_E4M3") return DType::F8_E4M3;
-  SEXTANT_CHECK(false, path, ": tensor \"", tensor, "\" has dtype ", name,
-                ", which is not supported (F32, F16, BF16, F8_E4M3)");
+  for (const DTypeInfo& i : kDTypes) {
+    if (name == i.name) return i.dtype;
+  }
+  SEXTANT_CHECK(false, path, ": tensor \"", tensor, "\" has unknown dtype \"", name, "\"");
   __builtin_unreachable();
 }
 
@@ -194,7 +201,15 @@ float half_to_float(uint16_t h) {
 }  // namespace
 
 void convert_to_float(DType dtype, const uint8_t* src, size_t count, float* dst) {
+  SEXTANT_CHECK(is_float_dtype(dtype), "cannot convert dtype ", dtype_name(dtype), " to float32");
   switch (dtype) {
+    case DType::F64:
+      for (size_t i = 0; i < count; i++) {
+        double v;
+        std::memcpy(&v, src + 8 * i, 8);
+        dst[i] = static_cast<float>(v);
+      }
+      return;
     case DType::F32:
       std::memcpy(dst, src, count * 4);
       return;
@@ -219,6 +234,8 @@ void convert_to_float(DType dtype, const uint8_t* src, size_t count, float* dst)
       for (size_t i = 0; i < count; i++) dst[i] = table[src[i]];
       return;
     }
+    default:
+      return;
   }
 }
 
@@ -292,6 +309,8 @@ Tensor Checkpoint::load(const std::string& name, const std::vector<int64_t>& exp
   SEXTANT_CHECK(view != nullptr, "checkpoint ", dir_, " has no tensor \"", name, "\"");
   SEXTANT_CHECK(expected.empty() || view->shape == expected, "checkpoint ", dir_, ": tensor \"", name,
                 "\" has shape ", shape_string(view->shape), ", the model config expects ", shape_string(expected));
+  SEXTANT_CHECK(is_float_dtype(view->dtype), "checkpoint ", dir_, ": tensor \"", name, "\" has dtype ",
+                dtype_name(view->dtype), ", which does not convert to float32 (F64, F32, F16, BF16, F8_E4M3)");
   Tensor out;
   out.shape = view->shape;
   out.values.resize(view->numel());

@@ -19,7 +19,9 @@
 
 namespace sextant::embed {
 
-enum class DType { F32, F16, BF16, F8_E4M3 };
+/// The dtypes a safetensors header may name. Only the floating-point ones
+/// convert to float32; the others (position ids, masks...) are skipped over.
+enum class DType { F64, F32, F16, BF16, F8_E4M3, F8_E5M2, I64, I32, I16, I8, U64, U32, U16, U8, BOOL };
 
 const char* dtype_name(DType dtype);
 size_t dtype_size(DType dtype);
@@ -77,7 +79,10 @@ struct Tensor {
   const float* data() const { return values.data(); }
 };
 
-/// Converts `count` elements of the given dtype to float32.
+/// Whether convert_to_float handles the dtype (F64, F32, F16, BF16, F8_E4M3).
+bool is_float_dtype(DType dtype);
+
+/// Converts `count` elements of the given dtype to float32 (throws for other dtypes).
 void convert_to_float(DType dtype, const uint8_t* src, size_t count, float* dst);
 
 /// The value of one FP8 E4M3 (the "fn" variant: no infinities, 0x7F/0xFF are NaN) byte.
