@@ -194,8 +194,8 @@ bool parse_bracket_pattern(std::u32string_view p, BracketPattern& out) {
   return i == p.size();
 }
 
-/// One spelling for each pattern: control characters written as escapes and
-/// \uXXXX escapes as the characters they stand for.
+/// One spelling for each pattern: control characters written as escapes,
+/// \uXXXX escapes as the characters they stand for, quotes unescaped.
 std::u32string canonical(const std::string& regex) {
   std::u32string in = utf8_to_u32(regex), out;
   for (size_t i = 0; i < in.size(); i++) {
@@ -203,7 +203,10 @@ std::u32string canonical(const std::string& regex) {
       out += U"\\r";
     } else if (in[i] == U'\n') {
       out += U"\\n";
-    } else if (in[i] == U'\\' && i + 5 < in.size() + 0 && in[i + 1] == U'u') {
+    } else if (in[i] == U'\\' && i + 1 < in.size() && (in[i + 1] == U'"' || in[i + 1] == U'\'')) {
+      out += in[i + 1];  // quotes are never special: \" and " mean the same
+      i++;
+    } else if (in[i] == U'\\' && i + 5 < in.size() && in[i + 1] == U'u') {
       char32_t value = 0;
       bool hex = true;
       for (size_t k = 2; k < 6; k++) {
