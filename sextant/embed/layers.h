@@ -68,6 +68,10 @@ void layer_norm(Matrix& x, const std::vector<float>& gamma, const std::vector<fl
 void rms_norm(const float* x, size_t rows, size_t ldx, size_t dim, const std::vector<float>& weight, float eps,
               float* out, size_t ldo);
 
+/// The vectorisable exp and erf the activations and softmax use (exposed for tests).
+float exp_approx(float x);
+float erf_approx(float x);
+
 enum class Activation { gelu_erf, gelu_tanh, relu, silu };
 Activation activation_from_name(const std::string& name);
 void activate(Activation act, float* x, size_t n);
