@@ -80,8 +80,10 @@ namespace {
 
 /// exp(x) for x in [-87, 88] within ~2e-7 relative: 2^n * e^r with |r| <= ln2/2.
 inline float fast_exp(float x) {
-  x = std::clamp(x, -87.0f, 88.0f);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  x = x > 88.0f ? 88.0f : x;  // (ternaries, not std::clamp: they compile to min/max instructions)
+  x = x < -87.0f ? -87.0f : x;
+  // Round to nearest by adding and removing 1.5 * 2^23: plain SSE2, unlike floor().
+  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   const float r = (x - n * 0.693145751953125f) - n * 1.42860682030941723e-6f;  // ln2 split in two parts
   float p = 1.0f / 720.0f;
   p = p * r + 1.0f / 120.0f;
