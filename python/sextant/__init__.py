@@ -50,4 +50,14 @@ from .clustering import Kmeans
 
 __version__ = build_info()["version"]
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [name for name in dir() if not name.startswith("_")] + ["embed"]
+
+
+def __getattr__(name):
+    # sx.embed (the embedding producer) is imported on first use, so that
+    # `python -m sextant.embed` does not find it half-imported.
+    if name == "embed":
+        import importlib
+
+        return importlib.import_module(".embed", __name__)
+    raise AttributeError(f"module 'sextant' has no attribute {name!r}")

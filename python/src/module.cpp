@@ -11,6 +11,9 @@ void bind_ivf(py::module_& m);
 void bind_pq(py::module_& m);
 void bind_search_params(py::module_& m);
 void bind_utils(py::module_& m);
+#ifdef SEXTANT_WITH_EMBED
+void bind_embed(py::module_& m);
+#endif
 }  // namespace sextant::python
 
 PYBIND11_MODULE(_sextant, m) {
@@ -28,4 +31,7 @@ PYBIND11_MODULE(_sextant, m) {
   sextant::python::bind_utils(m);
   sextant::python::bind_ivf(m);
   sextant::python::bind_pq(m);
+#ifdef SEXTANT_WITH_EMBED
+  sextant::python::bind_embed(m);
+#endif
 }
