@@ -6,6 +6,7 @@
 #include "numpy_args.h"
 #include "sextant/IndexFlat.h"
 #include "sextant/IndexIDMap.h"
+#include "sextant/index_factory.h"
 #include "sextant/utils/Error.h"
 
 namespace sextant::python {
@@ -195,6 +196,15 @@ index.search(xq, k, params=SearchParams(nprobe=16)).)doc")
   py::class_<IndexIDMap2, IndexIDMap, std::shared_ptr<IndexIDMap2>>(
       m, "IndexIDMap2", "IndexIDMap that can also reconstruct vectors by id; ids must be unique.")
       .def(py::init<std::shared_ptr<Index>>(), py::arg("index"));
+
+  m.def(
+      "index_factory",
+      [](int d, const std::string& description, MetricType metric) {
+        return std::shared_ptr<Index>(index_factory(d, description, metric));
+      },
+      py::arg("d"), py::arg("description"), py::arg("metric") = MetricType::L2,
+      "Builds an index from a Faiss-style description, e.g. 'IVF1024,SQ8' or 'IDMap2,PQ16,RFlat'.");
+  m.def("describe", &describe, py::arg("index"), "The factory description of an index (index_factory's inverse).");
 }
 
 }  // namespace sextant::python
