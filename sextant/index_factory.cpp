@@ -11,6 +11,7 @@
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexPQ.h"
+#include "sextant/IndexPreTransform.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexScalarQuantizer.h"
 #include "sextant/utils/Error.h"
@@ -33,7 +34,7 @@ class Parser {
 
   std::unique_ptr<Index> parse() {
     SEXTANT_CHECK(d_ > 0, "index_factory: d must be > 0, got ", d_);
-    return parse_parts(split(description_, 0));
+    return parse_parts(split(description_, 0), d_);
   }
 
  private:
@@ -82,60 +83,108 @@ class Parser {
     return value;
   }
 
-  std::unique_ptr<Index> parse_parts(std::vector<Part> parts) {
+  // Parts of an index over d-dimensional vectors.
+  std::unique_ptr<Index> parse_parts(std::vector<Part> parts, int d) {
     const Part first = parts.front();
     if (first.text == "IDMap" || first.text == "IDMap2") {
       if (parts.size() == 1) fail(first, "an index after '" + std::string(first.text) + ",'");
-      std::shared_ptr<Index> inner = parse_parts(std::vector<Part>(parts.begin() + 1, parts.end()));
+      std::shared_ptr<Index> inner = parse_parts(std::vector<Part>(parts.begin() + 1, parts.end()), d);
       if (first.text == "IDMap") return std::make_unique<IndexIDMap>(inner);
       return std::make_unique<IndexIDMap2>(inner);
     }
     // A re-ranking suffix wraps everything before it.
     const Part last = parts.back();
     if (parts.size() > 1 && (last.text == "RFlat" || last.text.substr(0, 7) == "Refine(")) {
-      std::shared_ptr<Index> base = parse_parts(std::vector<Part>(parts.begin(), parts.end() - 1));
+      std::shared_ptr<Index> base = parse_parts(std::vector<Part>(parts.begin(), parts.end() - 1), d);
       if (last.text == "RFlat") return std::make_unique<IndexRefineFlat>(base);
       if (last.text.back() != ')') fail(last, "Refine(<description>)");
       std::string_view inner = last.text.substr(7, last.text.size() - 8);
       std::vector<Part> inner_parts = split(inner, last.pos + 7);
       if (inner_parts.empty()) fail(last, "a description inside Refine(...)");
-      std::shared_ptr<Index> refine = parse_parts(inner_parts);
+      std::shared_ptr<Index> refine = parse_parts(inner_parts, d);
       return std::make_unique<IndexRefine>(base, refine);
     }
-    if (parts.size() == 1) return parse_single(first);
-    if (parts.size() == 2 && first.text.substr(0, 3) == "IVF") return parse_ivf(first, parts[1]);
+    // Leading transforms feed the rest.
+    std::vector<std::shared_ptr<VectorTransform>> chain;
+    size_t used = 0;
+    for (int dim = d; used + 1 < parts.size(); used++) {
+      std::shared_ptr<VectorTransform> t = parse_transform(parts[used], dim);
+      if (!t) break;
+      dim = t->d_out();
+      chain.push_back(std::move(t));
+    }
+    if (!chain.empty()) {
+      std::shared_ptr<Index> inner =
+          parse_parts(std::vector<Part>(parts.begin() + used, parts.end()), chain.back()->d_out());
+      return std::make_unique<IndexPreTransform>(chain, inner);
+    }
+    if (parse_transform(parts.back(), d)) fail(parts.back(), "an index after the transforms");
+    if (parts.size() == 1) return parse_single(first, d);
+    if (parts.size() == 2 && first.text.substr(0, 3) == "IVF") return parse_ivf(first, parts[1], d);
     fail(parts[1], parts.size() == 2 ? "nothing after '" + std::string(first.text) + "' (or IVF<nlist>,<codec>)"
                                      : "at most an index and a re-ranking suffix (RFlat, Refine(...))");
   }
 
-  // "Flat", "SQ8", "PQ16x8": an index of its own.
-  std::unique_ptr<Index> parse_single(const Part& part) {
+  // "PCA64", "PCAWR32", "OPQ16_64", "RR64", "L2norm" over d dimensions; null when not a transform.
+  std::shared_ptr<VectorTransform> parse_transform(const Part& part, int d) const {
     std::string_view s = part.text;
-    if (s == "Flat") return std::make_unique<IndexFlat>(d_, metric_);
-    if (auto type = sq_type(s)) return std::make_unique<IndexScalarQuantizer>(d_, *type, metric_);
-    if (take(s, "PQ")) {
-      auto [M, nbits] = pq_params(s, part);
-      return std::make_unique<IndexPQ>(d_, M, nbits, metric_);
+    if (s == "L2norm") return std::make_shared<NormalizationTransform>(d);
+    if (take(s, "OPQ")) {
+      auto M = take_int(s);
+      if (!M) fail(part, "OPQ<M>[_<d_out>] with M a positive integer");
+      long d_out = d;
+      if (take(s, "_")) {
+        auto v = take_int(s);
+        if (!v) fail(part, "OPQ<M>_<d_out> with d_out a positive integer");
+        d_out = *v;
+      }
+      if (!s.empty() || d_out % *M != 0) fail(part, "OPQ<M>[_<d_out>] with M dividing d_out");
+      return std::make_shared<OPQMatrix>(d, int(*M), int(d_out));
     }
-    if (s.substr(0, 3) == "IVF") fail(part, "IVF<nlist>,<codec> with codec one of " + std::string(kCodecs));
-    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>], IVF<nlist>,<codec>, "
-               "an IDMap/IDMap2 prefix or an RFlat/Refine(...) suffix");
+    if (take(s, "RR")) {
+      auto d_out = take_int(s);
+      if (!d_out || !s.empty()) fail(part, "RR<d_out> with d_out a positive integer");
+      return std::make_shared<RandomRotationMatrix>(d, int(*d_out));
+    }
+    if (take(s, "PCA")) {
+      const bool whiten = take(s, "W");
+      const bool rotate = take(s, "R");
+      auto d_out = take_int(s);
+      if (!d_out || !s.empty()) fail(part, "PCA[W][R]<d_out> with d_out a positive integer");
+      if (*d_out > d) fail(part, "a PCA output dimension of at most d=" + std::to_string(d));
+      return std::make_shared<PCAMatrix>(d, int(*d_out), whiten ? -0.5f : 0.0f, rotate);
+    }
+    return nullptr;
   }
 
-  std::unique_ptr<Index> parse_ivf(const Part& ivf, const Part& codec) {
+  // "Flat", "SQ8", "PQ16x8": an index of its own.
+  std::unique_ptr<Index> parse_single(const Part& part, int d) {
+    std::string_view s = part.text;
+    if (s == "Flat") return std::make_unique<IndexFlat>(d, metric_);
+    if (auto type = sq_type(s)) return std::make_unique<IndexScalarQuantizer>(d, *type, metric_);
+    if (take(s, "PQ")) {
+      auto [M, nbits] = pq_params(s, part, d);
+      return std::make_unique<IndexPQ>(d, M, nbits, metric_);
+    }
+    if (s.substr(0, 3) == "IVF") fail(part, "IVF<nlist>,<codec> with codec one of " + std::string(kCodecs));
+    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>], IVF<nlist>,<codec>, an IDMap/IDMap2 "
+               "prefix, transforms in front (PCA[W][R]<d>, OPQ<M>[_<d>], RR<d>, L2norm) or an RFlat/Refine(...) suffix");
+  }
+
+  std::unique_ptr<Index> parse_ivf(const Part& ivf, const Part& codec, int d) {
     std::string_view s = ivf.text;
     take(s, "IVF");
     auto nlist = take_int(s);
     if (!nlist || !s.empty()) fail(ivf, "IVF<nlist> with nlist a positive integer");
-    auto quantizer = std::make_shared<IndexFlat>(d_, metric_);
+    auto quantizer = std::make_shared<IndexFlat>(d, metric_);
     std::string_view c = codec.text;
-    if (c == "Flat") return std::make_unique<IndexIVFFlat>(quantizer, d_, *nlist, metric_);
+    if (c == "Flat") return std::make_unique<IndexIVFFlat>(quantizer, d, *nlist, metric_);
     if (auto type = sq_type(c)) {
-      return std::make_unique<IndexIVFScalarQuantizer>(quantizer, d_, *nlist, *type, metric_);
+      return std::make_unique<IndexIVFScalarQuantizer>(quantizer, d, *nlist, *type, metric_);
     }
     if (take(c, "PQ")) {
-      auto [M, nbits] = pq_params(c, codec);
-      return std::make_unique<IndexIVFPQ>(quantizer, d_, *nlist, M, nbits, metric_);
+      auto [M, nbits] = pq_params(c, codec, d);
+      return std::make_unique<IndexIVFPQ>(quantizer, d, *nlist, M, nbits, metric_);
     }
     fail(codec, kCodecs);
   }
@@ -151,7 +200,7 @@ class Parser {
   }
 
   // "<M>" or "<M>x<nbits>" after "PQ".
-  std::pair<size_t, size_t> pq_params(std::string_view s, const Part& part) const {
+  std::pair<size_t, size_t> pq_params(std::string_view s, const Part& part, int d) const {
     auto M = take_int(s);
     if (!M) fail(part, "PQ<M>[x<nbits>] with M a positive integer");
     size_t nbits = 8;
@@ -161,7 +210,7 @@ class Parser {
       nbits = *b;
     }
     if (!s.empty()) fail(part, "PQ<M>[x<nbits>] with nothing after it");
-    if (d_ % *M != 0) fail(part, "M dividing the dimension d=" + std::to_string(d_));
+    if (d % *M != 0) fail(part, "M dividing the dimension d=" + std::to_string(d));
     return {size_t(*M), nbits};
   }
 
@@ -169,6 +218,22 @@ class Parser {
   std::string_view description_;
   MetricType metric_;
 };
+
+std::string describe_transform(const VectorTransform& t) {
+  if (dynamic_cast<const NormalizationTransform*>(&t)) return "L2norm";
+  if (auto* opq = dynamic_cast<const OPQMatrix*>(&t)) {
+    return "OPQ" + std::to_string(opq->M()) + (t.d_out() == t.d_in() ? "" : "_" + std::to_string(t.d_out()));
+  }
+  if (dynamic_cast<const RandomRotationMatrix*>(&t)) return "RR" + std::to_string(t.d_out());
+  if (auto* pca = dynamic_cast<const PCAMatrix*>(&t)) {
+    SEXTANT_CHECK(pca->eigen_power() == 0 || pca->eigen_power() == -0.5f,
+                  "describe: a PCA with eigen_power=", pca->eigen_power(), " has no factory description");
+    return std::string("PCA") + (pca->eigen_power() != 0 ? "W" : "") + (pca->random_rotation() ? "R" : "") +
+           std::to_string(t.d_out());
+  }
+  SEXTANT_CHECK(false, "describe: ", t.type_name(), " has no factory description");
+  return {};
+}
 
 std::string describe_pq(const ProductQuantizer& pq) {
   return "PQ" + std::to_string(pq.M()) + (pq.nbits() == 8 ? "" : "x" + std::to_string(pq.nbits()));
@@ -186,6 +251,11 @@ std::string describe(const Index& index) {
   if (auto* r = dynamic_cast<const IndexRefineFlat*>(&index)) return describe(*r->base()) + ",RFlat";
   if (auto* r = dynamic_cast<const IndexRefine*>(&index)) {
     return describe(*r->base()) + ",Refine(" + describe(*r->refine()) + ")";
+  }
+  if (auto* pt = dynamic_cast<const IndexPreTransform*>(&index)) {
+    std::string out;
+    for (const auto& t : pt->chain()) out += describe_transform(*t) + ",";
+    return out + describe(*pt->index());
   }
   if (dynamic_cast<const IndexFlat*>(&index)) return "Flat";
   if (auto* sq = dynamic_cast<const IndexScalarQuantizer*>(&index)) return quantizer_type_name(sq->sq().type());

@@ -9,6 +9,7 @@ namespace sextant::python {
 void bind_index(py::module_& m);
 void bind_ivf(py::module_& m);
 void bind_pq(py::module_& m);
+void bind_transforms(py::module_& m);
 void bind_search_params(py::module_& m);
 void bind_utils(py::module_& m);
 #ifdef SEXTANT_WITH_EMBED
@@ -31,6 +32,7 @@ PYBIND11_MODULE(_sextant, m) {
   sextant::python::bind_utils(m);
   sextant::python::bind_ivf(m);
   sextant::python::bind_pq(m);
+  sextant::python::bind_transforms(m);
 #ifdef SEXTANT_WITH_EMBED
   sextant::python::bind_embed(m);
 #endif

@@ -31,6 +31,15 @@ void gemm_abt(size_t m, size_t n, size_t k, float alpha, const float* a, size_t 
   sgemm_("T", "N", &mi, &ni, &ki, &alpha, b, &ldai, a, &ldbi, &beta, c, &ldci, 1, 1);
 }
 
+void gemm_ab(size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda, const float* b, size_t ldb,
+             float beta, float* c, size_t ldc) {
+  if (m == 0 || n == 0) return;
+  // Row-major C = A B is column-major C^T = B^T A^T: B first, neither transposed.
+  int mi = blas_int(n, "n"), ni = blas_int(m, "m"), ki = blas_int(k, "k");
+  int ldai = blas_int(ldb, "ldb"), ldbi = blas_int(lda, "lda"), ldci = blas_int(ldc, "ldc");
+  sgemm_("N", "N", &mi, &ni, &ki, &alpha, b, &ldai, a, &ldbi, &beta, c, &ldci, 1, 1);
+}
+
 const char* blas_info() { return openblas_get_config ? openblas_get_config() : "unknown BLAS"; }
 
 }  // namespace sextant

@@ -11,6 +11,10 @@ namespace sextant {
 void gemm_abt(size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda, const float* b, size_t ldb,
               float beta, float* c, size_t ldc);
 
+/// C = alpha * A * B + beta * C with row-major A (m x k), B (k x n), C (m x n).
+void gemm_ab(size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda, const float* b, size_t ldb,
+             float beta, float* c, size_t ldc);
+
 /// Description of the BLAS in use (OpenBLAS's build configuration when available).
 const char* blas_info();
 

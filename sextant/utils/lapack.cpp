@@ -1,0 +1,66 @@
+#include "sextant/utils/lapack.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "sextant/utils/Error.h"
+
+extern "C" {
+// Fortran LAPACK; the trailing sizes are the hidden character-argument lengths.
+void ssyev_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w, float* work,
+            const int* lwork, int* info, size_t, size_t);
+void sgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, float* a, const int* lda, float* s,
+             float* u, const int* ldu, float* vt, const int* ldvt, float* work, const int* lwork, int* info, size_t,
+             size_t);
+void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work, const int* lwork,
+             int* info);
+void sorgqr_(const int* m, const int* n, const int* k, float* a, const int* lda, const float* tau, float* work,
+             const int* lwork, int* info);
+}
+
+namespace sextant {
+
+void symmetric_eigen(int n, float* a, float* eigenvalues) {
+  // Row-major a is its own transpose (symmetric); column-major eigenvectors are our rows.
+  int info = 0, lwork = -1;
+  float query = 0;
+  ssyev_("V", "U", &n, a, &n, eigenvalues, &query, &lwork, &info, 1, 1);
+  lwork = std::max(1, int(query));
+  std::vector<float> work(lwork);
+  ssyev_("V", "U", &n, a, &n, eigenvalues, work.data(), &lwork, &info, 1, 1);
+  SEXTANT_CHECK(info == 0, "LAPACK ssyev failed (info=", info, ")");
+}
+
+void svd(int m, int n, const float* a, float* u, float* s, float* vt) {
+  // Row-major a (m x n) is column-major a^T (n x m) = V S U^T: LAPACK's U is
+  // our V (its columns are our rows of V^T) and LAPACK's V^T is our U.
+  std::vector<float> copy(a, a + size_t(m) * n);
+  int info = 0, lwork = -1;
+  float query = 0;
+  sgesvd_("A", "A", &n, &m, copy.data(), &n, s, vt, &n, u, &m, &query, &lwork, &info, 1, 1);
+  lwork = std::max(1, int(query));
+  std::vector<float> work(lwork);
+  sgesvd_("A", "A", &n, &m, copy.data(), &n, s, vt, &n, u, &m, work.data(), &lwork, &info, 1, 1);
+  SEXTANT_CHECK(info == 0, "LAPACK sgesvd failed (info=", info, ")");
+}
+
+void orthonormalize_rows(int m, int n, float* a) {
+  SEXTANT_CHECK(m <= n, "orthonormalize_rows needs at most as many rows as columns, got ", m, " x ", n);
+  // The rows are the columns of column-major a^T (n x m): its QR's Q has orthonormal columns.
+  std::vector<float> tau(m);
+  int info = 0, lwork = -1;
+  float query = 0;
+  sgeqrf_(&n, &m, a, &n, tau.data(), &query, &lwork, &info);
+  lwork = std::max(1, int(query));
+  std::vector<float> work(lwork);
+  sgeqrf_(&n, &m, a, &n, tau.data(), work.data(), &lwork, &info);
+  SEXTANT_CHECK(info == 0, "LAPACK sgeqrf failed (info=", info, ")");
+  lwork = -1;
+  sorgqr_(&n, &m, &m, a, &n, tau.data(), &query, &lwork, &info);
+  lwork = std::max(1, int(query));
+  work.resize(lwork);
+  sorgqr_(&n, &m, &m, a, &n, tau.data(), work.data(), &lwork, &info);
+  SEXTANT_CHECK(info == 0, "LAPACK sorgqr failed (info=", info, ")");
+}
+
+}  // namespace sextant
