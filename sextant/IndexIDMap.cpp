@@ -36,10 +36,7 @@ IndexIDMap::IndexIDMap(std::shared_ptr<Index> index)
     : Index(empty_index(index).d(), empty_index(index).metric(), empty_index(index).is_trained()),
       index_(std::move(index)) {}
 
-void IndexIDMap::train_impl(idx_t n, const float* x) {
-  index_->train(n, x);
-  is_trained_ = index_->is_trained();
-}
+void IndexIDMap::train_impl(idx_t n, const float* x) { index_->train(n, x); }
 
 void IndexIDMap::add_impl(idx_t n, const float* x, const idx_t* ids) {
   SEXTANT_CHECK(ids != nullptr, type_name(), " needs the ids of the vectors: use add_with_ids()");

@@ -17,6 +17,7 @@ class IndexIDMap : public Index {
   explicit IndexIDMap(std::shared_ptr<Index> index);
   std::string type_name() const override { return "IndexIDMap"; }
   KnobSet search_knobs() const override { return index_->search_knobs(); }
+  bool is_trained() const override { return index_->is_trained(); }
 
   const std::shared_ptr<Index>& index() const { return index_; }
   /// id_map()[i] is the id of the vector at position i of index().

@@ -29,10 +29,9 @@ const Index& checked_quantizer(const std::shared_ptr<Index>& quantizer, int d, M
 IndexIVF::IndexIVF(std::shared_ptr<Index> quantizer, int d, size_t nlist, size_t code_size, MetricType metric,
                    bool by_residual)
     : Index(d, metric, false), quantizer_(std::move(quantizer)), by_residual_(by_residual) {
-  const Index& q = checked_quantizer(quantizer_, d, metric);
+  checked_quantizer(quantizer_, d, metric);
   SEXTANT_CHECK(nlist > 0, "nlist (the number of inverted lists) must be > 0, got ", nlist);
   lists_ = std::make_unique<ArrayInvertedLists>(nlist, code_size);
-  is_trained_ = q.is_trained() && q.ntotal() == idx_t(nlist);
   clustering_params_.niter = 10;
 }
 
@@ -60,8 +59,8 @@ void IndexIVF::make_direct_map(DirectMapType type) { direct_map_.set_type(type, 
 void IndexIVF::centroid(size_t list, float* out) const { quantizer_->reconstruct(static_cast<idx_t>(list), out); }
 
 void IndexIVF::assign_lists(idx_t n, const float* x, idx_t* lists) const {
-  SEXTANT_CHECK(is_trained_ || (quantizer_->is_trained() && quantizer_->ntotal() == idx_t(nlist())),
-                type_name(), " is not trained: call train() first");
+  SEXTANT_CHECK(quantizer_->is_trained() && quantizer_->ntotal() == idx_t(nlist()), type_name(),
+                " is not trained: call train() first");
   std::vector<float> distances(kAddChunk);
   for (idx_t i0 = 0; i0 < n; i0 += kAddChunk) {
     const idx_t m = std::min(kAddChunk, n - i0);
@@ -96,7 +95,10 @@ void IndexIVF::train_impl(idx_t n, const float* x) {
   } else {
     train_encoder(n, x);
   }
-  is_trained_ = true;
+}
+
+bool IndexIVF::is_trained() const {
+  return quantizer_->is_trained() && quantizer_->ntotal() == idx_t(nlist()) && encoder_is_trained();
 }
 
 void IndexIVF::add_impl(idx_t n, const float* x, const idx_t* ids) {
@@ -134,7 +136,9 @@ void IndexIVF::add_impl(idx_t n, const float* x, const idx_t* ids) {
 
 void IndexIVF::reconstruct_impl(idx_t key, float* recons) const {
   const auto [list, offset] = direct_map_.locate(key);
-  decode(list, lists_->codes(list) + offset * code_size(), recons);
+  std::vector<uint8_t> code(code_size());
+  lists_->get_code(list, offset, code.data());
+  decode(list, code.data(), recons);
 }
 
 size_t IndexIVF::coarse_code_size() const {
@@ -171,7 +175,7 @@ void IndexIVF::sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const {
 
 size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
   SEXTANT_CHECK(!lists_->is_read_only(), type_name(), " has read-only inverted lists: cannot remove");
-  const size_t nl = nlist(), cs = code_size();
+  const size_t nl = nlist();
   // Each list closes up in place, keeping its order; direct-map updates are
   // gathered per list and applied after the parallel part.
   std::vector<std::vector<idx_t>> removed(nl);
@@ -181,6 +185,7 @@ size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
   for (long l = 0; l < static_cast<long>(nl); l++) {
     const size_t size = lists_->list_size(l);
     const idx_t* ids = lists_->ids(l);
+    std::vector<uint8_t> code(code_size());
     size_t kept = 0;
     for (size_t i = 0; i < size; i++) {
       const idx_t id = ids[i];
@@ -189,7 +194,8 @@ size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
         continue;
       }
       if (kept != i) {
-        lists_->update_entry(l, kept, id, lists_->codes(l) + i * cs);
+        lists_->get_code(l, i, code.data());
+        lists_->update_entry(l, kept, id, code.data());
         if (mapped) moved[l].emplace_back(id, kept);
       }
       kept++;
@@ -234,13 +240,16 @@ void IndexIVF::merge_from(IndexIVF& other, idx_t add_id) {
   SEXTANT_CHECK(!lists_->is_read_only() && !other.lists_->is_read_only(), "cannot merge read-only inverted lists");
   check_compatible(other);
   std::vector<idx_t> ids;
+  std::vector<uint8_t> codes;
   for (size_t l = 0; l < nlist(); l++) {
     const size_t size = other.lists_->list_size(l);
     if (size == 0) continue;
     const idx_t* src = other.lists_->ids(l);
     ids.assign(src, src + size);
     for (idx_t& id : ids) id += add_id;
-    const size_t first = lists_->add_entries(l, size, ids.data(), other.lists_->codes(l));
+    codes.resize(size * code_size());
+    for (size_t i = 0; i < size; i++) other.lists_->get_code(l, i, codes.data() + i * code_size());
+    const size_t first = lists_->add_entries(l, size, ids.data(), codes.data());
     direct_map_.add(l, first, size, ids.data());
   }
   ntotal_ += other.ntotal_;

@@ -4,22 +4,11 @@
 
 #include "sextant/Index.h"
 #include "sextant/impl/DirectMap.h"
+#include "sextant/impl/InvertedListScanner.h"
 #include "sextant/impl/InvertedLists.h"
 #include "sextant/impl/kmeans.h"
 
 namespace sextant {
-
-/// Scores the codes of one inverted list for one query. Made per search
-/// thread by the index (IndexIVF::make_scanner), so it may keep query state.
-class InvertedListScanner {
- public:
-  virtual ~InvertedListScanner() = default;
-  virtual void set_query(const float* x) = 0;
-  /// `coarse` is the query's distance (similarity) to the list's centroid.
-  virtual void set_list(size_t list, float coarse) = 0;
-  /// out[j] = distance (L2) or similarity (IP) of the query to code j of the list.
-  virtual void score(const uint8_t* codes, size_t n, float* out) const = 0;
-};
 
 /// Inverted-file index: a coarse quantizer (itself any index, IndexFlat by
 /// default) splits the space into nlist cells; each vector is stored, encoded
@@ -37,6 +26,8 @@ class InvertedListScanner {
 class IndexIVF : public Index {
  public:
   KnobSet search_knobs() const override;
+  /// Trained once the quantizer holds nlist centroids and the encoder is trained.
+  bool is_trained() const override;
 
   const std::shared_ptr<Index>& quantizer() const { return quantizer_; }
   size_t nlist() const { return lists_->nlist(); }
@@ -74,11 +65,14 @@ class IndexIVF : public Index {
   // What an encoding provides.
   /// Trains the encoder on n vectors (residuals when by_residual()).
   virtual void train_encoder(idx_t n, const float* x);
+  virtual bool encoder_is_trained() const { return true; }
   /// Codes of n vectors, given the list each goes to (for residuals).
   virtual void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const = 0;
   /// The vector coded by `code` in `list`.
   virtual void decode(size_t list, const uint8_t* code, float* x) const = 0;
-  virtual std::unique_ptr<InvertedListScanner> make_scanner() const = 0;
+  /// The scanner of the default search; encodings that override the
+  /// *_preassigned searches need none (the default throws).
+  virtual std::unique_ptr<InvertedListScanner> make_scanner() const;
   /// For list-by-list search: writes the vectors of n codes of `list` as
   /// floats into out (n x d) and returns out, or returns the codes themselves
   /// when they already are floats. The default decodes one code at a time.
@@ -88,6 +82,15 @@ class IndexIVF : public Index {
 
   /// The centroid of a list (for residuals).
   void centroid(size_t list, float* out) const;
+
+  /// Searches the lists the coarse step picked: probes[i * nprobe + p] is the
+  /// p-th list of query i (-1: none), coarse its distance to the centroid.
+  /// The default scans query by query or list by list (see the class comment).
+  virtual void search_preassigned(idx_t n, const float* x, size_t k, size_t nprobe, size_t max_codes,
+                                  const float* coarse, const idx_t* probes, const IDSelector* sel, float* distances,
+                                  idx_t* labels) const;
+  virtual void range_search_preassigned(idx_t n, const float* x, float radius, size_t nprobe, const float* coarse,
+                                        const idx_t* probes, const IDSelector* sel, RangeSearchResult& result) const;
 
   void train_impl(idx_t n, const float* x) override;
   void add_impl(idx_t n, const float* x, const idx_t* ids) override;

@@ -10,7 +10,8 @@ namespace {
 
 class FlatScanner final : public InvertedListScanner {
  public:
-  FlatScanner(size_t d, bool l2) : d_(d), l2_(l2), kernels_(kernels()) {}
+  FlatScanner(size_t d, MetricType metric)
+      : InvertedListScanner(metric), d_(d), l2_(metric == MetricType::L2), kernels_(kernels()) {}
   void set_query(const float* x) override { x_ = x; }
   void set_list(size_t, float) override {}
   void score(const uint8_t* codes, size_t n, float* out) const override {
@@ -37,7 +38,7 @@ void IndexIVFFlat::encode(idx_t n, const float* x, const idx_t*, uint8_t* codes)
 void IndexIVFFlat::decode(size_t, const uint8_t* code, float* x) const { std::memcpy(x, code, sizeof(float) * d_); }
 
 std::unique_ptr<InvertedListScanner> IndexIVFFlat::make_scanner() const {
-  return std::make_unique<FlatScanner>(d_, metric_ == MetricType::L2);
+  return std::make_unique<FlatScanner>(d_, metric_);
 }
 
 const float* IndexIVFFlat::decode_block(size_t, const uint8_t* codes, size_t, float*) const {

@@ -12,56 +12,19 @@ namespace {
 // One table per (query, list), then M look-ups per code.
 class PQScanner final : public InvertedListScanner {
  public:
-  explicit PQScanner(const IndexIVFPQ& index)
-      : index_(index),
-        pq_(index.pq()),
-        l2_(index.metric() == MetricType::L2),
-        query_table_(pq_.M() * pq_.ksub()),
-        table_(query_table_.size()),
-        residual_(index.d()),
-        centroid_(index.d()) {}
-
-  void set_query(const float* x) override {
-    x_ = x;
-    if (!index_.by_residual() || !l2_) {
-      pq_.compute_table(x, index_.metric(), table_.data());  // the same for every list
-    } else if (index_.uses_precomputed_table()) {
-      pq_.compute_table(x, MetricType::INNER_PRODUCT, query_table_.data());
-    }
-  }
-
-  void set_list(size_t list, float coarse) override {
-    list_term_ = 0;
-    if (!index_.by_residual()) return;
-    if (!l2_) {
-      list_term_ = coarse;  // <x, c + r> = <x, c> + <x, r>
-      return;
-    }
-    if (index_.uses_precomputed_table()) {
-      list_term_ = coarse;  // |x - c|^2
-      const float* pre = index_.precomputed_table().data() + list * table_.size();
-      for (size_t i = 0; i < table_.size(); i++) table_[i] = pre[i] - 2 * query_table_[i];
-      return;
-    }
-    index_.quantizer()->reconstruct(static_cast<idx_t>(list), centroid_.data());
-    for (size_t j = 0; j < residual_.size(); j++) residual_[j] = x_[j] - centroid_[j];
-    pq_.compute_table(residual_.data(), MetricType::L2, table_.data());
-  }
-
+  explicit PQScanner(const IndexIVFPQ& index) : InvertedListScanner(index.metric()), pq_(index.pq()), tables_(index) {}
+  void set_query(const float* x) override { tables_.set_query(x); }
+  void set_list(size_t list, float coarse) override { tables_.set_list(list, coarse); }
   void score(const uint8_t* codes, size_t n, float* out) const override {
-    pq_.score(table_.data(), codes, n, out);
-    if (list_term_ != 0) {
-      for (size_t j = 0; j < n; j++) out[j] += list_term_;
+    pq_.score(tables_.table(), codes, n, out);
+    if (tables_.list_term() != 0) {
+      for (size_t j = 0; j < n; j++) out[j] += tables_.list_term();
     }
   }
 
  private:
-  const IndexIVFPQ& index_;
   const ProductQuantizer& pq_;
-  bool l2_;
-  std::vector<float> query_table_, table_, residual_, centroid_;
-  const float* x_ = nullptr;
-  float list_term_ = 0;
+  PQListTables tables_;
 };
 
 // Validates the parameters (clear errors) before the base class is built.
@@ -75,9 +38,7 @@ size_t checked_code_size(int d, size_t M, size_t nbits) {
 IndexIVFPQ::IndexIVFPQ(std::shared_ptr<Index> quantizer, int d, size_t nlist, size_t M, size_t nbits,
                        MetricType metric, bool by_residual)
     : IndexIVF(std::move(quantizer), d, nlist, checked_code_size(d, M, nbits), metric, by_residual),
-      pq_(static_cast<size_t>(d), M, nbits) {
-  is_trained_ = false;
-}
+      pq_(static_cast<size_t>(d), M, nbits) {}
 
 void IndexIVFPQ::train_encoder(idx_t n, const float* x) {
   pq_.train(n, x);
@@ -132,5 +93,41 @@ void IndexIVFPQ::decode(size_t list, const uint8_t* code, float* x) const {
 }
 
 std::unique_ptr<InvertedListScanner> IndexIVFPQ::make_scanner() const { return std::make_unique<PQScanner>(*this); }
+
+PQListTables::PQListTables(const IndexIVFPQ& index)
+    : index_(index),
+      pq_(index.pq()),
+      l2_(index.metric() == MetricType::L2),
+      query_table_(pq_.M() * pq_.ksub()),
+      table_(query_table_.size()),
+      residual_(index.d()),
+      centroid_(index.d()) {}
+
+void PQListTables::set_query(const float* x) {
+  x_ = x;
+  if (!index_.by_residual() || !l2_) {
+    pq_.compute_table(x, index_.metric(), table_.data());  // the same for every list
+  } else if (index_.uses_precomputed_table()) {
+    pq_.compute_table(x, MetricType::INNER_PRODUCT, query_table_.data());
+  }
+}
+
+void PQListTables::set_list(size_t list, float coarse) {
+  list_term_ = 0;
+  if (!index_.by_residual()) return;
+  if (!l2_) {
+    list_term_ = coarse;  // <x, c + r> = <x, c> + <x, r>
+    return;
+  }
+  if (index_.uses_precomputed_table()) {
+    list_term_ = coarse;  // |x - c|^2
+    const float* pre = index_.precomputed_table().data() + list * table_.size();
+    for (size_t i = 0; i < table_.size(); i++) table_[i] = pre[i] - 2 * query_table_[i];
+    return;
+  }
+  index_.quantizer()->reconstruct(static_cast<idx_t>(list), centroid_.data());
+  for (size_t j = 0; j < residual_.size(); j++) residual_[j] = x_[j] - centroid_[j];
+  pq_.compute_table(residual_.data(), MetricType::L2, table_.data());
+}
 
 }  // namespace sextant

@@ -33,6 +33,7 @@ class IndexIVFPQ : public IndexIVF {
 
  protected:
   void train_encoder(idx_t n, const float* x) override;
+  bool encoder_is_trained() const override { return pq_.is_trained(); }
   void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const override;
   void decode(size_t list, const uint8_t* code, float* x) const override;
   std::unique_ptr<InvertedListScanner> make_scanner() const override;
@@ -42,6 +43,26 @@ class IndexIVFPQ : public IndexIVF {
  private:
   ProductQuantizer pq_;
   std::vector<float> precomputed_;  // nlist x M x ksub: |r|^2 + 2 <c, r>
+};
+
+/// The look-up table of one query for each list it probes: the distance (or
+/// similarity) to a code in the list is list_term() + sum over m of
+/// table()[m * ksub + code_m]. One per search thread.
+class PQListTables {
+ public:
+  explicit PQListTables(const IndexIVFPQ& index);
+  void set_query(const float* x);
+  void set_list(size_t list, float coarse);
+  const float* table() const { return table_.data(); }
+  float list_term() const { return list_term_; }
+
+ private:
+  const IndexIVFPQ& index_;
+  const ProductQuantizer& pq_;
+  bool l2_;
+  std::vector<float> query_table_, table_, residual_, centroid_;
+  const float* x_ = nullptr;
+  float list_term_ = 0;
 };
 
 }  // namespace sextant

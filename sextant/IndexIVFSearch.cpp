@@ -21,16 +21,12 @@ namespace {
 
 constexpr idx_t kQueryChunk = 16384;       // queries per coarse step: bounds the probe arrays
 constexpr size_t kListMajorMinQueries = 64;  // fewer queries: lists are rarely shared, scan query by query
-constexpr size_t kScanChunk = 256;          // codes scored per scanner call
 constexpr size_t kDbBlock = 1024;           // list rows per GEMM tile
 constexpr size_t kQueryBlock = 512;         // queries per GEMM tile
 constexpr size_t kGemmMinQueries = 8;       // fewer queries on a list: SIMD kernels instead of GEMM
 constexpr size_t kMaxHeapEntries = 1 << 22; // list-major keeps threads x queries x k heap entries
 
 int available_threads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
-
-// Smaller keys are better: distances for L2, negated similarities for IP.
-float key_scale(MetricType metric) { return metric == MetricType::L2 ? 1.0f : -1.0f; }
 
 }  // namespace
 
@@ -53,21 +49,30 @@ void IndexIVF::search_impl(idx_t n, const float* x, idx_t k, float* distances, i
   const int64_t max_codes = params.max_codes.value_or(max_codes_);
   SEXTANT_CHECK(max_codes >= 0, "max_codes must be >= 0 (0: no limit), got ", max_codes);
   const size_t nprobe = std::min<size_t>(nprobe_knob, nlist());
-  const bool list_major = max_codes == 0 && supports_list_major_search();
   std::vector<float> coarse(std::min(n, kQueryChunk) * nprobe);
   std::vector<idx_t> probes(coarse.size());
   for (idx_t i0 = 0; i0 < n; i0 += kQueryChunk) {
     const idx_t m = std::min(kQueryChunk, n - i0);
     probe(m, x + i0 * d_, nprobe, params, coarse.data(), probes.data());
-    const bool heaps_fit = size_t(m) * size_t(k) * size_t(available_threads()) <= kMaxHeapEntries;
-    if (list_major && size_t(m) >= kListMajorMinQueries && heaps_fit) {
-      search_list_major(m, x + i0 * d_, k, nprobe, probes.data(), params.sel.get(), distances + i0 * k,
-                        labels + i0 * k);
-    } else {
-      search_query_major(m, x + i0 * d_, k, nprobe, max_codes, coarse.data(), probes.data(), params.sel.get(),
-                         distances + i0 * k, labels + i0 * k);
-    }
+    search_preassigned(m, x + i0 * d_, k, nprobe, max_codes, coarse.data(), probes.data(), params.sel.get(),
+                       distances + i0 * k, labels + i0 * k);
   }
+}
+
+void IndexIVF::search_preassigned(idx_t n, const float* x, size_t k, size_t nprobe, size_t max_codes,
+                                  const float* coarse, const idx_t* probes, const IDSelector* sel, float* distances,
+                                  idx_t* labels) const {
+  const bool heaps_fit = size_t(n) * k * size_t(available_threads()) <= kMaxHeapEntries;
+  if (max_codes == 0 && supports_list_major_search() && size_t(n) >= kListMajorMinQueries && heaps_fit) {
+    search_list_major(n, x, k, nprobe, probes, sel, distances, labels);
+  } else {
+    search_query_major(n, x, k, nprobe, max_codes, coarse, probes, sel, distances, labels);
+  }
+}
+
+std::unique_ptr<InvertedListScanner> IndexIVF::make_scanner() const {
+  SEXTANT_CHECK(false, type_name(), " has no list scanner");
+  return nullptr;
 }
 
 // One heap per query, filled by the query's own scanner. With fewer queries
@@ -77,15 +82,13 @@ void IndexIVF::search_impl(idx_t n, const float* x, idx_t k, float* distances, i
 void IndexIVF::search_query_major(idx_t n, const float* x, size_t k, size_t nprobe, size_t max_codes,
                                   const float* coarse, const idx_t* probes, const IDSelector* sel,
                                   float* distances, idx_t* labels) const {
-  const Kernels& kern = kernels();
-  const float scale = key_scale(metric_);
   const size_t nthreads = available_threads();
   const size_t slices = (size_t(n) >= nthreads || max_codes > 0) ? 1 : std::min(nprobe, nthreads);
   std::vector<float> slice_keys(slices > 1 ? slices * n * k : 0);
   std::vector<idx_t> slice_ids(slice_keys.size());
 
   // Scans probes [p0, p1) of query q into heap.
-  auto scan = [&](InvertedListScanner& scanner, float* buffer, idx_t q, size_t p0, size_t p1, TopKHeap& heap) {
+  auto scan = [&](InvertedListScanner& scanner, idx_t q, size_t p0, size_t p1, TopKHeap& heap) {
     scanner.set_query(x + q * d_);
     size_t seen = 0;
     for (size_t p = p0; p < p1; p++) {
@@ -95,13 +98,7 @@ void IndexIVF::search_query_major(idx_t n, const float* x, size_t k, size_t npro
       if (size == 0) continue;
       if (max_codes > 0) size = std::min(size, max_codes - seen);
       scanner.set_list(list, coarse[q * nprobe + p]);
-      const uint8_t* codes = lists_->codes(list);
-      const idx_t* ids = lists_->ids(list);
-      for (size_t j0 = 0; j0 < size; j0 += kScanChunk) {
-        const size_t m = std::min(kScanChunk, size - j0);
-        scanner.score(codes + j0 * code_size(), m, buffer);
-        push_candidates(kern, buffer, nullptr, scale, m, ids + j0, 0, heap, sel);
-      }
+      scanner.scan(lists_->codes(list), lists_->ids(list), size, code_size(), heap, sel);
       seen += size;
       if (max_codes > 0 && seen >= max_codes) break;
     }
@@ -111,19 +108,18 @@ void IndexIVF::search_query_major(idx_t n, const float* x, size_t k, size_t npro
 #pragma omp parallel if (items > 1 && nthreads > 1)
   {
     std::unique_ptr<InvertedListScanner> scanner = make_scanner();
-    std::vector<float> buffer(kScanChunk);
 #pragma omp for schedule(dynamic)
     for (long item = 0; item < static_cast<long>(items); item++) {
       const idx_t q = item / slices;
       const size_t s = item % slices;
       if (slices == 1) {
         TopKHeap heap(distances + q * k, labels + q * k, k);
-        scan(*scanner, buffer.data(), q, 0, nprobe, heap);
+        scan(*scanner, q, 0, nprobe, heap);
         heap.finish();
       } else {
         const size_t at = (s * n + q) * k;
         TopKHeap heap(slice_keys.data() + at, slice_ids.data() + at, k);
-        scan(*scanner, buffer.data(), q, nprobe * s / slices, nprobe * (s + 1) / slices, heap);
+        scan(*scanner, q, nprobe * s / slices, nprobe * (s + 1) / slices, heap);
         heap.finish();
       }
     }
@@ -239,18 +235,19 @@ void IndexIVF::range_search_impl(idx_t n, const float* x, float radius, const Se
   const int64_t nprobe_knob = params.nprobe.value_or(nprobe_);
   SEXTANT_CHECK(nprobe_knob >= 1, "nprobe must be >= 1, got ", nprobe_knob);
   const size_t nprobe = std::min<size_t>(nprobe_knob, nlist());
-  const Kernels& kern = kernels();
-  const IDSelector* sel = params.sel.get();
-  const bool l2 = metric_ == MetricType::L2;
   std::vector<float> coarse(size_t(n) * nprobe);
   std::vector<idx_t> probes(coarse.size());
   probe(n, x, nprobe, params, coarse.data(), probes.data());
+  range_search_preassigned(n, x, radius, nprobe, coarse.data(), probes.data(), params.sel.get(), result);
+}
+
+void IndexIVF::range_search_preassigned(idx_t n, const float* x, float radius, size_t nprobe, const float* coarse,
+                                        const idx_t* probes, const IDSelector* sel, RangeSearchResult& result) const {
+  const bool l2 = metric_ == MetricType::L2;
   std::vector<std::vector<std::pair<float, idx_t>>> hits(n);
 #pragma omp parallel if (n > 1)
   {
     std::unique_ptr<InvertedListScanner> scanner = make_scanner();
-    std::vector<float> scores(kScanChunk), keys(kScanChunk);
-    std::vector<uint32_t> idx(kScanChunk);
 #pragma omp for schedule(dynamic)
     for (long q = 0; q < static_cast<long>(n); q++) {
       scanner->set_query(x + q * d_);
@@ -258,18 +255,8 @@ void IndexIVF::range_search_impl(idx_t n, const float* x, float radius, const Se
         const idx_t list = probes[q * nprobe + p];
         if (list < 0 || lists_->list_size(list) == 0) continue;
         scanner->set_list(list, coarse[q * nprobe + p]);
-        const size_t size = lists_->list_size(list);
-        const idx_t* ids = lists_->ids(list);
-        for (size_t j0 = 0; j0 < size; j0 += kScanChunk) {
-          const size_t m = std::min(kScanChunk, size - j0);
-          scanner->score(lists_->codes(list) + j0 * code_size(), m, scores.data());
-          const size_t count = kern.collect_below(scores.data(), nullptr, key_scale(metric_), m,
-                                                  l2 ? radius : -radius, idx.data(), keys.data());
-          for (size_t c = 0; c < count; c++) {
-            const idx_t id = ids[j0 + idx[c]];
-            if (sel == nullptr || sel->is_member(id)) hits[q].emplace_back(scores[idx[c]], id);
-          }
-        }
+        scanner->scan_range(lists_->codes(list), lists_->ids(list), lists_->list_size(list), code_size(), radius,
+                            sel, hits[q]);
       }
       std::sort(hits[q].begin(), hits[q].end(), [l2](const auto& a, const auto& b) {
         return (l2 ? a.first < b.first : a.first > b.first) || (a.first == b.first && a.second < b.second);

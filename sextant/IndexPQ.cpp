@@ -11,7 +11,7 @@ namespace {
 class PQCodeScorer final : public CodeScorer {
  public:
   PQCodeScorer(const ProductQuantizer& pq, MetricType metric, const uint8_t* codes)
-      : pq_(pq), metric_(metric), codes_(codes), table_(pq.M() * pq.ksub()) {}
+      : CodeScorer(metric), pq_(pq), codes_(codes), table_(pq.M() * pq.ksub()) {}
   void set_query(const float* x) override { pq_.compute_table(x, metric_, table_.data()); }
   void score(size_t j0, size_t n, float* out) override {
     pq_.score(table_.data(), codes_ + j0 * pq_.code_size(), n, out);
@@ -19,7 +19,6 @@ class PQCodeScorer final : public CodeScorer {
 
  private:
   const ProductQuantizer& pq_;
-  MetricType metric_;
   const uint8_t* codes_;
   std::vector<float> table_;
 };

@@ -32,7 +32,6 @@ IndexRefine::IndexRefine(std::shared_ptr<Index> base, std::shared_ptr<Index> ref
   SEXTANT_CHECK(refine_->d() == d_ && refine_->metric() == metric_, "the refine index (d=", refine_->d(), ", ",
                 metric_name(refine_->metric()), ") must match the base index (d=", d_, ", ", metric_name(metric_),
                 ")");
-  is_trained_ = base_->is_trained() && refine_->is_trained();
 }
 
 void IndexRefine::set_k_factor(float k_factor) {
@@ -43,7 +42,6 @@ void IndexRefine::set_k_factor(float k_factor) {
 void IndexRefine::train_impl(idx_t n, const float* x) {
   base_->train(n, x);
   refine_->train(n, x);
-  is_trained_ = true;
 }
 
 void IndexRefine::add_impl(idx_t n, const float* x, const idx_t* ids) {

@@ -28,7 +28,7 @@ namespace {
 class SQCodeScorer final : public CodeScorer {
  public:
   SQCodeScorer(const ScalarQuantizer& sq, MetricType metric, const uint8_t* codes)
-      : scorer_(sq, metric), codes_(codes), code_size_(sq.code_size()) {}
+      : CodeScorer(metric), scorer_(sq, metric), codes_(codes), code_size_(sq.code_size()) {}
   void set_query(const float* x) override { scorer_.set_query(x); }
   void score(size_t j0, size_t n, float* out) override { scorer_.score(codes_ + j0 * code_size_, n, out); }
 
@@ -90,7 +90,11 @@ size_t checked_code_size(int d, QuantizerType type) {
 class SQScanner final : public InvertedListScanner {
  public:
   SQScanner(const IndexIVFScalarQuantizer& index, const ScalarQuantizer& sq)
-      : index_(index), scorer_(sq, index.metric()), residual_(index.d()), centroid_(index.d()) {}
+      : InvertedListScanner(index.metric()),
+        index_(index),
+        scorer_(sq, index.metric()),
+        residual_(index.d()),
+        centroid_(index.d()) {}
 
   void set_query(const float* x) override {
     x_ = x;
@@ -127,9 +131,7 @@ class SQScanner final : public InvertedListScanner {
 IndexIVFScalarQuantizer::IndexIVFScalarQuantizer(std::shared_ptr<Index> quantizer, int d, size_t nlist,
                                                  QuantizerType type, MetricType metric, bool by_residual)
     : IndexIVF(std::move(quantizer), d, nlist, checked_code_size(d, type), metric, by_residual),
-      sq_(static_cast<size_t>(d), type) {
-  is_trained_ = is_trained_ && !sq_.needs_training();
-}
+      sq_(static_cast<size_t>(d), type) {}
 
 void IndexIVFScalarQuantizer::train_encoder(idx_t n, const float* x) { sq_.train(n, x); }
 

@@ -50,6 +50,7 @@ class IndexIVFScalarQuantizer : public IndexIVF {
 
  protected:
   void train_encoder(idx_t n, const float* x) override;
+  bool encoder_is_trained() const override { return sq_.is_trained(); }
   void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const override;
   void decode(size_t list, const uint8_t* code, float* x) const override;
   std::unique_ptr<InvertedListScanner> make_scanner() const override;

@@ -10,7 +10,9 @@
 #include "sextant/IndexIDMap.h"
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
+#include "sextant/IndexIVFPQFastScan.h"
 #include "sextant/IndexPQ.h"
+#include "sextant/IndexPQFastScan.h"
 #include "sextant/IndexPreTransform.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexScalarQuantizer.h"
@@ -25,7 +27,7 @@ struct Part {
   size_t pos;  // offset in the whole description, for messages
 };
 
-const char* kCodecs = "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M> or PQ<M>x<nbits>";
+const char* kCodecs = "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>] or PQ<M>x4fs[r]";
 
 class Parser {
  public:
@@ -163,7 +165,9 @@ class Parser {
     if (s == "Flat") return std::make_unique<IndexFlat>(d, metric_);
     if (auto type = sq_type(s)) return std::make_unique<IndexScalarQuantizer>(d, *type, metric_);
     if (take(s, "PQ")) {
-      auto [M, nbits] = pq_params(s, part, d);
+      auto [M, nbits, fast_scan, residual] = pq_params(s, part, d);
+      if (residual) fail(part, "PQ<M>x4fs (the 'r' of x4fsr is for IVF residuals)");
+      if (fast_scan) return std::make_unique<IndexPQFastScan>(d, M, metric_);
       return std::make_unique<IndexPQ>(d, M, nbits, metric_);
     }
     if (s.substr(0, 3) == "IVF") fail(part, "IVF<nlist>,<codec> with codec one of " + std::string(kCodecs));
@@ -183,7 +187,8 @@ class Parser {
       return std::make_unique<IndexIVFScalarQuantizer>(quantizer, d, *nlist, *type, metric_);
     }
     if (take(c, "PQ")) {
-      auto [M, nbits] = pq_params(c, codec, d);
+      auto [M, nbits, fast_scan, residual] = pq_params(c, codec, d);
+      if (fast_scan) return std::make_unique<IndexIVFPQFastScan>(quantizer, d, *nlist, M, metric_, residual);
       return std::make_unique<IndexIVFPQ>(quantizer, d, *nlist, M, nbits, metric_);
     }
     fail(codec, kCodecs);
@@ -199,19 +204,27 @@ class Parser {
     return std::nullopt;
   }
 
-  // "<M>" or "<M>x<nbits>" after "PQ".
-  std::pair<size_t, size_t> pq_params(std::string_view s, const Part& part, int d) const {
+  struct PQParams {
+    size_t M, nbits;
+    bool fast_scan, residual;
+  };
+
+  // "<M>", "<M>x<nbits>", "<M>x4fs" or "<M>x4fsr" after "PQ".
+  PQParams pq_params(std::string_view s, const Part& part, int d) const {
     auto M = take_int(s);
     if (!M) fail(part, "PQ<M>[x<nbits>] with M a positive integer");
-    size_t nbits = 8;
+    PQParams p{size_t(*M), 8, false, false};
     if (take(s, "x")) {
       auto b = take_int(s);
       if (!b) fail(part, "PQ<M>x<nbits> with nbits a positive integer");
-      nbits = *b;
+      p.nbits = *b;
+      p.fast_scan = take(s, "fs");
+      p.residual = p.fast_scan && take(s, "r");
+      if (p.fast_scan && p.nbits != 4) fail(part, "PQ<M>x4fs: fast-scan codes have 4 bits");
     }
-    if (!s.empty()) fail(part, "PQ<M>[x<nbits>] with nothing after it");
+    if (!s.empty()) fail(part, "PQ<M>[x<nbits>] or PQ<M>x4fs[r] with nothing after it");
     if (d % *M != 0) fail(part, "M dividing the dimension d=" + std::to_string(d));
-    return {size_t(*M), nbits};
+    return p;
   }
 
   int d_;
@@ -219,24 +232,36 @@ class Parser {
   MetricType metric_;
 };
 
+// (Strings are built with += : GCC 12 warns falsely about "literal" + std::string.)
 std::string describe_transform(const VectorTransform& t) {
-  if (dynamic_cast<const NormalizationTransform*>(&t)) return "L2norm";
-  if (auto* opq = dynamic_cast<const OPQMatrix*>(&t)) {
-    return "OPQ" + std::to_string(opq->M()) + (t.d_out() == t.d_in() ? "" : "_" + std::to_string(t.d_out()));
-  }
-  if (dynamic_cast<const RandomRotationMatrix*>(&t)) return "RR" + std::to_string(t.d_out());
-  if (auto* pca = dynamic_cast<const PCAMatrix*>(&t)) {
+  std::string out;
+  if (dynamic_cast<const NormalizationTransform*>(&t)) {
+    out = "L2norm";
+  } else if (auto* opq = dynamic_cast<const OPQMatrix*>(&t)) {
+    out = "OPQ";
+    out += std::to_string(opq->M());
+    if (t.d_out() != t.d_in()) out.append("_").append(std::to_string(t.d_out()));
+  } else if (dynamic_cast<const RandomRotationMatrix*>(&t)) {
+    out = "RR";
+    out += std::to_string(t.d_out());
+  } else if (auto* pca = dynamic_cast<const PCAMatrix*>(&t)) {
     SEXTANT_CHECK(pca->eigen_power() == 0 || pca->eigen_power() == -0.5f,
                   "describe: a PCA with eigen_power=", pca->eigen_power(), " has no factory description");
-    return std::string("PCA") + (pca->eigen_power() != 0 ? "W" : "") + (pca->random_rotation() ? "R" : "") +
-           std::to_string(t.d_out());
+    out = "PCA";
+    if (pca->eigen_power() != 0) out += "W";
+    if (pca->random_rotation()) out += "R";
+    out += std::to_string(t.d_out());
+  } else {
+    SEXTANT_CHECK(false, "describe: ", t.type_name(), " has no factory description");
   }
-  SEXTANT_CHECK(false, "describe: ", t.type_name(), " has no factory description");
-  return {};
+  return out;
 }
 
 std::string describe_pq(const ProductQuantizer& pq) {
-  return "PQ" + std::to_string(pq.M()) + (pq.nbits() == 8 ? "" : "x" + std::to_string(pq.nbits()));
+  std::string out = "PQ";
+  out += std::to_string(pq.M());
+  if (pq.nbits() != 8) out.append("x").append(std::to_string(pq.nbits()));
+  return out;
 }
 
 }  // namespace
@@ -260,15 +285,18 @@ std::string describe(const Index& index) {
   if (dynamic_cast<const IndexFlat*>(&index)) return "Flat";
   if (auto* sq = dynamic_cast<const IndexScalarQuantizer*>(&index)) return quantizer_type_name(sq->sq().type());
   if (auto* pq = dynamic_cast<const IndexPQ*>(&index)) return describe_pq(pq->pq());
+  if (auto* fs = dynamic_cast<const IndexPQFastScan*>(&index)) return describe_pq(fs->pq()) + "fs";
   if (auto* ivf = dynamic_cast<const IndexIVF*>(&index)) {
     SEXTANT_CHECK(dynamic_cast<const IndexFlat*>(ivf->quantizer().get()) != nullptr,
                   "describe: an IVF index with a ", ivf->quantizer()->type_name(),
                   " coarse quantizer has no factory description");
-    SEXTANT_CHECK(ivf->by_residual() || dynamic_cast<const IndexIVFFlat*>(ivf),
+    const auto* ivf_fs = dynamic_cast<const IndexIVFPQFastScan*>(ivf);
+    SEXTANT_CHECK(ivf->by_residual() || ivf_fs || dynamic_cast<const IndexIVFFlat*>(ivf),
                   "describe: an IVF index encoding vectors rather than residuals has no factory description");
     const std::string head = "IVF" + std::to_string(ivf->nlist()) + ",";
     if (dynamic_cast<const IndexIVFFlat*>(ivf)) return head + "Flat";
     if (auto* s = dynamic_cast<const IndexIVFScalarQuantizer*>(ivf)) return head + quantizer_type_name(s->sq().type());
+    if (ivf_fs) return head + describe_pq(ivf_fs->pq()) + (ivf_fs->by_residual() ? "fsr" : "fs");
     if (auto* p = dynamic_cast<const IndexIVFPQ*>(ivf)) return head + describe_pq(p->pq());
   }
   SEXTANT_CHECK(false, "describe: ", index.type_name(), " has no factory description");

@@ -4,7 +4,9 @@
 
 #include "numpy_args.h"
 #include "sextant/IndexIVFPQ.h"
+#include "sextant/IndexIVFPQFastScan.h"
 #include "sextant/IndexPQ.h"
+#include "sextant/IndexPQFastScan.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/utils/Error.h"
 #include "sextant/utils/validate.h"
@@ -105,6 +107,18 @@ void bind_pq(py::module_& m) {
       .def_property("use_precomputed_table", &IndexIVFPQ::uses_precomputed_table,
                     &IndexIVFPQ::set_use_precomputed_table,
                     "Whether the per-list L2 term table is used (built when it fits 2 GiB).");
+
+  py::class_<IndexPQFastScan, Index, std::shared_ptr<IndexPQFastScan>>(
+      m, "IndexPQFastScan", "4-bit PQ codes scanned 32 at a time with 8-bit look-up tables (fast-scan).")
+      .def(py::init<int, size_t, MetricType>(), py::arg("d"), py::arg("M"), py::arg("metric") = MetricType::L2)
+      .def_property_readonly("pq", static_cast<ProductQuantizer& (IndexPQFastScan::*)()>(&IndexPQFastScan::pq),
+                             py::return_value_policy::reference_internal);
+
+  py::class_<IndexIVFPQFastScan, IndexIVFPQ, std::shared_ptr<IndexIVFPQFastScan>>(
+      m, "IndexIVFPQFastScan", "IVF with 4-bit PQ codes scanned by fast-scan.")
+      .def(py::init<std::shared_ptr<Index>, int, size_t, size_t, MetricType, bool>(), py::arg("quantizer"),
+           py::arg("d"), py::arg("nlist"), py::arg("M"), py::arg("metric") = MetricType::L2,
+           py::arg("by_residual") = true);
 
   py::class_<IndexRefine, Index, std::shared_ptr<IndexRefine>>(
       m, "IndexRefine", "Re-ranks k * k_factor candidates of a base index with a more precise one.")

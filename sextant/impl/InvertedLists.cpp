@@ -15,6 +15,12 @@ void InvertedLists::check_list(size_t list) const {
   SEXTANT_CHECK(list < nlist_, "inverted list ", list, " does not exist: nlist is ", nlist_);
 }
 
+void InvertedLists::get_code(size_t list, size_t offset, uint8_t* out) const {
+  check_list(list);
+  SEXTANT_CHECK(offset < list_size(list), "entry ", offset, " of list ", list, " does not exist");
+  std::memcpy(out, codes(list) + offset * code_size_, code_size_);
+}
+
 size_t InvertedLists::total_size() const {
   size_t total = 0;
   for (size_t l = 0; l < nlist_; l++) total += list_size(l);

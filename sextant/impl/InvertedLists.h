@@ -23,8 +23,11 @@ class InvertedLists {
   virtual bool is_read_only() const { return false; }
 
   virtual size_t list_size(size_t list) const = 0;
-  /// list_size(list) codes, one after the other.
+  /// The codes of a list: list_size(list) codes one after the other, unless
+  /// the store documents another layout (BlockInvertedLists).
   virtual const uint8_t* codes(size_t list) const = 0;
+  /// Copies code `offset` of a list, in the plain layout, to out (code_size bytes).
+  virtual void get_code(size_t list, size_t offset, uint8_t* out) const;
   virtual const idx_t* ids(size_t list) const = 0;
 
   /// Appends n entries to a list; returns the offset of the first.

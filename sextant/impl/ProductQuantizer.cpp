@@ -154,6 +154,15 @@ void ProductQuantizer::score(const float* table, const uint8_t* codes, size_t n,
     }
     return;
   }
+  if (nbits_ == 4) {
+    for (size_t j = 0; j < n; j++) {
+      const uint8_t* code = codes + j * cs;
+      float s = 0;
+      for (size_t m = 0; m < M_; m++) s += table[m * 16 + ((code[m >> 1] >> ((m & 1) * 4)) & 15)];
+      out[j] = s;
+    }
+    return;
+  }
   for (size_t j = 0; j < n; j++) {
     float s = 0;
     for (size_t m = 0; m < M_; m++) s += table[m * ksub_ + code_at(codes + j * cs, m)];

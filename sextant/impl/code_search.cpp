@@ -17,9 +17,18 @@ constexpr size_t kMinSliceCodes = 8192;  // smallest share of the codes worth a 
 float key_scale(MetricType metric) { return metric == MetricType::L2 ? 1.0f : -1.0f; }
 }  // namespace
 
+void CodeScorer::scan(size_t j0, size_t j1, TopKHeap& heap, const IDSelector* sel) {
+  const Kernels& kern = kernels();
+  float scores[kChunk];
+  for (size_t j = j0; j < j1; j += kChunk) {
+    const size_t m = std::min(kChunk, j1 - j);
+    score(j, m, scores);
+    push_candidates(kern, scores, nullptr, key_scale(metric_), m, nullptr, idx_t(j), heap, sel);
+  }
+}
+
 void search_codes(size_t n, const float* x, size_t d, size_t nb, size_t k, MetricType metric,
                   const IDSelector* sel, const CodeScorerFactory& make_scorer, float* distances, idx_t* labels) {
-  const Kernels& kern = kernels();
   const size_t nthreads = omp_in_parallel() ? 1 : omp_get_max_threads();
   const size_t slices = n >= nthreads ? 1 : std::max<size_t>(1, std::min(nthreads, nb / kMinSliceCodes));
   std::vector<float> slice_keys(slices > 1 ? slices * n * k : 0);
@@ -28,7 +37,6 @@ void search_codes(size_t n, const float* x, size_t d, size_t nb, size_t k, Metri
 #pragma omp parallel if (items > 1 && nthreads > 1)
   {
     std::unique_ptr<CodeScorer> scorer = make_scorer();
-    std::vector<float> scores(kChunk);
 #pragma omp for schedule(dynamic)
     for (long item = 0; item < static_cast<long>(items); item++) {
       const size_t q = item / slices, s = item % slices;
@@ -37,11 +45,7 @@ void search_codes(size_t n, const float* x, size_t d, size_t nb, size_t k, Metri
       TopKHeap heap = slices == 1 ? TopKHeap(distances + q * k, labels + q * k, k)
                                   : TopKHeap(slice_keys.data() + at, slice_ids.data() + at, k);
       scorer->set_query(x + q * d);
-      for (size_t j0 = j_begin; j0 < j_end; j0 += kChunk) {
-        const size_t m = std::min(kChunk, j_end - j0);
-        scorer->score(j0, m, scores.data());
-        push_candidates(kern, scores.data(), nullptr, key_scale(metric), m, nullptr, idx_t(j0), heap, sel);
-      }
+      scorer->scan(j_begin, j_end, heap, sel);
       heap.finish();
     }
   }

@@ -6,16 +6,24 @@
 #include "sextant/IDSelector.h"
 #include "sextant/MetricType.h"
 #include "sextant/RangeSearchResult.h"
+#include "sextant/utils/TopK.h"
 
 namespace sextant {
 
 /// Scores stored codes 0..nb-1 against one query at a time. Made per thread.
 class CodeScorer {
  public:
+  explicit CodeScorer(MetricType metric) : metric_(metric) {}
   virtual ~CodeScorer() = default;
   virtual void set_query(const float* x) = 0;
   /// out[i] = distance (L2) or similarity (IP) of the query to code j0 + i, for i < n.
   virtual void score(size_t j0, size_t n, float* out) = 0;
+  /// Offers codes [j0, j1) to the heap (keys: L2 distances, negated
+  /// similarities). The default scores chunks and filters them in SIMD.
+  virtual void scan(size_t j0, size_t j1, TopKHeap& heap, const IDSelector* sel);
+
+ protected:
+  MetricType metric_;
 };
 
 using CodeScorerFactory = std::function<std::unique_ptr<CodeScorer>()>;

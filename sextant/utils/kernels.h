@@ -40,6 +40,13 @@ struct Kernels {
   /// Scalar-quantizer scoring, indexed by SQCodec.
   SQScoreFn sq_l2[kNumSQCodecs];
   SQScoreFn sq_ip[kNumSQCodecs];
+
+  /// 4-bit PQ fast-scan (layouts in impl/FastScan.h): for each code of
+  /// nblocks blocks of 32, sums its 8-bit look-up entries over npairs
+  /// sub-quantizer pairs (16-bit sums), and appends (position, sum) of each
+  /// code whose sum is <= threshold. Returns the count.
+  size_t (*fastscan_collect)(const uint8_t* blocks, size_t nblocks, size_t npairs, const uint8_t* luts,
+                             uint16_t threshold, uint32_t* idx, uint16_t* sums);
 };
 
 /// The kernels of the active level (simd_level()).

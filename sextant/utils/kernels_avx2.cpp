@@ -11,6 +11,7 @@ namespace sextant::simd_avx2 {
 namespace {
 #include "sextant/utils/simd_avx2.h"
 #include "sextant/utils/kernels_simd.h"
+#include "sextant/utils/fastscan_avx2.h"
 }  // namespace
 
 const Kernels& table() {
@@ -24,7 +25,8 @@ const Kernels& table() {
       {sq_score<kSQ8bit, true>, sq_score<kSQ6bit, true>, sq_score<kSQ4bit, true>, sq_score<kSQfp16, true>,
        sq_score<kSQbf16, true>},
       {sq_score<kSQ8bit, false>, sq_score<kSQ6bit, false>, sq_score<kSQ4bit, false>, sq_score<kSQfp16, false>,
-       sq_score<kSQbf16, false>}};
+       sq_score<kSQbf16, false>},
+      fastscan_collect};
   return kTable;
 }
 

@@ -60,6 +60,28 @@ void sq_score(const float* u, const float* v, const uint8_t* codes, size_t code_
   }
 }
 
+size_t fastscan_collect(const uint8_t* blocks, size_t nblocks, size_t npairs, const uint8_t* luts,
+                        uint16_t threshold, uint32_t* idx, uint16_t* sums) {
+  size_t count = 0;
+  for (size_t b = 0; b < nblocks; b++) {
+    const uint8_t* block = blocks + b * npairs * 32;
+    for (size_t v = 0; v < 32; v++) {
+      const unsigned shift = v < 16 ? 0 : 4, j = v % 16;
+      uint32_t sum = 0;
+      for (size_t p = 0; p < npairs; p++) {
+        sum += luts[p * 32 + ((block[p * 32 + j] >> shift) & 15)];
+        sum += luts[p * 32 + 16 + ((block[p * 32 + 16 + j] >> shift) & 15)];
+      }
+      if (sum <= threshold) {
+        idx[count] = uint32_t(b * 32 + v);
+        sums[count] = uint16_t(sum);
+        count++;
+      }
+    }
+  }
+  return count;
+}
+
 }  // namespace
 
 const Kernels& table() {
@@ -73,7 +95,8 @@ const Kernels& table() {
       {sq_score<kSQ8bit, true>, sq_score<kSQ6bit, true>, sq_score<kSQ4bit, true>, sq_score<kSQfp16, true>,
        sq_score<kSQbf16, true>},
       {sq_score<kSQ8bit, false>, sq_score<kSQ6bit, false>, sq_score<kSQ4bit, false>, sq_score<kSQfp16, false>,
-       sq_score<kSQbf16, false>}};
+       sq_score<kSQbf16, false>},
+      fastscan_collect};
   return kTable;
 }
 

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <vector>
+
+#include "sextant/impl/InvertedLists.h"
+
+namespace sextant {
+
+/// Inverted lists of 4-bit PQ codes kept in the fast-scan block layout
+/// (impl/FastScan.h): codes(list) returns the list's blocks; entries come in
+/// and go out (add_entries, update_entry, get_code) as plain codes.
+class BlockInvertedLists final : public InvertedLists {
+ public:
+  BlockInvertedLists(size_t nlist, size_t M);
+  size_t M() const { return M_; }
+
+  size_t list_size(size_t list) const override { return ids_[list].size(); }
+  const uint8_t* codes(size_t list) const override { return blocks_[list].data(); }
+  const idx_t* ids(size_t list) const override { return ids_[list].data(); }
+  void get_code(size_t list, size_t offset, uint8_t* out) const override;
+  size_t add_entries(size_t list, size_t n, const idx_t* ids, const uint8_t* codes) override;
+  void shrink(size_t list, size_t size) override;
+  void update_entry(size_t list, size_t offset, idx_t id, const uint8_t* code) override;
+  void reset() override;
+
+ private:
+  size_t M_;
+  std::vector<LargeVector<uint8_t>> blocks_;
+  std::vector<std::vector<idx_t>> ids_;
+};
+
+}  // namespace sextant

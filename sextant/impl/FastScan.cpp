@@ -1,0 +1,83 @@
+#include "sextant/impl/FastScan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace sextant::fastscan {
+
+namespace {
+// Byte of a block holding sub-code m of vector v (0 <= v < 32), and its nibble shift.
+size_t byte_of(size_t m, size_t v) { return (m / 2) * 32 + (m % 2) * 16 + v % 16; }
+unsigned shift_of(size_t v) { return v < 16 ? 0 : 4; }
+}  // namespace
+
+void set_code(uint8_t* blocks, size_t M, size_t i, const uint8_t* code) {
+  uint8_t* block = blocks + (i / kBlock) * block_bytes(M);
+  const size_t v = i % kBlock;
+  for (size_t m = 0; m < M; m++) {
+    const uint8_t c = (code[m / 2] >> ((m % 2) * 4)) & 15;
+    uint8_t& byte = block[byte_of(m, v)];
+    byte = uint8_t((byte & ~(15u << shift_of(v))) | (c << shift_of(v)));
+  }
+}
+
+void get_code(const uint8_t* blocks, size_t M, size_t i, uint8_t* code) {
+  const uint8_t* block = blocks + (i / kBlock) * block_bytes(M);
+  const size_t v = i % kBlock;
+  std::fill(code, code + (M + 1) / 2, 0);
+  for (size_t m = 0; m < M; m++) {
+    const uint8_t c = (block[byte_of(m, v)] >> shift_of(v)) & 15;
+    code[m / 2] |= uint8_t(c << ((m % 2) * 4));
+  }
+}
+
+void QuantizedLUT::build(const float* table, size_t M) {
+  bytes_.assign(block_bytes(M), 0);
+  bias_ = 0;
+  float range = 0;
+  for (size_t m = 0; m < M; m++) {
+    const float* t = table + m * 16;
+    const auto [lo, hi] = std::minmax_element(t, t + 16);
+    bias_ += *lo;
+    range = std::max(range, *hi - *lo);
+  }
+  step_ = range > 0 ? range / 255.0f : 1.0f;
+  const float inv = 1.0f / step_;
+  for (size_t m = 0; m < M; m++) {
+    const float* t = table + m * 16;
+    const float lo = *std::min_element(t, t + 16);
+    uint8_t* out = bytes_.data() + (m / 2) * 32 + (m % 2) * 16;
+    for (size_t c = 0; c < 16; c++) out[c] = uint8_t(std::min(255.0f, std::nearbyint((t[c] - lo) * inv)));
+  }
+}
+
+uint16_t QuantizedLUT::threshold(float bound) const {
+  if (!(bound < std::numeric_limits<float>::infinity())) return 65535;
+  const float q = (bound - bias_) / step_;
+  // Rounding moves a sum by at most half a step per sub-quantizer; the heap
+  // re-checks the dequantized key, so erring on the side of inclusion is safe.
+  if (q < 0) return 0;
+  return q >= 65535.0f ? uint16_t(65535) : uint16_t(q + 1);
+}
+
+void scan_blocks(const Kernels& kernels, const uint8_t* blocks, size_t begin, size_t end, size_t M,
+                 const QuantizedLUT& lut, const idx_t* ids, TopKHeap& heap, const IDSelector* sel) {
+  constexpr size_t kChunkBlocks = 8;  // blocks filtered per refresh of the heap's bound
+  uint32_t idx[kChunkBlocks * kBlock];
+  uint16_t sums[kChunkBlocks * kBlock];
+  const size_t np = npairs(M), last = nblocks(end);
+  for (size_t b0 = begin / kBlock; b0 < last; b0 += kChunkBlocks) {
+    const size_t nb = std::min(kChunkBlocks, last - b0);
+    const size_t count = kernels.fastscan_collect(blocks + b0 * np * 32, nb, np, lut.bytes(),
+                                                  lut.threshold(heap.admission_bound()), idx, sums);
+    for (size_t c = 0; c < count; c++) {
+      const size_t j = b0 * kBlock + idx[c];
+      if (j < begin || j >= end) continue;  // outside the range, or padding of the last block
+      const idx_t id = ids ? ids[j] : idx_t(j);
+      if (sel == nullptr || sel->is_member(id)) heap.push(lut.key(sums[c]), id);
+    }
+  }
+}
+
+}  // namespace sextant::fastscan

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sextant/IDSelector.h"
+#include "sextant/utils/TopK.h"
+#include "sextant/utils/kernels.h"
+
+namespace sextant {
+
+/// 4-bit PQ fast-scan (André et al.): codes of M sub-quantizers of 16
+/// centroids, laid out so that one SIMD byte shuffle looks up 32 codes at once.
+///
+/// Codes live in blocks of 32 vectors. Sub-quantizers go in pairs (2p, 2p+1;
+/// M odd gets a zero pad); each pair takes 32 bytes of a block: byte j < 16
+/// holds sub-code 2p of vector j (low nibble) and of vector j + 16 (high
+/// nibble), byte 16 + j the same for sub-code 2p + 1. Look-up tables go the
+/// same way: 32 bytes per pair, the 16 entries of 2p then of 2p + 1.
+namespace fastscan {
+
+constexpr size_t kBlock = 32;
+
+inline size_t npairs(size_t M) { return (M + 1) / 2; }
+inline size_t block_bytes(size_t M) { return npairs(M) * 32; }
+inline size_t nblocks(size_t n) { return (n + kBlock - 1) / kBlock; }
+
+/// Writes the plain 4-bit code (sub-code m at bits 4m) of vector i into the blocks.
+void set_code(uint8_t* blocks, size_t M, size_t i, const uint8_t* code);
+/// Reads the plain code of vector i back from the blocks.
+void get_code(const uint8_t* blocks, size_t M, size_t i, uint8_t* code);
+
+/// A float look-up table (M x 16, smaller is better) quantized to 8 bits with
+/// one step for all sub-quantizers, so that 16-bit sums of entries stay
+/// comparable: key ~= sum * step + bias, within M * step / 2.
+class QuantizedLUT {
+ public:
+  void build(const float* table, size_t M);
+  const uint8_t* bytes() const { return bytes_.data(); }
+  /// The largest 16-bit sum whose key may be below `bound`.
+  uint16_t threshold(float bound) const;
+  float key(uint16_t sum) const { return float(sum) * step_ + bias_; }
+
+ private:
+  std::vector<uint8_t> bytes_;
+  float step_ = 1, bias_ = 0;
+};
+
+/// Offers codes [begin, end) of the blocks to the heap with their quantized
+/// keys; code j has id ids[j] (or j when ids is null).
+void scan_blocks(const Kernels& kernels, const uint8_t* blocks, size_t begin, size_t end, size_t M,
+                 const QuantizedLUT& lut, const idx_t* ids, TopKHeap& heap, const IDSelector* sel);
+
+}  // namespace fastscan
+}  // namespace sextant
