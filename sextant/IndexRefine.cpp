@@ -59,15 +59,25 @@ SearchParams IndexRefine::base_params(const SearchParams& params) const {
   return inner;
 }
 
-float IndexRefine::refined_distance(const float* x, idx_t id, float* buf) const {
+void IndexRefine::refined_distances(const float* x, const idx_t* ids, size_t n, float* out, float* buf) const {
   const Kernels& k = kernels();
-  const float* y = buf;
-  if (auto flat = dynamic_cast<const IndexFlat*>(refine_.get())) {
-    y = flat->vectors() + static_cast<size_t>(id) * d_;  // no copy for the common case
-  } else {
-    refine_->reconstruct(id, buf);
+  const auto* flat = dynamic_cast<const IndexFlat*>(refine_.get());
+  const size_t row_bytes = sizeof(float) * d_;
+  for (size_t i = 0; i < n; i++) {
+    if (ids[i] < 0) continue;
+    const float* y = buf;
+    if (flat != nullptr) {
+      // Candidates are scattered rows: fetch the next one's first lines while this one is computed.
+      if (i + 1 < n && ids[i + 1] >= 0) {
+        const char* next = reinterpret_cast<const char*>(flat->vectors() + size_t(ids[i + 1]) * d_);
+        for (size_t b = 0; b < row_bytes && b < 1024; b += 64) __builtin_prefetch(next + b);
+      }
+      y = flat->vectors() + size_t(ids[i]) * d_;  // no copy for the common case
+    } else {
+      refine_->reconstruct(ids[i], buf);
+    }
+    out[i] = metric_ == MetricType::L2 ? k.l2sqr(x, y, d_) : k.inner_product(x, y, d_);
   }
-  return metric_ == MetricType::L2 ? k.l2sqr(x, y, d_) : k.inner_product(x, y, d_);
 }
 
 void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -81,13 +91,14 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
   const float scale = metric_ == MetricType::L2 ? 1.0f : -1.0f;
 #pragma omp parallel if (n > 1)
   {
-    std::vector<float> buf(d_);
+    std::vector<float> buf(d_), exact(kb);
 #pragma omp for schedule(dynamic, 16)
     for (idx_t q = 0; q < n; q++) {
+      const idx_t* candidates = base_l.data() + q * kb;
+      refined_distances(x + q * d_, candidates, kb, exact.data(), buf.data());
       TopKHeap heap(distances + q * k, labels + q * k, k);
       for (idx_t j = 0; j < kb; j++) {
-        const idx_t id = base_l[q * kb + j];
-        if (id >= 0) heap.push(scale * refined_distance(x + q * d_, id, buf.data()), id);
+        if (candidates[j] >= 0) heap.push(scale * exact[j], candidates[j]);
       }
       heap.finish();
     }
@@ -101,13 +112,16 @@ void IndexRefine::range_search_impl(idx_t n, const float* x, float radius, const
                                     RangeSearchResult& result) const {
   RangeSearchResult base = base_->range_search(n, x, radius, base_params(params));
   const bool l2 = metric_ == MetricType::L2;
-  std::vector<float> buf(d_);
+  std::vector<float> buf(d_), exact;
   result.lims.assign(n + 1, 0);
   for (idx_t q = 0; q < n; q++) {
     std::vector<std::pair<float, idx_t>> hits;
-    for (size_t i = base.lims[q]; i < base.lims[q + 1]; i++) {
-      const float dist = refined_distance(x + q * d_, base.labels[i], buf.data());
-      if (l2 ? dist < radius : dist > radius) hits.emplace_back(dist, base.labels[i]);
+    const size_t count = base.lims[q + 1] - base.lims[q];
+    exact.resize(count);
+    refined_distances(x + q * d_, base.labels.data() + base.lims[q], count, exact.data(), buf.data());
+    for (size_t i = 0; i < count; i++) {
+      const float dist = exact[i];
+      if (l2 ? dist < radius : dist > radius) hits.emplace_back(dist, base.labels[base.lims[q] + i]);
     }
     std::sort(hits.begin(), hits.end(), [l2](const auto& a, const auto& b) {
       return (l2 ? a.first < b.first : a.first > b.first) || (a.first == b.first && a.second < b.second);

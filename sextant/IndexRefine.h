@@ -37,8 +37,9 @@ class IndexRefine : public Index {
   void reset_impl() override;
 
  private:
-  /// Exact (refine-index) distance of query x to stored vector id, using buf (d floats).
-  float refined_distance(const float* x, idx_t id, float* buf) const;
+  /// Exact (refine-index) distances of query x to the n stored vectors ids
+  /// (entries with id -1 are skipped); buf is scratch of d floats.
+  void refined_distances(const float* x, const idx_t* ids, size_t n, float* out, float* buf) const;
   /// The params for the base index: everything but k_factor.
   SearchParams base_params(const SearchParams& params) const;
 
