@@ -26,25 +26,92 @@ void check_cublas(cublasStatus_t status, const char* call, const char* file, int
               file, line);
 }
 
-GpuResources::GpuResources(int device) : device_(device) {
+void check_launch(const char* kernel, const char* file, int line) {
+  const cudaError_t status = cudaGetLastError();
+  if (status == cudaSuccess) return;
+  throw Error(std::string("launch of kernel ") + kernel + " failed: " + cudaGetErrorName(status) + " (" +
+                  cudaGetErrorString(status) + ")",
+              file, line);
+}
+
+void* device_allocate(size_t bytes) {
+  void* p = nullptr;
+  SEXTANT_CUDA_CHECK(cudaMalloc(&p, bytes));
+  return p;
+}
+
+void device_free(void* p) noexcept {
+  if (p != nullptr) cudaFree(p);
+}
+
+CudaEvent::CudaEvent() { SEXTANT_CUDA_CHECK(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming)); }
+CudaEvent::~CudaEvent() {
+  if (event_) cudaEventDestroy(event_);
+}
+void CudaEvent::record(cudaStream_t stream) { SEXTANT_CUDA_CHECK(cudaEventRecord(event_, stream)); }
+void CudaEvent::wait_in(cudaStream_t stream) const { SEXTANT_CUDA_CHECK(cudaStreamWaitEvent(stream, event_, 0)); }
+
+void* ScratchArena::try_push(size_t bytes) {
+  const size_t need = rounded(bytes);
+  if (top_ + need > capacity_) return nullptr;
+  if (block_.empty()) block_.reallocate(capacity_);
+  void* p = block_.data() + top_;
+  top_ += need;
+  return p;
+}
+
+void ScratchArena::pop(void* p, size_t bytes) {
+  const size_t need = rounded(bytes);
+  SEXTANT_CHECK(top_ >= need && p == block_.data() + (top_ - need),
+                "scratch memory given back out of order (internal error)");
+  top_ -= need;
+}
+
+GpuResources::GpuResources(int device, size_t scratch_bytes) : device_(device), scratch_(scratch_bytes) {
   const int count = device_count();
   SEXTANT_CHECK(device >= 0 && device < count, "GPU device ", device, " does not exist: ",
                 count == 0 ? std::string("no CUDA device is present") : std::to_string(count) + " device(s) present");
   SEXTANT_CUDA_CHECK(cudaSetDevice(device_));
-  SEXTANT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-  cublasStatus_t status = cublasCreate(&cublas_);
-  if (status != CUBLAS_STATUS_SUCCESS) {
-    cudaStreamDestroy(stream_);
-    SEXTANT_CUBLAS_CHECK(status);
+  cudaDeviceProp prop{};
+  SEXTANT_CUDA_CHECK(cudaGetDeviceProperties(&prop, device_));
+  sm_count_ = prop.multiProcessorCount;
+  max_shared_per_block_ = prop.sharedMemPerBlockOptin;
+  name_ = prop.name;
+  // Members are released in the destructor; if a step below throws, the
+  // destructor does not run, so undo what was made so far by hand.
+  auto undo = [this] {
+    if (cublas_) cublasDestroy(cublas_);
+    if (aux_stream_) cudaStreamDestroy(aux_stream_);
+    if (stream_) cudaStreamDestroy(stream_);
+  };
+  try {
+    SEXTANT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    SEXTANT_CUDA_CHECK(cudaStreamCreateWithFlags(&aux_stream_, cudaStreamNonBlocking));
+    SEXTANT_CUBLAS_CHECK(cublasCreate(&cublas_));
+    SEXTANT_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+    // Exact float32 products unless a call asks otherwise (no TF32).
+    SEXTANT_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
+  } catch (...) {
+    undo();
+    throw;
   }
-  SEXTANT_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
 }
 
 GpuResources::~GpuResources() {
   if (cublas_) cublasDestroy(cublas_);
+  if (aux_stream_) cudaStreamDestroy(aux_stream_);
   if (stream_) cudaStreamDestroy(stream_);
 }
 
-void GpuResources::synchronize() const { SEXTANT_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+std::unique_lock<std::mutex> GpuResources::lock() {
+  std::unique_lock<std::mutex> held(mutex_);
+  SEXTANT_CUDA_CHECK(cudaSetDevice(device_));
+  return held;
+}
+
+void GpuResources::synchronize() const {
+  SEXTANT_CUDA_CHECK(cudaStreamSynchronize(aux_stream_));
+  SEXTANT_CUDA_CHECK(cudaStreamSynchronize(stream_));
+}
 
 }  // namespace sextant::gpu

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <vector>
+
+#include "gpu/GpuIndex.h"
+#include "gpu/kernels/FlatSearch.h"
+#include "sextant/IndexFlat.h"
+
+namespace sextant::gpu {
+
+struct GpuIndexFlatConfig {
+  /// Store the vectors in fp16 (half the memory and bandwidth; products
+  /// accumulate in fp32). Distances are then those of the rounded vectors.
+  bool use_float16 = false;
+  /// Let fp32 products use TF32 tensor cores (faster, about 1e-3 relative
+  /// error). Off by default: results then match the CPU IndexFlat.
+  bool allow_tf32 = false;
+};
+
+/// Exact search on the GPU (IndexFlat's GPU twin): cuBLAS GEMM tiles with the
+/// norms trick and fused k-selection, k up to 2048. Ids are insertion order.
+class GpuIndexFlat : public GpuIndex {
+ public:
+  GpuIndexFlat(std::shared_ptr<GpuResources> res, int d, MetricType metric = MetricType::L2,
+               GpuIndexFlatConfig config = {});
+  /// A GPU copy of a CPU IndexFlat.
+  GpuIndexFlat(std::shared_ptr<GpuResources> res, const IndexFlat& index, GpuIndexFlatConfig config = {});
+  std::string type_name() const override { return "GpuIndexFlat"; }
+  bool removal_closes_up_ids() const override { return true; }
+  const GpuIndexFlatConfig& config() const { return config_; }
+
+  /// Replaces the contents with an IndexFlat's vectors.
+  void copy_from(const IndexFlat& index);
+  /// Replaces the contents of a CPU IndexFlat (same d and metric) with these vectors.
+  void copy_to(IndexFlat& index) const;
+  /// All stored vectors as fp32, ntotal x d (from fp16 storage: the rounded values).
+  std::vector<float> vectors() const;
+
+  /// The device view of the stored vectors, for kernels (caller holds the lock).
+  FlatDatabase database() const;
+  FlatSearchOptions search_options() const;
+
+ protected:
+  void search_device_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                          const SearchParams& params) const override;
+  void add_device_impl(idx_t n, const float* x, const idx_t* ids) override;
+  void reconstruct_impl(idx_t key, float* recons) const override;
+  void reset_impl() override;
+
+ private:
+  void reserve(idx_t n);
+  void append(idx_t n, const float* x);  // x in device memory
+
+  GpuIndexFlatConfig config_;
+  DeviceBuffer<float> xb32_;
+  DeviceBuffer<uint16_t> xb16_;
+  DeviceBuffer<float> norms_;
+  idx_t capacity_ = 0;
+};
+
+class GpuIndexFlatL2 : public GpuIndexFlat {
+ public:
+  GpuIndexFlatL2(std::shared_ptr<GpuResources> res, int d, GpuIndexFlatConfig config = {})
+      : GpuIndexFlat(std::move(res), d, MetricType::L2, config) {}
+  std::string type_name() const override { return "GpuIndexFlatL2"; }
+};
+
+class GpuIndexFlatIP : public GpuIndexFlat {
+ public:
+  GpuIndexFlatIP(std::shared_ptr<GpuResources> res, int d, GpuIndexFlatConfig config = {})
+      : GpuIndexFlat(std::move(res), d, MetricType::INNER_PRODUCT, config) {}
+  std::string type_name() const override { return "GpuIndexFlatIP"; }
+};
+
+}  // namespace sextant::gpu

@@ -1,0 +1,43 @@
+// Exact search on the GPU: cuBLAS GEMM tiles with the norms trick and the
+// k-selection fused on each tile (see FlatSearch.cu).
+#pragma once
+
+#include <cstdint>
+
+#include "sextant/MetricType.h"
+
+namespace sextant::gpu {
+
+class GpuResources;
+
+/// A database of nb vectors of dimension d in device memory, fp32 or fp16.
+struct FlatDatabase {
+  const float* xb32 = nullptr;     ///< nb x d floats, or null
+  const uint16_t* xb16 = nullptr;  ///< nb x d fp16 values, or null
+  const float* norms = nullptr;    ///< nb squared norms (L2 only)
+  int64_t nb = 0;
+  int d = 0;
+};
+
+struct FlatSearchOptions {
+  MetricType metric = MetricType::L2;
+  /// TF32 tensor cores for fp32 products (faster, ~1e-3 relative error in distances).
+  bool allow_tf32 = false;
+  /// Bytes of one block of inner products (queries x database vectors) that
+  /// the GEMM writes and the selection reads; two are in use at a time.
+  int64_t tile_bytes = int64_t{32} << 20;
+};
+
+/// The best 32 * slots database entries of each of the nq device queries,
+/// sorted, as selection entries (keys |y|^2 - 2 <x, y> for L2 or -<x, y>; ids =
+/// database rows), into out (nq x 32 * slots, device memory).
+void flat_search_entries(GpuResources& res, const float* xq, int64_t nq, const FlatDatabase& db, int slots,
+                         const FlatSearchOptions& options, uint64_t* out);
+
+/// The k nearest database vectors of each of the nq device queries: distances
+/// and labels (nq x k, device memory), best first, ties to the smaller id,
+/// padded with (+inf or -inf, -1). k <= 2048.
+void flat_search(GpuResources& res, const float* xq, int64_t nq, const FlatDatabase& db, int64_t k,
+                 const FlatSearchOptions& options, float* distances, int64_t* labels);
+
+}  // namespace sextant::gpu

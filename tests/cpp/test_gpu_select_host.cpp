@@ -1,0 +1,378 @@
+// The GPU k-selection logic run on the CPU: the same networks, queues and
+// planning arithmetic the kernels use (gpu/select/*.h), executed through the
+// HostWarp policy that emulates the 32 lanes of a warp. Runs everywhere, GPU or not.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "gpu/select/BitonicNetworks.h"
+#include "gpu/select/OrderedKey.h"
+#include "gpu/select/Planning.h"
+#include "gpu/select/RadixSelect.h"
+#include "gpu/select/WarpQueue.h"
+
+namespace sextant::gpu {
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Floats with many ties, both zeros, infinities and NaNs.
+std::vector<float> awkward_floats(size_t n, std::mt19937& rng) {
+  std::vector<float> x(n);
+  std::normal_distribution<float> normal;
+  std::uniform_int_distribution<int> pick(0, 19);
+  for (auto& v : x) {
+    switch (pick(rng)) {
+      case 0: v = kInf; break;
+      case 1: v = -kInf; break;
+      case 2: v = kNaN; break;
+      case 3: v = -kNaN; break;
+      case 4: v = 0.0f; break;
+      case 5: v = -0.0f; break;
+      case 6: case 7: case 8: v = float(pick(rng) % 4); break;  // ties
+      default: v = normal(rng);
+    }
+  }
+  return x;
+}
+
+// The reference order: NaN last, -0 == +0, then smaller id first.
+bool reference_less(float a, uint32_t ia, float b, uint32_t ib) {
+  const bool na = std::isnan(a), nb = std::isnan(b);
+  if (na != nb) return nb;
+  if (!na && a != b) return a < b;
+  return ia < ib;
+}
+
+std::vector<uint64_t> entries_of(const std::vector<float>& x) {
+  std::vector<uint64_t> e(x.size());
+  for (size_t i = 0; i < x.size(); i++) e[i] = make_entry_f(x[i], uint32_t(i));
+  return e;
+}
+
+// First k (value, id) pairs of x in reference order, as entries.
+std::vector<uint64_t> reference_topk(const std::vector<float>& x, size_t k) {
+  std::vector<uint32_t> ids(x.size());
+  for (uint32_t i = 0; i < ids.size(); i++) ids[i] = i;
+  std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) { return reference_less(x[a], a, x[b], b); });
+  std::vector<uint64_t> out(k, kPadEntry);
+  for (size_t r = 0; r < k && r < ids.size(); r++) out[r] = make_entry_f(x[ids[r]], ids[r]);
+  return out;
+}
+
+TEST(GpuSelectHost, OrderedKeyPreservesFloatOrder) {
+  const float values[] = {-kInf, -3.5f, -1e-38f, -0.0f, 0.0f, 1e-45f, 2.0f, 3e38f, kInf};
+  for (size_t i = 0; i + 1 < std::size(values); i++) {
+    EXPECT_LE(ordered_key(values[i]), ordered_key(values[i + 1])) << values[i] << " vs " << values[i + 1];
+  }
+  EXPECT_EQ(ordered_key(-0.0f), ordered_key(0.0f));
+  EXPECT_LT(ordered_key(kInf), ordered_key(kNaN));
+  EXPECT_EQ(ordered_key(-kNaN), ordered_key(kNaN));
+  for (float v : values) EXPECT_EQ(key_float(ordered_key(v)), v);
+  EXPECT_TRUE(std::isnan(key_float(ordered_key(kNaN))));
+  EXPECT_LT(make_entry(ordered_key(kNaN), 7), kPadEntry);
+}
+
+TEST(GpuSelectHost, EntryOrderIsKeyThenId) {
+  std::mt19937 rng(1);
+  auto x = awkward_floats(2000, rng);
+  auto e = entries_of(x);
+  for (size_t t = 0; t < 20000; t++) {
+    size_t a = rng() % x.size(), b = rng() % x.size();
+    EXPECT_EQ(e[a] < e[b], reference_less(x[a], uint32_t(a), x[b], uint32_t(b))) << x[a] << " " << x[b];
+  }
+}
+
+template <int L>
+void check_warp_sort(std::mt19937& rng) {
+  std::vector<float> x = awkward_floats(32 * L, rng);
+  std::vector<uint64_t> e = entries_of(x);
+  HostWarp::Entry v[L];
+  for (int s = 0; s < L; s++) v[s] = HostWarp::load(e.data(), s);
+  warp_bitonic_sort<HostWarp, L>(v);
+  std::vector<uint64_t> got(32 * L);
+  for (int s = 0; s < L; s++) HostWarp::store(got.data(), s, v[s]);
+  EXPECT_EQ(got, reference_topk(x, 32 * L)) << "L=" << L;
+}
+
+TEST(GpuSelectHost, WarpBitonicSortMatchesStdSort) {
+  std::mt19937 rng(2);
+  for (int rep = 0; rep < 5; rep++) {
+    check_warp_sort<1>(rng);
+    check_warp_sort<2>(rng);
+    check_warp_sort<4>(rng);
+    check_warp_sort<8>(rng);
+    check_warp_sort<16>(rng);
+    check_warp_sort<64>(rng);
+  }
+}
+
+template <int Q, int B>
+void check_merge(std::mt19937& rng) {
+  auto xa = awkward_floats(32 * Q, rng), xb = awkward_floats(32 * B, rng);
+  std::vector<uint64_t> a = entries_of(xa), b(32 * B);
+  for (size_t i = 0; i < b.size(); i++) b[i] = make_entry_f(xb[i], uint32_t(100000 + i));
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  HostWarp::Entry q[Q], r[B];
+  for (int s = 0; s < Q; s++) q[s] = HostWarp::load(a.data(), s);
+  for (int s = 0; s < B; s++) r[s] = HostWarp::load(b.data(), s);
+  merge_sorted_into<HostWarp, Q, B>(q, r);
+  std::vector<uint64_t> all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  std::sort(all.begin(), all.end());
+  all.resize(32 * Q);
+  std::vector<uint64_t> got(32 * Q);
+  for (int s = 0; s < Q; s++) HostWarp::store(got.data(), s, q[s]);
+  EXPECT_EQ(got, all) << "Q=" << Q << " B=" << B;
+}
+
+TEST(GpuSelectHost, MergeKeepsTheSmallestOfBoth) {
+  std::mt19937 rng(3);
+  for (int rep = 0; rep < 5; rep++) {
+    check_merge<1, 1>(rng);
+    check_merge<1, 4>(rng);
+    check_merge<4, 2>(rng);
+    check_merge<8, 8>(rng);
+    check_merge<16, 4>(rng);
+    check_merge<64, 8>(rng);
+  }
+}
+
+// Streams a row through a warp queue exactly as the kernels do: 32 lanes
+// offer one candidate each per round, the last round partly invalid.
+template <int Q>
+std::vector<uint64_t> run_queue(const std::vector<float>& x, const std::vector<uint64_t>* initial = nullptr) {
+  WarpQueue<HostWarp, Q> queue;
+  if (initial) queue.load_sorted(initial->data());
+  for (size_t base = 0; base < x.size(); base += 32) {
+    HostWarp::Entry e;
+    HostWarp::Pred valid;
+    for (int l = 0; l < 32; l++) {
+      const size_t i = base + l;
+      valid[l] = i < x.size();
+      e[l] = valid[l] ? make_entry_f(x[i], uint32_t(i)) : kPadEntry;
+    }
+    queue.add(e, valid);
+  }
+  queue.flush();
+  std::vector<uint64_t> out(32 * Q);
+  queue.store(out.data());
+  return out;
+}
+
+template <int Q>
+void check_queue(size_t n, size_t k, std::mt19937& rng) {
+  auto x = awkward_floats(n, rng);
+  auto got = run_queue<Q>(x);
+  auto want = reference_topk(x, 32 * Q);
+  got.resize(k);
+  want.resize(k);
+  EXPECT_EQ(got, want) << "Q=" << Q << " n=" << n << " k=" << k;
+}
+
+TEST(GpuSelectHost, WarpQueueMatchesStdSortForEveryBucket) {
+  std::mt19937 rng(4);
+  for (size_t n : {1, 31, 33, 500, 5000}) {
+    check_queue<1>(n, 1, rng);
+    check_queue<1>(n, 32, rng);
+    check_queue<2>(n, 50, rng);
+    check_queue<4>(n, 128, rng);
+    check_queue<8>(n, 256, rng);
+    check_queue<16>(n, 300, rng);
+    check_queue<32>(n, 1024, rng);
+    check_queue<64>(n, 2048, rng);
+  }
+}
+
+TEST(GpuSelectHost, WarpQueueOnSortedAndReversedInput) {
+  // Ascending input fills thread queues on every round; descending input never passes after the first fill.
+  std::vector<float> up(3000), down(3000);
+  for (size_t i = 0; i < up.size(); i++) {
+    up[i] = float(i);
+    down[i] = float(up.size() - i);
+  }
+  EXPECT_EQ(run_queue<4>(up), reference_topk(up, 128));
+  EXPECT_EQ(run_queue<4>(down), reference_topk(down, 128));
+  std::vector<float> same(3000, 1.0f);  // all ties: the smallest ids win
+  EXPECT_EQ(run_queue<8>(same), reference_topk(same, 256));
+}
+
+TEST(GpuSelectHost, RunningQueueContinuesAcrossTiles) {
+  // Tile by tile with the running queue reloaded, as the flat search does.
+  std::mt19937 rng(5);
+  auto x = awkward_floats(4000, rng);
+  std::vector<uint64_t> running(64, kPadEntry);
+  for (size_t t0 = 0; t0 < x.size(); t0 += 700) {
+    WarpQueue<HostWarp, 2> queue;
+    queue.load_sorted(running.data());
+    for (size_t base = t0; base < std::min(x.size(), t0 + 700); base += 32) {
+      HostWarp::Entry e;
+      HostWarp::Pred valid;
+      for (int l = 0; l < 32; l++) {
+        const size_t i = base + l;
+        valid[l] = i < std::min(x.size(), t0 + 700);
+        e[l] = valid[l] ? make_entry_f(x[i], uint32_t(i)) : kPadEntry;
+      }
+      queue.add(e, valid);
+    }
+    queue.flush();
+    queue.store(running.data());
+  }
+  EXPECT_EQ(running, reference_topk(x, 64));
+}
+
+TEST(GpuSelectHost, TightenedThresholdStillExact) {
+  // Two queues over halves of a row share the tighter bound; merging them is exact.
+  std::mt19937 rng(6);
+  auto x = awkward_floats(6000, rng);
+  WarpQueue<HostWarp, 4> a, b;
+  for (size_t base = 0; base < x.size(); base += 64) {
+    for (int half = 0; half < 2; half++) {
+      HostWarp::Entry e;
+      HostWarp::Pred valid;
+      for (int l = 0; l < 32; l++) {
+        const size_t i = base + half * 32 + l;
+        valid[l] = i < x.size();
+        e[l] = valid[l] ? make_entry_f(x[i], uint32_t(i)) : kPadEntry;
+      }
+      (half == 0 ? a : b).add(e, valid);
+    }
+    const uint64_t bound = std::min(a.threshold(), b.threshold());
+    a.tighten(bound);
+    b.tighten(bound);
+  }
+  a.flush();
+  b.flush();
+  std::vector<uint64_t> bq(128);
+  b.store(bq.data());
+  a.merge_sorted(bq.data());
+  std::vector<uint64_t> got(128);
+  a.store(got.data());
+  EXPECT_EQ(got, reference_topk(x, 128));
+}
+
+TEST(GpuSelectHost, FlatBitonicSortMatchesStdSort) {
+  std::mt19937 rng(7);
+  for (uint32_t n : {1u, 2u, 64u, 1024u, 16384u}) {
+    auto e = entries_of(awkward_floats(n, rng));
+    auto want = e;
+    std::sort(want.begin(), want.end());
+    flat_bitonic_sort(e.data(), n);
+    EXPECT_EQ(e, want) << n;
+  }
+}
+
+// The multi-pass selection on one row, pass by pass as the kernels run it.
+std::vector<uint64_t> radix_topk(const std::vector<float>& x, size_t k) {
+  const auto e = entries_of(x);
+  RadixState s = radix_start(k, e.size());
+  for (int pass = 0; pass < kRadixMaxPasses && !s.done; pass++) {
+    std::vector<uint32_t> hist(kRadixBins, 0);
+    for (uint64_t v : e)
+      if (radix_matches(v, s)) hist[radix_digit(v, s)]++;
+    radix_advance(s, hist.data());
+  }
+  EXPECT_TRUE(s.done);
+  std::vector<uint64_t> kept;
+  for (uint64_t v : e)
+    if (radix_selected(v, s)) kept.push_back(v);
+  EXPECT_EQ(kept.size(), std::min(k, x.size()));
+  std::sort(kept.begin(), kept.end());
+  kept.resize(k, kPadEntry);
+  return kept;
+}
+
+TEST(GpuSelectHost, RadixMultiPassMatchesStdSort) {
+  std::mt19937 rng(8);
+  for (size_t n : {10, 3000, 40000}) {
+    auto x = awkward_floats(n, rng);
+    for (size_t k : {1, 7, 2049, 16384}) EXPECT_EQ(radix_topk(x, k), reference_topk(x, k)) << n << " " << k;
+  }
+  std::vector<float> same(50000, 2.5f);  // one key: the id digits decide
+  EXPECT_EQ(radix_topk(same, 16384), reference_topk(same, 16384));
+  std::normal_distribution<float> normal;
+  std::vector<float> gauss(100000);
+  for (auto& v : gauss) v = normal(rng);
+  EXPECT_EQ(radix_topk(gauss, 5000), reference_topk(gauss, 5000));
+}
+
+TEST(GpuSelectHost, QueueSlotsPerK) {
+  EXPECT_EQ(queue_slots(1), 1);
+  EXPECT_EQ(queue_slots(32), 1);
+  EXPECT_EQ(queue_slots(33), 2);
+  EXPECT_EQ(queue_slots(100), 4);
+  EXPECT_EQ(queue_slots(256), 8);
+  EXPECT_EQ(queue_slots(1025), 64);
+  EXPECT_EQ(queue_slots(2048), 64);
+  EXPECT_EQ(queue_slots(2049), 0);
+  EXPECT_EQ(queue_slots(0), 0);
+}
+
+TEST(GpuSelectHost, RowSelectPlanCoversEveryColumnOnce) {
+  for (int64_t rows : {1, 7, 1000, 100000}) {
+    for (int64_t cols : {1, 5, 1000, 1000000}) {
+      for (int slots : {1, 8, 64}) {
+        RowSelectPlan p = plan_row_select(rows, cols, slots, 132);
+        ASSERT_GE(p.splits, 1);
+        ASSERT_GE(p.warps, 1);
+        EXPECT_EQ(p.columns % 4, 0);
+        EXPECT_GE(p.columns * p.splits, cols);
+        EXPECT_LT(p.columns * (p.splits - 1), cols) << "an empty split";
+      }
+    }
+  }
+  EXPECT_GT(plan_row_select(1000, 1000000, 8, 132).splits, 1);  // 1000 rows alone do not fill an H200
+  EXPECT_EQ(plan_row_select(100000, 1000, 8, 132).splits, 1);
+}
+
+TEST(GpuSelectHost, FlatTilePlanStaysInBudget) {
+  const int64_t budget = int64_t(32) << 20;
+  for (int64_t nq : {1, 100, 10000}) {
+    for (int64_t nb : {1, 50, 1000000}) {
+      for (int slots : {1, 8, 64}) {
+        FlatTilePlan p = plan_flat_tiles(nq, nb, slots, 132, budget);
+        EXPECT_GE(p.q_tile, 1);
+        EXPECT_LE(p.q_tile, nq);
+        EXPECT_GE(p.db_tile, 1);
+        EXPECT_LE(p.db_tile, nb);
+        EXPECT_TRUE(p.q_tile * p.db_tile * 4 <= budget || p.q_tile == 1);
+        EXPECT_GE(p.splits, 1);
+        EXPECT_LT(split_width(p.db_tile, p.splits) * (p.splits - 1), p.db_tile) << "an empty split";
+      }
+    }
+  }
+  FlatTilePlan big = plan_flat_tiles(10000, 1000000, 1, 132, budget);
+  EXPECT_EQ(big.db_tile, 4096);
+  EXPECT_EQ(big.q_tile, 2048);
+}
+
+TEST(GpuSelectHost, IvfScanPlan) {
+  IvfScanPlan one = plan_ivf_scan(1, 64, 4, 132, int64_t(64) << 20);
+  EXPECT_EQ(one.slices, 64);
+  EXPECT_EQ(one.q_chunk, 1);
+  IvfScanPlan many = plan_ivf_scan(10000, 32, 4, 132, int64_t(64) << 20);
+  EXPECT_EQ(many.slices, 1);
+  EXPECT_EQ(many.q_chunk, 10000);
+  IvfScanPlan wide = plan_ivf_scan(100000, 2048, 64, 132, int64_t(64) << 20);
+  EXPECT_LE(wide.q_chunk * wide.slices * 2048 * 8, int64_t(64) << 20);
+  for (int64_t s = 0; s < 7; s++) EXPECT_LE(slice_begin(20, 7, s), slice_begin(20, 7, s + 1));
+  EXPECT_EQ(slice_begin(20, 7, 7), 20);
+}
+
+TEST(GpuSelectHost, LutPrecision) {
+  const int64_t smem = 227 * 1024;
+  EXPECT_EQ(choose_lut_precision(16, 256, smem), LutPrecision::fp32);
+  EXPECT_EQ(choose_lut_precision(64, 256, smem), LutPrecision::fp32);
+  EXPECT_EQ(choose_lut_precision(96, 256, smem), LutPrecision::fp16);
+  EXPECT_EQ(choose_lut_precision(500, 256, smem), LutPrecision::too_large);
+  EXPECT_EQ(choose_lut_precision(96, 16, smem), LutPrecision::fp32);
+}
+
+}  // namespace
+}  // namespace sextant::gpu
