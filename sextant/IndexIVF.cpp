@@ -54,6 +54,11 @@ void IndexIVF::replace_invlists(std::unique_ptr<InvertedLists> lists) {
   if (direct_map_.type() != DirectMapType::none) direct_map_.set_type(direct_map_.type(), *lists_);
 }
 
+void IndexIVF::set_next_id(idx_t next_id) {
+  SEXTANT_CHECK(next_id >= 0, "next_id must be >= 0, got ", next_id);
+  next_id_ = next_id;
+}
+
 void IndexIVF::make_direct_map(DirectMapType type) { direct_map_.set_type(type, *lists_); }
 
 void IndexIVF::centroid(size_t list, float* out) const { quantizer_->reconstruct(static_cast<idx_t>(list), out); }

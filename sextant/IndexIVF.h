@@ -47,6 +47,11 @@ class IndexIVF : public Index {
   /// k-means parameters for training the coarse quantizer (niter 10 by default, as Faiss).
   KMeansParams& clustering_params() { return clustering_params_; }
 
+  /// The id add() gives to the next vector (ids continue after removals).
+  idx_t next_id() const { return next_id_; }
+  /// Sets it, for an index whose lists were filled elsewhere (a GPU copy, say).
+  void set_next_id(idx_t next_id);
+
   /// Builds (or drops) the id -> entry map that reconstruct() and update need.
   void make_direct_map(DirectMapType type = DirectMapType::array);
   DirectMapType direct_map_type() const { return direct_map_.type(); }

@@ -1,0 +1,48 @@
+#include "gpu/GpuCloner.h"
+
+#include "gpu/GpuIndexFlat.h"
+#include "gpu/GpuIndexIVFFlat.h"
+#include "gpu/GpuIndexIVFPQ.h"
+#include "sextant/IndexFlat.h"
+#include "sextant/IndexIVFFlat.h"
+#include "sextant/IndexIVFPQ.h"
+#include "sextant/IndexIVFPQFastScan.h"
+#include "sextant/utils/Error.h"
+
+namespace sextant::gpu {
+
+std::unique_ptr<GpuIndex> index_cpu_to_gpu(std::shared_ptr<GpuResources> res, int device, const Index& index,
+                                           const GpuClonerOptions& options) {
+  SEXTANT_CHECK(res != nullptr, "GPU resources must not be null");
+  SEXTANT_CHECK(device == res->device(), "index_cpu_to_gpu: device ", device, " differs from the resources' device ",
+                res->device());
+  if (dynamic_cast<const IndexIVFPQFastScan*>(&index) != nullptr) {
+    SEXTANT_CHECK(false, "index_cpu_to_gpu: IndexIVFPQFastScan has no GPU twin (its 8-bit tables give other "
+                  "results); build an IndexIVFPQ instead");
+  }
+  if (const auto* pq = dynamic_cast<const IndexIVFPQ*>(&index)) return std::make_unique<GpuIndexIVFPQ>(res, *pq);
+  if (const auto* ivf = dynamic_cast<const IndexIVFFlat*>(&index)) return std::make_unique<GpuIndexIVFFlat>(res, *ivf);
+  if (const auto* flat = dynamic_cast<const IndexFlat*>(&index)) {
+    GpuIndexFlatConfig config;
+    config.use_float16 = options.use_float16;
+    config.allow_tf32 = options.allow_tf32;
+    return std::make_unique<GpuIndexFlat>(res, *flat, config);
+  }
+  SEXTANT_CHECK(false, "index_cpu_to_gpu supports IndexFlat, IndexIVFFlat and IndexIVFPQ, got ", index.type_name());
+  return nullptr;
+}
+
+std::unique_ptr<Index> index_gpu_to_cpu(const Index& index) {
+  if (const auto* pq = dynamic_cast<const GpuIndexIVFPQ*>(&index)) return pq->to_cpu();
+  if (const auto* ivf = dynamic_cast<const GpuIndexIVFFlat*>(&index)) return ivf->to_cpu();
+  if (const auto* flat = dynamic_cast<const GpuIndexFlat*>(&index)) {
+    auto cpu = std::make_unique<IndexFlat>(flat->d(), flat->metric());
+    flat->copy_to(*cpu);
+    return cpu;
+  }
+  SEXTANT_CHECK(false, "index_gpu_to_cpu supports GpuIndexFlat, GpuIndexIVFFlat and GpuIndexIVFPQ, got ",
+                index.type_name());
+  return nullptr;
+}
+
+}  // namespace sextant::gpu
