@@ -61,14 +61,14 @@ from .clustering import Kmeans
 
 __version__ = build_info()["version"]
 
-__all__ = [name for name in dir() if not name.startswith("_")] + ["embed"]
+__all__ = [name for name in dir() if not name.startswith("_")] + ["embed", "gpu"]
 
 
 def __getattr__(name):
     # sx.embed (the embedding producer) is imported on first use, so that
-    # `python -m sextant.embed` does not find it half-imported.
-    if name == "embed":
+    # `python -m sextant.embed` does not find it half-imported; sx.gpu too.
+    if name in ("embed", "gpu"):
         import importlib
 
-        return importlib.import_module(".embed", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'sextant' has no attribute {name!r}")

@@ -9,13 +9,14 @@ class Kmeans:
     """k-means of d-dimensional vectors into k centroids.
 
     train(x) runs k-means (exact GEMM assignment, or `assigner`, any empty
-    index); afterwards `centroids` is (k, d), `obj` holds the objective after
+    index; with gpu=True, or a device number, or a StandardGpuResources, the
+    assignment step runs on the GPU); afterwards `centroids` is (k, d), `obj` holds the objective after
     each iteration, and assign(x) returns the (distance, label) of each row's
     nearest centroid.
     """
 
     def __init__(self, d, k, niter=25, nredo=1, spherical=False, seed=1234, verbose=False, init="random",
-                 max_points_per_centroid=256, min_points_per_centroid=39, metric=METRIC_L2):
+                 max_points_per_centroid=256, min_points_per_centroid=39, metric=METRIC_L2, gpu=False):
         if init not in ("random", "kmeans++"):
             raise ValueError(f"init must be 'random' or 'kmeans++', got {init!r}")
         self.d, self.k, self.metric = d, k, metric
@@ -28,16 +29,20 @@ class Kmeans:
         self.params.init = KMeansInit.random if init == "random" else KMeansInit.kmeans_plus_plus
         self.params.max_points_per_centroid = max_points_per_centroid
         self.params.min_points_per_centroid = min_points_per_centroid
+        self.gpu = gpu
         self.centroids = None
         self.obj = None
         self.index = None
 
     def train(self, x, assigner=None):
         """Runs k-means on the (n, d) array x; returns the final objective."""
-        clustering = Clustering(self.d, self.k, self.params, self.metric)
-        clustering.train(x, assigner)
-        self.centroids = clustering.centroids
-        self.obj = clustering.obj
+        if self.gpu is not False and self.gpu is not None and assigner is None:
+            self.centroids, self.obj = _gpu_kmeans(x, self.k, self.params, self.metric, self.gpu)
+        else:
+            clustering = Clustering(self.d, self.k, self.params, self.metric)
+            clustering.train(x, assigner)
+            self.centroids = clustering.centroids
+            self.obj = clustering.obj
         self.index = IndexFlat(self.d, self.metric)
         self.index.add(self.centroids)
         return float(self.obj[-1]) if len(self.obj) else None
@@ -48,3 +53,15 @@ class Kmeans:
             raise RuntimeError("Kmeans.assign() needs train() first")
         D, I = self.index.search(x, 1)
         return D.ravel(), I.ravel()
+
+
+def _gpu_kmeans(x, k, params, metric, gpu):
+    from . import gpu as sxgpu
+
+    if isinstance(gpu, bool):
+        res = sxgpu.StandardGpuResources(0)
+    elif isinstance(gpu, int):
+        res = sxgpu.StandardGpuResources(gpu)
+    else:
+        res = gpu  # a StandardGpuResources
+    return sxgpu.kmeans(x, k, params, metric, res=res)

@@ -15,6 +15,9 @@ void bind_utils(py::module_& m);
 #ifdef SEXTANT_WITH_EMBED
 void bind_embed(py::module_& m);
 #endif
+#ifdef SEXTANT_WITH_GPU
+void bind_gpu(py::module_& m);
+#endif
 }  // namespace sextant::python
 
 PYBIND11_MODULE(_sextant, m) {
@@ -35,5 +38,8 @@ PYBIND11_MODULE(_sextant, m) {
   sextant::python::bind_transforms(m);
 #ifdef SEXTANT_WITH_EMBED
   sextant::python::bind_embed(m);
+#endif
+#ifdef SEXTANT_WITH_GPU
+  sextant::python::bind_gpu(m);
 #endif
 }

@@ -1,0 +1,164 @@
+"""sextant.gpu: imports and says "no CUDA device" clearly everywhere; with a
+device, every GPU result is compared with the CPU index on the same data."""
+
+import numpy as np
+import pytest
+
+import sextant as sx
+import sextant.gpu
+
+HAS_GPU = sx.gpu.device_count() > 0
+needs_gpu = pytest.mark.skipif(not HAS_GPU, reason="no CUDA device present")
+no_gpu_only = pytest.mark.skipif(HAS_GPU, reason="a CUDA device is present")
+
+
+def clustered(n, d, seed):
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(-3, 3, (64, d)).astype(np.float32)
+    return (centers[rng.integers(0, 64, n)] + rng.uniform(-0.5, 0.5, (n, d))).astype(np.float32)
+
+
+def same_up_to_ties(Da, Ia, Db, Ib, rtol=1e-4):
+    """Per rank equal distances; labels equal except among ties at the k-th distance."""
+    scale = np.maximum(1.0, np.abs(Da))
+    finite = np.isfinite(Da) & np.isfinite(Db)
+    assert np.all(np.abs(Da[finite] - Db[finite]) <= rtol * scale[finite]), "distances differ"
+    assert np.array_equal(np.isfinite(Da), np.isfinite(Db))
+    kth = np.maximum(Da[:, -1:], Db[:, -1:])
+    for row in range(len(Ia)):
+        missing = ~np.isin(Ia[row], Ib[row])
+        boundary = np.abs(Da[row] - kth[row]) <= 2 * rtol * np.maximum(1.0, np.abs(kth[row]))
+        assert np.all(boundary[missing]), f"row {row}: labels differ away from ties"
+
+
+def test_imports_everywhere():
+    assert isinstance(sx.gpu.device_count(), int)
+    assert sx.gpu.device_count() >= 0
+    for name in ("StandardGpuResources", "GpuIndexFlatL2", "GpuIndexFlatIP", "GpuIndexIVFFlat", "GpuIndexIVFPQ",
+                 "index_cpu_to_gpu", "index_gpu_to_cpu", "select_k"):
+        assert hasattr(sx.gpu, name)
+
+
+@no_gpu_only
+def test_without_gpu_errors_say_so():
+    with pytest.raises(RuntimeError, match="no CUDA device is present|without GPU support"):
+        sx.gpu.StandardGpuResources()
+    with pytest.raises(RuntimeError, match="no CUDA device is present|without GPU support"):
+        sx.gpu.GpuIndexFlatL2(None, 16)
+    with pytest.raises(RuntimeError, match="no CUDA device is present|without GPU support"):
+        sx.gpu.index_cpu_to_gpu(None, 0, sx.IndexFlatL2(8))
+    with pytest.raises(RuntimeError, match="no CUDA device is present|without GPU support"):
+        sx.Kmeans(8, 4, gpu=True).train(np.random.rand(100, 8).astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def res():
+    if not HAS_GPU:
+        pytest.skip("no CUDA device present")
+    return sx.gpu.StandardGpuResources(0)
+
+
+@needs_gpu
+@pytest.mark.parametrize("metric", [sx.METRIC_L2, sx.METRIC_INNER_PRODUCT])
+def test_flat_matches_cpu(res, metric):
+    xb, xq = clustered(20000, 64, 1), clustered(300, 64, 2)
+    cpu = sx.IndexFlat(64, metric)
+    cpu.add(xb)
+    gpu = sx.gpu.GpuIndexFlat(res, 64, metric)
+    gpu.add(xb)
+    for k in (1, 10, 512):
+        Da, Ia = cpu.search(xq, k)
+        Db, Ib = gpu.search(xq, k)
+        same_up_to_ties(Da, Ia, Db, Ib)
+    back = sx.gpu.index_gpu_to_cpu(gpu)
+    assert back.ntotal == cpu.ntotal
+    np.testing.assert_array_equal(back.search(xq, 5)[1], cpu.search(xq, 5)[1])
+
+
+@needs_gpu
+def test_ivf_flat_and_pq_copies_match_cpu(res):
+    xb, xq = clustered(20000, 32, 3), clustered(200, 32, 4)
+    ivf = sx.IndexIVFFlat(sx.IndexFlatL2(32), 32, 50)
+    ivf.train(xb)
+    ivf.add(xb)
+    pq = sx.IndexIVFPQ(sx.IndexFlatL2(32), 32, 50, 8, 8)
+    pq.train(xb)
+    pq.add(xb)
+    for cpu in (ivf, pq):
+        gpu = sx.gpu.index_cpu_to_gpu(res, 0, cpu)
+        for nprobe in (1, 10):
+            Da, Ia = cpu.search(xq, 20, nprobe=nprobe)
+            Db, Ib = gpu.search(xq, 20, nprobe=nprobe)
+            same_up_to_ties(Da, Ia, Db, Ib)
+        back = sx.gpu.index_gpu_to_cpu(gpu)
+        np.testing.assert_array_equal(back.search(xq, 10, nprobe=4)[1], cpu.search(xq, 10, nprobe=4)[1])
+
+
+@needs_gpu
+def test_ivfpq_trained_on_gpu_with_reranking(res):
+    xb, xq = clustered(30000, 32, 5), clustered(200, 32, 6)
+    gpu = sx.gpu.GpuIndexIVFPQ(res, 32, 64, 8, 8, keep_raw_vectors=True)
+    gpu.train(xb)
+    gpu.add(xb)
+    exact = sx.IndexFlatL2(32)
+    exact.add(xb)
+    _, It = exact.search(xq, 10)
+    _, Ir = gpu.search(xq, 10, nprobe=16, k_factor=8)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(It, Ir)])
+    assert recall >= 0.9
+
+
+@needs_gpu
+def test_select_k_matches_numpy(res):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((50, 10000)).astype(np.float32)
+    x[:, ::97] = np.inf
+    x[3, 5] = np.nan
+    for k in (1, 64, 300, 3000):
+        values, indices = sx.gpu.select_k(x, k, res=res)
+        order = np.argsort(x, axis=1, kind="stable")[:, :k]  # NaN last, ties by column
+        np.testing.assert_array_equal(indices, order)
+        np.testing.assert_array_equal(values, np.take_along_axis(x, order, 1))
+        _, top = sx.gpu.select_k(x, k, largest=True, res=res)
+        assert np.all(np.take_along_axis(x, top, 1)[:, 0] >= np.nanmax(np.where(np.isinf(x), -np.inf, x), 1))
+
+
+@needs_gpu
+def test_torch_device_arrays_in_and_out(res):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("torch without CUDA")
+    xb, xq = clustered(10000, 32, 8), clustered(100, 32, 9)
+    gpu = sx.gpu.GpuIndexFlatL2(res, 32)
+    gpu.add(torch.from_numpy(xb).cuda())  # add from device memory
+    D, I = gpu.search(torch.from_numpy(xq).cuda(), 10)
+    assert isinstance(D, torch.Tensor) and D.is_cuda and I.dtype == torch.int64
+    Dh, Ih = gpu.search(xq, 10)
+    np.testing.assert_array_equal(I.cpu().numpy(), Ih)
+    np.testing.assert_allclose(D.cpu().numpy(), Dh, rtol=1e-6)
+    values, indices = sx.gpu.select_k(torch.from_numpy(xq).cuda(), 5, res=res)
+    assert values.is_cuda
+    np.testing.assert_array_equal(indices.cpu().numpy(), np.argsort(xq, axis=1, kind="stable")[:, :5])
+    # DLPack-only producers go through the capsule path.
+    class DLPackOnly:
+        def __init__(self, t):
+            self.t = t
+
+        def __dlpack__(self, stream=None):
+            return self.t.__dlpack__(stream=stream)
+
+        def __dlpack_device__(self):
+            return self.t.__dlpack_device__()
+
+    D2, I2 = gpu.search(DLPackOnly(torch.from_numpy(xq).cuda()), 10)
+    np.testing.assert_array_equal(I2, Ih)  # results as numpy for unknown libraries
+
+
+@needs_gpu
+def test_kmeans_on_gpu_matches_cpu():
+    x = clustered(20000, 16, 10)
+    cpu = sx.Kmeans(16, 40, niter=10, seed=3)
+    gpu = sx.Kmeans(16, 40, niter=10, seed=3, gpu=True)
+    obj_cpu, obj_gpu = cpu.train(x), gpu.train(x)
+    assert abs(obj_gpu - obj_cpu) <= 1e-3 * obj_cpu
+    assert gpu.centroids.shape == (40, 16)
