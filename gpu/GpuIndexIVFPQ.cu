@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <random>
 
+#include "gpu/GpuKmeans.h"
 #include "gpu/kernels/PqKernels.h"
 #include "gpu/kernels/Select.h"
 #include "gpu/kernels/VectorOps.h"
@@ -84,15 +87,44 @@ void GpuIndexIVFPQ::upload_codebooks() {
   res.synchronize();
 }
 
+// As ProductQuantizer::train (the same sample, the same seed per subspace),
+// with each subspace's k-means assignment step on the GPU: M small k-means
+// problems of dsub dimensions, slow on a CPU (GEMMs of depth dsub).
+void GpuIndexIVFPQ::train_product_quantizer(idx_t n, const float* x) {
+  const size_t ksub = pq_.ksub(), dsub = pq_.dsub(), M = pq_.M();
+  SEXTANT_CHECK(size_t(n) >= ksub, "training a product quantizer with nbits=", pq_.nbits(), " needs at least ",
+                ksub, " vectors, got ", n);
+  const KMeansParams& base = pq_.train_params();
+  const size_t cap = size_t(std::max(1, base.max_points_per_centroid)) * ksub;
+  std::vector<size_t> rows(n);
+  std::iota(rows.begin(), rows.end(), size_t{0});
+  if (size_t(n) > cap) {
+    std::mt19937_64 rng(base.seed);
+    for (size_t i = 0; i < cap; i++) std::swap(rows[i], rows[i + rng() % (n - i)]);
+    rows.resize(cap);
+    std::sort(rows.begin(), rows.end());
+  }
+  std::vector<float> centroids(M * ksub * dsub), sub(rows.size() * dsub);
+  for (size_t m = 0; m < M; m++) {
+    for (size_t i = 0; i < rows.size(); i++)
+      std::copy_n(x + rows[i] * d_ + m * dsub, dsub, sub.data() + i * dsub);
+    KMeansParams params = base;
+    params.seed = base.seed + 7919 * uint64_t(m);
+    KMeansResult r = gpu_kmeans(res_, rows.size(), dsub, sub.data(), ksub, params, MetricType::L2);
+    std::copy(r.centroids.begin(), r.centroids.end(), centroids.begin() + m * ksub * dsub);
+  }
+  pq_.set_centroids(std::move(centroids));
+}
+
 void GpuIndexIVFPQ::train_encoder(idx_t n, const float* x, const idx_t* lists) {
   if (!by_residual_) {
-    pq_.train(n, x);
+    train_product_quantizer(n, x);
   } else {
     const std::vector<float> c = centroids();
     std::vector<float> residuals(size_t(n) * d_);
     for (idx_t i = 0; i < n; i++)
       for (int j = 0; j < d_; j++) residuals[i * d_ + j] = x[i * d_ + j] - c[lists[i] * d_ + j];
-    pq_.train(n, residuals.data());
+    train_product_quantizer(n, residuals.data());
   }
   upload_codebooks();
 }

@@ -36,6 +36,8 @@ class GpuIndexIVFPQ : public GpuIndexIVF {
   KnobSet search_knobs() const override;
 
   const ProductQuantizer& pq() const { return pq_; }
+  /// k-means parameters of the sub-quantizers (run on the GPU by train()).
+  KMeansParams& pq_train_params() { return pq_.train_params(); }
   const GpuIndexIVFPQConfig& config() const { return config_; }
   bool uses_precomputed_table() const { return !precomputed_.empty(); }
   bool uses_fp16_tables() const { return fp16_tables_; }
@@ -58,6 +60,7 @@ class GpuIndexIVFPQ : public GpuIndexIVF {
               idx_t* labels, const SearchParams& params) const override;
 
  private:
+  void train_product_quantizer(idx_t n, const float* x);
   /// Copies the codebooks to the device and builds the precomputed terms.
   void upload_codebooks();
   PqTableMode table_mode() const;

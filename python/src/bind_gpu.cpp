@@ -283,7 +283,9 @@ the library is not torch or CuPy).)doc")
       .def_property_readonly("code_size", [](const gpu::GpuIndexIVFPQ& s) { return s.pq().code_size(); })
       .def_property_readonly("uses_precomputed_table", &gpu::GpuIndexIVFPQ::uses_precomputed_table)
       .def_property_readonly("uses_fp16_tables", &gpu::GpuIndexIVFPQ::uses_fp16_tables)
-      .def_property("k_factor", &gpu::GpuIndexIVFPQ::k_factor, &gpu::GpuIndexIVFPQ::set_k_factor);
+      .def_property("k_factor", &gpu::GpuIndexIVFPQ::k_factor, &gpu::GpuIndexIVFPQ::set_k_factor)
+      .def_property_readonly("pq_cp", &gpu::GpuIndexIVFPQ::pq_train_params, py::return_value_policy::reference_internal,
+                             "k-means parameters of the sub-quantizers (niter 25, at most 256 points per centroid).");
 
   m.def(
       "index_cpu_to_gpu",
