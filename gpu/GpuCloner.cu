@@ -25,7 +25,7 @@ std::unique_ptr<GpuIndex> index_cpu_to_gpu(std::shared_ptr<GpuResources> res, in
   if (const auto* flat = dynamic_cast<const IndexFlat*>(&index)) {
     GpuIndexFlatConfig config;
     config.use_float16 = options.use_float16;
-    config.allow_tf32 = options.allow_tf32;
+    config.precision = options.precision;
     return std::make_unique<GpuIndexFlat>(res, *flat, config);
   }
   SEXTANT_CHECK(false, "index_cpu_to_gpu supports IndexFlat, IndexIVFFlat and IndexIVFPQ, got ", index.type_name());

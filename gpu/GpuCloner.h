@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "gpu/GpuIndex.h"
+#include "gpu/kernels/FlatSearch.h"
 #include "sextant/Index.h"
 
 namespace sextant::gpu {
@@ -10,7 +11,7 @@ namespace sextant::gpu {
 /// How index_cpu_to_gpu builds the GPU index.
 struct GpuClonerOptions {
   bool use_float16 = false;  ///< GpuIndexFlat: fp16 storage
-  bool allow_tf32 = false;   ///< GpuIndexFlat: TF32 products
+  GemmPrecision precision = GemmPrecision::fp32;  ///< GpuIndexFlat: how fp32 products are computed
 };
 
 /// A GPU copy of a CPU index: IndexFlat (-> GpuIndexFlat), IndexIVFFlat

@@ -21,6 +21,7 @@ FlatDatabase GpuIndexFlat::database() const {
   FlatDatabase db;
   db.xb32 = config_.use_float16 ? nullptr : xb32_.data();
   db.xb16 = config_.use_float16 ? xb16_.data() : nullptr;
+  db.xb_split = xb_split_.empty() ? nullptr : xb_split_.data();
   db.norms = metric_ == MetricType::L2 ? norms_.data() : nullptr;
   db.nb = ntotal_;
   db.d = d_;
@@ -30,7 +31,7 @@ FlatDatabase GpuIndexFlat::database() const {
 FlatSearchOptions GpuIndexFlat::search_options() const {
   FlatSearchOptions o;
   o.metric = metric_;
-  o.allow_tf32 = config_.allow_tf32;
+  o.precision = config_.precision;
   return o;
 }
 
@@ -49,6 +50,12 @@ void GpuIndexFlat::reserve(idx_t n) {
     if (used) SEXTANT_CUDA_CHECK(cudaMemcpyAsync(grown.data(), xb32_.data(), used * 4, cudaMemcpyDeviceToDevice, res.stream()));
     res.synchronize();
     xb32_ = std::move(grown);
+  }
+  if (uses_split()) {
+    DeviceBuffer<float> grown(size_t(cap) * 3 * d_);
+    if (used) SEXTANT_CUDA_CHECK(cudaMemcpyAsync(grown.data(), xb_split_.data(), used * 3 * 4, cudaMemcpyDeviceToDevice, res.stream()));
+    res.synchronize();
+    xb_split_ = std::move(grown);
   }
   if (metric_ == MetricType::L2) {
     DeviceBuffer<float> grown(cap);
@@ -70,6 +77,7 @@ void GpuIndexFlat::append(idx_t n, const float* x) {
   } else {
     SEXTANT_CUDA_CHECK(cudaMemcpyAsync(xb32_.data() + at, x, size_t(n) * d_ * 4, cudaMemcpyDeviceToDevice, res.stream()));
     if (metric_ == MetricType::L2) row_norms(res, xb32_.data() + at, n, d_, norms_.data() + ntotal_);
+    if (uses_split()) split_tf32_rows(res, x, n, d_, /*database=*/true, xb_split_.data() + at * 3);
   }
   ntotal_ += n;
 }
@@ -117,6 +125,7 @@ void GpuIndexFlat::reset_impl() {
   res_->synchronize();
   xb32_.release();
   xb16_.release();
+  xb_split_.release();
   norms_.release();
   capacity_ = 0;
   ntotal_ = 0;

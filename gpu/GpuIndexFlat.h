@@ -12,9 +12,11 @@ struct GpuIndexFlatConfig {
   /// Store the vectors in fp16 (half the memory and bandwidth; products
   /// accumulate in fp32). Distances are then those of the rounded vectors.
   bool use_float16 = false;
-  /// Let fp32 products use TF32 tensor cores (faster, about 1e-3 relative
-  /// error). Off by default: results then match the CPU IndexFlat.
-  bool allow_tf32 = false;
+  /// How fp32 products are computed (ignored with fp16 storage). fp32 (the
+  /// default) matches the CPU IndexFlat; tf32 is fastest (~1e-3 relative
+  /// error); tf32x3 keeps fp32-level accuracy on tensor cores, storing a
+  /// TF32 split of the vectors (3 d floats more per vector).
+  GemmPrecision precision = GemmPrecision::fp32;
 };
 
 /// Exact search on the GPU (IndexFlat's GPU twin): cuBLAS GEMM tiles with the
@@ -48,12 +50,14 @@ class GpuIndexFlat : public GpuIndex {
   void reset_impl() override;
 
  private:
+  bool uses_split() const { return !config_.use_float16 && config_.precision == GemmPrecision::tf32x3; }
   void reserve(idx_t n);
   void append(idx_t n, const float* x);  // x in device memory
 
   GpuIndexFlatConfig config_;
   DeviceBuffer<float> xb32_;
   DeviceBuffer<uint16_t> xb16_;
+  DeviceBuffer<float> xb_split_;  // tf32x3: nb x 3d
   DeviceBuffer<float> norms_;
   idx_t capacity_ = 0;
 };

@@ -72,19 +72,23 @@ __global__ void __launch_bounds__(kTileWarps * 32) flat_tile_select_kernel(TileA
         }
       }
     }
+    // The CPU's keys exactly: |y|^2 - 2 <x, y> (|x|^2 is added when decoding), or -<x, y>.
+    const EntryFilter filter(queue.threshold());
+    bool any_pass = false;
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+      v[j] = a.norms != nullptr ? nrm[j] - 2.0f * v[j] : -v[j];
+      any_pass |= filter(v[j]);
+    }
+    if (!DeviceWarp::any(any_pass)) continue;  // most tiles' rounds, once the queue is full
     // One call site of queue.add per kernel (its merge network is large):
     // the candidates move through v[0] instead of being indexed at run time.
 #pragma unroll 1
     for (int j = 0; j < 8; j++) {
       const int64_t c = base + (j >> 2) * 128 + lane * 4 + (j & 3);
-      // The CPU's keys exactly: |y|^2 - 2 <x, y> (|x|^2 is added when decoding), or -<x, y>.
-      const float key = a.norms != nullptr ? nrm[0] - 2.0f * v[0] : -v[0];
-      queue.add(make_entry_f(key, a.col0 + static_cast<uint32_t>(c)), c < c1);
+      queue.add(make_entry_f(v[0], a.col0 + static_cast<uint32_t>(c)), c < c1);
 #pragma unroll
-      for (int m = 0; m < 7; m++) {
-        v[m] = v[m + 1];
-        nrm[m] = nrm[m + 1];
-      }
+      for (int m = 0; m < 7; m++) v[m] = v[m + 1];
     }
   }
   queue.flush();
@@ -100,16 +104,22 @@ void launch_tile_select(const TileArgs& a, cudaStream_t stream) {
 
 // C (nbt x nqt, column-major, ld nbt) = Y^T X: row q of the row-major view is
 // query q against database rows j0 .. j0 + nbt - 1.
+// With tf32x3 the operands are the TF32 splits (depth 3d): the query block's
+// [hi | hi | lo] against the database's [hi | lo | hi].
 void gemm_tile(GpuResources& res, const FlatDatabase& db, const void* xq_tile, int64_t nqt, int64_t j0, int64_t nbt,
                const FlatSearchOptions& options, float* tile) {
   const float alpha = 1.0f, beta = 0.0f;
   const bool half = db.xb16 != nullptr;
-  const void* y = half ? static_cast<const void*>(db.xb16 + j0 * db.d) : static_cast<const void*>(db.xb32 + j0 * db.d);
+  const bool split = !half && options.precision == GemmPrecision::tf32x3;
+  const int depth = split ? 3 * db.d : db.d;
+  const void* y = half    ? static_cast<const void*>(db.xb16 + j0 * db.d)
+                  : split ? static_cast<const void*>(db.xb_split + j0 * depth)
+                          : static_cast<const void*>(db.xb32 + j0 * db.d);
   const cudaDataType_t in_type = half ? CUDA_R_16F : CUDA_R_32F;
   const cublasComputeType_t compute =
-      (!half && options.allow_tf32) ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+      (!half && options.precision != GemmPrecision::fp32) ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   SEXTANT_CUBLAS_CHECK(cublasGemmEx(res.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(nbt),
-                                    static_cast<int>(nqt), db.d, &alpha, y, in_type, db.d, xq_tile, in_type, db.d,
+                                    static_cast<int>(nqt), depth, &alpha, y, in_type, depth, xq_tile, in_type, depth,
                                     &beta, tile, CUDA_R_32F, static_cast<int>(nbt), compute, CUBLAS_GEMM_DEFAULT));
 }
 
@@ -128,8 +138,11 @@ void flat_search_entries(GpuResources& res, const float* xq, int64_t nq, const F
   }
   const FlatTilePlan plan = plan_flat_tiles(nq, db.nb, slots, res.sm_count(), options.tile_bytes);
   const bool half = db.xb16 != nullptr;
+  const bool split = !half && options.precision == GemmPrecision::tf32x3;
+  SEXTANT_CHECK(!split || db.xb_split != nullptr, "tf32x3 search needs the split database (internal error)");
   ScratchBuffer<float> tiles(res.scratch(), 2 * plan.q_tile * plan.db_tile);
   ScratchBuffer<uint16_t> xq16(res.scratch(), half ? plan.q_tile * db.d : 0);
+  ScratchBuffer<float> xq_split(res.scratch(), split ? plan.q_tile * 3 * db.d : 0);
   ScratchBuffer<uint64_t> running(res.scratch(), plan.splits > 1 ? plan.q_tile * plan.splits * kcap : 0);
   CudaEvent start, gemm_done[2], select_done[2];
   cudaStream_t main = res.stream(), aux = res.aux_stream();
@@ -140,10 +153,13 @@ void flat_search_entries(GpuResources& res, const float* xq, int64_t nq, const F
   for (int64_t q0 = 0; q0 < nq; q0 += plan.q_tile) {
     const int64_t nqt = min64(plan.q_tile, nq - q0);
     const void* xq_tile = xq + q0 * db.d;
+    // Reusing xq16 / xq_split is safe: only the GEMMs read them, in order on this stream.
     if (half) {
-      // Reusing xq16 is safe: only the GEMMs read it, in order on this stream.
       to_fp16(res, xq + q0 * db.d, nqt * db.d, xq16.data());
       xq_tile = xq16.data();
+    } else if (split) {
+      split_tf32_rows(res, xq + q0 * db.d, nqt, db.d, /*database=*/false, xq_split.data());
+      xq_tile = xq_split.data();
     }
     uint64_t* run = plan.splits > 1 ? running.data() : out + q0 * kcap;
     for (int64_t j0 = 0; j0 < db.nb; j0 += plan.db_tile, t++) {

@@ -10,10 +10,18 @@ namespace sextant::gpu {
 
 class GpuResources;
 
+/// How the fp32 inner products are computed.
+enum class GemmPrecision : int {
+  fp32 = 0,    ///< plain fp32 (SGEMM): the CPU's results
+  tf32 = 1,    ///< one TF32 tensor-core pass: fastest, ~1e-3 relative error
+  tf32x3 = 2,  ///< hi*hi + hi*lo + lo*hi on TF32 splits (select/Tf32Split.h): fp32-level error, tensor-core speed
+};
+
 /// A database of nb vectors of dimension d in device memory, fp32 or fp16.
 struct FlatDatabase {
   const float* xb32 = nullptr;     ///< nb x d floats, or null
   const uint16_t* xb16 = nullptr;  ///< nb x d fp16 values, or null
+  const float* xb_split = nullptr; ///< nb x 3d TF32 splits [hi | lo | hi] (tf32x3)
   const float* norms = nullptr;    ///< nb squared norms (L2 only)
   int64_t nb = 0;
   int d = 0;
@@ -21,8 +29,7 @@ struct FlatDatabase {
 
 struct FlatSearchOptions {
   MetricType metric = MetricType::L2;
-  /// TF32 tensor cores for fp32 products (faster, ~1e-3 relative error in distances).
-  bool allow_tf32 = false;
+  GemmPrecision precision = GemmPrecision::fp32;
   /// Bytes of one block of inner products (queries x database vectors) that
   /// the GEMM writes and the selection reads; two are in use at a time.
   int64_t tile_bytes = int64_t{32} << 20;

@@ -69,14 +69,24 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_rows_kernel(RowSelectArg
           for (int j = 0; j < 4; j++) v[h * 4 + j] = c + j < c1 ? in[c + j] : 0.0f;
         }
       }
-      // One call site of queue.add (its merge network is large): the
-      // candidates move through v[0] instead of being indexed at run time.
-#pragma unroll 1
-      for (int j = 0; j < 8; j++) {
-        const int64_t c = base + (j >> 2) * 128 + lane * 4 + (j & 3);
-        queue.add(make_entry_f(sign * v[0], static_cast<uint32_t>(c)), c < c1);
+      // Most rounds end here: no lane holds a value that could enter.
+      const EntryFilter filter(queue.threshold());
+      bool any_pass = false;
 #pragma unroll
-        for (int m = 0; m < 7; m++) v[m] = v[m + 1];
+      for (int j = 0; j < 8; j++) {
+        v[j] *= sign;
+        any_pass |= filter(v[j]);
+      }
+      if (DeviceWarp::any(any_pass)) {
+        // One call site of queue.add (its merge network is large): the
+        // candidates move through v[0] instead of being indexed at run time.
+#pragma unroll 1
+        for (int j = 0; j < 8; j++) {
+          const int64_t c = base + (j >> 2) * 128 + lane * 4 + (j & 3);
+          queue.add(make_entry_f(v[0], static_cast<uint32_t>(c)), c < c1);
+#pragma unroll
+          for (int m = 0; m < 7; m++) v[m] = v[m + 1];
+        }
       }
       share_bound<Q>(queue, &block_bound, published);
       if (a.bounds != nullptr && (round & 7) == 7) share_bound<Q>(queue, a.bounds + row, published_row);

@@ -4,6 +4,7 @@
 #include "gpu/GpuResources.h"
 #include "gpu/kernels/VectorOps.h"
 #include "gpu/select/Planning.h"
+#include "gpu/select/Tf32Split.h"
 
 namespace sextant::gpu {
 
@@ -42,6 +43,18 @@ __global__ void to_fp16_kernel(const float* x, int64_t n, uint16_t* out) {
 __global__ void from_fp16_kernel(const uint16_t* x, int64_t n, float* out) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     out[i] = __half2float(__ushort_as_half(x[i]));
+}
+
+__global__ void split_tf32_kernel(const float* x, int64_t n, int d, bool database, float* out) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n * d; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t row = i / d, col = i % d;
+    float hi, lo;
+    split_tf32(x[i], hi, lo);
+    float* o = out + row * 3 * d + col;
+    o[0] = hi;
+    o[d] = database ? lo : hi;
+    o[2 * d] = database ? hi : lo;
+  }
 }
 
 __global__ void scatter_ids_kernel(const int64_t* src, const int64_t* pos, int64_t n, int64_t* dst) {
@@ -101,6 +114,12 @@ void from_fp16(GpuResources& res, const uint16_t* x, int64_t n, float* out) {
   if (n == 0) return;
   from_fp16_kernel<<<grid_for(n, 256), 256, 0, res.stream()>>>(x, n, out);
   SEXTANT_LAUNCH_CHECK("from_fp16_kernel");
+}
+
+void split_tf32_rows(GpuResources& res, const float* x, int64_t n, int d, bool database, float* out) {
+  if (n == 0) return;
+  split_tf32_kernel<<<grid_for(n * d, 256), 256, 0, res.stream()>>>(x, n, d, database, out);
+  SEXTANT_LAUNCH_CHECK("split_tf32_kernel");
 }
 
 void scatter_ids(GpuResources& res, const int64_t* src, const int64_t* pos, int64_t n, int64_t* dst) {

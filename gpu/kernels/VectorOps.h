@@ -14,6 +14,9 @@ void row_norms_fp16(GpuResources& res, const uint16_t* x, int64_t n, int d, floa
 /// fp32 -> fp16 (round to nearest) and back, n values.
 void to_fp16(GpuResources& res, const float* x, int64_t n, uint16_t* out);
 void from_fp16(GpuResources& res, const uint16_t* x, int64_t n, float* out);
+/// TF32 splits of n rows of d floats into n rows of 3d: [hi | lo | hi] for a
+/// database (database = true), [hi | hi | lo] for queries (select/Tf32Split.h).
+void split_tf32_rows(GpuResources& res, const float* x, int64_t n, int d, bool database, float* out);
 /// dst[pos[i]] = src[i] for n ids (scatter into list storage).
 void scatter_ids(GpuResources& res, const int64_t* src, const int64_t* pos, int64_t n, int64_t* dst);
 /// Row i of the n x row_bytes byte matrix src goes to row pos[i] of dst.

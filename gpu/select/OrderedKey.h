@@ -61,4 +61,17 @@ SEXTANT_HD uint32_t entry_key(uint64_t e) { return uint32_t(e >> 32); }
 SEXTANT_HD float entry_float(uint64_t e) { return key_float(entry_key(e)); }
 SEXTANT_HD uint32_t entry_id(uint64_t e) { return uint32_t(e); }
 
+/// A float test that lets through every key whose entry could be below
+/// `threshold` (for some id), and almost nothing else: one float compare per
+/// candidate instead of building and comparing its 64-bit entry, so rows
+/// stream at memory speed once the queue is full. NaN keys pass only while
+/// the threshold itself has the NaN key (the queue is not full of numbers).
+struct EntryFilter {
+  float bound;
+  bool open;
+  SEXTANT_HD explicit EntryFilter(uint64_t threshold)
+      : bound(key_float(entry_key(threshold))), open(entry_key(threshold) == 0xFFFFFFFFu) {}
+  SEXTANT_HD bool operator()(float key) const { return open || key <= bound; }
+};
+
 }  // namespace sextant::gpu

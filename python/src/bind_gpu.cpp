@@ -36,6 +36,13 @@ ResourcesPtr make_resources(int device, size_t scratch_bytes) {
   return std::make_shared<GpuResources>(device, scratch_bytes);
 }
 
+gpu::GemmPrecision precision_of(const std::string& name) {
+  if (name == "fp32") return gpu::GemmPrecision::fp32;
+  if (name == "tf32") return gpu::GemmPrecision::tf32;
+  if (name == "3xtf32") return gpu::GemmPrecision::tf32x3;
+  throw py::value_error("precision must be 'fp32', 'tf32' or '3xtf32', got '" + name + "'");
+}
+
 ResourcesPtr resources_or_default(const ResourcesPtr& res) {
   return res ? res : make_resources(0, GpuResources::kDefaultScratchBytes);
 }
@@ -225,27 +232,28 @@ the library is not torch or CuPy).)doc")
 
   py::class_<gpu::GpuIndexFlat, GpuIndex, std::shared_ptr<gpu::GpuIndexFlat>>(
       m, "GpuIndexFlat", "Exact search on the GPU (GEMM tiles + fused k-selection, k <= 2048).")
-      .def(py::init([](ResourcesPtr res, int d, MetricType metric, bool use_float16, bool allow_tf32) {
+      .def(py::init([](ResourcesPtr res, int d, MetricType metric, bool use_float16, const std::string& precision) {
              return std::make_shared<gpu::GpuIndexFlat>(resources_or_default(res), d, metric,
-                                                        gpu::GpuIndexFlatConfig{use_float16, allow_tf32});
+                                                        gpu::GpuIndexFlatConfig{use_float16, precision_of(precision)});
            }),
            py::arg("res"), py::arg("d"), py::arg("metric") = MetricType::L2, py::kw_only(),
-           py::arg("use_float16") = false, py::arg("allow_tf32") = false)
+           py::arg("use_float16") = false, py::arg("precision") = "fp32",
+           "precision: 'fp32' (CPU results), 'tf32' (fastest, ~1e-3 error) or '3xtf32' (fp32-level, tensor cores).")
       .def_property_readonly("use_float16", [](const gpu::GpuIndexFlat& s) { return s.config().use_float16; });
   py::class_<gpu::GpuIndexFlatL2, gpu::GpuIndexFlat, std::shared_ptr<gpu::GpuIndexFlatL2>>(m, "GpuIndexFlatL2")
-      .def(py::init([](ResourcesPtr res, int d, bool use_float16, bool allow_tf32) {
+      .def(py::init([](ResourcesPtr res, int d, bool use_float16, const std::string& precision) {
              return std::make_shared<gpu::GpuIndexFlatL2>(resources_or_default(res), d,
-                                                          gpu::GpuIndexFlatConfig{use_float16, allow_tf32});
+                                                          gpu::GpuIndexFlatConfig{use_float16, precision_of(precision)});
            }),
            py::arg("res"), py::arg("d"), py::kw_only(), py::arg("use_float16") = false,
-           py::arg("allow_tf32") = false);
+           py::arg("precision") = "fp32");
   py::class_<gpu::GpuIndexFlatIP, gpu::GpuIndexFlat, std::shared_ptr<gpu::GpuIndexFlatIP>>(m, "GpuIndexFlatIP")
-      .def(py::init([](ResourcesPtr res, int d, bool use_float16, bool allow_tf32) {
+      .def(py::init([](ResourcesPtr res, int d, bool use_float16, const std::string& precision) {
              return std::make_shared<gpu::GpuIndexFlatIP>(resources_or_default(res), d,
-                                                          gpu::GpuIndexFlatConfig{use_float16, allow_tf32});
+                                                          gpu::GpuIndexFlatConfig{use_float16, precision_of(precision)});
            }),
            py::arg("res"), py::arg("d"), py::kw_only(), py::arg("use_float16") = false,
-           py::arg("allow_tf32") = false);
+           py::arg("precision") = "fp32");
 
   py::class_<gpu::GpuIndexIVF, GpuIndex, std::shared_ptr<gpu::GpuIndexIVF>>(m, "GpuIndexIVF")
       .def_property_readonly("nlist", &gpu::GpuIndexIVF::nlist)
@@ -289,14 +297,15 @@ the library is not torch or CuPy).)doc")
 
   m.def(
       "index_cpu_to_gpu",
-      [](ResourcesPtr res, int device, const Index& index, bool use_float16, bool allow_tf32) {
+      [](ResourcesPtr res, int device, const Index& index, bool use_float16, const std::string& precision) {
+        const gpu::GpuClonerOptions options{use_float16, precision_of(precision)};
+        res = resources_or_default(res);
         py::gil_scoped_release release;
-        std::shared_ptr<GpuIndex> out =
-            gpu::index_cpu_to_gpu(resources_or_default(res), device, index, {use_float16, allow_tf32});
+        std::shared_ptr<GpuIndex> out = gpu::index_cpu_to_gpu(res, device, index, options);
         return out;
       },
       py::arg("res"), py::arg("device"), py::arg("index"), py::kw_only(), py::arg("use_float16") = false,
-      py::arg("allow_tf32") = false, "A GPU copy of an IndexFlat, IndexIVFFlat or IndexIVFPQ.");
+      py::arg("precision") = "fp32", "A GPU copy of an IndexFlat, IndexIVFFlat or IndexIVFPQ.");
   m.def(
       "index_gpu_to_cpu",
       [](const Index& index) {

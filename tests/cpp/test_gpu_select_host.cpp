@@ -13,6 +13,7 @@
 #include "gpu/select/OrderedKey.h"
 #include "gpu/select/Planning.h"
 #include "gpu/select/RadixSelect.h"
+#include "gpu/select/Tf32Split.h"
 #include "gpu/select/WarpQueue.h"
 
 namespace sextant::gpu {
@@ -86,6 +87,27 @@ TEST(GpuSelectHost, EntryOrderIsKeyThenId) {
     size_t a = rng() % x.size(), b = rng() % x.size();
     EXPECT_EQ(e[a] < e[b], reference_less(x[a], uint32_t(a), x[b], uint32_t(b))) << x[a] << " " << x[b];
   }
+}
+
+TEST(GpuSelectHost, EntryFilterHasNoFalseNegatives) {
+  std::mt19937 rng(11);
+  auto keys = awkward_floats(3000, rng);
+  auto thresholds = awkward_floats(300, rng);
+  for (float t : thresholds) {
+    for (uint32_t tid : {0u, 5u, kPadId}) {
+      const uint64_t threshold = make_entry_f(t, tid);
+      const EntryFilter filter(threshold);
+      for (float k : keys) {
+        for (uint32_t id : {0u, 3u, 7u}) {
+          if (make_entry_f(k, id) < threshold) ASSERT_TRUE(filter(k)) << k << " vs threshold " << t;
+        }
+        // Only keys equal to the bound's key (or anything, while the threshold is NaN) pass without entering.
+        if (filter(k) && !std::isnan(t)) EXPECT_LE(ordered_key(k), ordered_key(t)) << k << " " << t;
+      }
+    }
+  }
+  EXPECT_TRUE(EntryFilter(kPadEntry)(kNaN));
+  EXPECT_FALSE(EntryFilter(make_entry_f(1.0f, 0))(kNaN));
 }
 
 template <int L>
@@ -300,6 +322,31 @@ TEST(GpuSelectHost, RadixMultiPassMatchesStdSort) {
   std::vector<float> gauss(100000);
   for (auto& v : gauss) v = normal(rng);
   EXPECT_EQ(radix_topk(gauss, 5000), reference_topk(gauss, 5000));
+}
+
+TEST(GpuSelectHost, Tf32SplitKeepsFp32Accuracy) {
+  std::mt19937 rng(12);
+  std::normal_distribution<float> normal;
+  double worst_dot = 0;
+  for (int t = 0; t < 200; t++) {
+    // Each part is TF32-exact, and hi + lo recovers x to ~2^-22.
+    std::vector<float> x(128), y(128);
+    for (auto& v : x) v = normal(rng) * std::exp2(float(int(rng() % 40) - 20));
+    for (auto& v : y) v = normal(rng);
+    double exact = 0, split = 0, scale = 0;
+    for (size_t j = 0; j < x.size(); j++) {
+      float xh, xl, yh, yl;
+      split_tf32(x[j], xh, xl);
+      split_tf32(y[j], yh, yl);
+      for (float part : {xh, xl, yh, yl}) ASSERT_EQ(float_bits(part) & 0x1FFFu, 0u);
+      ASSERT_LE(std::abs(double(x[j]) - double(xh) - double(xl)), std::ldexp(std::abs(double(x[j])), -21));
+      exact += double(x[j]) * double(y[j]);
+      split += double(xh) * yh + double(xh) * yl + double(xl) * yh;  // what the three TF32 GEMMs sum
+      scale += std::abs(double(x[j]) * double(y[j]));
+    }
+    worst_dot = std::max(worst_dot, std::abs(split - exact) / scale);
+  }
+  EXPECT_LT(worst_dot, 1e-6);  // fp32 GEMM itself is ~1e-7 * sqrt(d) here
 }
 
 TEST(GpuSelectHost, QueueSlotsPerK) {
