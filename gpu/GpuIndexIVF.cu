@@ -70,27 +70,37 @@ void GpuIndexIVF::assign_lists(idx_t n, const float* x, idx_t* lists) const {
   }
 }
 
+// Two passes: the coarse assignment of every vector first, so the lists grow
+// once for the whole batch (one move of the stored entries at most), then the
+// encoding, chunk by chunk, straight into the final positions.
 void GpuIndexIVF::add_device_impl(idx_t n, const float* x, const idx_t* ids) {
   GpuResources& res = *res_;
   const FlatDatabase centroids = quantizer_->database();
   const FlatSearchOptions options = quantizer_->search_options();
+  std::vector<int64_t> lists(n);
+  {
+    ScratchBuffer<float> dist(res.scratch(), std::min<idx_t>(n, kAddChunk));
+    ScratchBuffer<int64_t> lists_dev(res.scratch(), std::min<idx_t>(n, kAddChunk));
+    for (idx_t i0 = 0; i0 < n; i0 += kAddChunk) {
+      const idx_t m = std::min<idx_t>(kAddChunk, n - i0);
+      flat_search(res, x + i0 * d_, m, centroids, 1, options, dist.data(), lists_dev.data());
+      copy_to_host(res, lists.data() + i0, lists_dev.data(), m * sizeof(int64_t));
+    }
+  }
+  const std::vector<int64_t> pos = lists_.append(res, n, lists.data());
+  std::vector<int64_t> chunk_ids(std::min<idx_t>(n, kAddChunk));
+  ScratchBuffer<int64_t> lists_dev(res.scratch(), chunk_ids.size());
+  ScratchBuffer<int64_t> pos_dev(res.scratch(), chunk_ids.size());
+  ScratchBuffer<int64_t> ids_dev(res.scratch(), chunk_ids.size());
   for (idx_t i0 = 0; i0 < n; i0 += kAddChunk) {
     const idx_t m = std::min<idx_t>(kAddChunk, n - i0);
-    const float* xc = x + i0 * d_;
-    ScratchBuffer<float> dist(res.scratch(), m);
-    ScratchBuffer<int64_t> lists_dev(res.scratch(), m);
-    ScratchBuffer<int64_t> pos_dev(res.scratch(), m);
-    ScratchBuffer<int64_t> ids_dev(res.scratch(), m);
-    flat_search(res, xc, m, centroids, 1, options, dist.data(), lists_dev.data());
-    std::vector<int64_t> lists(m), chunk_ids(m);
-    copy_to_host(res, lists.data(), lists_dev.data(), m * sizeof(int64_t));
-    const std::vector<int64_t> pos = lists_.append(res, m, lists.data());
     for (idx_t i = 0; i < m; i++) chunk_ids[i] = ids ? ids[i0 + i] : next_id_ + i0 + i;
-    copy_to_device(res, pos_dev.data(), pos.data(), m * sizeof(int64_t));
+    copy_to_device(res, lists_dev.data(), lists.data() + i0, m * sizeof(int64_t));
+    copy_to_device(res, pos_dev.data(), pos.data() + i0, m * sizeof(int64_t));
     copy_to_device(res, ids_dev.data(), chunk_ids.data(), m * sizeof(int64_t));
-    encode_device(m, xc, lists_dev.data(), pos_dev.data());
+    encode_device(m, x + i0 * d_, lists_dev.data(), pos_dev.data());
     scatter_ids(res, ids_dev.data(), pos_dev.data(), m, lists_.ids());
-    res.synchronize();  // the host vectors above go out of scope
+    res.synchronize();  // chunk_ids is rewritten by the next chunk
   }
   ntotal_ += n;
   if (!ids) next_id_ += n;

@@ -45,6 +45,14 @@ __device__ __forceinline__ float pq_code_sum(const uint8_t* code, const LutT* lu
   return sum;
 }
 
+__device__ __forceinline__ void store_lut(float* lut32, __half* lut16, bool fp16, int e, float v) {
+  if (fp16) {
+    lut16[e] = __float2half_rn(v);
+  } else {
+    lut32[e] = v;
+  }
+}
+
 template <int Q>
 __global__ void __launch_bounds__(queue_block_warps(Q) * 32, 1) ivfpq_scan_kernel(IvfScanInput a, PqScanInput pq) {
   constexpr int W = queue_block_warps(Q);
@@ -74,25 +82,35 @@ __global__ void __launch_bounds__(queue_block_warps(Q) * 32, 1) ivfpq_scan_kerne
         residual[i] = a.x[q * a.d + i] - pq.coarse_centroids[list * a.d + i];
       __syncthreads();
     }
-    for (int e = threadIdx.x; e < MK; e += blockDim.x) {
-      float v;
-      if (pq.mode == PqTableMode::precomputed) {
-        v = __ldg(pq.precomputed + list * MK + e) - 2.0f * __ldg(qtab + e);
-      } else if (pq.mode == PqTableMode::per_query) {
-        v = __ldg(qtab + e);
-      } else {
+    if (pq.mode == PqTableMode::per_list) {
+      for (int e = threadIdx.x; e < MK; e += blockDim.x) {
         const int m = e / pq.ksub, c = e % pq.ksub;
         const float* cen = pq.pq_centroids + (int64_t(m) * pq.ksub + c) * pq.dsub;
-        v = 0.0f;
+        float v = 0.0f;
         for (int i = 0; i < pq.dsub; i++) {
           const float diff = residual[m * pq.dsub + i] - __ldg(cen + i);
           v = fmaf(diff, diff, v);
         }
+        store_lut(lut32, lut16, pq.fp16_tables, e, v);
       }
-      if (pq.fp16_tables) {
-        lut16[e] = __float2half_rn(v);
-      } else {
-        lut32[e] = v;
+    } else {
+      // Loads of several entries in flight per thread: the table build is
+      // bound by memory latency otherwise.
+      const float* pre = pq.mode == PqTableMode::precomputed ? pq.precomputed + list * MK : nullptr;
+      constexpr int kUnroll = 8;
+      for (int e0 = threadIdx.x; e0 < MK; e0 += kUnroll * blockDim.x) {
+        float t[kUnroll], pv[kUnroll];
+#pragma unroll
+        for (int u = 0; u < kUnroll; u++) {
+          const int e = e0 + u * blockDim.x;
+          t[u] = e < MK ? __ldg(qtab + e) : 0.0f;
+          pv[u] = (pre != nullptr && e < MK) ? __ldg(pre + e) : 0.0f;
+        }
+#pragma unroll
+        for (int u = 0; u < kUnroll; u++) {
+          const int e = e0 + u * blockDim.x;
+          if (e < MK) store_lut(lut32, lut16, pq.fp16_tables, e, pre != nullptr ? pv[u] - 2.0f * t[u] : t[u]);
+        }
       }
     }
     __syncthreads();

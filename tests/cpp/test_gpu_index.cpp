@@ -69,6 +69,24 @@ TEST(GpuIndexFlat, MatchesCpuExactSearch) {
   }
 }
 
+TEST(GpuIndexFlat, TensorCorePrecisions) {
+  SEXTANT_GPU_OR_SKIP(res);
+  const size_t d = 128, nb = 20000, nq = 300, k = 10;
+  auto xb = clustered(nb, d, 21);
+  auto xq = clustered(nq, d, 22);
+  IndexFlat cpu(d);
+  cpu.add(nb, xb.data());
+  Results a = search(cpu, xq, k);
+  GpuIndexFlatConfig config;
+  config.precision = GemmPrecision::tf32x3;  // fp32-level accuracy: the CPU's results
+  GpuIndexFlat x3(res, cpu, config);
+  Results b = search(x3, xq, k);
+  EXPECT_GE(expect_same_up_to_ties(a.D, a.I, b.D, b.I, nq, k, 1e-4, "3xtf32"), 0.999);
+  config.precision = GemmPrecision::tf32;  // one pass: close, not exact
+  GpuIndexFlat x1(res, cpu, config);
+  EXPECT_GE(test::recall_at_k(a.I, search(x1, xq, k).I, nq, k), 0.95);
+}
+
 TEST(GpuIndexFlat, DeviceArraysFp16AndPadding) {
   SEXTANT_GPU_OR_SKIP(res);
   const size_t d = 32, nb = 5000, nq = 100, k = 20;

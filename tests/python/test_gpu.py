@@ -76,6 +76,19 @@ def test_flat_matches_cpu(res, metric):
 
 
 @needs_gpu
+def test_flat_precisions(res):
+    xb, xq = clustered(20000, 128, 11), clustered(200, 128, 12)
+    cpu = sx.IndexFlatL2(128)
+    cpu.add(xb)
+    Da, Ia = cpu.search(xq, 10)
+    x3 = sx.gpu.index_cpu_to_gpu(res, 0, cpu, precision="3xtf32")
+    Db, Ib = x3.search(xq, 10)
+    same_up_to_ties(Da, Ia, Db, Ib)
+    with pytest.raises(ValueError, match="precision"):
+        sx.gpu.GpuIndexFlatL2(res, 8, precision="fp64")
+
+
+@needs_gpu
 def test_ivf_flat_and_pq_copies_match_cpu(res):
     xb, xq = clustered(20000, 32, 3), clustered(200, 32, 4)
     ivf = sx.IndexIVFFlat(sx.IndexFlatL2(32), 32, 50)
