@@ -121,6 +121,12 @@ void GpuIndexIVF::search_device_impl(idx_t n, const float* x, idx_t k, float* di
   const int64_t per_query = nprobe * 12 + scratch_per_query(nprobe) + kcap * 8;
   plan.q_chunk = std::max<int64_t>(1, std::min(plan.q_chunk, kScanScratchBytes / per_query));
 
+  if (lists_.total_size() == 0) {  // nothing stored (the lists' index arrays may not exist): all padding
+    EntryDecoding how;
+    how.pad_distance = worst_distance(metric_);
+    decode_entries(res, nullptr, n, 0, k, how, distances, labels);
+    return;
+  }
   const FlatDatabase centroids = quantizer_->database();
   const FlatSearchOptions options = quantizer_->search_options();
   for (idx_t q0 = 0; q0 < n; q0 += plan.q_chunk) {

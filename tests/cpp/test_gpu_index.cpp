@@ -166,6 +166,8 @@ TEST(GpuIndexIVFFlat, TrainedOnGpuFindsNeighbours) {
   auto xq = clustered(nq, d, 8);
   GpuIndexIVFFlat gpu(res, d, 100);
   gpu.train(nb, xb.data());
+  Results empty = search(gpu, xq, 5);  // trained, nothing stored: padding
+  EXPECT_EQ(empty.I, std::vector<idx_t>(nq * 5, -1));
   gpu.add(nb, xb.data());
   IndexFlat exact(d);
   exact.add(nb, xb.data());
