@@ -55,6 +55,18 @@ void IndexIVF::replace_invlists(std::unique_ptr<InvertedLists> lists) {
   if (direct_map_.type() != DirectMapType::none) direct_map_.set_type(direct_map_.type(), *lists_);
 }
 
+void IndexIVF::restore_state(idx_t next_id, bool is_trained) {
+  SEXTANT_CHECK(next_id >= 0, "next_id must be >= 0, got ", next_id);
+  if (is_trained) {
+    SEXTANT_CHECK(quantizer_->is_trained() && quantizer_->ntotal() == idx_t(nlist()), type_name(),
+                  " is marked trained, but its coarse quantizer holds ", quantizer_->ntotal(),
+                  " centroids for nlist=", nlist());
+    SEXTANT_CHECK(encoder_is_trained(), type_name(), " is marked trained, but its encoder is not");
+  }
+  next_id_ = next_id;
+  is_trained_ = is_trained;
+}
+
 void IndexIVF::make_direct_map(DirectMapType type) { direct_map_.set_type(type, *lists_); }
 
 void IndexIVF::centroid(size_t list, float* out) const { quantizer_->reconstruct(static_cast<idx_t>(list), out); }

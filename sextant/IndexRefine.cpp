@@ -16,7 +16,6 @@ namespace {
 
 const Index& checked_base(const std::shared_ptr<Index>& base) {
   SEXTANT_CHECK(base != nullptr, "IndexRefine needs a base index, got null");
-  SEXTANT_CHECK(base->ntotal() == 0, "IndexRefine needs an empty base index, got one with ntotal=", base->ntotal());
   return *base;
 }
 
@@ -27,12 +26,13 @@ IndexRefine::IndexRefine(std::shared_ptr<Index> base, std::shared_ptr<Index> ref
       base_(std::move(base)),
       refine_(std::move(refine)) {
   SEXTANT_CHECK(refine_ != nullptr, "IndexRefine needs a refine index, got null");
-  SEXTANT_CHECK(refine_->ntotal() == 0, "IndexRefine needs an empty refine index, got one with ntotal=",
-                refine_->ntotal());
+  SEXTANT_CHECK(refine_->ntotal() == base_->ntotal(), "IndexRefine needs base and refine indexes holding the same "
+                "vectors (both empty, usually); they hold ", base_->ntotal(), " and ", refine_->ntotal());
   SEXTANT_CHECK(refine_->d() == d_ && refine_->metric() == metric_, "the refine index (d=", refine_->d(), ", ",
                 metric_name(refine_->metric()), ") must match the base index (d=", d_, ", ", metric_name(metric_),
                 ")");
   is_trained_ = base_->is_trained() && refine_->is_trained();
+  ntotal_ = base_->ntotal();
 }
 
 void IndexRefine::set_k_factor(float k_factor) {
@@ -142,5 +142,8 @@ void IndexRefine::reset_impl() {
 
 IndexRefineFlat::IndexRefineFlat(std::shared_ptr<Index> base)
     : IndexRefine(base, std::make_shared<IndexFlat>(checked_base(base).d(), checked_base(base).metric())) {}
+
+IndexRefineFlat::IndexRefineFlat(std::shared_ptr<Index> base, std::shared_ptr<IndexFlat> refine)
+    : IndexRefine(std::move(base), std::move(refine)) {}
 
 }  // namespace sextant
