@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <string>
 
-#include "sextant/impl/io_faiss.h"
-#include "sextant/impl/io_sextant.h"
+#include "sextant/io/faiss_format.h"
+#include "sextant/io/sextant_format.h"
 
 namespace sextant {
 

@@ -1,9 +1,9 @@
 #pragma once
 
-// Index files. sextant writes its own format (sextant/impl/io_sextant.h,
+// Index files. sextant writes its own format (sextant/io/sextant_format.h,
 // docs/index_files.md): versioned, checksummed, with large arrays aligned so
 // that a memory-mapped read serves them in place. read_index also reads the
-// index files Faiss writes (sextant/impl/io_faiss.h lists the types).
+// index files Faiss writes (sextant/io/faiss_format.h lists the types).
 //
 // Errors: a file that is not a valid index — truncated, corrupt, crafted,
 // an unsupported type — raises sextant::Error saying what is wrong and where

@@ -19,7 +19,7 @@ std::shared_ptr<Index> deserialize(py::handle data) {
   py::buffer buffer = py::reinterpret_borrow<py::buffer>(data);
   if (!py::isinstance<py::buffer>(data))
     throw py::type_error("deserialize_index expects bytes, bytearray, memoryview or a uint8 numpy array, got " +
-                         std::string(py::str(data.get_type().attr("__name__"))));
+                         std::string(py::str(py::type::handle_of(data).attr("__name__"))));
   py::buffer_info info = buffer.request();
   if (info.ndim > 1 || (info.ndim == 1 && info.strides[0] != info.itemsize))
     throw py::value_error("deserialize_index expects a contiguous one-dimensional buffer");
