@@ -36,7 +36,7 @@ IndexRefine::IndexRefine(std::shared_ptr<Index> base, std::shared_ptr<Index> ref
 }
 
 void IndexRefine::set_k_factor(float k_factor) {
-  SEXTANT_CHECK(k_factor >= 1, "k_factor must be >= 1, got ", k_factor);
+  SEXTANT_CHECK(k_factor >= 1 && std::isfinite(k_factor), "k_factor must be >= 1 and finite, got ", k_factor);
   k_factor_ = k_factor;
 }
 
@@ -76,7 +76,9 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
                               const SearchParams& params) const {
   const float k_factor = params.k_factor.value_or(k_factor_);
   SEXTANT_CHECK(k_factor >= 1, "k_factor must be >= 1, got ", k_factor);
-  const idx_t kb = std::max<idx_t>(k, static_cast<idx_t>(std::ceil(double(k) * k_factor)));
+  // The base cannot return more than it holds: clamping first keeps a huge k_factor from overflowing.
+  const double wanted = std::min(std::ceil(double(k) * k_factor), double(std::max<idx_t>(k, base_->ntotal())));
+  const idx_t kb = std::max<idx_t>(k, static_cast<idx_t>(wanted));
   std::vector<float> base_d(static_cast<size_t>(n) * kb);
   std::vector<idx_t> base_l(base_d.size());
   base_->search(n, x, kb, base_d.data(), base_l.data(), base_params(params));
