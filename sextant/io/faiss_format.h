@@ -27,8 +27,9 @@
 
 namespace sextant {
 
-/// True when the bytes start with the code of a Faiss index type this reader
-/// knows (read or parsed).
+/// True when the bytes start like a Faiss index file: a four-character type
+/// code of letters and digits beginning with 'I'. Types the reader does not
+/// know are then named in its error.
 bool is_faiss_file(const uint8_t* data, size_t size);
 
 /// Parses a whole Faiss index file (the reader must span the entire file)
