@@ -112,7 +112,8 @@ void IndexIVF::train_impl(idx_t n, const float* x) {
 }
 
 void IndexIVF::add_impl(idx_t n, const float* x, const idx_t* ids) {
-  SEXTANT_CHECK(!lists_->is_read_only(), type_name(), " has read-only inverted lists (memory-mapped, say): cannot add; "
+  SEXTANT_CHECK(!lists_->is_read_only(), type_name(),
+                " has read-only inverted lists (memory-mapped, say): cannot add; "
                 "read the file without mmap to modify the index");
   const size_t cs = code_size();
   std::vector<idx_t> lists(std::min(n, kAddChunk)), chunk_ids(lists.size()), order(lists.size());
@@ -183,7 +184,8 @@ void IndexIVF::sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const {
 }
 
 size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
-  SEXTANT_CHECK(!lists_->is_read_only(), type_name(), " has read-only inverted lists (memory-mapped, say): cannot remove; "
+  SEXTANT_CHECK(!lists_->is_read_only(), type_name(),
+                " has read-only inverted lists (memory-mapped, say): cannot remove; "
                 "read the file without mmap to modify the index");
   const size_t nl = nlist(), cs = code_size();
   // Each list closes up in place, keeping its order; direct-map updates are
@@ -221,7 +223,8 @@ size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
 }
 
 void IndexIVF::reset_impl() {
-  SEXTANT_CHECK(!lists_->is_read_only(), type_name(), " has read-only inverted lists (memory-mapped, say): cannot reset; "
+  SEXTANT_CHECK(!lists_->is_read_only(), type_name(),
+                " has read-only inverted lists (memory-mapped, say): cannot reset; "
                 "read the file without mmap to modify the index");
   lists_->reset();
   direct_map_.set_type(direct_map_.type(), *lists_);

@@ -83,7 +83,8 @@ MappedFile::~MappedFile() {
 
 // ---------------------------------------------------------------- AtomicFileSink
 
-AtomicFileSink::AtomicFileSink(std::string path) : path_(std::move(path)), abort_after_(abort_after_from_environment()) {
+AtomicFileSink::AtomicFileSink(std::string path)
+    : path_(std::move(path)), abort_after_(abort_after_from_environment()) {
   SEXTANT_CHECK(!path_.empty(), "write_index: the path is empty");
   std::string pattern = path_ + ".tmp.XXXXXX";
   fd_ = ::mkstemp(pattern.data());
