@@ -2,7 +2,8 @@
 // A file must either load or raise sextant::Error; anything else — a crash,
 // a sanitizer report, another exception (std::bad_alloc: an allocation the
 // file could not justify) — is a finding. A file that loads must also
-// search, reconstruct and round-trip through serialize/deserialize.
+// search, range-search, reconstruct, encode and decode (or refuse with an
+// Error) and round-trip through serialize/deserialize.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -27,8 +28,19 @@ void exercise(const sextant::Index& index) {
     } catch (const Error&) {
     }
     try {
+      index.range_search(2, queries.data(), 1.0f);
+    } catch (const Error&) {
+    }
+    try {
       std::vector<float> v(index.d());
       if (index.ntotal() > 0) index.reconstruct(0, v.data());
+    } catch (const Error&) {
+    }
+    try {
+      std::vector<uint8_t> codes(2 * index.sa_code_size());
+      std::vector<float> decoded(queries.size());
+      index.sa_encode(2, queries.data(), codes.data());
+      index.sa_decode(2, codes.data(), decoded.data());
     } catch (const Error&) {
     }
   }
