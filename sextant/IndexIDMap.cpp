@@ -44,7 +44,8 @@ IndexIDMap::IndexIDMap(std::shared_ptr<Index> index)
       index_(std::move(index)) {}
 
 IndexIDMap::IndexIDMap(std::shared_ptr<Index> index, std::vector<idx_t> id_map)
-    : Index(filled_index(index, id_map).d(), index->metric(), index->is_trained()),
+    : Index(filled_index(index, id_map).d(), filled_index(index, id_map).metric(),
+            filled_index(index, id_map).is_trained()),
       index_(std::move(index)),
       id_map_(std::move(id_map)) {
   ntotal_ = static_cast<idx_t>(id_map_.size());
