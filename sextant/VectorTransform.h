@@ -73,6 +73,8 @@ class PCAMatrix : public LinearTransform {
   /// All d_in eigenvalues, largest first (after training).
   const std::vector<float>& eigenvalues() const { return eigenvalues_; }
   const std::vector<float>& mean() const { return mean_; }
+  /// Restores a trained PCA (read_index): the matrix and the statistics it came from.
+  void restore(std::vector<float> A, std::vector<float> b, std::vector<float> eigenvalues, std::vector<float> mean);
 
  protected:
   void train_impl(idx_t n, const float* x) override;

@@ -2,6 +2,7 @@
 
 #include "sextant/IndexIDMap.h"
 #include "sextant/IndexIVF.h"
+#include "sextant/IndexPreTransform.h"
 #include "sextant/IndexRefine.h"
 
 namespace sextant {
@@ -23,6 +24,7 @@ bool labels_within_ntotal(const Index& index) {
     return true;
   }
   if (const auto* refine = dynamic_cast<const IndexRefine*>(&index)) return labels_within_ntotal(*refine->base());
+  if (const auto* pt = dynamic_cast<const IndexPreTransform*>(&index)) return labels_within_ntotal(*pt->index());
   return true;  // flat family: labels are positions
 }
 

@@ -3,8 +3,7 @@
 // the end). The common header (d, metric, is_trained, ntotal) is written and
 // checked around these functions by sextant_format.cpp.
 //
-// Extension point: HNSW, IndexPreTransform and the fast-scan indexes get their
-// codecs here (or in sextant_codecs_<family>.cpp) once their classes are merged.
+#include <cmath>
 #include <type_traits>
 #include <vector>
 
@@ -12,9 +11,14 @@
 #include "sextant/IndexIDMap.h"
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
+#include "sextant/IndexIVFPQFastScan.h"
 #include "sextant/IndexPQ.h"
+#include "sextant/IndexPQFastScan.h"
+#include "sextant/IndexPreTransform.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexScalarQuantizer.h"
+#include "sextant/impl/BlockInvertedLists.h"
+#include "sextant/impl/FastScan.h"
 #include "sextant/impl/ReadOnlyInvertedLists.h"
 #include "sextant/io/label_checks.h"
 #include "sextant/io/sextant_format.h"
@@ -157,7 +161,19 @@ void write_ivf_lists(const IndexIVF& ivf, SextantWriter& out) {
   out.array_header(total, sizeof(idx_t));
   for (size_t l = 0; l < lists.nlist(); l++) out.raw(lists.ids(l), sizes[l] * sizeof(idx_t));
   out.array_header(total * lists.code_size(), 1);
-  for (size_t l = 0; l < lists.nlist(); l++) out.raw(lists.codes(l), sizes[l] * lists.code_size());
+  // Codes are stored in the plain layout; fast-scan lists keep theirs in blocks.
+  const bool blocked = dynamic_cast<const BlockInvertedLists*>(&lists) != nullptr;
+  std::vector<uint8_t> code(lists.code_size());
+  for (size_t l = 0; l < lists.nlist(); l++) {
+    if (!blocked) {
+      out.raw(lists.codes(l), sizes[l] * lists.code_size());
+      continue;
+    }
+    for (size_t i = 0; i < sizes[l]; i++) {
+      lists.get_code(l, i, code.data());
+      out.raw(code.data(), code.size());
+    }
+  }
 }
 
 struct IvfHead {
@@ -212,7 +228,14 @@ void read_ivf_lists(const IndexHeader& h, const IvfHead& head, SextantReader& in
   Storage<uint8_t> codes = in.storage<uint8_t>("inverted list codes");
   r.check(codes.size() == offsets.back() * cs, codes.size(), " inverted list code bytes for ", offsets.back(),
           " codes of ", cs, " bytes");
-  if (ids.is_borrowed() && codes.is_borrowed()) {
+  if (auto* blocked = dynamic_cast<const BlockInvertedLists*>(&ivf.invlists())) {
+    // Fast-scan lists are rebuilt in their block layout (copied, never mapped).
+    auto lists = std::make_unique<BlockInvertedLists>(head.nlist, blocked->M());
+    for (size_t l = 0; l < head.nlist; l++) {
+      if (sizes[l] > 0) lists->add_entries(l, sizes[l], ids.data() + offsets[l], codes.data() + offsets[l] * cs);
+    }
+    ivf.replace_invlists(std::move(lists));
+  } else if (ids.is_borrowed() && codes.is_borrowed()) {
     ivf.replace_invlists(std::make_unique<ReadOnlyInvertedLists>(cs, std::move(offsets), ids.data(), codes.data(),
                                                                  r.keepalive()));
   } else {
@@ -286,6 +309,131 @@ std::unique_ptr<Index> read_ivf_pq(const IndexHeader& h, SextantReader& in) {
   return ivf;
 }
 
+std::unique_ptr<Index> read_ivf_pq_fast_scan(const IndexHeader& h, SextantReader& in) {
+  IvfHead head = read_ivf_head(h, in);
+  const auto [M, nbits] = read_pq_shape(h, in);
+  in.in().check(nbits == 4, "IndexIVFPQFastScan has 4-bit codes, got nbits=", nbits);
+  in.in().check(M <= 256, "IndexIVFPQFastScan supports up to 256 sub-quantizers, got M=", M);
+  auto ivf = std::make_unique<IndexIVFPQFastScan>(head.quantizer, h.d, head.nlist, M, h.metric, head.by_residual);
+  restore_pq_centroids(ivf->pq(), in);
+  const bool precomputed = in.boolean("uses precomputed table");
+  read_ivf_lists(h, head, in, *ivf);
+  finish_ivf(h, head, *ivf);
+  ivf->set_use_precomputed_table(precomputed);
+  return ivf;
+}
+
+// ---------------------------------------------------------------- PQ fast-scan
+
+void write_pq_fast_scan(const Index& index, SextantWriter& out) {
+  const auto& fs = as<IndexPQFastScan>(index);
+  write_pq_params(fs.pq(), out);
+  const size_t cs = fs.pq().code_size();
+  std::vector<uint8_t> codes(static_cast<size_t>(fs.ntotal()) * cs);
+  for (idx_t i = 0; i < fs.ntotal(); i++) fastscan::get_code(fs.blocks(), fs.pq().M(), i, codes.data() + i * cs);
+  out.array(codes.data(), codes.size());  // plain layout: the blocks are rebuilt on reading
+}
+
+std::unique_ptr<Index> read_pq_fast_scan(const IndexHeader& h, SextantReader& in) {
+  const auto [M, nbits] = read_pq_shape(h, in);
+  in.in().check(nbits == 4, "IndexPQFastScan has 4-bit codes, got nbits=", nbits);
+  in.in().check(M <= 256, "IndexPQFastScan supports up to 256 sub-quantizers, got M=", M);
+  auto index = std::make_unique<IndexPQFastScan>(h.d, M, h.metric);
+  restore_pq_centroids(index->pq(), in);
+  const auto codes = in.array<std::vector<uint8_t>>("PQ fast-scan codes");
+  in.in().check(codes.size() == static_cast<size_t>(h.ntotal) * index->pq().code_size(), "IndexPQFastScan: ",
+                codes.size(), " code bytes for ", h.ntotal, " codes of ", index->pq().code_size(), " bytes");
+  in.in().check(h.ntotal == 0 || index->is_trained(), "IndexPQFastScan holds codes but has no codebooks");
+  index->add_sa_codes(h.ntotal, codes.data());
+  return index;
+}
+
+// ---------------------------------------------------------------- transforms
+
+// Transforms are not indexes: each is a kind tag, its dimensions, whether it
+// is trained, its parameters, and for linear maps the matrix A and offset b.
+void write_transform(const VectorTransform& t, SextantWriter& out) {
+  uint32_t kind = fourcc("L2NM");
+  if (dynamic_cast<const PCAMatrix*>(&t)) kind = fourcc("PCA_");
+  if (dynamic_cast<const OPQMatrix*>(&t)) kind = fourcc("OPQ_");
+  if (dynamic_cast<const RandomRotationMatrix*>(&t)) kind = fourcc("RROT");
+  SEXTANT_CHECK(kind != fourcc("L2NM") || dynamic_cast<const NormalizationTransform*>(&t),
+                "write_index: no file format for the transform ", t.type_name());
+  out.u32(kind);
+  out.i32(t.d_in());
+  out.i32(t.d_out());
+  out.u8(t.is_trained() ? 1 : 0);
+  if (auto* pca = dynamic_cast<const PCAMatrix*>(&t)) {
+    out.f32(pca->eigen_power());
+    out.u8(pca->random_rotation() ? 1 : 0);
+    out.array(pca->eigenvalues().data(), pca->eigenvalues().size());
+    out.array(pca->mean().data(), pca->mean().size());
+  }
+  if (auto* opq = dynamic_cast<const OPQMatrix*>(&t)) out.i32(opq->M());
+  if (auto* linear = dynamic_cast<const LinearTransform*>(&t)) {
+    out.array(linear->A().data(), linear->A().size());
+    out.array(linear->b().data(), linear->b().size());
+  }
+}
+
+std::shared_ptr<VectorTransform> read_transform(SextantReader& in, int d_in) {
+  ByteReader& r = in.in();
+  const uint32_t kind = in.u32("transform kind");
+  const int32_t din = in.i32("transform d_in"), dout = in.i32("transform d_out");
+  const bool trained = in.boolean("transform is_trained");
+  r.check(din == d_in, "a transform takes d_in=", din, " where the chain gives ", d_in);
+  r.check(dout >= 1 && dout <= kMaxFileDimension, "transform d_out=", dout, " is out of range");
+  std::shared_ptr<LinearTransform> linear;
+  if (kind == fourcc("L2NM")) {
+    r.check(din == dout, "a normalisation keeps the dimension");
+    return std::make_shared<NormalizationTransform>(din);
+  } else if (kind == fourcc("PCA_")) {
+    const float eigen_power = in.f32("PCA eigen_power");
+    const bool rotation = in.boolean("PCA random_rotation");
+    r.check(std::isfinite(eigen_power) && dout <= din, "PCA parameters out of range");
+    auto pca = std::make_shared<PCAMatrix>(din, dout, eigen_power, rotation);
+    auto values = in.array<std::vector<float>>("PCA eigenvalues");
+    auto mean = in.array<std::vector<float>>("PCA mean");
+    auto A = in.array<std::vector<float>>("PCA matrix");
+    auto b = in.array<std::vector<float>>("PCA offset");
+    if (trained) pca->restore(std::move(A), std::move(b), std::move(values), std::move(mean));
+    return pca;
+  } else if (kind == fourcc("OPQ_")) {
+    const int32_t M = in.i32("OPQ M");
+    r.check(M >= 1 && dout % M == 0, "OPQ M=", M, " must divide d_out=", dout);
+    linear = std::make_shared<OPQMatrix>(din, M, dout);
+  } else if (kind == fourcc("RROT")) {
+    linear = std::make_shared<RandomRotationMatrix>(din, dout);
+  } else {
+    r.fail("unknown transform kind '", fourcc_text(kind), "'");
+  }
+  auto A = in.array<std::vector<float>>("transform matrix");
+  auto b = in.array<std::vector<float>>("transform offset");
+  if (trained) linear->set_matrix(std::move(A), std::move(b));  // checks sizes and finiteness
+  return linear;
+}
+
+void write_pretransform(const Index& index, SextantWriter& out) {
+  const auto& pt = as<IndexPreTransform>(index);
+  out.u32(static_cast<uint32_t>(pt.chain().size()));
+  for (const auto& t : pt.chain()) write_transform(*t, out);
+  out.index(*pt.index());
+}
+
+std::unique_ptr<Index> read_pretransform(const IndexHeader& h, SextantReader& in) {
+  const uint32_t count = in.u32("number of transforms");
+  in.in().check(count >= 1 && count <= 16, "a transform chain of ", count, " transforms");
+  std::vector<std::shared_ptr<VectorTransform>> chain;
+  int dim = h.d;
+  for (uint32_t i = 0; i < count; i++) {
+    chain.push_back(read_transform(in, dim));
+    dim = chain.back()->d_out();
+  }
+  std::shared_ptr<Index> inner = in.index("pre-transformed index");
+  in.in().check(labels_within_ntotal(*inner), "the pre-transformed index returns labels that are not positions");
+  return std::make_unique<IndexPreTransform>(std::move(chain), std::move(inner));  // checks the dimensions
+}
+
 // ---------------------------------------------------------------- id maps, refine
 
 void write_idmap(const Index& index, SextantWriter& out) {
@@ -340,6 +488,9 @@ std::span<const IndexCodec> sextant_codecs() {
       {fourcc("IVFL"), "IndexIVFFlat", write_ivf_flat, read_ivf_flat},
       {fourcc("IVSQ"), "IndexIVFScalarQuantizer", write_ivf_sq, read_ivf_sq},
       {fourcc("IVPQ"), "IndexIVFPQ", write_ivf_pq, read_ivf_pq},
+      {fourcc("IVFS"), "IndexIVFPQFastScan", write_ivf_pq, read_ivf_pq_fast_scan},
+      {fourcc("PQFS"), "IndexPQFastScan", write_pq_fast_scan, read_pq_fast_scan},
+      {fourcc("PRET"), "IndexPreTransform", write_pretransform, read_pretransform},
       {fourcc("IDMP"), "IndexIDMap", write_idmap, read_idmap<IndexIDMap>},
       {fourcc("IDM2"), "IndexIDMap2", write_idmap, read_idmap<IndexIDMap2>},
       {fourcc("RFN_"), "IndexRefine", write_refine, read_refine<false>},
