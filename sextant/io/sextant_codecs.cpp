@@ -354,6 +354,7 @@ std::unique_ptr<Index> read_pq_fast_scan(const IndexHeader& h, SextantReader& in
 // is trained, its parameters, and for linear maps the matrix A and offset b.
 void write_transform(const VectorTransform& t, SextantWriter& out) {
   uint32_t kind = fourcc("L2NM");
+  if (dynamic_cast<const LinearTransform*>(&t)) kind = fourcc("LINR");
   if (dynamic_cast<const PCAMatrix*>(&t)) kind = fourcc("PCA_");
   if (dynamic_cast<const OPQMatrix*>(&t)) kind = fourcc("OPQ_");
   if (dynamic_cast<const RandomRotationMatrix*>(&t)) kind = fourcc("RROT");
@@ -404,6 +405,8 @@ std::shared_ptr<VectorTransform> read_transform(SextantReader& in, int d_in) {
     linear = std::make_shared<OPQMatrix>(din, M, dout);
   } else if (kind == fourcc("RROT")) {
     linear = std::make_shared<RandomRotationMatrix>(din, dout);
+  } else if (kind == fourcc("LINR")) {
+    linear = std::make_shared<LinearTransform>(din, dout);
   } else {
     r.fail("unknown transform kind '", fourcc_text(kind), "'");
   }
