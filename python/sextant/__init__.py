@@ -20,6 +20,8 @@ from ._sextant import (
     IndexFlat,
     IndexFlatIP,
     IndexFlatL2,
+    IndexHNSW,
+    IndexHNSWFlat,
     IndexIDMap,
     IndexIDMap2,
     MetricType,

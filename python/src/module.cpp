@@ -7,6 +7,7 @@ namespace py = pybind11;
 
 namespace sextant::python {
 void bind_index(py::module_& m);
+void bind_hnsw(py::module_& m);
 void bind_search_params(py::module_& m);
 void bind_utils(py::module_& m);
 }  // namespace sextant::python
@@ -23,5 +24,6 @@ PYBIND11_MODULE(_sextant, m) {
   });
   sextant::python::bind_search_params(m);
   sextant::python::bind_index(m);
+  sextant::python::bind_hnsw(m);
   sextant::python::bind_utils(m);
 }
