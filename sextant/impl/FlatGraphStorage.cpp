@@ -17,10 +17,12 @@ class FlatDistance final : public GraphDistance {
   void set_query(const float* x) override { q_ = x; }
   void set_query_node(node_t i) override { q_ = row(i); }
   float distance(node_t i) override { return pair(q_, row(i)); }
-  void distances(const node_t* ids, size_t n, float /*bound*/, float* out) override {
-    for (size_t j = 0; j < n; j++) {
-      if (j + 1 < n) prefetch_row(ids[j + 1]);
-      out[j] = pair(q_, row(ids[j]));
+  void distances(const node_t* ids, size_t n, float bound, float* out) override {
+    if (ip_) {
+      k_.inner_product_gather(q_, xb_, d_, ids, n, out);
+      for (size_t j = 0; j < n; j++) out[j] = -out[j];
+    } else {
+      k_.l2sqr_gather(q_, xb_, d_, ids, n, bound, out);
     }
   }
   float between(node_t a, node_t b) override { return pair(row(a), row(b)); }
@@ -28,10 +30,6 @@ class FlatDistance final : public GraphDistance {
  private:
   const float* row(node_t i) const { return xb_ + size_t(i) * d_; }
   float pair(const float* a, const float* b) const { return ip_ ? -k_.inner_product(a, b, d_) : k_.l2sqr(a, b, d_); }
-  void prefetch_row(node_t i) const {
-    const char* p = reinterpret_cast<const char*>(row(i));
-    for (size_t off = 0; off < d_ * sizeof(float); off += 64) __builtin_prefetch(p + off, 0, 3);
-  }
 
   const float* xb_;
   size_t d_;

@@ -28,7 +28,22 @@ struct Kernels {
   /// a fraction of a cycle each.
   size_t (*collect_below)(const float* v, const float* bias, float scale, size_t n, float threshold,
                           uint32_t* idx, float* vals);
+
+  /// out[j] = distance between x and row ids[j] of `base` (rows d floats
+  /// apart), for j < n: one query against the scattered rows of a graph
+  /// node's neighbours. Several rows are read at once, so that several cache
+  /// misses are in flight, and the head of the next row is prefetched.
+  /// l2sqr_gather stops a row after the first block of 64 floats whose partial
+  /// sum is >= bound and writes that partial sum (so out[j] >= bound tells the
+  /// caller to reject the row either way); bound = +inf gives full distances.
+  void (*l2sqr_gather)(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float bound,
+                       float* out);
+  void (*inner_product_gather)(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n,
+                               float* out);
 };
+
+/// Floats between two bound checks of l2sqr_gather.
+constexpr size_t kGatherBlock = 64;
 
 /// The kernels of the active level (simd_level()).
 const Kernels& kernels();

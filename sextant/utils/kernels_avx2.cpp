@@ -13,7 +13,8 @@ namespace {
 }  // namespace
 
 const Kernels& table() {
-  static const Kernels kTable{SimdLevel::avx2, l2sqr, inner_product, l2sqr_ny, inner_product_ny, collect_below};
+  static const Kernels kTable{SimdLevel::avx2, l2sqr, inner_product, l2sqr_ny, inner_product_ny, collect_below,
+                              l2sqr_gather, inner_product_gather};
   return kTable;
 }
 

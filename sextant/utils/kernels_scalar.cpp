@@ -41,10 +41,29 @@ size_t collect_below(const float* v, const float* bias, float scale, size_t n, f
   return count;
 }
 
+void l2sqr_gather(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float bound,
+                  float* out) {
+  for (size_t j = 0; j < n; j++) {
+    const float* y = base + size_t(ids[j]) * d;
+    float sum = 0;
+    for (size_t i = 0; i < d; i++) {
+      float diff = x[i] - y[i];
+      sum += diff * diff;
+      if ((i + 1) % kGatherBlock == 0 && sum >= bound) break;
+    }
+    out[j] = sum;
+  }
+}
+
+void inner_product_gather(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float* out) {
+  for (size_t j = 0; j < n; j++) out[j] = inner_product(x, base + size_t(ids[j]) * d, d);
+}
+
 }  // namespace
 
 const Kernels& table() {
-  static const Kernels kTable{SimdLevel::scalar, l2sqr, inner_product, l2sqr_ny, inner_product_ny, collect_below};
+  static const Kernels kTable{SimdLevel::scalar, l2sqr,        inner_product,       l2sqr_ny, inner_product_ny,
+                              collect_below,     l2sqr_gather, inner_product_gather};
   return kTable;
 }
 

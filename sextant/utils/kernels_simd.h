@@ -141,3 +141,90 @@ inline size_t collect_below(const float* v, const float* bias, float scale, size
   return bias ? collect_below_impl<true>(v, bias, scale, n, threshold, idx, vals)
               : collect_below_impl<false>(v, bias, scale, n, threshold, idx, vals);
 }
+
+/// Rows of a gather in flight at once. Each row is walked in blocks of
+/// kGatherBlock floats, one lane after the other: the blocks are short enough
+/// for the out-of-order core to overlap the cache misses of all lanes, and a
+/// lane that finishes (or crosses the bound) takes the next row at once.
+constexpr size_t kGatherLanes = 8;
+
+template <bool kL2>
+inline void gather(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float bound,
+                   float* out) {
+  constexpr size_t N = Vec::N;
+  const bool check = kL2 && bound < __builtin_inff();
+  const float* rows[kGatherLanes];
+  size_t slot[kGatherLanes], off[kGatherLanes];
+  Vec acc[kGatherLanes];
+  size_t next = 0, live = 0;
+  auto prefetch_head = [&](size_t j) {
+    const char* p = reinterpret_cast<const char*>(base + size_t(ids[j]) * d);
+    __builtin_prefetch(p, 0, 3);
+    __builtin_prefetch(p + 64, 0, 3);
+  };
+  auto start = [&](size_t lane) {
+    rows[lane] = base + size_t(ids[next]) * d;
+    slot[lane] = next++;
+    off[lane] = 0;
+    acc[lane] = Vec::zero();
+    if (next < n) prefetch_head(next);
+  };
+  for (; live < kGatherLanes && next < n; live++) start(live);
+  while (live > 0) {
+    for (size_t lane = 0; lane < live;) {
+      const float* y = rows[lane];
+      size_t i = off[lane];
+      const size_t end = d - i > kGatherBlock ? i + kGatherBlock : d;
+      Vec a = acc[lane];
+      for (; i + N <= end; i += N) {
+        if constexpr (kL2) {
+          Vec t = Vec::load(x + i) - Vec::load(y + i);
+          a = fmadd(t, t, a);
+        } else {
+          a = fmadd(Vec::load(x + i), Vec::load(y + i), a);
+        }
+      }
+      if (i < end) {  // only at the end of a row whose length is not a multiple of N
+        if constexpr (kL2) {
+          Vec t = Vec::load_tail(x + i, end - i) - Vec::load_tail(y + i, end - i);
+          a = fmadd(t, t, a);
+        } else {
+          a = fmadd(Vec::load_tail(x + i, end - i), Vec::load_tail(y + i, end - i), a);
+        }
+      }
+      acc[lane] = a;
+      off[lane] = end;
+      bool done = end == d;
+      float partial = 0;
+      if (done || check) {
+        partial = a.sum();
+        done = done || partial >= bound;
+      }
+      if (!done) {
+        lane++;
+        continue;
+      }
+      out[slot[lane]] = partial;
+      if (next < n) {
+        start(lane);
+        lane++;
+      } else {  // no row left: the last live lane takes this place
+        live--;
+        rows[lane] = rows[live];
+        slot[lane] = slot[live];
+        off[lane] = off[live];
+        acc[lane] = acc[live];
+      }
+    }
+  }
+}
+
+inline void l2sqr_gather(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float bound,
+                         float* out) {
+  gather<true>(x, base, d, ids, n, bound, out);
+}
+
+inline void inner_product_gather(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n,
+                                 float* out) {
+  gather<false>(x, base, d, ids, n, 0.0f, out);
+}
