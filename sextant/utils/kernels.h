@@ -31,11 +31,12 @@ struct Kernels {
 
   /// out[j] = distance between x and row ids[j] of `base` (rows d floats
   /// apart), for j < n: one query against the scattered rows of a graph
-  /// node's neighbours. Several rows are read at once, so that several cache
-  /// misses are in flight, and the head of the next row is prefetched.
-  /// l2sqr_gather stops a row after the first block of 64 floats whose partial
-  /// sum is >= bound and writes that partial sum (so out[j] >= bound tells the
-  /// caller to reject the row either way); bound = +inf gives full distances.
+  /// node's neighbours. Rows are read a few at a time in lockstep, so that
+  /// several cache misses are in flight, and the heads of the next rows are
+  /// prefetched. l2sqr_gather may stop rows after a block of 64 floats once
+  /// their partial sums are >= bound, and then writes those partial sums (so
+  /// out[j] >= bound tells the caller to reject the row either way); bound =
+  /// +inf gives full distances.
   void (*l2sqr_gather)(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float bound,
                        float* out);
   void (*inner_product_gather)(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n,
