@@ -175,24 +175,30 @@ void IndexHNSW::search_impl(idx_t n, const float* x, idx_t k, float* distances, 
   const FilterPlan plan(*this, params.sel.get(), std::max(size_t(ef), size_t(k)));
   const bool negate = is_similarity(metric_);  // graph distances of inner product are negated
   const float worst = worst_distance(metric_);
-#pragma omp parallel if (n > 1)
+  auto one_query = [&](GraphDistance& dist, SearchBuffers& buf, idx_t q) {
+    float* Dq = distances + q * k;
+    idx_t* Iq = labels + q * k;
+    dist.set_query(x + size_t(q) * d_);
+    const size_t found = search_one(dist, buf, plan, size_t(k), size_t(ef), Dq, Iq);
+    if (negate) {
+      for (size_t j = 0; j < found; j++) Dq[j] = -Dq[j];
+    }
+    for (size_t j = found; j < size_t(k); j++) {
+      Dq[j] = worst;
+      Iq[j] = -1;
+    }
+  };
+  if (n == 1) {  // no parallel region: it costs more than a fast query's search
+    std::unique_ptr<GraphDistance> dist = storage().distance_computer();
+    one_query(*dist, *buffers_.take(), 0);
+    return;
+  }
+#pragma omp parallel
   {
     std::unique_ptr<GraphDistance> dist = storage().distance_computer();
     SearchBuffersPool::Handle buf = buffers_.take();
 #pragma omp for schedule(dynamic, 2)
-    for (idx_t q = 0; q < n; q++) {
-      float* Dq = distances + q * k;
-      idx_t* Iq = labels + q * k;
-      dist->set_query(x + size_t(q) * d_);
-      const size_t found = search_one(*dist, *buf, plan, size_t(k), size_t(ef), Dq, Iq);
-      if (negate) {
-        for (size_t j = 0; j < found; j++) Dq[j] = -Dq[j];
-      }
-      for (size_t j = found; j < size_t(k); j++) {
-        Dq[j] = worst;
-        Iq[j] = -1;
-      }
-    }
+    for (idx_t q = 0; q < n; q++) one_query(*dist, *buf, q);
   }
 }
 
