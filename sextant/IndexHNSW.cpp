@@ -276,7 +276,7 @@ IndexHNSWFlat::IndexHNSWFlat(int d, int M, MetricType metric) : IndexHNSW(d, M, 
 
 void IndexHNSWFlat::reconstruct_impl(idx_t key, float* recons) const {
   SEXTANT_CHECK(key >= 0 && key < ntotal_, "id ", key, " is out of range [0, ", ntotal_, ")");
-  std::memcpy(recons, storage_.row(key), sizeof(float) * d_);
+  storage_.reconstruct(key, recons);
 }
 
 void IndexHNSWFlat::sa_encode_impl(idx_t n, const float* x, uint8_t* codes) const {

@@ -117,8 +117,6 @@ class IndexHNSWFlat : public IndexHNSW {
  public:
   explicit IndexHNSWFlat(int d, int M = 32, MetricType metric = MetricType::L2);
   std::string type_name() const override { return "IndexHNSWFlat"; }
-  /// The stored vectors, ntotal() x d() row-major.
-  const float* vectors() const { return storage_.data(); }
 
  protected:
   const GraphStorage& storage() const override { return storage_; }

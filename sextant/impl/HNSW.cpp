@@ -24,7 +24,7 @@ constexpr int kMaxLevel = 48;  // P(level >= 48) = M^-48: never reached in pract
 }
 
 HNSW::HNSW(int M, uint64_t seed) : M_(M), stride0_(1 + 2 * size_t(M)), strideU_(1 + size_t(M)), rng_(seed) {
-  SEXTANT_CHECK(M >= 2 && M <= 512, "M (links per node) must be in [2, 512], got ", M);
+  SEXTANT_CHECK(M >= 2 && M <= kMaxUpperDegree, "M (links per node) must be in [2, ", kMaxUpperDegree, "], got ", M);
 }
 
 node_t* HNSW::links(node_t i, int level) {
@@ -126,7 +126,9 @@ void HNSW::insert(node_t v, GraphDistance& dist, SearchBuffers& buf) {
 
   dist.set_query_node(v);
   float ep_d = dist.distance(ep);
-  for (int l = top; l > level; l--) greedy_descend(dist, l, ep, ep_d, true);
+  buf.visited.start(n_);
+  buf.visited.visit(ep);
+  for (int l = top; l > level; l--) greedy_descend(dist, l, ep, ep_d, true, buf.visited);
 
   std::vector<Candidate> cand;
   for (int l = std::min(level, top); l >= 0; l--) {
@@ -148,18 +150,21 @@ void HNSW::insert(node_t v, GraphDistance& dist, SearchBuffers& buf) {
   }
 }
 
-void HNSW::greedy_descend(GraphDistance& dist, int level, node_t& cur, float& cur_d, bool locked) const {
-  std::vector<node_t> ids(M_);
-  std::vector<float> d(M_);
+void HNSW::greedy_descend(GraphDistance& dist, int level, node_t& cur, float& cur_d, bool locked,
+                          VisitedTable& seen) const {
+  node_t ids[kMaxUpperDegree];
+  float d[kMaxUpperDegree];
   for (bool moved = true; moved;) {
     moved = false;
     if (locked) lock(cur);
     const node_t* l = links(cur, level);
-    const size_t cnt = l[0];
-    std::copy(l + 1, l + 1 + cnt, ids.begin());
+    size_t m = 0;
+    for (size_t j = 1; j <= l[0]; j++) {
+      if (seen.visit(l[j])) ids[m++] = l[j];
+    }
     if (locked) unlock(cur);
-    dist.distances(ids.data(), cnt, cur_d, d.data());
-    for (size_t j = 0; j < cnt; j++) {
+    dist.distances(ids, m, cur_d, d);
+    for (size_t j = 0; j < m; j++) {
       if (d[j] < cur_d) {
         cur_d = d[j];
         cur = ids[j];

@@ -69,6 +69,8 @@ class HNSW {
   HNSWStats stats() const;
 
   static constexpr node_t kNoNode = ~node_t{0};
+  /// Largest M (links per node on the upper levels).
+  static constexpr int kMaxUpperDegree = 512;
   /// Candidate-list size during construction.
   int efConstruction = 40;
   /// Reseeds the generator that draws the levels of the nodes added next.
@@ -117,7 +119,11 @@ class HNSW {
 
   // Construction (HNSW.cpp).
   void insert(node_t v, GraphDistance& dist, SearchBuffers& buf);
-  void greedy_descend(GraphDistance& dist, int level, node_t& cur, float& cur_d, bool locked) const;
+  /// Greedy walk on one upper level from cur, moving to the best neighbour
+  /// until none is better. Nodes already in `seen` are skipped: the walk's
+  /// distance only decreases, so a node evaluated before cannot beat it now.
+  void greedy_descend(GraphDistance& dist, int level, node_t& cur, float& cur_d, bool locked,
+                      VisitedTable& seen) const;
   void search_layer_locked(GraphDistance& dist, SearchBuffers& buf, node_t ep, float ep_d, int level,
                            size_t ef) const;
   void select_neighbors(GraphDistance& dist, std::vector<Candidate>& cand, size_t m) const;
@@ -130,6 +136,7 @@ class HNSW {
   void compact(const std::vector<uint8_t>& removed, std::vector<node_t>& kept);
 
   // Search (HNSW_search.cpp).
+  // Both start from ep, already marked in a freshly started buf.visited.
   void search_level0(GraphDistance& dist, SearchBuffers& buf, node_t ep, float ep_d, size_t ef) const;
   void search_level0_filtered(GraphDistance& dist, SearchBuffers& buf, node_t ep, float ep_d, size_t ef,
                               const IDSelector& sel, size_t k) const;

@@ -17,7 +17,15 @@ size_t HNSW::search(GraphDistance& dist, SearchBuffers& buf, size_t k, size_t ef
   if (n_ == 0 || k == 0) return 0;
   node_t ep = entry_;
   float ep_d = dist.distance(ep);
-  for (int l = max_level_; l > 0; l--) greedy_descend(dist, l, ep, ep_d, false);
+  if (max_level_ > 0) {
+    // One visited table for all upper levels: no distance is computed twice.
+    buf.visited.start(n_);
+    buf.visited.visit(ep);
+    for (int l = max_level_; l > 0; l--) greedy_descend(dist, l, ep, ep_d, false, buf.visited);
+  }
+  // Level 0 starts afresh: nodes the descent passed over may still belong to the ef best.
+  buf.visited.start(n_);
+  buf.visited.visit(ep);
   ef = std::max(ef, k);
   if (sel == nullptr) {
     search_level0(dist, buf, ep, ep_d, ef);
@@ -41,7 +49,6 @@ size_t HNSW::search(GraphDistance& dist, SearchBuffers& buf, size_t k, size_t ef
 
 void HNSW::search_level0(GraphDistance& dist, SearchBuffers& buf, node_t ep, float ep_d, size_t ef) const {
   const size_t maxd = max_degree(0);
-  buf.visited.start(n_);
   buf.pool.reset(ef);
   buf.batch.resize(maxd);
   buf.batch_dist.resize(maxd);
@@ -49,7 +56,6 @@ void HNSW::search_level0(GraphDistance& dist, SearchBuffers& buf, node_t ep, flo
   VisitedTable& visited = buf.visited;
   node_t* batch = buf.batch.data();
   float* batch_dist = buf.batch_dist.data();
-  visited.visit(ep);
   pool.insert(ep_d, ep);
   while (pool.has_unexpanded()) {
     const node_t v = pool.pop_unexpanded();
@@ -74,7 +80,6 @@ void HNSW::search_level0_filtered(GraphDistance& dist, SearchBuffers& buf, node_
   // selective filter cannot cut the graph into unreachable pieces; a separate
   // heap keeps the k best members among every node whose distance was computed.
   const size_t maxd = max_degree(0);
-  buf.visited.start(n_);
   buf.pool.reset(ef);
   buf.batch.resize(maxd);
   buf.batch_dist.resize(maxd);
@@ -85,7 +90,6 @@ void HNSW::search_level0_filtered(GraphDistance& dist, SearchBuffers& buf, node_
   VisitedTable& visited = buf.visited;
   node_t* batch = buf.batch.data();
   float* batch_dist = buf.batch_dist.data();
-  visited.visit(ep);
   pool.insert(ep_d, ep);
   if (sel.is_member(ep)) members.push(ep_d, ep);
   while (pool.has_unexpanded()) {

@@ -271,6 +271,36 @@ TEST_P(HNSWMetric, RangeSearchFindsTheExactHits) {
 INSTANTIATE_TEST_SUITE_P(BothMetrics, HNSWMetric, ::testing::Values(MetricType::L2, MetricType::INNER_PRODUCT),
                          [](const auto& info) { return std::string(metric_name(info.param)); });
 
+TEST(FlatGraphStorage, ColumnOrderIsInvisibleOutside) {
+  // Appends in small batches re-derive the column order (L2) until
+  // kOrderFixedAt rows; rows, queries and distances must not notice.
+  const size_t d = 37;
+  auto x = test::random_vectors(300, d, 23);
+  for (size_t i = 0; i < 300; i++) x[i * d + (i % d)] *= 10.f;  // uneven variances
+  for (MetricType metric : {MetricType::L2, MetricType::INNER_PRODUCT}) {
+    FlatGraphStorage storage(d, metric);
+    for (size_t at = 0; at < 300; at += 50) storage.append(50, &x[at * d]);
+    storage.replace(7, &x[8 * d]);
+    std::vector<float> r(d);
+    storage.reconstruct(7, r.data());
+    EXPECT_EQ(r, std::vector<float>(&x[8 * d], &x[9 * d]));
+    storage.reconstruct(299, r.data());
+    EXPECT_EQ(r, std::vector<float>(&x[299 * d], &x[300 * d]));
+    auto dist = storage.distance_computer();
+    dist->set_query(&x[5 * d]);
+    std::vector<node_t> ids = {0, 9, 100, 250, 299};
+    std::vector<float> out(ids.size());
+    dist->distances(ids.data(), ids.size(), std::numeric_limits<float>::infinity(), out.data());
+    for (size_t j = 0; j < ids.size(); j++) {
+      const double exact = test::exact_distance(&x[5 * d], &x[ids[j] * d], d, metric);
+      EXPECT_NEAR(out[j], is_similarity(metric) ? -exact : exact, 1e-3 * std::max(1.0, std::fabs(exact)));
+    }
+    EXPECT_NEAR(dist->between(3, 4), is_similarity(metric) ? -test::exact_distance(&x[3 * d], &x[4 * d], d, metric)
+                                                           : test::exact_distance(&x[3 * d], &x[4 * d], d, metric),
+                1e-3);
+  }
+}
+
 TEST(HNSW, OneThreadAndAFixedSeedGiveTheSameGraph) {
   const size_t nb = 1500, nq = 20;
   auto xb = clustered(nb, kD, 15), xq = clustered(nq, kD, 16);
