@@ -15,7 +15,21 @@ namespace sextant {
 namespace {
 constexpr idx_t kMaxNodes = (idx_t{1} << 31) - 1;
 constexpr size_t kSelectivitySamples = 1024;
+constexpr idx_t kRenumberFrom = 4096;
 constexpr size_t kBruteChunk = 256;
+
+/// A selector over ids seen as one over graph nodes (after renumbering).
+class NodeSelector final : public IDSelector {
+ public:
+  NodeSelector(const std::vector<node_t>& label_of_node, const IDSelector& by_label)
+      : label_of_node_(label_of_node), by_label_(by_label) {}
+  bool is_member(idx_t node) const override { return by_label_.is_member(label_of_node_[node]); }
+
+ private:
+  const std::vector<node_t>& label_of_node_;
+  const IDSelector& by_label_;
+};
+
 }  // namespace
 
 /// How one call handles its selector (see the class comment). Shared by the
@@ -24,7 +38,8 @@ class IndexHNSW::FilterPlan {
  public:
   FilterPlan(const IndexHNSW& index, const IDSelector* sel, size_t ef);
 
-  const IDSelector* sel() const { return sel_; }
+  /// The selector over graph nodes (null: no filter).
+  const IDSelector* sel() const { return node_sel_ ? node_sel_.get() : sel_; }
   bool brute() const { return brute_; }
   /// Graph: the pool starts at ef / selectivity candidates.
   double widen() const { return widen_; }
@@ -37,7 +52,8 @@ class IndexHNSW::FilterPlan {
 
  private:
   const IndexHNSW& index_;
-  const IDSelector* sel_;
+  const IDSelector* sel_;  // over ids
+  std::unique_ptr<NodeSelector> node_sel_;
   bool brute_ = false;
   double widen_ = 1.0;
   double members_estimate_ = 0;
@@ -49,6 +65,7 @@ IndexHNSW::FilterPlan::FilterPlan(const IndexHNSW& index, const IDSelector* sel,
     : index_(index), sel_(sel) {
   const idx_t ntotal = index.ntotal_;
   if (sel == nullptr || ntotal == 0) return;
+  if (!index.label_of_node_.empty()) node_sel_ = std::make_unique<NodeSelector>(index.label_of_node_, *sel);
   const IDRange r = sel->bounds();
   const idx_t lo = std::max<idx_t>(r.lo, 0), hi = std::min(r.hi, ntotal);
   size_t hits = 0, samples = 0;
@@ -72,6 +89,12 @@ void IndexHNSW::set_efConstruction(int ef) {
   hnsw_.efConstruction = ef;
 }
 
+HNSWStats IndexHNSW::hnsw_stats() const {
+  HNSWStats s = hnsw_.stats();
+  if (s.entry_point >= 0) s.entry_point = label_of(node_t(s.entry_point));
+  return s;
+}
+
 void IndexHNSW::set_efSearch(int ef) {
   SEXTANT_CHECK(ef > 0, "efSearch must be > 0, got ", ef);
   efSearch_ = ef;
@@ -86,6 +109,25 @@ void IndexHNSW::add_impl(idx_t n, const float* x, const idx_t* ids) {
   storage_append(n, x);
   hnsw_.add(n, storage());
   ntotal_ += n;
+  if (!label_of_node_.empty()) {
+    for (idx_t i = ntotal_ - n; i < ntotal_; i++) {
+      label_of_node_.push_back(node_t(i));
+      node_of_label_.push_back(node_t(i));
+    }
+  }
+  if (ntotal_ >= kRenumberFrom && ntotal_ >= 2 * renumbered_at_) renumber_for_locality();
+}
+
+void IndexHNSW::renumber_for_locality() {
+  const std::vector<node_t> old_of_new = hnsw_.locality_order();
+  hnsw_.renumber(old_of_new);
+  storage_permute(old_of_new);
+  std::vector<node_t> label_of_node(ntotal_);
+  for (idx_t j = 0; j < ntotal_; j++) label_of_node[j] = node_t(label_of(old_of_new[j]));
+  label_of_node_ = std::move(label_of_node);
+  node_of_label_.assign(ntotal_, 0);
+  for (idx_t j = 0; j < ntotal_; j++) node_of_label_[label_of_node_[j]] = node_t(j);
+  renumbered_at_ = ntotal_;
 }
 
 void IndexHNSW::update(idx_t n, const idx_t* keys, const float* x) {
@@ -99,23 +141,39 @@ void IndexHNSW::update(idx_t n, const idx_t* keys, const float* x) {
     SEXTANT_CHECK(keys[i] >= 0 && keys[i] < ntotal_, "keys[", i, "] = ", keys[i], " is out of range [0, ", ntotal_,
                   ")");
     SEXTANT_CHECK(seen.insert(keys[i]).second, "keys must be distinct: ", keys[i], " appears twice");
-    nodes[i] = node_t(keys[i]);
+    nodes[i] = node_of(keys[i]);
   }
-  for (idx_t i = 0; i < n; i++) storage_replace(keys[i], x + size_t(i) * d_);
+  for (idx_t i = 0; i < n; i++) storage_replace(nodes[i], x + size_t(i) * d_);
   hnsw_.relink(nodes, storage());
 }
 
 size_t IndexHNSW::remove_ids_impl(const IDSelector& sel) {
-  std::vector<uint8_t> removed(ntotal_, 0);
+  std::vector<uint8_t> removed(ntotal_, 0);  // per node
   size_t count = 0;
   for (idx_t i = 0; i < ntotal_; i++) {
-    removed[i] = sel.is_member(i) ? 1 : 0;
-    count += removed[i];
+    if (sel.is_member(i)) {
+      removed[node_of(i)] = 1;
+      count++;
+    }
   }
   if (count == 0) return 0;
   const std::vector<node_t> kept = hnsw_.remove(removed, storage());
   storage_compact(kept);
+  if (!label_of_node_.empty()) {
+    // Ids close up like positions do: a survivor's new id is its rank among the surviving ids.
+    std::vector<node_t> new_label(ntotal_, 0);
+    node_t next = 0;
+    for (idx_t i = 0; i < ntotal_; i++) {
+      if (!removed[node_of(i)]) new_label[i] = next++;
+    }
+    std::vector<node_t> label_of_node(kept.size());
+    for (size_t j = 0; j < kept.size(); j++) label_of_node[j] = new_label[label_of_node_[kept[j]]];
+    label_of_node_ = std::move(label_of_node);
+    node_of_label_.assign(kept.size(), 0);
+    for (size_t j = 0; j < kept.size(); j++) node_of_label_[label_of_node_[j]] = node_t(j);
+  }
   ntotal_ = idx_t(kept.size());
+  renumbered_at_ = std::min(renumbered_at_, ntotal_);
   return count;
 }
 
@@ -123,6 +181,9 @@ void IndexHNSW::reset_impl() {
   hnsw_.reset();
   storage_clear();
   buffers_.clear();
+  label_of_node_.clear();
+  node_of_label_.clear();
+  renumbered_at_ = 0;
   ntotal_ = 0;
 }
 
@@ -130,7 +191,7 @@ std::vector<node_t> IndexHNSW::collect_members(const IDSelector& sel) const {
   const IDRange r = sel.bounds();
   std::vector<node_t> members;
   for (idx_t i = std::max<idx_t>(r.lo, 0); i < std::min(r.hi, ntotal_); i++) {
-    if (sel.is_member(i)) members.push_back(node_t(i));
+    if (sel.is_member(i)) members.push_back(node_of(i));
   }
   return members;
 }
@@ -180,6 +241,9 @@ void IndexHNSW::search_impl(idx_t n, const float* x, idx_t k, float* distances, 
     idx_t* Iq = labels + q * k;
     dist.set_query(x + size_t(q) * d_);
     const size_t found = search_one(dist, buf, plan, size_t(k), size_t(ef), Dq, Iq);
+    if (!label_of_node_.empty()) {
+      for (size_t j = 0; j < found; j++) Iq[j] = label_of_node_[Iq[j]];
+    }
     if (negate) {
       for (size_t j = 0; j < found; j++) Dq[j] = -Dq[j];
     }
@@ -265,9 +329,9 @@ void IndexHNSW::range_search_impl(idx_t n, const float* x, float radius, const S
   result.labels.resize(result.lims[n]);
   for (idx_t q = 0; q < n; q++) {
     size_t at = result.lims[q];
-    for (const auto& [d, id] : hits[q]) {
+    for (const auto& [d, node] : hits[q]) {
       result.distances[at] = negate ? -d : d;
-      result.labels[at++] = id;
+      result.labels[at++] = label_of(node_t(node));
     }
   }
 }
@@ -276,7 +340,7 @@ IndexHNSWFlat::IndexHNSWFlat(int d, int M, MetricType metric) : IndexHNSW(d, M, 
 
 void IndexHNSWFlat::reconstruct_impl(idx_t key, float* recons) const {
   SEXTANT_CHECK(key >= 0 && key < ntotal_, "id ", key, " is out of range [0, ", ntotal_, ")");
-  storage_.reconstruct(key, recons);
+  storage_.reconstruct(node_of(key), recons);
 }
 
 void IndexHNSWFlat::sa_encode_impl(idx_t n, const float* x, uint8_t* codes) const {

@@ -121,6 +121,27 @@ void FlatGraphStorage::compact(const std::vector<node_t>& kept) {
   xb_.resize(kept.size() * d_);
 }
 
+void FlatGraphStorage::permute(const std::vector<node_t>& old_of_new) {
+  // Follow each cycle of the permutation once, carrying one row.
+  std::vector<uint8_t> done(old_of_new.size(), 0);
+  std::vector<float> carried(d_);
+  for (size_t start = 0; start < old_of_new.size(); start++) {
+    if (done[start] || old_of_new[start] == start) continue;
+    std::memcpy(carried.data(), row(start), d_ * sizeof(float));
+    size_t j = start;
+    for (;;) {
+      done[j] = 1;
+      const size_t from = old_of_new[j];
+      if (from == start) {
+        std::memcpy(row(j), carried.data(), d_ * sizeof(float));
+        break;
+      }
+      std::memcpy(row(j), row(from), d_ * sizeof(float));
+      j = from;
+    }
+  }
+}
+
 void FlatGraphStorage::clear() {
   xb_.clear();
   order_.clear();

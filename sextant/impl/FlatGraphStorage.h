@@ -39,6 +39,8 @@ class FlatGraphStorage final : public GraphStorage {
   void reconstruct(size_t i, float* out) const;
   /// Keeps rows kept[0], kept[1], ... (increasing) as rows 0, 1, ...
   void compact(const std::vector<node_t>& kept);
+  /// Row old_of_new[j] becomes row j (in place, one row of scratch).
+  void permute(const std::vector<node_t>& old_of_new);
   void clear();
   size_t memory_bytes() const { return xb_.capacity() * sizeof(float) + order_.capacity() * sizeof(uint32_t); }
 

@@ -99,6 +99,13 @@ class HNSW {
   /// inserts them again on the same levels. Node numbers do not change.
   void relink(const std::vector<node_t>& nodes, const GraphStorage& storage);
 
+  /// A numbering that puts nodes searched together close in memory
+  /// (breadth-first over level 0); order[new] = old.
+  std::vector<node_t> locality_order() const;
+  /// Renumbers the nodes: node old_of_new[j] becomes node j. The storage
+  /// must be permuted the same way.
+  void renumber(const std::vector<node_t>& old_of_new);
+
   void reset();
   /// Bytes held by the graph structure (links, levels, locks).
   size_t memory_bytes() const;
