@@ -45,11 +45,15 @@ struct HNSWStats {
 /// node guards its lists, and a mutex guards the entry point. With one thread
 /// and the same seed the graph is the same, bit for bit.
 ///
-/// Search (const, thread-safe): greedy descent on the upper levels, then a
+/// Search (const, thread-safe): greedy descent on the upper levels (one
+/// visited table across them, so no distance is computed twice), then a
 /// best-first search of level 0 with a fixed-size sorted candidate pool of ef
 /// entries, a visited table reset by an epoch counter, and neighbours'
 /// distances computed in one batch per expanded node so that the storage can
 /// prefetch the next vectors and stop a distance early once it cannot enter.
+///
+/// Nodes can be renumbered for memory locality (locality_order, renumber);
+/// the index that owns the graph keeps the map to its ids.
 class HNSW {
  public:
   explicit HNSW(int M = 32, uint64_t seed = 12345);
