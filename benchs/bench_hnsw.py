@@ -314,6 +314,29 @@ def report(results, libs, targets=(0.9, 0.95)):
     return "\n".join(lines)
 
 
+def plot(results, libs, path):
+    """One panel per (dataset, M, mode): recall@10 against QPS (log), one curve per library."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    keys = list(results)
+    fig, axes = plt.subplots(len(keys), 2, figsize=(10, 3.2 * len(keys)), squeeze=False)
+    for row, (dataset, M) in enumerate(keys):
+        for col, mode in enumerate(("batch", "single")):
+            ax = axes[row][col]
+            for lib in libs:
+                pts = results[(dataset, M)][lib][mode]
+                ax.plot([r for _, r, _ in pts], [q for _, _, q in pts], marker="o", ms=3, label=lib)
+            ax.set_yscale("log")
+            ax.set_xlabel("recall@10")
+            ax.set_ylabel("QPS")
+            ax.set_title(f"{dataset} M={M} {mode}")
+            ax.axvline(0.95, color="grey", lw=0.5)
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--datasets", nargs="+", default=["fashion-mnist", "synth-ip"])
@@ -327,6 +350,7 @@ def main():
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--cache", default=os.path.expanduser("~/.cache/sextant/bench-hnsw"))
     p.add_argument("--json", help="write the raw numbers here")
+    p.add_argument("--plot", help="write the recall/QPS curves here (PNG)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -357,6 +381,8 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(raw, f)
+    if args.plot:
+        plot(results, args.libs, args.plot)
 
 
 if __name__ == "__main__":
