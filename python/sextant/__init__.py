@@ -21,6 +21,8 @@ from ._sextant import (
     IndexFlat,
     IndexFlatIP,
     IndexFlatL2,
+    IndexHNSW,
+    IndexHNSWFlat,
     IndexIDMap,
     IndexIDMap2,
     IndexIVF,

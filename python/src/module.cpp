@@ -12,6 +12,7 @@ void bind_io(py::module_& m);
 void bind_ivf(py::module_& m);
 void bind_pq(py::module_& m);
 void bind_transforms(py::module_& m);
+void bind_hnsw(py::module_& m);
 void bind_search_params(py::module_& m);
 void bind_utils(py::module_& m);
 #ifdef SEXTANT_WITH_EMBED
@@ -37,6 +38,7 @@ PYBIND11_MODULE(_sextant, m) {
   });
   sextant::python::bind_search_params(m);
   sextant::python::bind_index(m);
+  sextant::python::bind_hnsw(m);
   sextant::python::bind_utils(m);
   sextant::python::bind_ivf(m);
   sextant::python::bind_pq(m);
