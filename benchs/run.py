@@ -225,6 +225,8 @@ def main(argv=None):
             np.save(gt_path, gt)
             del xb, xq
             for index in args.indexes:
+                if dataset not in specs.INDEXES[index].get("datasets", [dataset]):
+                    continue  # a family tuned for other dimensions (PQ sizes)
                 exact = specs.INDEXES[index]["exact"]
                 libs = [lib for lib in args.libs if lib in specs.INDEXES[index]["libs"]]
                 per_lib = {lib: [] for lib in libs}

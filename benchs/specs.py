@@ -46,6 +46,49 @@ INDEXES = {
         },
         "sweep": [{"nprobe": n} for n in (1, 2, 4, 8, 16, 32, 64, 128)],
     },
+    # Inverted file with 8-bit scalar codes (4x smaller than floats), swept over nprobe.
+    "ivf1024-sq8": {
+        "exact": False,
+        "libs": {
+            "sextant": {"factory": "IVF1024,SQ8"},
+            "faiss": {"factory": "IVF1024,SQ8"},
+        },
+        "sweep": [{"nprobe": n} for n in (1, 2, 4, 8, 16, 32, 64, 128)],
+    },
+    # Inverted file with 8-bit PQ codes (Fashion-MNIST: 56 bytes a vector; d=128: 32 bytes).
+    "ivf1024-pq56": {
+        "exact": False, "datasets": ["fashion-mnist"],
+        "libs": {
+            "sextant": {"factory": "IVF1024,PQ56"},
+            "faiss": {"factory": "IVF1024,PQ56"},
+        },
+        "sweep": [{"nprobe": n} for n in (1, 2, 4, 8, 16, 32, 64, 128)],
+    },
+    "ivf1024-pq32": {
+        "exact": False, "datasets": ["synthetic-1m", "synthetic-1m-ip"],
+        "libs": {
+            "sextant": {"factory": "IVF1024,PQ32"},
+            "faiss": {"factory": "IVF1024,PQ32"},
+        },
+        "sweep": [{"nprobe": n} for n in (1, 2, 4, 8, 16, 32, 64, 128)],
+    },
+    # 4-bit fast-scan PQ re-ranked with the float vectors, swept over nprobe and k_factor.
+    "ivf1024-pq56fs-rflat": {
+        "exact": False, "datasets": ["fashion-mnist"],
+        "libs": {
+            "sextant": {"factory": "IVF1024,PQ56x4fs,RFlat"},
+            "faiss": {"factory": "IVF1024,PQ56x4fs,RFlat"},
+        },
+        "sweep": [{"nprobe": n, "k_factor": kf} for n in (2, 4, 8, 16, 32) for kf in (2, 4, 8, 16)],
+    },
+    "ivf1024-pq32fs-rflat": {
+        "exact": False, "datasets": ["synthetic-1m", "synthetic-1m-ip"],
+        "libs": {
+            "sextant": {"factory": "IVF1024,PQ32x4fs,RFlat"},
+            "faiss": {"factory": "IVF1024,PQ32x4fs,RFlat"},
+        },
+        "sweep": [{"nprobe": n, "k_factor": kf} for n in (2, 4, 8, 16, 32) for kf in (2, 4, 8, 16)],
+    },
     # Graph search, float storage on both sides (IndexHNSWFlat vs hnswlib). sextant joins
     # automatically once sx.index_factory knows "HNSW32"; until then its runner says unsupported.
     "hnsw32": {

@@ -43,12 +43,12 @@ void GpuIndexIVFFlat::copy_from(const IndexIVFFlat& index) {
 std::unique_ptr<IndexIVFFlat> GpuIndexIVFFlat::to_cpu() const {
   auto quantizer = std::make_shared<IndexFlat>(d_, metric_);
   const std::vector<float> c = centroids();
-  quantizer->add(nlist(), c.data());
+  if (!c.empty()) quantizer->add(nlist(), c.data());  // empty: the GPU index is not trained
   auto cpu = std::make_unique<IndexIVFFlat>(quantizer, d_, nlist(), metric_);
   auto lists = std::make_unique<ArrayInvertedLists>(nlist(), size_t(d_) * sizeof(float));
   copy_lists_to(*lists);
   cpu->replace_invlists(std::move(lists));
-  cpu->set_next_id(next_id());
+  cpu->restore_state(next_id(), is_trained());
   cpu->set_nprobe(nprobe());
   return cpu;
 }

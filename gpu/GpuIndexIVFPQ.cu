@@ -210,7 +210,7 @@ void GpuIndexIVFPQ::copy_from(const IndexIVFPQ& index) {
 std::unique_ptr<IndexIVFPQ> GpuIndexIVFPQ::to_cpu() const {
   auto quantizer = std::make_shared<IndexFlat>(d_, metric_);
   const std::vector<float> c = centroids();
-  quantizer->add(nlist(), c.data());
+  if (!c.empty()) quantizer->add(nlist(), c.data());  // empty: the GPU index is not trained
   auto cpu = std::make_unique<IndexIVFPQ>(quantizer, d_, nlist(), pq_.M(), pq_.nbits(), metric_, by_residual_);
   if (pq_.is_trained()) {
     cpu->pq().set_centroids(pq_.centroids());
@@ -219,7 +219,7 @@ std::unique_ptr<IndexIVFPQ> GpuIndexIVFPQ::to_cpu() const {
   auto lists = std::make_unique<ArrayInvertedLists>(nlist(), pq_.code_size());
   copy_lists_to(*lists);
   cpu->replace_invlists(std::move(lists));
-  cpu->set_next_id(next_id());
+  cpu->restore_state(next_id(), is_trained());
   cpu->set_nprobe(nprobe());
   return cpu;
 }

@@ -13,13 +13,31 @@ IndexFlat::IndexFlat(int d, MetricType metric) : Index(d, metric, true) {}
 void IndexFlat::add_impl(idx_t n, const float* x, const idx_t* ids) {
   SEXTANT_CHECK(ids == nullptr, type_name(),
                 " numbers vectors in insertion order: use add(), or wrap it in IndexIDMap to choose ids");
-  const size_t old = xb_.size();
-  xb_.insert(xb_.end(), x, x + static_cast<size_t>(n) * d_);
+  LargeVector<float>& xb = xb_.owned(type_name());
+  const size_t old = xb.size();
+  xb.insert(xb.end(), x, x + static_cast<size_t>(n) * d_);
   if (metric_ == MetricType::L2) {
-    norms_.resize(ntotal_ + n);
-    fvec_norms_L2sqr(xb_.data() + old, n, d_, norms_.data() + ntotal_);
+    LargeVector<float>& norms = norms_.owned(type_name());
+    norms.resize(ntotal_ + n);
+    fvec_norms_L2sqr(xb.data() + old, n, d_, norms.data() + ntotal_);
   }
   ntotal_ += n;
+}
+
+void IndexFlat::set_vectors(idx_t n, Storage<float> vectors, Storage<float> norms) {
+  SEXTANT_CHECK(n >= 0 && vectors.size() == static_cast<size_t>(n) * d_, type_name(), ": ", n,
+                " vectors of dimension ", d_, " need ", static_cast<size_t>(n) * d_, " floats, got ",
+                vectors.size());
+  if (metric_ == MetricType::L2 && norms.empty() && n > 0) {
+    LargeVector<float> computed(n);
+    fvec_norms_L2sqr(vectors.data(), n, d_, computed.data());
+    norms = Storage<float>(std::move(computed));
+  }
+  SEXTANT_CHECK(norms.size() == (metric_ == MetricType::L2 ? static_cast<size_t>(n) : 0), type_name(),
+                ": expected ", metric_ == MetricType::L2 ? n : 0, " norms, got ", norms.size());
+  xb_ = std::move(vectors);
+  norms_ = std::move(norms);
+  ntotal_ = n;
 }
 
 void IndexFlat::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -51,26 +69,28 @@ void IndexFlat::sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const {
 }
 
 size_t IndexFlat::remove_ids_impl(const IDSelector& sel) {
+  LargeVector<float>& xb = xb_.owned(type_name());
+  LargeVector<float>& norms = norms_.owned(type_name());
   const size_t d = d_;
   idx_t kept = 0;
   for (idx_t i = 0; i < ntotal_; i++) {
     if (sel.is_member(i)) continue;
     if (kept != i) {
-      std::memmove(xb_.data() + kept * d, xb_.data() + i * d, sizeof(float) * d);
-      if (!norms_.empty()) norms_[kept] = norms_[i];
+      std::memmove(xb.data() + kept * d, xb.data() + i * d, sizeof(float) * d);
+      if (!norms.empty()) norms[kept] = norms[i];
     }
     kept++;
   }
   const size_t removed = ntotal_ - kept;
   ntotal_ = kept;
-  xb_.resize(kept * d);
-  if (!norms_.empty()) norms_.resize(kept);
+  xb.resize(kept * d);
+  if (!norms.empty()) norms.resize(kept);
   return removed;
 }
 
 void IndexFlat::reset_impl() {
-  xb_.clear();
-  norms_.clear();
+  xb_.owned(type_name()).clear();
+  norms_.owned(type_name()).clear();
   ntotal_ = 0;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "sextant/Index.h"
-#include "sextant/utils/HugePageAllocator.h"
+#include "sextant/utils/Storage.h"
 
 namespace sextant {
 
@@ -17,6 +17,13 @@ class IndexFlat : public Index {
 
   /// The stored vectors, ntotal() x d() row-major.
   const float* vectors() const { return xb_.data(); }
+  /// Squared L2 norms of the stored vectors (L2 only; empty for inner product).
+  const Storage<float>& norms() const { return norms_; }
+
+  /// Replaces the contents with n vectors (n x d floats) and, for L2, their
+  /// squared norms (computed when `norms` is empty). Loaders use it to serve
+  /// a memory-mapped file: borrowed storage makes the index read-only.
+  void set_vectors(idx_t n, Storage<float> vectors, Storage<float> norms = {});
 
  protected:
   void add_impl(idx_t n, const float* x, const idx_t* ids) override;
@@ -32,8 +39,8 @@ class IndexFlat : public Index {
   void reset_impl() override;
 
  private:
-  LargeVector<float> xb_;
-  LargeVector<float> norms_;  // squared L2 norms of the rows (L2 only): saves a pass over xb_ per search
+  Storage<float> xb_;
+  Storage<float> norms_;  // squared L2 norms of the rows (L2 only): saves a pass over xb_ per search
 };
 
 /// IndexFlat with the L2 metric.

@@ -30,11 +30,26 @@ const Index& empty_index(const std::shared_ptr<Index>& index) {
   return *index;
 }
 
+const Index& filled_index(const std::shared_ptr<Index>& index, const std::vector<idx_t>& id_map) {
+  SEXTANT_CHECK(index != nullptr, "IndexIDMap needs an index to wrap, got null");
+  SEXTANT_CHECK(index->ntotal() == static_cast<idx_t>(id_map.size()), "IndexIDMap: the wrapped index holds ",
+                index->ntotal(), " vectors, but the id map has ", id_map.size(), " ids");
+  return *index;
+}
+
 }  // namespace
 
 IndexIDMap::IndexIDMap(std::shared_ptr<Index> index)
     : Index(empty_index(index).d(), empty_index(index).metric(), empty_index(index).is_trained()),
       index_(std::move(index)) {}
+
+IndexIDMap::IndexIDMap(std::shared_ptr<Index> index, std::vector<idx_t> id_map)
+    : Index(filled_index(index, id_map).d(), filled_index(index, id_map).metric(),
+            filled_index(index, id_map).is_trained()),
+      index_(std::move(index)),
+      id_map_(std::move(id_map)) {
+  ntotal_ = static_cast<idx_t>(id_map_.size());
+}
 
 void IndexIDMap::train_impl(idx_t n, const float* x) { index_->train(n, x); }
 
@@ -81,6 +96,14 @@ void IndexIDMap::reset_impl() {
   index_->reset();
   id_map_.clear();
   ntotal_ = 0;
+}
+
+IndexIDMap2::IndexIDMap2(std::shared_ptr<Index> index, std::vector<idx_t> id_map)
+    : IndexIDMap(std::move(index), std::move(id_map)) {
+  for (size_t i = 0; i < id_map_.size(); i++) {
+    SEXTANT_CHECK(position_of_.emplace(id_map_[i], static_cast<idx_t>(i)).second, type_name(),
+                  " needs unique ids: id ", id_map_[i], " is present twice");
+  }
 }
 
 void IndexIDMap2::add_impl(idx_t n, const float* x, const idx_t* ids) {

@@ -15,6 +15,9 @@ class IndexIDMap : public Index {
  public:
   /// `index` must be empty; it may be untrained (train() trains it).
   explicit IndexIDMap(std::shared_ptr<Index> index);
+  /// Wraps an index that already holds vectors: id_map[i] is the id of its
+  /// vector at position i (id_map.size() == index->ntotal()). For loaders.
+  IndexIDMap(std::shared_ptr<Index> index, std::vector<idx_t> id_map);
   std::string type_name() const override { return "IndexIDMap"; }
   KnobSet search_knobs() const override { return index_->search_knobs(); }
   bool is_trained() const override { return index_->is_trained(); }
@@ -47,6 +50,8 @@ class IndexIDMap : public Index {
 class IndexIDMap2 : public IndexIDMap {
  public:
   explicit IndexIDMap2(std::shared_ptr<Index> index) : IndexIDMap(std::move(index)) {}
+  /// Wraps a filled index (see IndexIDMap); the ids must be unique.
+  IndexIDMap2(std::shared_ptr<Index> index, std::vector<idx_t> id_map);
   std::string type_name() const override { return "IndexIDMap2"; }
 
  protected:

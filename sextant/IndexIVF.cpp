@@ -54,8 +54,16 @@ void IndexIVF::replace_invlists(std::unique_ptr<InvertedLists> lists) {
   if (direct_map_.type() != DirectMapType::none) direct_map_.set_type(direct_map_.type(), *lists_);
 }
 
-void IndexIVF::set_next_id(idx_t next_id) {
+void IndexIVF::restore_state(idx_t next_id, bool is_trained) {
   SEXTANT_CHECK(next_id >= 0, "next_id must be >= 0, got ", next_id);
+  if (is_trained) {
+    SEXTANT_CHECK(quantizer_->is_trained() && quantizer_->ntotal() == idx_t(nlist()), type_name(),
+                  " is marked trained, but its coarse quantizer holds ", quantizer_->ntotal(),
+                  " centroids for nlist=", nlist());
+    SEXTANT_CHECK(encoder_is_trained(), type_name(), " is marked trained, but its encoder is not");
+  }
+  SEXTANT_CHECK(is_trained == this->is_trained(), type_name(), " is marked ", is_trained ? "trained" : "untrained",
+                ", but its quantizer and encoder say otherwise");
   next_id_ = next_id;
 }
 
@@ -107,7 +115,9 @@ bool IndexIVF::is_trained() const {
 }
 
 void IndexIVF::add_impl(idx_t n, const float* x, const idx_t* ids) {
-  SEXTANT_CHECK(!lists_->is_read_only(), type_name(), " has read-only inverted lists: cannot add");
+  SEXTANT_CHECK(!lists_->is_read_only(), type_name(),
+                " has read-only inverted lists (memory-mapped, say): cannot add; "
+                "read the file without mmap to modify the index");
   const size_t cs = code_size();
   std::vector<idx_t> lists(std::min(n, kAddChunk)), chunk_ids(lists.size()), order(lists.size());
   std::vector<uint8_t> codes(lists.size() * cs), run_codes(lists.size() * cs);
@@ -179,7 +189,9 @@ void IndexIVF::sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const {
 }
 
 size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
-  SEXTANT_CHECK(!lists_->is_read_only(), type_name(), " has read-only inverted lists: cannot remove");
+  SEXTANT_CHECK(!lists_->is_read_only(), type_name(),
+                " has read-only inverted lists (memory-mapped, say): cannot remove; "
+                "read the file without mmap to modify the index");
   const size_t nl = nlist();
   // Each list closes up in place, keeping its order; direct-map updates are
   // gathered per list and applied after the parallel part.
@@ -218,7 +230,9 @@ size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
 }
 
 void IndexIVF::reset_impl() {
-  SEXTANT_CHECK(!lists_->is_read_only(), type_name(), " has read-only inverted lists: cannot reset");
+  SEXTANT_CHECK(!lists_->is_read_only(), type_name(),
+                " has read-only inverted lists (memory-mapped, say): cannot reset; "
+                "read the file without mmap to modify the index");
   lists_->reset();
   direct_map_.set_type(direct_map_.type(), *lists_);
   ntotal_ = 0;

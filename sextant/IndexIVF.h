@@ -49,8 +49,9 @@ class IndexIVF : public Index {
 
   /// The id add() gives to the next vector (ids continue after removals).
   idx_t next_id() const { return next_id_; }
-  /// Sets it, for an index whose lists were filled elsewhere (a GPU copy, say).
-  void set_next_id(idx_t next_id);
+  /// Restoring a saved index (read_index): sets the next id, and checks that
+  /// the saved trained flag agrees with the quantizer and encoder.
+  void restore_state(idx_t next_id, bool is_trained);
 
   /// Builds (or drops) the id -> entry map that reconstruct() and update need.
   void make_direct_map(DirectMapType type = DirectMapType::array);
@@ -68,9 +69,10 @@ class IndexIVF : public Index {
            bool by_residual);
 
   // What an encoding provides.
+  /// Whether the encoder (codebooks, ranges) is trained; true for raw vectors.
+  virtual bool encoder_is_trained() const { return true; }
   /// Trains the encoder on n vectors (residuals when by_residual()).
   virtual void train_encoder(idx_t n, const float* x);
-  virtual bool encoder_is_trained() const { return true; }
   /// Codes of n vectors, given the list each goes to (for residuals).
   virtual void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const = 0;
   /// The vector coded by `code` in `list`.

@@ -32,8 +32,8 @@ class IndexIVFPQ : public IndexIVF {
   const std::vector<float>& precomputed_table() const { return precomputed_; }
 
  protected:
-  void train_encoder(idx_t n, const float* x) override;
   bool encoder_is_trained() const override { return pq_.is_trained(); }
+  void train_encoder(idx_t n, const float* x) override;
   void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const override;
   void decode(size_t list, const uint8_t* code, float* x) const override;
   std::unique_ptr<InvertedListScanner> make_scanner() const override;

@@ -33,7 +33,7 @@ void IndexPQ::train_impl(idx_t n, const float* x) { pq_.train(n, x); }
 void IndexPQ::add_impl(idx_t n, const float* x, const idx_t* ids) {
   SEXTANT_CHECK(ids == nullptr, type_name(),
                 " numbers vectors in insertion order: use add(), or wrap it in IndexIDMap to choose ids");
-  pq_.encode(n, x, codes_.append(n));
+  pq_.encode(n, x, codes_.append(n, type_name()));
   ntotal_ += n;
 }
 
@@ -57,13 +57,18 @@ void IndexPQ::reconstruct_impl(idx_t key, float* recons) const {
 }
 
 size_t IndexPQ::remove_ids_impl(const IDSelector& sel) {
-  const size_t removed = codes_.remove(sel);
+  const size_t removed = codes_.remove(sel, type_name());
   ntotal_ = codes_.size();
   return removed;
 }
 
+void IndexPQ::set_codes(Storage<uint8_t> codes) {
+  codes_.assign(std::move(codes));
+  ntotal_ = static_cast<idx_t>(codes_.size());
+}
+
 void IndexPQ::reset_impl() {
-  codes_.clear();
+  codes_.clear(type_name());
   ntotal_ = 0;
 }
 

@@ -20,6 +20,9 @@ class IndexPQ : public Index {
   const ProductQuantizer& pq() const { return pq_; }
   /// The codes, ntotal() x pq().code_size() bytes.
   const uint8_t* codes() const { return codes_.data(); }
+  /// Replaces the codes (a whole number of them); loaders use it, with
+  /// borrowed storage for a memory-mapped file (the index is then read-only).
+  void set_codes(Storage<uint8_t> codes);
 
  protected:
   void train_impl(idx_t n, const float* x) override;

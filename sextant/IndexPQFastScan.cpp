@@ -53,9 +53,14 @@ void IndexPQFastScan::add_impl(idx_t n, const float* x, const idx_t* ids) {
                 " numbers vectors in insertion order: use add(), or wrap it in IndexIDMap to choose ids");
   std::vector<uint8_t> codes(static_cast<size_t>(n) * pq_.code_size());
   pq_.encode(n, x, codes.data());
+  add_sa_codes(n, codes.data());
+}
+
+void IndexPQFastScan::add_sa_codes(idx_t n, const uint8_t* codes) {
+  SEXTANT_CHECK(n >= 0 && (n == 0 || codes != nullptr), "add_sa_codes: codes must not be null");
   blocks_.resize(fastscan::nblocks(ntotal_ + n) * fastscan::block_bytes(pq_.M()));
   for (idx_t i = 0; i < n; i++) {
-    fastscan::set_code(blocks_.data(), pq_.M(), ntotal_ + i, codes.data() + i * pq_.code_size());
+    fastscan::set_code(blocks_.data(), pq_.M(), ntotal_ + i, codes + i * pq_.code_size());
   }
   ntotal_ += n;
 }

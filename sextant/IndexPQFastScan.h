@@ -23,6 +23,8 @@ class IndexPQFastScan : public Index {
   const ProductQuantizer& pq() const { return pq_; }
   /// The codes in the fast-scan block layout (impl/FastScan.h).
   const uint8_t* blocks() const { return blocks_.data(); }
+  /// Appends n plain codes (as sa_encode makes them) without encoding again.
+  void add_sa_codes(idx_t n, const uint8_t* codes);
 
  protected:
   void train_impl(idx_t n, const float* x) override { pq_.train(n, x); }

@@ -16,7 +16,6 @@ namespace {
 
 const Index& checked_base(const std::shared_ptr<Index>& base) {
   SEXTANT_CHECK(base != nullptr, "IndexRefine needs a base index, got null");
-  SEXTANT_CHECK(base->ntotal() == 0, "IndexRefine needs an empty base index, got one with ntotal=", base->ntotal());
   return *base;
 }
 
@@ -27,15 +26,16 @@ IndexRefine::IndexRefine(std::shared_ptr<Index> base, std::shared_ptr<Index> ref
       base_(std::move(base)),
       refine_(std::move(refine)) {
   SEXTANT_CHECK(refine_ != nullptr, "IndexRefine needs a refine index, got null");
-  SEXTANT_CHECK(refine_->ntotal() == 0, "IndexRefine needs an empty refine index, got one with ntotal=",
-                refine_->ntotal());
+  SEXTANT_CHECK(refine_->ntotal() == base_->ntotal(), "IndexRefine needs base and refine indexes holding the same "
+                "vectors (both empty, usually); they hold ", base_->ntotal(), " and ", refine_->ntotal());
   SEXTANT_CHECK(refine_->d() == d_ && refine_->metric() == metric_, "the refine index (d=", refine_->d(), ", ",
                 metric_name(refine_->metric()), ") must match the base index (d=", d_, ", ", metric_name(metric_),
                 ")");
+  ntotal_ = base_->ntotal();
 }
 
 void IndexRefine::set_k_factor(float k_factor) {
-  SEXTANT_CHECK(k_factor >= 1, "k_factor must be >= 1, got ", k_factor);
+  SEXTANT_CHECK(k_factor >= 1 && std::isfinite(k_factor), "k_factor must be >= 1 and finite, got ", k_factor);
   k_factor_ = k_factor;
 }
 
@@ -84,7 +84,9 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
                               const SearchParams& params) const {
   const float k_factor = params.k_factor.value_or(k_factor_);
   SEXTANT_CHECK(k_factor >= 1, "k_factor must be >= 1, got ", k_factor);
-  const idx_t kb = std::max<idx_t>(k, static_cast<idx_t>(std::ceil(double(k) * k_factor)));
+  // The base cannot return more than it holds: clamping first keeps a huge k_factor from overflowing.
+  const double wanted = std::min(std::ceil(double(k) * k_factor), double(std::max<idx_t>(k, base_->ntotal())));
+  const idx_t kb = std::max<idx_t>(k, static_cast<idx_t>(wanted));
   std::vector<float> base_d(static_cast<size_t>(n) * kb);
   std::vector<idx_t> base_l(base_d.size());
   base_->search(n, x, kb, base_d.data(), base_l.data(), base_params(params));
@@ -154,5 +156,8 @@ void IndexRefine::reset_impl() {
 
 IndexRefineFlat::IndexRefineFlat(std::shared_ptr<Index> base)
     : IndexRefine(base, std::make_shared<IndexFlat>(checked_base(base).d(), checked_base(base).metric())) {}
+
+IndexRefineFlat::IndexRefineFlat(std::shared_ptr<Index> base, std::shared_ptr<IndexFlat> refine)
+    : IndexRefine(std::move(base), std::move(refine)) {}
 
 }  // namespace sextant

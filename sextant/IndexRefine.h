@@ -6,13 +6,17 @@
 
 namespace sextant {
 
+class IndexFlat;
+
 /// Re-ranking: the base index (fast, approximate) proposes k * k_factor
 /// candidates, the refine index (exact, or more precise) computes their
 /// distances again and keeps the best k. Both hold the same vectors under the
 /// same ids: add() feeds both.
 class IndexRefine : public Index {
  public:
-  /// Both indexes must be empty and have the same dimension and metric.
+  /// Both indexes must have the same dimension and metric, and hold the same
+  /// vectors under the same ids: both empty (the usual case), or both filled
+  /// alike (as read_index restores them).
   IndexRefine(std::shared_ptr<Index> base, std::shared_ptr<Index> refine);
   std::string type_name() const override { return "IndexRefine"; }
   bool removal_closes_up_ids() const override { return base_->removal_closes_up_ids(); }
@@ -51,6 +55,8 @@ class IndexRefine : public Index {
 class IndexRefineFlat : public IndexRefine {
  public:
   explicit IndexRefineFlat(std::shared_ptr<Index> base);
+  /// With a given (possibly filled) refine index; see IndexRefine.
+  IndexRefineFlat(std::shared_ptr<Index> base, std::shared_ptr<IndexFlat> refine);
   std::string type_name() const override { return "IndexRefineFlat"; }
 };
 

@@ -19,7 +19,7 @@ void IndexScalarQuantizer::train_impl(idx_t n, const float* x) { sq_.train(n, x)
 void IndexScalarQuantizer::add_impl(idx_t n, const float* x, const idx_t* ids) {
   SEXTANT_CHECK(ids == nullptr, type_name(),
                 " numbers vectors in insertion order: use add(), or wrap it in IndexIDMap to choose ids");
-  sq_.encode(n, x, codes_.append(n));
+  sq_.encode(n, x, codes_.append(n, type_name()));
   ntotal_ += n;
 }
 
@@ -64,13 +64,18 @@ void IndexScalarQuantizer::sa_encode_impl(idx_t n, const float* x, uint8_t* code
 void IndexScalarQuantizer::sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const { sq_.decode(n, codes, x); }
 
 size_t IndexScalarQuantizer::remove_ids_impl(const IDSelector& sel) {
-  const size_t removed = codes_.remove(sel);
+  const size_t removed = codes_.remove(sel, type_name());
   ntotal_ = codes_.size();
   return removed;
 }
 
+void IndexScalarQuantizer::set_codes(Storage<uint8_t> codes) {
+  codes_.assign(std::move(codes));
+  ntotal_ = static_cast<idx_t>(codes_.size());
+}
+
 void IndexScalarQuantizer::reset_impl() {
-  codes_.clear();
+  codes_.clear(type_name());
   ntotal_ = 0;
 }
 

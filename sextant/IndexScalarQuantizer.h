@@ -14,9 +14,13 @@ class IndexScalarQuantizer : public Index {
   std::string type_name() const override { return "IndexScalarQuantizer"; }
   bool removal_closes_up_ids() const override { return true; }
   bool is_trained() const override { return sq_.is_trained(); }
+  ScalarQuantizer& sq() { return sq_; }
   const ScalarQuantizer& sq() const { return sq_; }
   /// The codes, ntotal() x sa_code_size() bytes.
   const uint8_t* codes() const { return codes_.data(); }
+  /// Replaces the codes (a whole number of them); loaders use it, with
+  /// borrowed storage for a memory-mapped file (the index is then read-only).
+  void set_codes(Storage<uint8_t> codes);
 
  protected:
   void train_impl(idx_t n, const float* x) override;
@@ -46,11 +50,12 @@ class IndexIVFScalarQuantizer : public IndexIVF {
   IndexIVFScalarQuantizer(std::shared_ptr<Index> quantizer, int d, size_t nlist, QuantizerType type,
                           MetricType metric = MetricType::L2, bool by_residual = true);
   std::string type_name() const override { return "IndexIVFScalarQuantizer"; }
+  ScalarQuantizer& sq() { return sq_; }
   const ScalarQuantizer& sq() const { return sq_; }
 
  protected:
-  void train_encoder(idx_t n, const float* x) override;
   bool encoder_is_trained() const override { return sq_.is_trained(); }
+  void train_encoder(idx_t n, const float* x) override;
   void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const override;
   void decode(size_t list, const uint8_t* code, float* x) const override;
   std::unique_ptr<InvertedListScanner> make_scanner() const override;

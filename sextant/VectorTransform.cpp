@@ -174,6 +174,17 @@ void PCAMatrix::train_impl(idx_t n, const float* x) {
   set_matrix(std::move(A), std::move(b));
 }
 
+void PCAMatrix::restore(std::vector<float> A, std::vector<float> b, std::vector<float> eigenvalues,
+                        std::vector<float> mean) {
+  SEXTANT_CHECK(eigenvalues.size() == size_t(d_in_) && mean.size() == size_t(d_in_), "a PCA over d_in=", d_in_,
+                " needs d_in eigenvalues and mean values, got ", eigenvalues.size(), " and ", mean.size());
+  check_finite(eigenvalues.data(), eigenvalues.size(), 1, "PCA eigenvalues");
+  check_finite(mean.data(), mean.size(), 1, "PCA mean");
+  set_matrix(std::move(A), std::move(b));
+  eigenvalues_ = std::move(eigenvalues);
+  mean_ = std::move(mean);
+}
+
 // ----------------------------------------------------------------- OPQMatrix
 
 OPQMatrix::OPQMatrix(int d, int M, int d_out) : LinearTransform(d, d_out == -1 ? d : d_out, false), M_(M) {

@@ -34,9 +34,12 @@ class VectorTransform {
   bool is_trained_;
 };
 
-/// y = A x + b with A (d_out x d_in) and b (d_out).
+/// y = A x + b with A (d_out x d_in) and b (d_out). Usable on its own with a
+/// matrix from elsewhere (set_matrix), or trained by the subclasses below.
 class LinearTransform : public VectorTransform {
  public:
+  LinearTransform(int d_in, int d_out) : VectorTransform(d_in, d_out, false) {}
+  std::string type_name() const override { return "LinearTransform"; }
   const std::vector<float>& A() const { return A_; }
   const std::vector<float>& b() const { return b_; }
   /// Sets A (and b, empty for zero): for loading a trained transform.
@@ -73,6 +76,8 @@ class PCAMatrix : public LinearTransform {
   /// All d_in eigenvalues, largest first (after training).
   const std::vector<float>& eigenvalues() const { return eigenvalues_; }
   const std::vector<float>& mean() const { return mean_; }
+  /// Restores a trained PCA (read_index): the matrix and the statistics it came from.
+  void restore(std::vector<float> A, std::vector<float> b, std::vector<float> eigenvalues, std::vector<float> mean);
 
  protected:
   void train_impl(idx_t n, const float* x) override;

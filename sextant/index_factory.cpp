@@ -27,6 +27,8 @@ struct Part {
   size_t pos;  // offset in the whole description, for messages
 };
 
+constexpr long kMaxNlist = 1L << 24;
+
 const char* kCodecs = "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>] or PQ<M>x4fs[r]";
 
 class Parser {
@@ -180,6 +182,8 @@ class Parser {
     take(s, "IVF");
     auto nlist = take_int(s);
     if (!nlist || !s.empty()) fail(ivf, "IVF<nlist> with nlist a positive integer");
+    // Each list costs memory up front: a typo like IVF10000000000 must not allocate terabytes.
+    if (*nlist > kMaxNlist) fail(ivf, "IVF<nlist> with nlist at most " + std::to_string(kMaxNlist));
     auto quantizer = std::make_shared<IndexFlat>(d, metric_);
     std::string_view c = codec.text;
     if (c == "Flat") return std::make_unique<IndexIVFFlat>(quantizer, d, *nlist, metric_);

@@ -21,6 +21,8 @@ from ._sextant import (
     IndexFlat,
     IndexFlatIP,
     IndexFlatL2,
+    IndexHNSW,
+    IndexHNSWFlat,
     IndexIDMap,
     IndexIDMap2,
     IndexIVF,
@@ -48,13 +50,17 @@ from ._sextant import (
     VectorTransform,
     build_info,
     describe,
+    deserialize_index,
     get_num_threads,
     index_factory,
     knn,
     normalize_L2,
     pairwise_distances,
+    read_index,
+    serialize_index,
     set_num_threads,
     simd_level,
+    write_index,
 )
 
 from .clustering import Kmeans

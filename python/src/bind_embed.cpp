@@ -10,9 +10,7 @@
 #include "sextant/embed/encoder.h"
 #include "sextant/embed/safetensors.h"
 #include "sextant/embed/tokenizer.h"
-#include "sextant/utils/blas.h"
 
-#include <chrono>
 
 namespace sextant::python {
 
@@ -133,24 +131,6 @@ void bind_embed(py::module_& parent) {
             return to_python(std::move(r));
           },
           py::arg("ids"), py::arg("layers"), py::arg("pooling"), py::arg("normalize"), py::arg("batch_size"));
-
-  m.def(
-      "_sgemm_seconds",
-      [](size_t m_rows, size_t n, size_t k, int repeats) {
-        // The physical limit for the benchmarks: the best time of C = A B^T through the BLAS sextant links.
-        std::vector<float> a(m_rows * k, 0.5f), b(n * k, 0.25f), c(m_rows * n);
-        py::gil_scoped_release release;
-        gemm_abt(m_rows, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n);
-        double best = 1e30;
-        for (int r = 0; r < repeats; r++) {
-          auto t0 = std::chrono::steady_clock::now();
-          gemm_abt(m_rows, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n);
-          best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        }
-        return best;
-      },
-      py::arg("m"), py::arg("n"), py::arg("k"), py::arg("repeats") = 5,
-      "Best time in seconds of one (m x k) by (n x k)^T SGEMM through sextant's BLAS (benchmark reference).");
 
   m.def(
       "read_safetensors",

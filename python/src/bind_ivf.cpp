@@ -130,7 +130,10 @@ void bind_ivf(py::module_& m) {
       m, "IndexScalarQuantizer", "Exhaustive search over scalar-quantised codes.")
       .def(py::init<int, QuantizerType, MetricType>(), py::arg("d"), py::arg("qtype"),
            py::arg("metric") = MetricType::L2)
-      .def_property_readonly("sq", &IndexScalarQuantizer::sq, py::return_value_policy::reference_internal);
+      .def_property_readonly("sq",
+                             static_cast<const ScalarQuantizer& (IndexScalarQuantizer::*)() const>(
+                                 &IndexScalarQuantizer::sq),
+                             py::return_value_policy::reference_internal);
 
   py::class_<IndexIVF, Index, std::shared_ptr<IndexIVF>>(m, "IndexIVF", R"doc(
 Inverted-file index: a coarse quantizer picks the nprobe lists a query scans.
@@ -172,7 +175,10 @@ nprobe and max_codes are defaults; a call may override them (index.search(x, k, 
       .def(py::init<std::shared_ptr<Index>, int, size_t, QuantizerType, MetricType, bool>(), py::arg("quantizer"),
            py::arg("d"), py::arg("nlist"), py::arg("qtype"), py::arg("metric") = MetricType::L2,
            py::arg("by_residual") = true)
-      .def_property_readonly("sq", &IndexIVFScalarQuantizer::sq, py::return_value_policy::reference_internal);
+      .def_property_readonly("sq",
+                             static_cast<const ScalarQuantizer& (IndexIVFScalarQuantizer::*)() const>(
+                                 &IndexIVFScalarQuantizer::sq),
+                             py::return_value_policy::reference_internal);
 }
 
 }  // namespace sextant::python

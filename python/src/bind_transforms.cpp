@@ -56,7 +56,8 @@ void bind_transforms(py::module_& m) {
           },
           py::arg("xt"), "Back to d_in dimensions, where the transform has an inverse.");
 
-  py::class_<LinearTransform, VectorTransform, std::shared_ptr<LinearTransform>>(m, "LinearTransform")
+  py::class_<LinearTransform, VectorTransform, std::shared_ptr<LinearTransform>>(m, "LinearTransform", "y = A x + b.")
+      .def(py::init<int, int>(), py::arg("d_in"), py::arg("d_out"))
       .def_property_readonly("A", [](const LinearTransform& t) { return to_array(t.A(), {t.d_out(), t.d_in()}); })
       .def_property_readonly("b", [](const LinearTransform& t) { return to_array(t.b(), {py::ssize_t(t.b().size())}); })
       .def_property_readonly("is_orthonormal", &LinearTransform::is_orthonormal)

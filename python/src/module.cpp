@@ -1,15 +1,18 @@
 // The compiled module sextant._sextant; the package sextant re-exports it.
 #include <pybind11/pybind11.h>
 
+#include "sextant/impl/io_file.h"
 #include "sextant/utils/Error.h"
 
 namespace py = pybind11;
 
 namespace sextant::python {
 void bind_index(py::module_& m);
+void bind_io(py::module_& m);
 void bind_ivf(py::module_& m);
 void bind_pq(py::module_& m);
 void bind_transforms(py::module_& m);
+void bind_hnsw(py::module_& m);
 void bind_search_params(py::module_& m);
 void bind_utils(py::module_& m);
 #ifdef SEXTANT_WITH_EMBED
@@ -22,20 +25,28 @@ void bind_gpu(py::module_& m);
 
 PYBIND11_MODULE(_sextant, m) {
   m.doc() = "sextant: vector similarity search (compiled core)";
-  // A broken precondition is a bad argument or a call out of order: ValueError, with the library's message.
+  // A broken precondition is a bad argument or a call out of order, or a bad
+  // index file: ValueError, with the library's message. An operating-system
+  // failure on a file (missing, unwritable, disk full): OSError with the path.
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
+    } catch (const sextant::FileError& e) {
+      // OSError(errno, message, filename) makes the matching subclass (FileNotFoundError, ...).
+      py::object error = py::reinterpret_borrow<py::object>(PyExc_OSError)(e.error_number(), e.what(), e.path());
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())), error.ptr());
     } catch (const sextant::Error& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
     }
   });
   sextant::python::bind_search_params(m);
   sextant::python::bind_index(m);
+  sextant::python::bind_hnsw(m);
   sextant::python::bind_utils(m);
   sextant::python::bind_ivf(m);
   sextant::python::bind_pq(m);
   sextant::python::bind_transforms(m);
+  sextant::python::bind_io(m);
 #ifdef SEXTANT_WITH_EMBED
   sextant::python::bind_embed(m);
 #endif

@@ -47,7 +47,22 @@ struct Kernels {
   /// code whose sum is <= threshold. Returns the count.
   size_t (*fastscan_collect)(const uint8_t* blocks, size_t nblocks, size_t npairs, const uint8_t* luts,
                              uint16_t threshold, uint32_t* idx, uint16_t* sums);
+  /// out[j] = distance between x and row ids[j] of `base` (rows d floats
+  /// apart), for j < n: one query against the scattered rows of a graph
+  /// node's neighbours. Rows are read a few at a time in lockstep, so that
+  /// several cache misses are in flight, and the heads of the next rows are
+  /// prefetched. l2sqr_gather may stop rows after a block of 64 floats once
+  /// their partial sums are >= bound, and then writes those partial sums (so
+  /// out[j] >= bound tells the caller to reject the row either way); bound =
+  /// +inf gives full distances.
+  void (*l2sqr_gather)(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float bound,
+                       float* out);
+  void (*inner_product_gather)(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n,
+                               float* out);
 };
+
+/// Floats between two bound checks of l2sqr_gather.
+constexpr size_t kGatherBlock = 64;
 
 /// The kernels of the active level (simd_level()).
 const Kernels& kernels();

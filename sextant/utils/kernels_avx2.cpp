@@ -26,7 +26,9 @@ const Kernels& table() {
        sq_score<kSQbf16, true>},
       {sq_score<kSQ8bit, false>, sq_score<kSQ6bit, false>, sq_score<kSQ4bit, false>, sq_score<kSQfp16, false>,
        sq_score<kSQbf16, false>},
-      fastscan_collect};
+      fastscan_collect,
+      l2sqr_gather,
+      inner_product_gather};
   return kTable;
 }
 

@@ -82,6 +82,24 @@ size_t fastscan_collect(const uint8_t* blocks, size_t nblocks, size_t npairs, co
   return count;
 }
 
+void l2sqr_gather(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float bound,
+                  float* out) {
+  for (size_t j = 0; j < n; j++) {
+    const float* y = base + size_t(ids[j]) * d;
+    float sum = 0;
+    for (size_t i = 0; i < d; i++) {
+      float diff = x[i] - y[i];
+      sum += diff * diff;
+      if ((i + 1) % kGatherBlock == 0 && sum >= bound) break;
+    }
+    out[j] = sum;
+  }
+}
+
+void inner_product_gather(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float* out) {
+  for (size_t j = 0; j < n; j++) out[j] = inner_product(x, base + size_t(ids[j]) * d, d);
+}
+
 }  // namespace
 
 const Kernels& table() {
@@ -96,7 +114,9 @@ const Kernels& table() {
        sq_score<kSQbf16, true>},
       {sq_score<kSQ8bit, false>, sq_score<kSQ6bit, false>, sq_score<kSQ4bit, false>, sq_score<kSQfp16, false>,
        sq_score<kSQbf16, false>},
-      fastscan_collect};
+      fastscan_collect,
+      l2sqr_gather,
+      inner_product_gather};
   return kTable;
 }
 

@@ -3,9 +3,25 @@
 #include <cstdlib>
 #include <string>
 
+#if defined(SEXTANT_HAVE_AVX2)
+#include <cpuid.h>
+#endif
+
 #include "sextant/utils/Error.h"
 
 namespace sextant {
+
+namespace {
+
+#if defined(SEXTANT_HAVE_AVX2)
+// F16C from CPUID leaf 1 (ECX bit 29): clang's __builtin_cpu_supports does not know "f16c".
+bool cpu_has_f16c() {
+  unsigned eax, ebx, ecx, edx;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
+}
+#endif
+
+}  // namespace
 
 const char* to_string(SimdLevel level) {
   switch (level) {
@@ -23,7 +39,7 @@ bool simd_level_available(SimdLevel level) {
 #if defined(SEXTANT_HAVE_AVX2)
     case SimdLevel::avx2:
       // libgcc's checks include the OS saving the wide registers (XGETBV).
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
 #endif
 #if defined(SEXTANT_HAVE_AVX512)
     case SimdLevel::avx512:

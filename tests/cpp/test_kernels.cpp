@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "reference.h"
@@ -75,6 +77,45 @@ TEST_P(SimdLevelTest, CollectBelowMatchesScalarExactly) {
           for (size_t i = 0; i < cs; i++) {
             EXPECT_EQ(idx_s[i], idx_v[i]);
             EXPECT_EQ(val_s[i], val_v[i]);  // scale is +-1: the sum rounds the same way
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(SimdLevelTest, GatherMatchesScalarAndStopsAtTheBound) {
+  for (size_t d : kDims) {
+    const size_t nb = 9;
+    auto x = test::random_vectors(1, d, 30 + d), base = test::random_vectors(nb, d, 31 + d);
+    for (size_t n : {1, 3, 4, 5, 11}) {
+      std::vector<uint32_t> ids(n);
+      for (size_t j = 0; j < n; j++) ids[j] = uint32_t((j * 5 + 2) % nb);  // repeats and any order
+      std::vector<float> got(n), want(n);
+      simd_->inner_product_gather(x.data(), base.data(), d, ids.data(), n, got.data());
+      for (size_t j = 0; j < n; j++) {
+        const float* y = base.data() + ids[j] * d;
+        EXPECT_NEAR(got[j], scalar_->inner_product(x.data(), y, d), tolerance(x.data(), y, d, false))
+            << "d=" << d << " n=" << n << " row " << j << " IP";
+      }
+      // Full L2 distances without a bound; with one, every row either is exact
+      // (below the bound) or reports a value at or above it.
+      std::vector<float> full(n);
+      for (size_t j = 0; j < n; j++) full[j] = scalar_->l2sqr(x.data(), base.data() + ids[j] * d, d);
+      std::vector<float> sorted = full;
+      std::sort(sorted.begin(), sorted.end());
+      for (float bound : {std::numeric_limits<float>::infinity(), sorted[n / 2]}) {
+        for (const Kernels* k : {simd_, scalar_}) {
+          k->l2sqr_gather(x.data(), base.data(), d, ids.data(), n, bound, got.data());
+          for (size_t j = 0; j < n; j++) {
+            const float* y = base.data() + ids[j] * d;
+            const float tol = tolerance(x.data(), y, d, true);
+            if (full[j] < bound - tol) {
+              EXPECT_NEAR(got[j], full[j], tol) << "d=" << d << " n=" << n << " row " << j;
+            } else if (full[j] > bound + tol) {
+              EXPECT_GE(got[j], bound) << "d=" << d << " n=" << n << " row " << j;
+              EXPECT_LE(got[j], full[j] + tol) << "d=" << d << " n=" << n << " row " << j;
+            }
           }
         }
       }

@@ -1,0 +1,370 @@
+"""The `sextant` command: build, search, inspect and benchmark index files.
+
+    sextant build --factory "IVF1024,SQ8" --input base.fvecs -o index.sxt
+    sextant search index.sxt --queries queries.npy -k 10 --nprobe 16 -o labels.npy
+    sextant info index.sxt              # also for files written by Faiss
+    sextant bench index.sxt --queries queries.npy --gt groundtruth.ivecs --nprobe 1,4,16
+
+Vectors come from .npy (any real dtype), .fvecs or .bvecs files, read memory-mapped and
+processed in chunks. Errors are printed as one line saying what to change; --debug shows
+the traceback instead.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+from . import _sextant as core
+
+try:  # installed package: sextant.contrib
+    from .contrib import datasets, evaluation
+except ImportError:  # pragma: no cover - a build tree without contrib next to the module
+    from contrib import datasets, evaluation
+
+CHUNK = 65536  # vectors converted and added at a time: bounds the float32 copies of the input
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+# --------------------------------------------------------------------------- input and output
+
+
+def read_vectors(path, what):
+    """A (n, d) array from .npy, .fvecs or .bvecs, memory-mapped (not yet converted to float32)."""
+    if not os.path.exists(path):
+        raise CliError(f"{what} file {path!r} does not exist")
+    ext = os.path.splitext(path)[1].lower()
+    try:
+        if ext == ".npy":
+            x = datasets.read_npy(path)
+        elif ext == ".fvecs":
+            x = datasets.read_fvecs(path)
+        elif ext == ".bvecs":
+            x = datasets.read_bvecs(path)
+        elif ext == ".ivecs":
+            x = datasets.read_ivecs(path)
+        else:
+            raise CliError(f"{what} file {path!r}: unsupported extension {ext!r}; use .npy, .fvecs or .bvecs")
+    except (ValueError, OSError) as e:
+        raise CliError(f"cannot read {what} file {path!r}: {e}") from e
+    if x.ndim != 2:
+        raise CliError(f"{what} file {path!r} holds an array of shape {x.shape}; expected (n, d) vectors")
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise CliError(f"{what} file {path!r} holds {x.dtype} values; expected numbers")
+    return x
+
+
+def as_float32(x):
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+class Progress:
+    """A one-line progress report on stderr: redrawn in place on a terminal, a line per
+    quarter otherwise (logs stay short). Silent with --quiet."""
+
+    def __init__(self, label, total, quiet=False):
+        self.label, self.total, self.quiet = label, max(int(total), 1), quiet
+        self.tty = sys.stderr.isatty()
+        self.start = self.last = time.perf_counter()
+        self.next_quarter = 0.25
+
+    def update(self, done):
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        fraction = done / self.total
+        if self.tty and (now - self.last > 0.2 or done >= self.total):
+            rate = done / max(now - self.start, 1e-9)
+            sys.stderr.write(f"\r{self.label}: {fraction:6.1%} ({done:,}/{self.total:,}, {rate:,.0f}/s)")
+            self.last = now
+        elif not self.tty and fraction >= self.next_quarter:
+            sys.stderr.write(f"{self.label}: {fraction:.0%} ({done:,}/{self.total:,})\n")
+            while self.next_quarter <= fraction:
+                self.next_quarter += 0.25
+        sys.stderr.flush()
+
+    def done(self):
+        if not self.quiet:
+            if self.tty:
+                sys.stderr.write("\n")
+            sys.stderr.write(f"{self.label}: done in {time.perf_counter() - self.start:.1f} s\n")
+
+
+def note(args, message):
+    if not args.quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def metric_of(name):
+    return core.METRIC_L2 if name == "l2" else core.METRIC_INNER_PRODUCT
+
+
+def search_knobs(args):
+    knobs = {}
+    if getattr(args, "nprobe", None) is not None:
+        knobs["nprobe"] = args.nprobe
+    if getattr(args, "ef", None) is not None:
+        knobs["efSearch"] = args.ef
+    return knobs
+
+
+def open_index(path, mmap=False):
+    if not os.path.exists(path):
+        raise CliError(f"index file {path!r} does not exist")
+    return core.read_index(path, mmap=mmap)
+
+
+# --------------------------------------------------------------------------- build
+
+
+def cmd_build(args):
+    xb = read_vectors(args.input, "input")
+    n, d = xb.shape
+    try:
+        index = core.index_factory(d, args.factory, metric_of(args.metric))
+    except ValueError as e:
+        raise CliError(str(e)) from e
+    note(args, f"building {core.describe(index)} ({type(index).__name__}), d={d}, metric={args.metric}")
+    if not index.is_trained:
+        xt = read_vectors(args.train, "training") if args.train else xb
+        if xt.shape[1] != d:
+            raise CliError(f"training vectors have dimension {xt.shape[1]}, the input has {d}")
+        if args.max_train and len(xt) > args.max_train:
+            rows = np.sort(np.random.default_rng(0).choice(len(xt), args.max_train, replace=False))
+            xt = xt[rows]
+        note(args, f"training on {len(xt):,} vectors")
+        start = time.perf_counter()
+        index.train(as_float32(xt))
+        note(args, f"training: done in {time.perf_counter() - start:.1f} s")
+    progress = Progress(f"adding {n:,} vectors", n, args.quiet)
+    needs_ids = type(index).__name__.startswith("IndexIDMap")
+    for i0 in range(0, n, CHUNK):
+        chunk = as_float32(xb[i0:i0 + CHUNK])
+        if needs_ids:
+            index.add_with_ids(chunk, np.arange(i0, i0 + len(chunk), dtype=np.int64))
+        else:
+            index.add(chunk)
+        progress.update(i0 + len(chunk))
+    progress.done()
+    core.write_index(index, args.output)
+    note(args, f"wrote {args.output} ({os.path.getsize(args.output):,} bytes, {index.ntotal:,} vectors)")
+
+
+# --------------------------------------------------------------------------- search
+
+
+def check_queries(xq, index, path):
+    if xq.shape[1] != index.d:
+        raise CliError(f"queries in {path!r} have dimension {xq.shape[1]}, the index has d={index.d}")
+
+
+def run_search(index, xq, k, knobs, quiet=True):
+    nq = len(xq)
+    D = np.empty((nq, k), dtype=np.float32)
+    I = np.empty((nq, k), dtype=np.int64)
+    progress = Progress(f"searching {nq:,} queries", nq, quiet)
+    for i0 in range(0, nq, CHUNK):
+        D[i0:i0 + CHUNK], I[i0:i0 + CHUNK] = index.search(as_float32(xq[i0:i0 + CHUNK]), k, **knobs)
+        progress.update(min(i0 + CHUNK, nq))
+    if nq > CHUNK:
+        progress.done()
+    return D, I
+
+
+def cmd_search(args):
+    index = open_index(args.index, args.mmap)
+    xq = read_vectors(args.queries, "query")
+    check_queries(xq, index, args.queries)
+    D, I = run_search(index, xq, args.k, search_knobs(args), args.quiet)
+    if args.output:
+        np.save(args.output, I)
+        note(args, f"wrote labels {I.shape} to {args.output}")
+    if args.distances:
+        np.save(args.distances, D)
+        note(args, f"wrote distances {D.shape} to {args.distances}")
+    if not args.output and not args.distances:
+        for q in range(len(xq)):
+            print(f"{q}: " + " ".join(f"{i}:{dist:.6g}" for i, dist in zip(I[q], D[q])))
+
+
+# --------------------------------------------------------------------------- info
+
+
+def file_format(path):
+    with open(path, "rb") as f:
+        head = f.read(12)
+    if head[:8] == b"SEXTANT\0":
+        return f"sextant index file, format version {int.from_bytes(head[8:12], 'little')}"
+    return f"Faiss index file ({head[:4].decode('ascii', 'replace')})"
+
+
+def describe_tree(index, indent=""):
+    """One line per index object, nested objects indented under their parent."""
+    name = type(index).__name__
+    fields = [f"d={index.d}", f"ntotal={index.ntotal:,}",
+              "L2" if index.metric_type == core.METRIC_L2 else "inner product"]
+    if not index.is_trained:
+        fields.append("untrained")
+    if isinstance(index, core.IndexIVF):
+        fields += [f"nlist={index.nlist}", f"nprobe={index.nprobe}", f"code_size={index.code_size}",
+                   f"by_residual={index.by_residual}", f"imbalance={index.imbalance_factor():.2f}"]
+        if index.max_codes:
+            fields.append(f"max_codes={index.max_codes}")
+    if isinstance(index, (core.IndexPQ, core.IndexIVFPQ)):
+        fields += [f"PQ M={index.pq.M}", f"nbits={index.pq.nbits}"]
+    if isinstance(index, (core.IndexScalarQuantizer, core.IndexIVFScalarQuantizer)):
+        fields.append(f"qtype={index.sq.qtype.name}")
+    if isinstance(index, core.IndexRefine):
+        fields.append(f"k_factor={index.k_factor:g}")
+    lines = [f"{indent}{name}: " + ", ".join(fields)]
+    children = []
+    if isinstance(index, core.IndexIVF):
+        children.append(("quantizer", index.quantizer))
+    if isinstance(index, core.IndexIDMap):
+        children.append(("index", index.index))
+    if isinstance(index, core.IndexRefine):
+        children += [("base", index.base_index), ("refine", index.refine_index)]
+    for role, child in children:
+        sub = describe_tree(child, indent + "    ")
+        sub[0] = f"{indent}  {role}: {sub[0].lstrip()}"
+        lines += sub
+    return lines
+
+
+def cmd_info(args):
+    index = open_index(args.index, mmap=True)  # mapped: info on a large file reads little
+    print(f"file: {args.index} ({os.path.getsize(args.index):,} bytes)")
+    print(f"format: {file_format(args.index)}")
+    try:
+        print(f"factory: {core.describe(index)}")
+    except ValueError:
+        pass
+    print(f"vectors: {index.ntotal:,} of dimension {index.d}")
+    print("structure:")
+    for line in describe_tree(index, "  "):
+        print(line)
+
+
+# --------------------------------------------------------------------------- bench
+
+
+def parse_list(text, name):
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CliError(f"--{name} takes comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise CliError(f"--{name} values must be >= 1, got {text!r}")
+    return values
+
+
+def cmd_bench(args):
+    index = open_index(args.index, args.mmap)
+    xq = read_vectors(args.queries, "query")
+    check_queries(xq, index, args.queries)
+    if args.gt:
+        gt = read_vectors(args.gt, "ground-truth")
+        if len(gt) != len(xq):
+            raise CliError(f"ground truth {args.gt!r} has {len(gt)} rows for {len(xq)} queries")
+    elif args.base:
+        note(args, "computing the exact ground truth")
+        _, gt = evaluation.ground_truth(read_vectors(args.base, "base"), xq, args.k,
+                                        "l2" if index.metric_type == core.METRIC_L2 else "ip")
+    else:
+        raise CliError("bench needs --gt (ground-truth ids: .npy or .ivecs) or --base (to compute it)")
+    if gt.shape[1] < args.k:
+        raise CliError(f"the ground truth has {gt.shape[1]} neighbours per query; -k {args.k} needs at least {args.k}")
+    settings = [{}]
+    if args.nprobe:
+        settings = [{"nprobe": v} for v in parse_list(args.nprobe, "nprobe")]
+    if args.ef:
+        settings = [{**s, "efSearch": v} for s in settings for v in parse_list(args.ef, "ef")]
+    print(f"{'setting':<24} {'recall@' + str(args.k):>10} {'QPS':>12} {'ms/query':>10}")
+    xq32 = as_float32(xq)
+    for knobs in settings:
+        best = float("inf")
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            _, I = run_search(index, xq32, args.k, knobs)
+            best = min(best, time.perf_counter() - start)
+        recall = evaluation.recall_at(I, gt, args.k)
+        label = ",".join(f"{k}={v}" for k, v in knobs.items()) or "default"
+        print(f"{label:<24} {recall:>10.4f} {len(xq) / best:>12,.0f} {1000 * best / len(xq):>10.3f}", flush=True)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="sextant", description="Build, search, inspect and benchmark sextant indexes.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="build an index from vectors and write it")
+    b.add_argument("--factory", required=True, help='index description, e.g. "IVF1024,SQ8" or "HNSW32,Flat"')
+    b.add_argument("--input", required=True, help="vectors to add (.npy, .fvecs, .bvecs)")
+    b.add_argument("--train", help="training vectors (default: the input)")
+    b.add_argument("--max-train", type=int, default=0, help="train on a random sample of at most this many vectors")
+    b.add_argument("--metric", choices=["l2", "ip"], default="l2", help="distance (default l2)")
+    b.add_argument("-o", "--output", required=True, help="index file to write")
+    b.set_defaults(run=cmd_build)
+
+    s = sub.add_parser("search", help="search an index for the nearest neighbours of queries")
+    s.add_argument("index")
+    s.add_argument("--queries", required=True, help="query vectors (.npy, .fvecs, .bvecs)")
+    s.add_argument("-k", type=int, default=10, help="neighbours per query (default 10)")
+    s.add_argument("--nprobe", type=int, help="IVF: lists to scan per query")
+    s.add_argument("--ef", type=int, help="HNSW: efSearch")
+    s.add_argument("--mmap", action="store_true", help="map the index file instead of reading it")
+    s.add_argument("-o", "--output", help="write the labels (int64, nq x k) to this .npy file")
+    s.add_argument("--distances", help="write the distances (float32, nq x k) to this .npy file")
+    s.set_defaults(run=cmd_search)
+
+    i = sub.add_parser("info", help="describe an index file (sextant or Faiss)")
+    i.add_argument("index")
+    i.set_defaults(run=cmd_info)
+
+    r = sub.add_parser("bench", help="recall and queries per second against ground truth")
+    r.add_argument("index")
+    r.add_argument("--queries", required=True, help="query vectors (.npy, .fvecs, .bvecs)")
+    r.add_argument("--gt", help="ground-truth ids, nq x >=k (.npy or .ivecs)")
+    r.add_argument("--base", help="base vectors, to compute the ground truth when --gt is not given")
+    r.add_argument("-k", type=int, default=10, help="recall@k (default 10)")
+    r.add_argument("--nprobe", help="comma-separated nprobe values to sweep")
+    r.add_argument("--ef", help="comma-separated efSearch values to sweep")
+    r.add_argument("--repeat", type=int, default=3, help="timed runs per setting; the best counts (default 3)")
+    r.add_argument("--mmap", action="store_true", help="map the index file instead of reading it")
+    r.set_defaults(run=cmd_bench)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if getattr(args, "k", 1) < 1:
+        print("sextant: error: -k must be >= 1", file=sys.stderr)
+        return 2
+    try:
+        args.run(args)
+    except (CliError, ValueError, OSError, TypeError) as e:
+        if args.debug:
+            raise
+        message = str(e)
+        if isinstance(e, OSError) and e.strerror:  # sextant's OSErrors already name the path
+            named = e.filename is None or str(e.filename) in e.strerror
+            message = e.strerror if named else f"{e.strerror}: {e.filename}"
+        print(f"sextant {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"sextant {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+// Python bindings of the HNSW graph indexes.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "numpy_args.h"
+#include "sextant/IndexHNSW.h"
+#include "sextant/utils/Error.h"
+
+namespace sextant::python {
+
+namespace {
+
+py::dict stats_dict(const IndexHNSW& index) {
+  const HNSWStats s = index.hnsw_stats();
+  py::dict d;
+  d["levels"] = s.max_level + 1;
+  d["max_level"] = s.max_level;
+  d["entry_point"] = s.entry_point;
+  d["nodes_per_level"] = s.nodes_per_level;
+  d["level0_degree_histogram"] = py::array_t<int64_t>(s.level0_degree_histogram.size(),
+                                                      s.level0_degree_histogram.data());
+  d["mean_level0_degree"] = s.mean_level0_degree;
+  d["M"] = index.M();
+  d["memory_bytes"] = index.memory_bytes();
+  return d;
+}
+
+}  // namespace
+
+void bind_hnsw(py::module_& m) {
+  py::class_<IndexHNSW, Index, std::shared_ptr<IndexHNSW>>(m, "IndexHNSW", R"doc(
+Graph index (HNSW). Vectors are numbered 0 .. ntotal-1 in insertion order;
+remove_ids closes the gaps (wrap in IndexIDMap2 for caller-chosen ids) and
+update(keys, x) replaces vectors in place. Search knobs: efSearch, sel.)doc")
+      .def_property_readonly("M", &IndexHNSW::M, "Links per node (2*M on level 0); fixed at construction.")
+      .def_property("efConstruction", &IndexHNSW::efConstruction, &IndexHNSW::set_efConstruction,
+                    "Candidate-list size when adding vectors (default 40).")
+      .def_property("efSearch", &IndexHNSW::efSearch, &IndexHNSW::set_efSearch,
+                    "Default candidate-list size of searches (default 16); a call may pass efSearch=...")
+      .def(
+          "set_seed", [](IndexHNSW& self, uint64_t seed) { self.set_seed(seed); }, py::arg("seed"),
+          "Reseeds the generator that draws the levels of the vectors added next.")
+      .def("hnsw_stats", &stats_dict,
+           "The graph's shape: levels, max_level, entry_point, nodes_per_level, level0_degree_histogram,\n"
+           "mean_level0_degree, M, memory_bytes (graph + storage).")
+      .def_property_readonly("memory_bytes", &IndexHNSW::memory_bytes, "Bytes held by the graph and the storage.")
+      .def(
+          "update",
+          [](IndexHNSW& self, py::handle keys, py::handle x) {
+            FloatMatrix xa = as_matrix(x, "x", self.d());
+            IdArray ka = as_ids(keys, "keys", xa.shape(0));
+            py::gil_scoped_release release;
+            self.update(xa.shape(0), ka.data(), xa.data());
+          },
+          py::arg("keys"), py::arg("x"),
+          "Replaces the vectors at positions keys (distinct, in [0, ntotal)) by the rows of x and re-links them.");
+
+  py::class_<IndexHNSWFlat, IndexHNSW, std::shared_ptr<IndexHNSWFlat>>(
+      m, "IndexHNSWFlat", "HNSW over float vectors stored as they are (exact distances, like hnswlib).")
+      .def(py::init<int, int, MetricType>(), py::arg("d"), py::arg("M") = 32, py::arg("metric") = MetricType::L2);
+}
+
+}  // namespace sextant::python

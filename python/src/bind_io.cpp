@@ -1,0 +1,94 @@
+// Python bindings of index files: write/read, bytes, and pickling of every index.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstring>
+
+#include "sextant/index_io.h"
+
+namespace sextant::python {
+
+namespace py = pybind11;
+
+namespace {
+
+std::string path_of(py::handle path) { return py::str(py::module_::import("os").attr("fspath")(path)); }
+
+std::shared_ptr<Index> deserialize(py::handle data) {
+  // bytes, bytearray, memoryview, or a numpy uint8 array: any contiguous buffer.
+  py::buffer buffer = py::reinterpret_borrow<py::buffer>(data);
+  if (!py::isinstance<py::buffer>(data))
+    throw py::type_error("deserialize_index expects bytes, bytearray, memoryview or a uint8 numpy array, got " +
+                         std::string(py::str(py::type::handle_of(data).attr("__name__"))));
+  py::buffer_info info = buffer.request();
+  if (info.ndim > 1 || (info.ndim == 1 && info.strides[0] != info.itemsize))
+    throw py::value_error("deserialize_index expects a contiguous one-dimensional buffer");
+  const auto* bytes = static_cast<const uint8_t*>(info.ptr);
+  const size_t size = static_cast<size_t>(info.size * info.itemsize);
+  py::gil_scoped_release release;
+  return std::shared_ptr<Index>(deserialize_index(bytes, size));
+}
+
+py::bytes serialize_to_bytes(const Index& index) {
+  std::vector<uint8_t> bytes;
+  {
+    py::gil_scoped_release release;
+    bytes = serialize_index(index);
+  }
+  return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+}  // namespace
+
+void bind_io(py::module_& m) {
+  m.def(
+      "write_index",
+      [](const Index& index, py::handle path) {
+        const std::string p = path_of(path);
+        py::gil_scoped_release release;
+        write_index(index, p);
+      },
+      py::arg("index"), py::arg("path"), R"doc(
+Writes an index to a sextant file, atomically: a temporary file next to it is
+written, flushed and renamed, so a crash or a full disk leaves any previous
+file intact. OSError when the path cannot be written.)doc");
+  m.def(
+      "read_index",
+      [](py::handle path, bool mmap) {
+        const std::string p = path_of(path);
+        py::gil_scoped_release release;
+        return std::shared_ptr<Index>(read_index(p, IOFlags{mmap}));
+      },
+      py::arg("path"), py::arg("mmap") = false, R"doc(
+Reads a sextant index file, or an index file written by Faiss (faiss.write_index).
+mmap=True maps the file: vectors, codes and inverted lists are served from the
+page cache, read-only (add/remove raise ValueError). OSError when the file
+cannot be opened; ValueError when it is not a valid index file.)doc");
+  m.def(
+      "serialize_index",
+      [](const Index& index) {
+        std::vector<uint8_t> bytes;
+        {
+          py::gil_scoped_release release;
+          bytes = serialize_index(index);
+        }
+        py::array_t<uint8_t> out(static_cast<py::ssize_t>(bytes.size()));
+        if (!bytes.empty()) std::memcpy(out.mutable_data(), bytes.data(), bytes.size());
+        return out;
+      },
+      py::arg("index"), "The bytes of the index's sextant file, as a uint8 numpy array.");
+  m.def("deserialize_index", &deserialize, py::arg("data"),
+        "An index from the bytes of a sextant (or Faiss) index file: bytes, bytearray, memoryview or uint8 array.");
+
+  // Pickling (and copy.deepcopy) of every index goes through its file bytes.
+  auto index_class = py::reinterpret_borrow<py::object>(m.attr("Index"));
+  py::object deserializer = m.attr("deserialize_index");
+  py::setattr(index_class, "__reduce__",
+              py::cpp_function(
+                  [deserializer](const Index& self) {
+                    return py::make_tuple(deserializer, py::make_tuple(serialize_to_bytes(self)));
+                  },
+                  py::is_method(index_class), "Pickles the index as its sextant file bytes."));
+}
+
+}  // namespace sextant::python

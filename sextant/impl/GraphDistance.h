@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace sextant {
+
+/// Position of a node in a graph index (0 .. ntotal-1). 32 bits: graphs hold
+/// fewer than 2^31 nodes (the top bit is a flag in the search buffers), and
+/// half-size links keep the adjacency lists small enough to stay in cache.
+using node_t = uint32_t;
+
+/// How a graph reads the vectors it links: distances from one query to stored
+/// nodes, computed by the storage that holds them (float vectors, scalar-
+/// quantised codes, PQ codes...). The graph never sees the vectors
+/// themselves, so a new storage plugs in by implementing this interface.
+///
+/// Distances are "smaller is closer" whatever the metric: an inner-product
+/// storage returns the negated inner product. One object serves one thread;
+/// GraphStorage makes as many as there are threads.
+class GraphDistance {
+ public:
+  virtual ~GraphDistance() = default;
+
+  /// Sets the query to a vector of the index dimension (search).
+  virtual void set_query(const float* x) = 0;
+  /// Sets the query to stored node i (construction and repair).
+  virtual void set_query_node(node_t i) = 0;
+
+  /// Distance from the query to node i.
+  virtual float distance(node_t i) = 0;
+  /// out[j] = distance from the query to ids[j] for j < n. A storage may stop
+  /// computing a distance as soon as it knows the result is >= bound: out[j] is
+  /// then some value >= bound (the caller rejects it either way). Batching lets
+  /// the storage prefetch the next vectors while it computes the current one.
+  virtual void distances(const node_t* ids, size_t n, float bound, float* out) = 0;
+  /// Distance between two stored nodes (the neighbour-selection heuristic).
+  virtual float between(node_t a, node_t b) = 0;
+};
+
+/// A storage that a graph can traverse.
+class GraphStorage {
+ public:
+  virtual ~GraphStorage() = default;
+  /// A new distance computer over the current contents; one per thread.
+  virtual std::unique_ptr<GraphDistance> distance_computer() const = 0;
+};
+
+}  // namespace sextant

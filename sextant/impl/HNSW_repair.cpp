@@ -1,0 +1,153 @@
+// HNSW graph: removal of nodes and re-linking of changed ones, with repair of
+// the links around them (in the spirit of FreshDiskANN's delete consolidation).
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "sextant/impl/HNSW.h"
+#include "sextant/utils/Error.h"
+
+namespace sextant {
+
+void HNSW::reroute_around(const std::vector<uint8_t>& gone, const GraphStorage& storage) {
+  // A live node u that links to a gone node x loses a path: u's new list is
+  // chosen (heuristic, up to the level's degree) from its live links and the
+  // live nodes reachable from x in one or two hops through gone nodes. Each
+  // task writes only u's own list and reads lists of gone nodes, which nobody
+  // writes, so the nodes are repaired in parallel without locks.
+  for (int level = 0; level <= max_level_; level++) {
+    const size_t maxd = max_degree(level);
+#pragma omp parallel
+    {
+      std::unique_ptr<GraphDistance> dist = storage.distance_computer();
+      std::vector<node_t> near;
+      std::vector<float> near_d;
+      std::vector<Candidate> cand;
+      auto add_live = [&](node_t y, node_t u) {
+        if (y != u && !gone[y]) near.push_back(y);
+      };
+#pragma omp for schedule(dynamic, 64)
+      for (size_t i = 0; i < n_; i++) {
+        const node_t u = node_t(i);
+        if (gone[u] || levels_[u] < level) continue;
+        node_t* l = links(u, level);
+        const size_t cnt = l[0];
+        if (std::none_of(l + 1, l + 1 + cnt, [&](node_t x) { return gone[x] != 0; })) continue;
+        near.clear();
+        for (size_t j = 1; j <= cnt; j++) {
+          const node_t x = l[j];
+          if (!gone[x]) {
+            near.push_back(x);
+            continue;
+          }
+          const node_t* lx = links(x, level);
+          for (size_t a = 1; a <= lx[0]; a++) {
+            const node_t y = lx[a];
+            if (!gone[y]) {
+              add_live(y, u);
+            } else {
+              const node_t* ly = links(y, level);
+              for (size_t b = 1; b <= ly[0]; b++) add_live(ly[b], u);
+            }
+          }
+        }
+        std::sort(near.begin(), near.end());
+        near.erase(std::unique(near.begin(), near.end()), near.end());
+        near_d.resize(near.size());
+        dist->set_query_node(u);
+        dist->distances(near.data(), near.size(), std::numeric_limits<float>::infinity(), near_d.data());
+        cand.resize(near.size());
+        for (size_t j = 0; j < near.size(); j++) cand[j] = {near_d[j], near[j]};
+        std::sort(cand.begin(), cand.end());
+        select_neighbors(*dist, cand, maxd);
+        l[0] = node_t(cand.size());
+        for (size_t j = 0; j < cand.size(); j++) l[1 + j] = cand[j].id;
+      }
+    }
+  }
+}
+
+void HNSW::choose_entry_point(const std::vector<uint8_t>& excluded) {
+  // The first node of the highest level: searches must start at the top.
+  entry_ = kNoNode;
+  max_level_ = -1;
+  for (size_t i = 0; i < n_; i++) {
+    if (!excluded[i] && levels_[i] > max_level_) {
+      entry_ = node_t(i);
+      max_level_ = levels_[i];
+    }
+  }
+}
+
+void HNSW::compact(const std::vector<uint8_t>& removed, std::vector<node_t>& kept) {
+  std::vector<node_t> new_id(n_, kNoNode);
+  kept.clear();
+  for (size_t i = 0; i < n_; i++) {
+    if (removed[i]) continue;
+    new_id[i] = node_t(kept.size());
+    kept.push_back(node_t(i));
+  }
+  // Level 0 moves down in place: a node's new slot never lies after its old one.
+  std::vector<node_t> row(stride0_);
+  for (size_t j = 0; j < kept.size(); j++) {
+    const node_t* src = &level0_[size_t(kept[j]) * stride0_];
+    row[0] = src[0];
+    for (size_t a = 1; a <= src[0]; a++) row[a] = new_id[src[a]];
+    std::memcpy(&level0_[j * stride0_], row.data(), stride0_ * sizeof(node_t));
+  }
+  std::vector<node_t> upper;
+  std::vector<uint32_t> upper_start(kept.size());
+  std::vector<uint8_t> levels(kept.size());
+  for (size_t j = 0; j < kept.size(); j++) {
+    const node_t old = kept[j];
+    levels[j] = levels_[old];
+    upper_start[j] = uint32_t(upper.size());
+    for (int l = 1; l <= levels_[old]; l++) {
+      const node_t* src = links(old, l);
+      const size_t at = upper.size();
+      upper.resize(at + strideU_, 0);
+      upper[at] = src[0];
+      for (size_t a = 1; a <= src[0]; a++) upper[at + a] = new_id[src[a]];
+    }
+  }
+  n_ = kept.size();
+  level0_.resize(n_ * stride0_);
+  levels_ = std::move(levels);
+  upper_start_ = std::move(upper_start);
+  upper_ = std::move(upper);
+  entry_ = entry_ == kNoNode ? kNoNode : new_id[entry_];
+}
+
+std::vector<node_t> HNSW::remove(const std::vector<uint8_t>& removed, const GraphStorage& storage) {
+  SEXTANT_CHECK(removed.size() == n_, "remove needs one flag per node (", n_, "), got ", removed.size());
+  std::vector<node_t> kept;
+  const size_t count = std::count_if(removed.begin(), removed.end(), [](uint8_t f) { return f != 0; });
+  if (count == n_) {
+    reset();
+    return kept;
+  }
+  if (count > 0) {
+    reroute_around(removed, storage);
+    if (removed[entry_]) choose_entry_point(removed);
+  }
+  compact(removed, kept);
+  return kept;
+}
+
+void HNSW::relink(const std::vector<node_t>& nodes, const GraphStorage& storage) {
+  std::vector<uint8_t> gone(n_, 0);
+  for (node_t v : nodes) {
+    SEXTANT_CHECK(v < n_, "node ", v, " is out of range [0, ", n_, ")");
+    gone[v] = 1;
+  }
+  reroute_around(gone, storage);
+  if (entry_ != kNoNode && gone[entry_]) choose_entry_point(gone);
+  for (node_t v : nodes) {
+    for (int l = 0; l <= levels_[v]; l++) links(v, l)[0] = 0;
+  }
+  insert_all(nodes, storage);
+}
+
+}  // namespace sextant

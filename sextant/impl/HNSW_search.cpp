@@ -1,0 +1,116 @@
+// HNSW graph: k-nearest-neighbour search (const; no locks: construction and
+// search never run at the same time on one index).
+#include <algorithm>
+#include <limits>
+
+#include "sextant/impl/HNSW.h"
+#include "sextant/utils/TopK.h"
+
+namespace sextant {
+
+namespace {
+inline void prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
+}  // namespace
+
+size_t HNSW::search(GraphDistance& dist, SearchBuffers& buf, size_t k, size_t ef, const IDSelector* sel, float* D,
+                    idx_t* I) const {
+  if (n_ == 0 || k == 0) return 0;
+  node_t ep = entry_;
+  float ep_d = dist.distance(ep);
+  if (max_level_ > 0) {
+    // One visited table for all upper levels: no distance is computed twice.
+    buf.visited.start(n_);
+    buf.visited.visit(ep);
+    for (int l = max_level_; l > 0; l--) greedy_descend(dist, l, ep, ep_d, false, buf.visited);
+  }
+  // Level 0 starts afresh: nodes the descent passed over may still belong to the ef best.
+  buf.visited.start(n_);
+  buf.visited.visit(ep);
+  ef = std::max(ef, k);
+  if (sel == nullptr) {
+    search_level0(dist, buf, ep, ep_d, ef);
+    const size_t found = std::min(k, buf.pool.size());
+    for (size_t j = 0; j < found; j++) {
+      D[j] = buf.pool.dist(j);
+      I[j] = buf.pool.id(j);
+    }
+    return found;
+  }
+  search_level0_filtered(dist, buf, ep, ep_d, ef, *sel, k);  // members sorted, padded with id -1
+  size_t found = 0;
+  for (size_t j = 0; j < k; j++) {
+    if (buf.member_ids[j] < 0) break;
+    found++;
+  }
+  std::copy(buf.member_dist.begin(), buf.member_dist.begin() + found, D);
+  std::copy(buf.member_ids.begin(), buf.member_ids.begin() + found, I);
+  return found;
+}
+
+void HNSW::search_level0(GraphDistance& dist, SearchBuffers& buf, node_t ep, float ep_d, size_t ef) const {
+  const size_t maxd = max_degree(0);
+  buf.pool.reset(ef);
+  buf.batch.resize(maxd);
+  buf.batch_dist.resize(maxd);
+  CandidatePool& pool = buf.pool;
+  VisitedTable& visited = buf.visited;
+  node_t* batch = buf.batch.data();
+  float* batch_dist = buf.batch_dist.data();
+  pool.insert(ep_d, ep);
+  while (pool.has_unexpanded()) {
+    const node_t v = pool.pop_unexpanded();
+    // The next node to expand is probably the next in the pool: fetch its links early.
+    if (pool.has_unexpanded()) prefetch(&level0_[pool.peek_unexpanded() * stride0_]);
+    const node_t* l = &level0_[v * stride0_];
+    const size_t cnt = l[0];
+    size_t m = 0;
+    for (size_t j = 1; j <= cnt; j++) {
+      const node_t u = l[j];
+      if (visited.visit(u)) batch[m++] = u;
+    }
+    if (m == 0) continue;
+    dist.distances(batch, m, pool.bound(), batch_dist);
+    for (size_t j = 0; j < m; j++) pool.insert(batch_dist[j], batch[j]);
+  }
+}
+
+void HNSW::search_level0_filtered(GraphDistance& dist, SearchBuffers& buf, node_t ep, float ep_d, size_t ef,
+                                  const IDSelector& sel, size_t k) const {
+  // The pool steers the traversal over all nodes, members or not, so a
+  // selective filter cannot cut the graph into unreachable pieces; a separate
+  // heap keeps the k best members among every node whose distance was computed.
+  const size_t maxd = max_degree(0);
+  buf.pool.reset(ef);
+  buf.batch.resize(maxd);
+  buf.batch_dist.resize(maxd);
+  buf.member_dist.resize(k);
+  buf.member_ids.resize(k);
+  TopKHeap members(buf.member_dist.data(), buf.member_ids.data(), k);
+  CandidatePool& pool = buf.pool;
+  VisitedTable& visited = buf.visited;
+  node_t* batch = buf.batch.data();
+  float* batch_dist = buf.batch_dist.data();
+  pool.insert(ep_d, ep);
+  if (sel.is_member(ep)) members.push(ep_d, ep);
+  while (pool.has_unexpanded()) {
+    const node_t v = pool.pop_unexpanded();
+    if (pool.has_unexpanded()) prefetch(&level0_[pool.peek_unexpanded() * stride0_]);
+    const node_t* l = &level0_[v * stride0_];
+    const size_t cnt = l[0];
+    size_t m = 0;
+    for (size_t j = 1; j <= cnt; j++) {
+      const node_t u = l[j];
+      if (visited.visit(u)) batch[m++] = u;
+    }
+    if (m == 0) continue;
+    // A distance may stop early only when it can enter neither the pool nor the members.
+    dist.distances(batch, m, std::max(pool.bound(), members.admission_bound()), batch_dist);
+    for (size_t j = 0; j < m; j++) {
+      pool.insert(batch_dist[j], batch[j]);
+      if (batch_dist[j] < members.admission_bound() && sel.is_member(batch[j])) members.push(batch_dist[j], batch[j]);
+    }
+  }
+  members.finish();  // sorted best first, padded with (+inf, -1)
+}
+
+}  // namespace sextant

@@ -1,0 +1,161 @@
+#include "sextant/impl/io_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace sextant {
+
+namespace {
+
+constexpr size_t kWriteBuffer = size_t{1} << 20;
+
+[[noreturn]] void throw_file_error(const std::string& what, const std::string& path, int error_number) {
+  throw FileError(what + " '" + path + "': " + std::strerror(error_number), path, error_number, __FILE__, __LINE__);
+}
+
+std::string directory_of(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// write() until done, retrying on EINTR; returns 0 or an errno.
+int write_all(int fd, const uint8_t* p, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return 0;
+}
+
+uint64_t abort_after_from_environment() {
+  const char* value = std::getenv("SEXTANT_TEST_ABORT_WRITE_AFTER");
+  if (value == nullptr || *value == '\0') return UINT64_MAX;
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(value, &end, 10);
+  return *end == '\0' ? uint64_t(n) : UINT64_MAX;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- MappedFile
+
+MappedFile::MappedFile(const std::string& path) : path_(path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw_file_error("cannot open index file", path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    throw_file_error("cannot stat index file", path, e);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw_file_error("not a regular file:", path, EINVAL);
+  }
+  size_ = static_cast<size_t>(st.st_size);
+  if (size_ > 0) {
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      const int e = errno;
+      ::close(fd);
+      throw_file_error("cannot map index file", path, e);
+    }
+    data_ = static_cast<const uint8_t*>(p);
+  }
+  ::close(fd);  // the mapping keeps the file
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+// ---------------------------------------------------------------- AtomicFileSink
+
+AtomicFileSink::AtomicFileSink(std::string path)
+    : path_(std::move(path)), abort_after_(abort_after_from_environment()) {
+  SEXTANT_CHECK(!path_.empty(), "write_index: the path is empty");
+  std::string pattern = path_ + ".tmp.XXXXXX";
+  fd_ = ::mkstemp(pattern.data());
+  if (fd_ < 0) throw_file_error("cannot create a temporary file next to", path_, errno);
+  temp_path_ = pattern;
+  ::fchmod(fd_, 0644);  // mkstemp makes 0600; index files are ordinary files
+  buffer_.reserve(kWriteBuffer);
+}
+
+AtomicFileSink::~AtomicFileSink() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(temp_path_.c_str());
+  }
+}
+
+void AtomicFileSink::fail(const std::string& action, int error_number) {
+  ::close(fd_);
+  ::unlink(temp_path_.c_str());
+  fd_ = -1;
+  throw_file_error(action, path_, error_number);
+}
+
+void AtomicFileSink::put(const void* data, size_t size) {
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  if (written_ + buffer_.size() + size >= abort_after_) {
+    // Test hook: write exactly the first N bytes, then die as a crash would.
+    flush_buffer();
+    const uint64_t keep = abort_after_ > written_ ? abort_after_ - written_ : 0;
+    write_all(fd_, p, std::min<uint64_t>(keep, size));
+    std::abort();
+  }
+  if (size >= kWriteBuffer) {
+    flush_buffer();
+    if (const int e = write_all(fd_, p, size)) fail("cannot write index file", e);
+    written_ += size;
+    return;
+  }
+  if (buffer_.size() + size > kWriteBuffer) flush_buffer();
+  buffer_.insert(buffer_.end(), p, p + size);
+}
+
+void AtomicFileSink::flush_buffer() {
+  if (buffer_.empty()) return;
+  if (const int e = write_all(fd_, buffer_.data(), buffer_.size())) fail("cannot write index file", e);
+  written_ += buffer_.size();
+  buffer_.clear();
+}
+
+void AtomicFileSink::commit() {
+  SEXTANT_CHECK(fd_ >= 0, "write_index: the file was already committed or failed");
+  flush_buffer();
+  if (::fsync(fd_) != 0) fail("cannot flush index file", errno);
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    const int e = errno;
+    ::unlink(temp_path_.c_str());
+    throw_file_error("cannot close index file", path_, e);
+  }
+  fd_ = -1;
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(temp_path_.c_str());
+    throw_file_error("cannot rename the temporary file onto", path_, e);
+  }
+  // The rename is durable once the directory is on disk too.
+  const int dir = ::open(directory_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+}  // namespace sextant

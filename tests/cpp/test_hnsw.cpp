@@ -1,0 +1,481 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "reference.h"
+#include "sextant/IndexFlat.h"
+#include "sextant/IndexHNSW.h"
+#include "sextant/IndexIDMap.h"
+#include "sextant/utils/Error.h"
+#include "sextant/utils/threads.h"
+
+namespace sextant {
+namespace {
+
+constexpr size_t kD = 16, kK = 10;
+
+/// Points around 40 fixed centres (the same for every seed, so queries come
+/// from the distribution of the base): the shape of real embeddings, where a
+/// graph has clusters to connect.
+std::vector<float> clustered(size_t n, size_t d, uint32_t seed) {
+  auto centres = test::random_vectors(40, d, 1000, -3.f, 3.f);
+  auto noise = test::random_vectors(n, d, seed);
+  std::vector<float> x(n * d);
+  std::mt19937 pick(seed);
+  for (size_t i = 0; i < n; i++) {
+    const size_t c = pick() % 40;
+    for (size_t j = 0; j < d; j++) x[i * d + j] = centres[c * d + j] + noise[i * d + j];
+  }
+  return x;
+}
+
+/// Share of the exact k nearest neighbours (by IndexFlat on the same vectors) that I holds.
+double recall(const Index& flat, const float* xq, size_t nq, const std::vector<idx_t>& I, size_t k,
+              const SearchParams& params = {}) {
+  std::vector<float> Dt(nq * k);
+  std::vector<idx_t> It(nq * k);
+  flat.search(nq, xq, k, Dt.data(), It.data(), params);
+  size_t hits = 0, total = 0;
+  for (size_t q = 0; q < nq; q++) {
+    std::set<idx_t> truth;
+    for (size_t j = 0; j < k; j++) {
+      if (It[q * k + j] >= 0) truth.insert(It[q * k + j]);
+    }
+    for (size_t j = 0; j < k; j++) hits += truth.count(I[q * k + j]);
+    total += truth.size();
+  }
+  return double(hits) / double(total);
+}
+
+struct Built {
+  std::unique_ptr<IndexHNSWFlat> hnsw;
+  std::unique_ptr<IndexFlat> flat;
+};
+
+Built build(size_t nb, MetricType metric, const std::vector<float>& xb, int M = 16) {
+  Built b{std::make_unique<IndexHNSWFlat>(kD, M, metric), std::make_unique<IndexFlat>(kD, metric)};
+  b.hnsw->set_efConstruction(80);
+  b.hnsw->add(nb, xb.data());
+  b.flat->add(nb, xb.data());
+  return b;
+}
+
+std::vector<idx_t> search(const Index& index, const std::vector<float>& xq, size_t k, const SearchParams& p = {}) {
+  const size_t nq = xq.size() / index.d();
+  std::vector<float> D(nq * k);
+  std::vector<idx_t> I(nq * k);
+  index.search(nq, xq.data(), k, D.data(), I.data(), p);
+  return I;
+}
+
+SearchParams ef(int64_t value, std::shared_ptr<const IDSelector> sel = nullptr) {
+  SearchParams p;
+  p.efSearch = value;
+  p.sel = std::move(sel);
+  return p;
+}
+
+class HNSWMetric : public ::testing::TestWithParam<MetricType> {};
+
+TEST_P(HNSWMetric, RecallAgainstExactSearch) {
+  const MetricType metric = GetParam();
+  const size_t nb = 3000, nq = 100;
+  auto xb = clustered(nb, kD, 1), xq = clustered(nq, kD, 2);
+  Built b = build(nb, metric, xb);
+  // Recall grows with efSearch; at 64 this graph finds nearly everything.
+  const double r16 = recall(*b.flat, xq.data(), nq, search(*b.hnsw, xq, kK, ef(16)), kK);
+  const double r64 = recall(*b.flat, xq.data(), nq, search(*b.hnsw, xq, kK, ef(64)), kK);
+  EXPECT_GE(r64, 0.97) << metric_name(metric);
+  EXPECT_GE(r16, 0.80) << metric_name(metric);
+  EXPECT_GE(r64, r16);
+
+  // Distances are the exact ones of the returned labels, best first.
+  std::vector<float> D(nq * kK);
+  std::vector<idx_t> I(nq * kK);
+  b.hnsw->search(nq, xq.data(), kK, D.data(), I.data(), ef(64));
+  for (size_t q = 0; q < nq; q++) {
+    for (size_t j = 0; j < kK; j++) {
+      ASSERT_GE(I[q * kK + j], 0);
+      const double exact = test::exact_distance(&xq[q * kD], &xb[I[q * kK + j] * kD], kD, metric);
+      EXPECT_NEAR(D[q * kK + j], exact, 1e-3 * std::max(1.0, std::fabs(exact)));
+      if (j > 0) EXPECT_TRUE(is_similarity(metric) ? D[q * kK + j] <= D[q * kK + j - 1] : D[q * kK + j] >= D[q * kK + j - 1]);
+    }
+  }
+}
+
+TEST_P(HNSWMetric, FilteredRecallAt50And10And1Percent) {
+  const MetricType metric = GetParam();
+  const size_t nb = 5000, nq = 60;
+  auto xb = clustered(nb, kD, 3), xq = clustered(nq, kD, 4);
+  Built b = build(nb, metric, xb);
+  for (int percent : {50, 10, 1}) {
+    std::vector<idx_t> ids;
+    for (size_t i = 0; i < nb; i++) {
+      if ((i * 7919) % 100 < size_t(percent)) ids.push_back(idx_t(i));
+    }
+    auto sel = std::make_shared<IDSelectorBatch>(ids.size(), ids.data());
+    auto I = search(*b.hnsw, xq, kK, ef(32, sel));
+    for (idx_t id : I) {
+      if (id >= 0) EXPECT_TRUE(sel->is_member(id)) << percent << "%: id " << id << " is not in the filter";
+    }
+    SearchParams only_sel;
+    only_sel.sel = sel;
+    EXPECT_GE(recall(*b.flat, xq.data(), nq, I, kK, only_sel), 0.95) << percent << "% " << metric_name(metric);
+  }
+}
+
+TEST_P(HNSWMetric, FilterCorrelatedWithTheQueryStaysExact) {
+  // Members are the vectors with a large first coordinate, the queries have
+  // a small one: no member lies near a query, so the first graph search ends
+  // among non-members and the index must widen it or fall back to brute force.
+  const MetricType metric = GetParam();
+  const size_t nb = 5000, nq = 40;
+  auto xb = clustered(nb, kD, 21), xq = clustered(nq, kD, 22);
+  for (size_t q = 0; q < nq; q++) xq[q * kD] -= 4.f;
+  Built b = build(nb, metric, xb);
+  std::vector<uint8_t> bits((nb + 7) / 8, 0);
+  size_t members = 0;
+  for (size_t i = 0; i < nb; i++) {
+    if (xb[i * kD] > -0.5f) {
+      bits[i / 8] |= uint8_t(1u << (i % 8));
+      members++;
+    }
+  }
+  ASSERT_GT(members, nb / 3);
+  auto sel = std::make_shared<IDSelectorBitmap>(bits.size(), bits.data());
+  SearchParams only_sel;
+  only_sel.sel = sel;
+  EXPECT_GE(recall(*b.flat, xq.data(), nq, search(*b.hnsw, xq, kK, ef(32, sel)), kK, only_sel), 0.95);
+}
+
+TEST_P(HNSWMetric, GraphTraversalThroughNonMembersFindsSparseMembers) {
+  // Below the index's brute-force switch: the graph search itself, with a 10%
+  // filter and the pool widened to ef / 0.1 (ef = 64), must still find the members.
+  const MetricType metric = GetParam();
+  const size_t nb = 4000, nq = 60;
+  auto xb = clustered(nb, kD, 5), xq = clustered(nq, kD, 6);
+  FlatGraphStorage storage(kD, metric);
+  storage.append(nb, xb.data());
+  HNSW graph(16);
+  graph.efConstruction = 80;
+  graph.add(nb, storage);
+  IndexFlat flat(kD, metric);
+  flat.add(nb, xb.data());
+  std::vector<idx_t> ids;
+  for (size_t i = 0; i < nb; i += 10) ids.push_back(idx_t(i));
+  IDSelectorBatch sel(ids.size(), ids.data());
+  auto dist = storage.distance_computer();
+  SearchBuffers buf;
+  std::vector<float> D(nq * kK);
+  std::vector<idx_t> I(nq * kK, -1);
+  for (size_t q = 0; q < nq; q++) {
+    dist->set_query(&xq[q * kD]);
+    EXPECT_EQ(graph.search(*dist, buf, kK, 640, &sel, &D[q * kK], &I[q * kK]), kK);
+  }
+  SearchParams only_sel;
+  only_sel.sel = std::make_shared<IDSelectorBatch>(ids.size(), ids.data());
+  EXPECT_GE(recall(flat, xq.data(), nq, I, kK, only_sel), 0.9);
+}
+
+TEST(HNSW, RenumberingForLocalityKeepsIds) {
+  // From 4096 vectors the graph nodes are renumbered; ids must not notice.
+  const size_t nb = 5000;
+  auto xb = clustered(nb, kD, 24);
+  IndexHNSWFlat index(kD, 8);
+  index.add(nb / 2, xb.data());  // 2500: not yet renumbered
+  EXPECT_EQ(index.node_of(1234), node_t(1234));
+  index.add(nb - nb / 2, xb.data() + nb / 2 * kD);  // 5000: renumbered
+  size_t moved = 0;
+  for (idx_t i = 0; i < idx_t(nb); i++) {
+    EXPECT_EQ(index.label_of(index.node_of(i)), i);
+    moved += index.node_of(i) != node_t(i);
+  }
+  EXPECT_GT(moved, nb / 2);
+  std::vector<float> r(kD);
+  for (idx_t i : {idx_t(0), idx_t(2500), idx_t(4999)}) {
+    index.reconstruct(i, r.data());
+    EXPECT_EQ(r, std::vector<float>(&xb[i * kD], &xb[(i + 1) * kD]));
+  }
+  std::vector<float> probe(&xb[100 * kD], &xb[140 * kD]);
+  auto I = search(index, probe, 1, ef(32));
+  size_t self = 0;  // each probe is a stored vector: it finds itself (a graph search may rarely miss)
+  for (size_t i = 0; i < 40; i++) self += I[i] == idx_t(100 + i);
+  EXPECT_GE(self, 38u);
+  const HNSWStats s = index.hnsw_stats();
+  EXPECT_EQ(index.hnsw().level(index.node_of(s.entry_point)), s.max_level);
+  // Filters and removal speak ids too.
+  SearchParams p = ef(32, std::make_shared<IDSelectorRange>(3000, 3100));
+  auto F = search(index, probe, 3, p);
+  for (idx_t id : F) EXPECT_TRUE(id >= 3000 && id < 3100) << id;
+  IDSelectorRange first(0, 1000);
+  EXPECT_EQ(index.remove_ids(first), 1000u);
+  index.reconstruct(0, r.data());
+  EXPECT_EQ(r, std::vector<float>(&xb[1000 * kD], &xb[1001 * kD]));
+  std::vector<float> probe2(&xb[2000 * kD], &xb[2020 * kD]);
+  auto J = search(index, probe2, 1, ef(32));
+  self = 0;
+  for (size_t i = 0; i < 20; i++) self += J[i] == idx_t(1000 + i);
+  EXPECT_GE(self, 19u);
+}
+
+TEST_P(HNSWMetric, RecallHoldsAfterRemoving30PercentAndAddingBack) {
+  const MetricType metric = GetParam();
+  const size_t nb = 5000, nq = 100, nnew = 600;
+  auto xb = clustered(nb, kD, 7), xq = clustered(nq, kD, 8), xnew = clustered(nnew, kD, 9);
+  Built b = build(nb, metric, xb);
+  std::vector<idx_t> gone;
+  for (size_t i = 0; i < nb; i++) {
+    if ((i * 37) % 10 < 3) gone.push_back(idx_t(i));
+  }
+  IDSelectorBatch sel(gone.size(), gone.data());
+  EXPECT_EQ(b.hnsw->remove_ids(sel), gone.size());
+  EXPECT_EQ(b.flat->remove_ids(sel), gone.size());
+  ASSERT_EQ(b.hnsw->ntotal(), b.flat->ntotal());
+  // Survivors keep their order: position 0 now holds the first kept vector.
+  std::vector<float> r(kD), expect(kD);
+  for (idx_t pos : {idx_t(0), idx_t(1234), b.hnsw->ntotal() - 1}) {
+    b.hnsw->reconstruct(pos, r.data());
+    b.flat->reconstruct(pos, expect.data());
+    EXPECT_EQ(r, expect);
+  }
+  EXPECT_GE(recall(*b.flat, xq.data(), nq, search(*b.hnsw, xq, kK, ef(64)), kK), 0.95);
+  b.hnsw->add(nnew, xnew.data());
+  b.flat->add(nnew, xnew.data());
+  EXPECT_GE(recall(*b.flat, xq.data(), nq, search(*b.hnsw, xq, kK, ef(64)), kK), 0.95);
+  const HNSWStats stats = b.hnsw->hnsw_stats();
+  EXPECT_EQ(stats.nodes_per_level[0], b.hnsw->ntotal());
+}
+
+TEST_P(HNSWMetric, UpdateReplacesVectorsInPlace) {
+  const MetricType metric = GetParam();
+  const size_t nb = 4500, nq = 100;
+  auto xb = clustered(nb, kD, 10), xq = clustered(nq, kD, 11);
+  Built b = build(nb, metric, xb);
+  // Move a fifth of the vectors, the entry point among them, to new places.
+  std::vector<idx_t> keys;
+  for (size_t i = 0; i < nb; i += 5) keys.push_back(idx_t(i));
+  const idx_t entry = b.hnsw->hnsw_stats().entry_point;
+  if (entry % 5 != 0) keys.push_back(entry);
+  auto moved = clustered(keys.size(), kD, 12);
+  b.hnsw->update(keys.size(), keys.data(), moved.data());
+  EXPECT_EQ(b.hnsw->ntotal(), idx_t(nb));
+  for (size_t i = 0; i < keys.size(); i++) std::copy_n(&moved[i * kD], kD, &xb[keys[i] * kD]);
+  IndexFlat flat(kD, metric);
+  flat.add(nb, xb.data());
+  std::vector<float> r(kD);
+  b.hnsw->reconstruct(keys[3], r.data());
+  EXPECT_EQ(r, std::vector<float>(&moved[3 * kD], &moved[4 * kD]));
+  EXPECT_GE(recall(flat, xq.data(), nq, search(*b.hnsw, xq, kK, ef(64)), kK), 0.95);
+  // The moved vectors are found at their new place (L2: each is its own nearest neighbour).
+  std::vector<float> probe(&moved[0], &moved[20 * kD]);
+  auto I = search(*b.hnsw, probe, 1, ef(64)), It = search(flat, probe, 1);
+  size_t found = 0;
+  for (size_t i = 0; i < 20; i++) {
+    found += I[i] == It[i];
+    if (metric == MetricType::L2) EXPECT_EQ(It[i], keys[i]);
+  }
+  EXPECT_GE(found, 19u);
+  const idx_t twice[2] = {4, 4};
+  EXPECT_THROW(b.hnsw->update(2, twice, moved.data()), Error);
+  const idx_t outside = idx_t(nb);
+  EXPECT_THROW(b.hnsw->update(1, &outside, moved.data()), Error);
+}
+
+TEST_P(HNSWMetric, RangeSearchFindsTheExactHits) {
+  const MetricType metric = GetParam();
+  const size_t nb = 4500, nq = 30;
+  auto xb = clustered(nb, kD, 13), xq = clustered(nq, kD, 14);
+  Built b = build(nb, metric, xb);
+  // A radius with a few dozen hits per query (the 40th neighbour of query 0).
+  std::vector<float> D(40);
+  std::vector<idx_t> I(40);
+  b.flat->search(1, xq.data(), 40, D.data(), I.data());
+  const float radius = D[39];
+  RangeSearchResult exact = b.flat->range_search(nq, xq.data(), radius);
+  RangeSearchResult got = b.hnsw->range_search(nq, xq.data(), radius, ef(32));
+  size_t hits = 0;
+  for (size_t q = 0; q < nq; q++) {
+    std::set<idx_t> truth(exact.labels.begin() + exact.lims[q], exact.labels.begin() + exact.lims[q + 1]);
+    for (size_t j = got.lims[q]; j < got.lims[q + 1]; j++) {
+      EXPECT_TRUE(truth.count(got.labels[j])) << "query " << q << " label " << got.labels[j];
+      hits += truth.count(got.labels[j]);
+      if (j > got.lims[q]) EXPECT_TRUE(is_similarity(metric) ? got.distances[j] <= got.distances[j - 1] : got.distances[j] >= got.distances[j - 1]);
+    }
+  }
+  // Inner product is not a metric: the hits of a radius are less local in the graph.
+  EXPECT_GE(double(hits), (metric == MetricType::L2 ? 0.97 : 0.85) * double(exact.labels.size()));
+}
+
+INSTANTIATE_TEST_SUITE_P(BothMetrics, HNSWMetric, ::testing::Values(MetricType::L2, MetricType::INNER_PRODUCT),
+                         [](const auto& info) { return std::string(metric_name(info.param)); });
+
+TEST(FlatGraphStorage, ColumnOrderIsInvisibleOutside) {
+  // Appends in small batches re-derive the column order (L2) until
+  // kOrderFixedAt rows; rows, queries and distances must not notice.
+  const size_t d = 37;
+  auto x = test::random_vectors(300, d, 23);
+  for (size_t i = 0; i < 300; i++) x[i * d + (i % d)] *= 10.f;  // uneven variances
+  for (MetricType metric : {MetricType::L2, MetricType::INNER_PRODUCT}) {
+    FlatGraphStorage storage(d, metric);
+    for (size_t at = 0; at < 300; at += 50) storage.append(50, &x[at * d]);
+    storage.replace(7, &x[8 * d]);
+    std::vector<float> r(d);
+    storage.reconstruct(7, r.data());
+    EXPECT_EQ(r, std::vector<float>(&x[8 * d], &x[9 * d]));
+    storage.reconstruct(299, r.data());
+    EXPECT_EQ(r, std::vector<float>(&x[299 * d], &x[300 * d]));
+    auto dist = storage.distance_computer();
+    dist->set_query(&x[5 * d]);
+    std::vector<node_t> ids = {0, 9, 100, 250, 299};
+    std::vector<float> out(ids.size());
+    dist->distances(ids.data(), ids.size(), std::numeric_limits<float>::infinity(), out.data());
+    for (size_t j = 0; j < ids.size(); j++) {
+      const double exact = test::exact_distance(&x[5 * d], &x[ids[j] * d], d, metric);
+      EXPECT_NEAR(out[j], is_similarity(metric) ? -exact : exact, 1e-3 * std::max(1.0, std::fabs(exact)));
+    }
+    EXPECT_NEAR(dist->between(3, 4), is_similarity(metric) ? -test::exact_distance(&x[3 * d], &x[4 * d], d, metric)
+                                                           : test::exact_distance(&x[3 * d], &x[4 * d], d, metric),
+                1e-3);
+  }
+}
+
+TEST(HNSW, OneThreadAndAFixedSeedGiveTheSameGraph) {
+  const size_t nb = 1500, nq = 20;
+  auto xb = clustered(nb, kD, 15), xq = clustered(nq, kD, 16);
+  const int saved = get_num_threads();
+  set_num_threads(1);
+  IndexHNSWFlat a(kD, 8), c(kD, 8);
+  a.set_seed(99);
+  c.set_seed(99);
+  a.add(nb / 2, xb.data());  // in two batches: the generator continues
+  a.add(nb / 2, xb.data() + nb / 2 * kD);
+  c.add(nb / 2, xb.data());
+  c.add(nb / 2, xb.data() + nb / 2 * kD);
+  set_num_threads(saved);
+  ASSERT_EQ(a.hnsw().entry_point(), c.hnsw().entry_point());
+  for (node_t i = 0; i < nb; i++) {
+    ASSERT_EQ(a.hnsw().level(i), c.hnsw().level(i));
+    for (int l = 0; l <= a.hnsw().level(i); l++) ASSERT_EQ(a.hnsw().neighbors(i, l), c.hnsw().neighbors(i, l));
+  }
+  EXPECT_EQ(search(a, xq, kK), search(c, xq, kK));
+  // A parallel build is a valid graph too (not necessarily the same one).
+  IndexHNSWFlat p(kD, 8);
+  p.add(nb, xb.data());
+  EXPECT_EQ(p.hnsw_stats().nodes_per_level[0], idx_t(nb));
+}
+
+TEST(HNSW, ConcurrentSearchesMatchOneThread) {
+  const size_t nb = 3000, nq = 40;
+  auto xb = clustered(nb, kD, 17);
+  Built b = build(nb, MetricType::L2, xb);
+  std::vector<std::vector<float>> queries;
+  std::vector<std::vector<idx_t>> expected;
+  const int saved = get_num_threads();
+  set_num_threads(1);
+  for (uint32_t t = 0; t < 8; t++) {
+    queries.push_back(clustered(nq, kD, 100 + t));
+    expected.push_back(search(*b.hnsw, queries.back(), kK, ef(40)));
+  }
+  set_num_threads(saved);
+  std::vector<std::vector<idx_t>> got(8);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < 8; t++) {
+    threads.emplace_back([&, t] {
+      for (int rep = 0; rep < 3; rep++) got[t] = search(*b.hnsw, queries[t], kK, ef(40));
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (size_t t = 0; t < 8; t++) EXPECT_EQ(got[t], expected[t]) << "thread " << t;
+}
+
+TEST(HNSW, StatsDescribeTheGraph) {
+  const size_t nb = 2000;
+  auto xb = clustered(nb, kD, 18);
+  IndexHNSWFlat index(kD, 8);
+  EXPECT_EQ(index.hnsw_stats().max_level, -1);
+  EXPECT_EQ(index.hnsw_stats().entry_point, -1);
+  index.add(nb, xb.data());
+  HNSWStats s = index.hnsw_stats();
+  ASSERT_EQ(s.nodes_per_level.size(), size_t(s.max_level + 1));
+  EXPECT_EQ(s.nodes_per_level[0], idx_t(nb));
+  for (size_t l = 1; l < s.nodes_per_level.size(); l++) EXPECT_LE(s.nodes_per_level[l], s.nodes_per_level[l - 1]);
+  // About 1/M of the nodes reach level 1.
+  EXPECT_NEAR(double(s.nodes_per_level[1]) / nb, 1.0 / 8, 0.04);
+  EXPECT_EQ(index.hnsw().level(node_t(s.entry_point)), s.max_level);
+  ASSERT_EQ(s.level0_degree_histogram.size(), 17u);
+  idx_t nodes = 0;
+  for (idx_t c : s.level0_degree_histogram) nodes += c;
+  EXPECT_EQ(nodes, idx_t(nb));
+  EXPECT_GT(s.mean_level0_degree, 4.0);
+  EXPECT_EQ(s.level0_degree_histogram[0], 0);
+}
+
+TEST(HNSW, WorksUnderIndexIDMap2AndReconstructs) {
+  const size_t nb = 500;
+  auto xb = clustered(nb, kD, 19);
+  std::vector<idx_t> ids(nb);
+  for (size_t i = 0; i < nb; i++) ids[i] = 1000 + 7 * idx_t(i);
+  IndexIDMap2 index(std::make_shared<IndexHNSWFlat>(kD, 8));
+  index.add_with_ids(nb, xb.data(), ids.data());
+  IDSelectorRange first(ids[0], ids[100]);
+  EXPECT_EQ(index.remove_ids(first), 100u);
+  std::vector<float> r(kD);
+  index.reconstruct(ids[300], r.data());
+  EXPECT_EQ(r, std::vector<float>(&xb[300 * kD], &xb[301 * kD]));
+  std::vector<float> probe(&xb[250 * kD], &xb[270 * kD]);
+  auto I = search(index, probe, 1, ef(64));
+  size_t self = 0;
+  for (size_t i = 0; i < 20; i++) self += I[i] == ids[250 + i];
+  EXPECT_GE(self, 19u);
+}
+
+TEST(HNSW, BadInputsAreClearErrors) {
+  auto xb = clustered(200, kD, 20);
+  IndexHNSWFlat index(kD, 8);
+  index.add(200, xb.data());
+  float D[4];
+  idx_t I[4];
+  EXPECT_THROW(index.search(1, xb.data(), 0, D, I), Error);
+  EXPECT_THROW(index.search(1, xb.data(), -3, D, I), Error);
+  try {
+    index.search(1, xb.data(), 4, D, I, ef(0));
+    FAIL() << "efSearch=0 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("efSearch must be > 0"), std::string::npos);
+  }
+  EXPECT_THROW(index.search(1, xb.data(), 4, D, I, ef(-5)), Error);
+  std::vector<float> nan_query(kD, 0.f);
+  nan_query[3] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(index.search(1, nan_query.data(), 4, D, I), Error);
+  EXPECT_THROW(index.add(1, nan_query.data()), Error);
+  EXPECT_THROW(index.update(1, I, nan_query.data()), Error);
+  idx_t ids[1] = {5};
+  EXPECT_THROW(index.add_with_ids(1, xb.data(), ids), Error);
+  SearchParams nprobe;
+  nprobe.nprobe = 4;
+  EXPECT_THROW(index.search(1, xb.data(), 4, D, I, nprobe), Error);
+  EXPECT_THROW(index.set_efSearch(0), Error);
+  EXPECT_THROW(index.set_efConstruction(-1), Error);
+  EXPECT_THROW(IndexHNSWFlat(kD, 1), Error);
+  EXPECT_THROW(IndexHNSWFlat(0, 16), Error);
+  EXPECT_EQ(index.ntotal(), 200);
+  // k larger than the index: padded.
+  IndexHNSWFlat small(kD, 8);
+  small.add(3, xb.data());
+  std::vector<float> D10(10);
+  std::vector<idx_t> I10(10);
+  small.search(1, xb.data(), 10, D10.data(), I10.data());
+  EXPECT_EQ(I10[2] >= 0, true);
+  EXPECT_EQ(I10[3], -1);
+  EXPECT_EQ(D10[3], std::numeric_limits<float>::infinity());
+}
+
+}  // namespace
+}  // namespace sextant
