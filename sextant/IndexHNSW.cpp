@@ -130,6 +130,31 @@ void IndexHNSW::renumber_for_locality() {
   renumbered_at_ = ntotal_;
 }
 
+void IndexHNSW::restore_graph(const HNSW::Layout& layout, std::vector<node_t> label_of_node, idx_t renumbered_at) {
+  const idx_t n = idx_t(layout.levels.size());
+  std::vector<node_t> node_of_label;
+  if (!label_of_node.empty()) {
+    SEXTANT_CHECK(idx_t(label_of_node.size()) == n, type_name(), ": ", label_of_node.size(), " node ids for ", n,
+                  " nodes");
+    node_of_label.assign(n, HNSW::kNoNode);
+    for (idx_t j = 0; j < n; j++) {
+      const node_t id = label_of_node[j];
+      SEXTANT_CHECK(id < node_t(n) && node_of_label[id] == HNSW::kNoNode, type_name(),
+                    ": the node ids are not a permutation of 0..", n - 1);
+      node_of_label[id] = node_t(j);
+    }
+  }
+  SEXTANT_CHECK(renumbered_at >= 0 && renumbered_at <= n, type_name(), ": renumbered at ", renumbered_at,
+                " with ", n, " nodes");
+  hnsw_.set_layout(layout);
+  buffers_.clear();
+  label_of_node_ = std::move(label_of_node);
+  node_of_label_ = std::move(node_of_label);
+  renumbered_at_ = renumbered_at;
+  ntotal_ = n;
+  if (label_of_node_.empty() && renumbered_at_ == 0 && ntotal_ >= kRenumberFrom) renumber_for_locality();
+}
+
 void IndexHNSW::update(idx_t n, const idx_t* keys, const float* x) {
   SEXTANT_CHECK(n >= 0, "n (the number of updated vectors) must be >= 0, got ", n);
   if (n == 0) return;
@@ -337,6 +362,14 @@ void IndexHNSW::range_search_impl(idx_t n, const float* x, float radius, const S
 }
 
 IndexHNSWFlat::IndexHNSWFlat(int d, int M, MetricType metric) : IndexHNSW(d, M, metric), storage_(d, metric) {}
+
+void IndexHNSWFlat::restore(std::vector<uint32_t> column_order, bool order_fixed, const float* rows,
+                            const HNSW::Layout& layout, std::vector<node_t> label_of_node, idx_t renumbered_at) {
+  SEXTANT_CHECK(column_order.empty() || metric_ == MetricType::L2, type_name(),
+                ": only L2 storage reorders its columns");
+  storage_.restore(std::move(column_order), order_fixed, rows, layout.levels.size());
+  restore_graph(layout, std::move(label_of_node), renumbered_at);
+}
 
 void IndexHNSWFlat::reconstruct_impl(idx_t key, float* recons) const {
   SEXTANT_CHECK(key >= 0 && key < ntotal_, "id ", key, " is out of range [0, ", ntotal_, ")");

@@ -86,6 +86,11 @@ class IndexHNSW : public Index {
   node_t node_of(idx_t key) const { return node_of_label_.empty() ? node_t(key) : node_of_label_[key]; }
   idx_t label_of(node_t node) const { return label_of_node_.empty() ? idx_t(node) : idx_t(label_of_node_[node]); }
 
+  /// The id of each graph node (empty: node i holds id i) and the size at
+  /// the last renumbering, for index files.
+  const std::vector<node_t>& label_of_node() const { return label_of_node_; }
+  idx_t renumbered_at() const { return renumbered_at_; }
+
   /// Replaces the vectors at positions keys[0..n) (distinct, in [0, ntotal))
   /// by the rows of x (n x d) and re-links them in the graph.
   void update(idx_t n, const idx_t* keys, const float* x);
@@ -103,6 +108,12 @@ class IndexHNSW : public Index {
   /// Row old_of_new[j] becomes row j (the graph was renumbered).
   virtual void storage_permute(const std::vector<node_t>& old_of_new) = 0;
 
+
+  /// Restores the graph and its numbering over the rows the storage holds
+  /// already (index files, conversions); checks the graph and the map. A graph
+  /// from elsewhere (no map, never renumbered) of 4096 nodes or more is
+  /// renumbered for locality, as add() would have done.
+  void restore_graph(const HNSW::Layout& layout, std::vector<node_t> label_of_node, idx_t renumbered_at);
 
   void add_impl(idx_t n, const float* x, const idx_t* ids) override;
   void search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -140,6 +151,13 @@ class IndexHNSWFlat : public IndexHNSW {
  public:
   explicit IndexHNSWFlat(int d, int M = 32, MetricType metric = MetricType::L2);
   std::string type_name() const override { return "IndexHNSWFlat"; }
+
+  const FlatGraphStorage& flat_storage() const { return storage_; }
+  /// Restores an index from its parts (index files, conversions), all checked:
+  /// the storage's column order (empty: identity) and n rows as stored, the
+  /// graph over them, and its numbering (see IndexHNSW::restore_graph).
+  void restore(std::vector<uint32_t> column_order, bool order_fixed, const float* rows, const HNSW::Layout& layout,
+               std::vector<node_t> label_of_node, idx_t renumbered_at);
 
  protected:
   const GraphStorage& storage() const override { return storage_; }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sextant/IndexFlat.h"
+#include "sextant/IndexHNSW.h"
 #include "sextant/IndexIDMap.h"
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
@@ -125,6 +126,7 @@ class Parser {
     if (parse_transform(parts.back(), d)) fail(parts.back(), "an index after the transforms");
     if (parts.size() == 1) return parse_single(first, d);
     if (parts.size() == 2 && first.text.substr(0, 3) == "IVF") return parse_ivf(first, parts[1], d);
+    if (parts.size() == 2 && first.text.substr(0, 4) == "HNSW") return parse_hnsw(first, parts[1], d);
     fail(parts[1], parts.size() == 2 ? "nothing after '" + std::string(first.text) + "' (or IVF<nlist>,<codec>)"
                                      : "at most an index and a re-ranking suffix (RFlat, Refine(...))");
   }
@@ -172,8 +174,10 @@ class Parser {
       if (fast_scan) return std::make_unique<IndexPQFastScan>(d, M, metric_);
       return std::make_unique<IndexPQ>(d, M, nbits, metric_);
     }
+    if (take(s, "HNSW")) return std::make_unique<IndexHNSWFlat>(d, hnsw_M(s, part), metric_);
     if (s.substr(0, 3) == "IVF") fail(part, "IVF<nlist>,<codec> with codec one of " + std::string(kCodecs));
-    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>], IVF<nlist>,<codec>, an IDMap/IDMap2 "
+    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>], HNSW<M>[,Flat], IVF<nlist>[_HNSW<M>],<codec>, "
+               "an IDMap/IDMap2 "
                "prefix, transforms in front (PCA[W][R]<d>, OPQ<M>[_<d>], RR<d>, L2norm) or an RFlat/Refine(...) suffix");
   }
 
@@ -181,10 +185,17 @@ class Parser {
     std::string_view s = ivf.text;
     take(s, "IVF");
     auto nlist = take_int(s);
-    if (!nlist || !s.empty()) fail(ivf, "IVF<nlist> with nlist a positive integer");
+    if (!nlist) fail(ivf, "IVF<nlist> with nlist a positive integer");
     // Each list costs memory up front: a typo like IVF10000000000 must not allocate terabytes.
     if (*nlist > kMaxNlist) fail(ivf, "IVF<nlist> with nlist at most " + std::to_string(kMaxNlist));
-    auto quantizer = std::make_shared<IndexFlat>(d, metric_);
+    std::shared_ptr<Index> quantizer;
+    if (take(s, "_HNSW")) {
+      quantizer = std::make_shared<IndexHNSWFlat>(d, hnsw_M(s, ivf), metric_);
+    } else if (s.empty()) {
+      quantizer = std::make_shared<IndexFlat>(d, metric_);
+    } else {
+      fail(ivf, "IVF<nlist> or IVF<nlist>_HNSW<M> (an HNSW coarse quantizer)");
+    }
     std::string_view c = codec.text;
     if (c == "Flat") return std::make_unique<IndexIVFFlat>(quantizer, d, *nlist, metric_);
     if (auto type = sq_type(c)) {
@@ -196,6 +207,24 @@ class Parser {
       return std::make_unique<IndexIVFPQ>(quantizer, d, *nlist, M, nbits, metric_);
     }
     fail(codec, kCodecs);
+  }
+
+  // "HNSW<M>,<storage>".
+  std::unique_ptr<Index> parse_hnsw(const Part& hnsw, const Part& storage, int d) {
+    std::string_view s = hnsw.text;
+    take(s, "HNSW");
+    const int M = hnsw_M(s, hnsw);
+    if (storage.text == "Flat") return std::make_unique<IndexHNSWFlat>(d, M, metric_);
+    fail(storage, "Flat (the storage of HNSW<M>,<storage>)");
+  }
+
+  // "<M>" after "HNSW", the whole rest of s.
+  int hnsw_M(std::string_view& s, const Part& part) const {
+    auto M = take_int(s);
+    if (!M || !s.empty() || *M < 2 || *M > HNSW::kMaxUpperDegree) {
+      fail(part, "HNSW<M> with M in [2, " + std::to_string(HNSW::kMaxUpperDegree) + "]");
+    }
+    return int(*M);
   }
 
   static std::optional<QuantizerType> sq_type(std::string_view s) {
@@ -287,17 +316,21 @@ std::string describe(const Index& index) {
     return out + describe(*pt->index());
   }
   if (dynamic_cast<const IndexFlat*>(&index)) return "Flat";
+  if (auto* h = dynamic_cast<const IndexHNSWFlat*>(&index)) return "HNSW" + std::to_string(h->M());
   if (auto* sq = dynamic_cast<const IndexScalarQuantizer*>(&index)) return quantizer_type_name(sq->sq().type());
   if (auto* pq = dynamic_cast<const IndexPQ*>(&index)) return describe_pq(pq->pq());
   if (auto* fs = dynamic_cast<const IndexPQFastScan*>(&index)) return describe_pq(fs->pq()) + "fs";
   if (auto* ivf = dynamic_cast<const IndexIVF*>(&index)) {
-    SEXTANT_CHECK(dynamic_cast<const IndexFlat*>(ivf->quantizer().get()) != nullptr,
-                  "describe: an IVF index with a ", ivf->quantizer()->type_name(),
-                  " coarse quantizer has no factory description");
+    const Index* q = ivf->quantizer().get();
+    const auto* hnsw_q = dynamic_cast<const IndexHNSWFlat*>(q);
+    SEXTANT_CHECK(dynamic_cast<const IndexFlat*>(q) != nullptr || hnsw_q != nullptr, "describe: an IVF index with a ",
+                  q->type_name(), " coarse quantizer has no factory description");
     const auto* ivf_fs = dynamic_cast<const IndexIVFPQFastScan*>(ivf);
     SEXTANT_CHECK(ivf->by_residual() || ivf_fs || dynamic_cast<const IndexIVFFlat*>(ivf),
                   "describe: an IVF index encoding vectors rather than residuals has no factory description");
-    const std::string head = "IVF" + std::to_string(ivf->nlist()) + ",";
+    std::string head = "IVF" + std::to_string(ivf->nlist());
+    if (hnsw_q) head += "_HNSW" + std::to_string(hnsw_q->M());
+    head += ",";
     if (dynamic_cast<const IndexIVFFlat*>(ivf)) return head + "Flat";
     if (auto* s = dynamic_cast<const IndexIVFScalarQuantizer*>(ivf)) return head + quantizer_type_name(s->sq().type());
     if (ivf_fs) return head + describe_pq(ivf_fs->pq()) + (ivf_fs->by_residual() ? "fsr" : "fs");

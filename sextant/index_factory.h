@@ -11,7 +11,8 @@ namespace sextant {
 /// optional "IDMap," / "IDMap2," prefix, then the index, then an optional
 /// re-ranking suffix. For example:
 ///   "Flat", "IVF1024,Flat", "IVF4096,SQ8", "IVF1024,PQ16x8", "PQ32",
-///   "SQfp16", "IDMap2,Flat", "IVF1024,PQ32,RFlat", "PQ16,Refine(SQ8)".
+///   "SQfp16", "IDMap2,Flat", "IVF1024,PQ32,RFlat", "PQ16,Refine(SQ8)",
+///   "HNSW32" (= "HNSW32,Flat"), "IVF65536_HNSW32,Flat" (HNSW coarse quantizer).
 /// A description that cannot be parsed raises an Error naming the offending
 /// part, its position and what was expected there.
 std::unique_ptr<Index> index_factory(int d, const std::string& description, MetricType metric = MetricType::L2);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "sextant/utils/Error.h"
 #include "sextant/utils/kernels.h"
 
 namespace sextant {
@@ -146,6 +147,19 @@ void FlatGraphStorage::clear() {
   xb_.clear();
   order_.clear();
   order_fixed_ = false;
+}
+
+void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const float* rows, size_t n) {
+  SEXTANT_CHECK(order.empty() || order.size() == d_, "HNSW storage: a column order of ", order.size(),
+                " entries for d=", d_);
+  std::vector<uint8_t> seen(order.size(), 0);
+  for (uint32_t c : order) {
+    SEXTANT_CHECK(c < d_ && !seen[c], "HNSW storage: the column order is not a permutation of 0..", d_ - 1);
+    seen[c] = 1;
+  }
+  xb_.assign(rows, rows + n * d_);
+  order_ = std::move(order);
+  order_fixed_ = fixed;
 }
 
 std::unique_ptr<GraphDistance> FlatGraphStorage::distance_computer() const {

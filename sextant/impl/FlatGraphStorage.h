@@ -45,6 +45,14 @@ class FlatGraphStorage final : public GraphStorage {
   void clear();
   size_t memory_bytes() const { return xb_.capacity() * sizeof(float) + order_.capacity() * sizeof(uint32_t); }
 
+  /// The stored state, for index files: the column order (empty: identity),
+  /// whether it is fixed, and the rows as stored (node order, column order).
+  const std::vector<uint32_t>& column_order() const { return order_; }
+  bool column_order_fixed() const { return order_fixed_; }
+  const float* rows() const { return xb_.data(); }
+  /// Restores that state (n rows); checks that `order` is a permutation.
+  void restore(std::vector<uint32_t> order, bool fixed, const float* rows, size_t n);
+
   std::unique_ptr<GraphDistance> distance_computer() const override;
 
  private:

@@ -70,13 +70,19 @@ void HNSW::unlock(node_t i) const {
 }
 
 void HNSW::grow(size_t n) {
-  const size_t total = n_ + n;
+  std::vector<uint8_t> levels(n);
+  for (auto& level : levels) level = uint8_t(draw_level());
+  append_nodes(levels);
+}
+
+void HNSW::append_nodes(const std::vector<uint8_t>& new_levels) {
+  const size_t total = n_ + new_levels.size();
   SEXTANT_CHECK(total < (size_t{1} << 31), "HNSW holds fewer than 2^31 nodes, asked for ", total);
   level0_.resize(total * stride0_, 0);
   levels_.resize(total);
   upper_start_.resize(total);
   for (size_t i = n_; i < total; i++) {
-    const int level = draw_level();
+    const int level = new_levels[i - n_];
     levels_[i] = uint8_t(level);
     upper_start_[i] = uint32_t(upper_.size());
     upper_.resize(upper_.size() + level * strideU_, 0);
@@ -261,6 +267,62 @@ HNSWStats HNSW::stats() const {
   }
   s.mean_level0_degree = n_ ? double(links_total) / double(n_) : 0.0;
   return s;
+}
+
+HNSW::Layout HNSW::layout() const {
+  Layout out;
+  out.levels = levels_;
+  out.entry_point = entry_;
+  for (node_t i = 0; i < n_; i++) {
+    for (int l = 0; l <= levels_[i]; l++) {
+      const node_t* list = links(i, l);
+      out.lists.insert(out.lists.end(), list, list + 1 + list[0]);
+    }
+  }
+  return out;
+}
+
+void HNSW::set_layout(const Layout& layout) {
+  const size_t n = layout.levels.size();
+  SEXTANT_CHECK(n < (size_t{1} << 31), "HNSW holds fewer than 2^31 nodes, got ", n);
+  int top = -1;
+  for (size_t i = 0; i < n; i++) {
+    SEXTANT_CHECK(layout.levels[i] <= kMaxLevel, "HNSW node ", i, " has level ", int(layout.levels[i]),
+                  ", more than ", kMaxLevel);
+    top = std::max(top, int(layout.levels[i]));
+  }
+  // Check every list before anything changes.
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) {
+    for (int l = 0; l <= layout.levels[i]; l++) {
+      SEXTANT_CHECK(at < layout.lists.size(), "HNSW links end at node ", i, " level ", l);
+      const size_t count = layout.lists[at++];
+      SEXTANT_CHECK(count <= size_t(max_degree(l)) && count <= layout.lists.size() - at, "HNSW node ", i,
+                    " has ", count, " links on level ", l, " (at most ", max_degree(l), ")");
+      for (size_t j = 0; j < count; j++) {
+        const node_t v = layout.lists[at + j];
+        SEXTANT_CHECK(v < n && layout.levels[v] >= l, "HNSW node ", i, " links on level ", l, " to node ", v,
+                      ", which is not on that level");
+      }
+      at += count;
+    }
+  }
+  SEXTANT_CHECK(at == layout.lists.size(), "HNSW links: ", layout.lists.size() - at, " words left over");
+  SEXTANT_CHECK(n == 0 ? layout.entry_point == kNoNode
+                       : layout.entry_point < n && layout.levels[layout.entry_point] == top,
+                "HNSW entry point ", layout.entry_point, " is not a node of the top level");
+  reset();
+  append_nodes(layout.levels);
+  at = 0;
+  for (node_t i = 0; i < n_; i++) {
+    for (int l = 0; l <= levels_[i]; l++) {
+      const size_t count = layout.lists[at];
+      std::copy_n(&layout.lists[at], 1 + count, links(i, l));
+      at += 1 + count;
+    }
+  }
+  entry_ = layout.entry_point;
+  max_level_ = top;
 }
 
 void HNSW::reset() {

@@ -110,6 +110,21 @@ class HNSW {
   /// must be permuted the same way.
   void renumber(const std::vector<node_t>& old_of_new);
 
+  /// The graph as plain arrays, for index files and conversions.
+  struct Layout {
+    std::vector<uint8_t> levels;  ///< top level of each node
+    /// For each node, for each of its levels (0 first): the number of links,
+    /// then the links.
+    std::vector<node_t> lists;
+    node_t entry_point = kNoNode;
+  };
+  Layout layout() const;
+  /// Replaces the graph by `layout`, checked count by count and link by link
+  /// (it may come from a hostile file): a list longer than its level allows,
+  /// a link out of range or to a node absent from that level, or an entry
+  /// point that is not on the top level is an Error.
+  void set_layout(const Layout& layout);
+
   void reset();
   /// Bytes held by the graph structure (links, levels, locks).
   size_t memory_bytes() const;
@@ -124,7 +139,8 @@ class HNSW {
   node_t* links(node_t i, int level);
   const node_t* links(node_t i, int level) const;
   int draw_level();
-  void grow(size_t n);
+  void grow(size_t n);  // n more nodes, levels drawn
+  void append_nodes(const std::vector<uint8_t>& new_levels);  // one more node per level given
   void lock(node_t i) const;
   void unlock(node_t i) const;
 

@@ -1,5 +1,7 @@
 // Conversion of the Faiss types that are parsed into neutral structs
 // (faiss_structs.h) into their sextant equivalents.
+#include "sextant/IndexFlat.h"
+#include "sextant/IndexHNSW.h"
 #include "sextant/IndexPreTransform.h"
 #include "sextant/io/faiss_structs.h"
 #include "sextant/io/sextant_format.h"
@@ -7,9 +9,57 @@
 
 namespace sextant {
 
-std::unique_ptr<Index> convert_faiss_hnsw(uint32_t tag, int, MetricType, FaissHNSWGraph, std::unique_ptr<Index>) {
-  detail::throw_error(__FILE__, __LINE__, "Faiss HNSW index files ('", fourcc_text(tag),
-                      "') are recognised, but this build of sextant has no IndexHNSW to convert them to yet");
+namespace {
+
+// Faiss keeps each node's lists in one block: level l at cum[l] .. cum[l+1],
+// padded with -1. sextant's graph has 2M slots on level 0 and M above, so the
+// Faiss graph must have that shape too (Faiss's default).
+HNSW::Layout convert_graph(const FaissHNSWGraph& g, int& M) {
+  const auto& cum = g.cum_nneighbor_per_level;
+  SEXTANT_CHECK(cum.size() >= 2 && cum[0] == 0 && cum[1] % 2 == 0 && cum[1] >= 4,
+                "Faiss HNSW: level 0 must have 2M neighbour slots");
+  M = cum[1] / 2;
+  for (size_t l = 1; l + 1 < cum.size(); l++) {
+    SEXTANT_CHECK(cum[l + 1] - cum[l] == M, "Faiss HNSW: level ", l, " has ", cum[l + 1] - cum[l],
+                  " neighbour slots; sextant supports M on the upper levels and 2M on level 0 (M=", M, ")");
+  }
+  HNSW::Layout layout;
+  const size_t n = g.levels.size();
+  layout.levels.resize(n);
+  for (size_t i = 0; i < n; i++) {
+    const int32_t levels = g.levels[i];  // Faiss counts levels: 1 means level 0 only
+    SEXTANT_CHECK(size_t(levels) + 1 <= cum.size() && g.offsets[i] + cum[levels] <= g.offsets[i + 1],
+                  "Faiss HNSW: node ", i, " has ", levels, " levels but room for fewer");
+    layout.levels[i] = uint8_t(levels - 1);
+    for (int l = 0; l < levels; l++) {
+      const size_t count_at = layout.lists.size();
+      layout.lists.push_back(0);
+      for (int32_t j = cum[l]; j < cum[l + 1]; j++) {
+        const int32_t v = g.neighbors[g.offsets[i] + j];
+        if (v < 0) break;
+        layout.lists.push_back(node_t(v));
+      }
+      layout.lists[count_at] = node_t(layout.lists.size() - count_at - 1);
+    }
+  }
+  layout.entry_point = g.entry_point < 0 ? HNSW::kNoNode : node_t(g.entry_point);
+  return layout;  // links, levels and the entry point are checked by HNSW::set_layout
+}
+
+}  // namespace
+
+std::unique_ptr<Index> convert_faiss_hnsw(uint32_t tag, int d, MetricType metric, FaissHNSWGraph graph,
+                                          std::unique_ptr<Index> storage) {
+  const auto* flat = dynamic_cast<const IndexFlat*>(storage.get());
+  SEXTANT_CHECK(tag == fourcc("IHNf") && flat != nullptr, "Faiss HNSW index files ('", fourcc_text(tag),
+                "') convert when their storage is flat (IndexHNSWFlat); this one stores ", storage->type_name());
+  int M = 0;
+  const HNSW::Layout layout = convert_graph(graph, M);
+  auto index = std::make_unique<IndexHNSWFlat>(d, M, metric);
+  if (graph.ef_construction > 0) index->set_efConstruction(graph.ef_construction);
+  if (graph.ef_search > 0) index->set_efSearch(graph.ef_search);
+  index->restore({}, false, flat->vectors(), layout, {}, 0);
+  return index;
 }
 
 namespace {

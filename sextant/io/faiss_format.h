@@ -10,13 +10,11 @@
 // Read and converted: IndexFlat (IxF2, IxFI, IxFl), IndexIVFFlat (IwFl),
 // IndexIVFPQ (IwPQ, legacy IvPQ), IndexIVFScalarQuantizer (IwSq, IwSQ),
 // IndexScalarQuantizer (IxSQ), IndexPQ (IxPq, legacy IxPQ/IxPo), IndexIDMap
-// (IxMp), IndexIDMap2 (IxM2), IndexRefine / IndexRefineFlat (IxRF).
-//
-// Parsed into neutral structs (faiss_structs.h) and handed to conversion
-// hooks that still refuse them, because the sextant classes land on other
-// branches: HNSW (IHNf, IHNp, IHNs) and IndexPreTransform (IxPT with PCA,
-// OPQ/linear, random rotation, normalization, centering transforms). See
-// convert_faiss_hnsw / convert_faiss_pretransform in faiss_convert.cpp.
+// (IxMp), IndexIDMap2 (IxM2), IndexRefine / IndexRefineFlat (IxRF),
+// IndexHNSWFlat (IHNf) and IndexPreTransform (IxPT with PCA, OPQ/linear,
+// random rotation, normalization, centering transforms). HNSW graphs and
+// transforms are parsed into neutral structs (faiss_structs.h) and converted
+// in faiss_convert.cpp.
 
 #include <cstddef>
 #include <cstdint>

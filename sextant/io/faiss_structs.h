@@ -51,12 +51,12 @@ struct FaissVectorTransform {
 
 /// Turns a parsed Faiss HNSW index (`tag` IHNf, IHNp or IHNs) into the
 /// sextant equivalent. `storage` holds the vectors (IndexFlat, IndexPQ or
-/// IndexScalarQuantizer). Throws until IndexHNSW is merged.
+/// IndexScalarQuantizer); flat storage converts to IndexHNSWFlat, the others
+/// are refused with a clear error.
 std::unique_ptr<Index> convert_faiss_hnsw(uint32_t tag, int d, MetricType metric, FaissHNSWGraph graph,
                                           std::unique_ptr<Index> storage);
 
 /// Turns a parsed Faiss IndexPreTransform into the sextant equivalent.
-/// Throws until IndexPreTransform and the transforms are merged.
 std::unique_ptr<Index> convert_faiss_pretransform(int d, MetricType metric, std::vector<FaissVectorTransform> chain,
                                                   std::unique_ptr<Index> index);
 

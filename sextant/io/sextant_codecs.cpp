@@ -21,6 +21,7 @@
 #include "sextant/impl/FastScan.h"
 #include "sextant/impl/ReadOnlyInvertedLists.h"
 #include "sextant/io/label_checks.h"
+#include "sextant/io/sextant_codecs_hnsw.h"
 #include "sextant/io/sextant_format.h"
 
 namespace sextant {
@@ -498,6 +499,7 @@ std::span<const IndexCodec> sextant_codecs() {
       {fourcc("IDM2"), "IndexIDMap2", write_idmap, read_idmap<IndexIDMap2>},
       {fourcc("RFN_"), "IndexRefine", write_refine, read_refine<false>},
       {fourcc("RFNF"), "IndexRefineFlat", write_refine, read_refine<true>},
+      {fourcc("HNSF"), "IndexHNSWFlat", write_hnsw_flat, read_hnsw_flat},
   };
   return kCodecs;
 }

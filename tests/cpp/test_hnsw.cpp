@@ -478,4 +478,46 @@ TEST(HNSW, BadInputsAreClearErrors) {
 }
 
 }  // namespace
+TEST(HNSW, LayoutRoundTripsAndHostileLayoutsAreErrors) {
+  auto xb = clustered(300, kD, 31);
+  HNSW graph(4);
+  IndexHNSWFlat index(kD, 4);
+  index.add(300, xb.data());
+  const HNSW::Layout layout = index.hnsw().layout();
+  graph.set_layout(layout);
+  const HNSW::Layout again = graph.layout();
+  EXPECT_EQ(again.levels, layout.levels);
+  EXPECT_EQ(again.lists, layout.lists);
+  EXPECT_EQ(again.entry_point, layout.entry_point);
+
+  auto expect_refused = [&](HNSW::Layout bad) {
+    EXPECT_THROW(graph.set_layout(bad), Error);
+    EXPECT_EQ(graph.layout().lists, layout.lists);  // a refused layout changes nothing
+  };
+  HNSW::Layout bad = layout;
+  bad.lists[1] = 300;  // a link out of range
+  expect_refused(bad);
+  bad = layout;
+  bad.lists[0] = 9;  // more links than level 0 holds (2M = 8)
+  expect_refused(bad);
+  bad = layout;
+  bad.lists.pop_back();  // truncated
+  expect_refused(bad);
+  bad = layout;
+  bad.entry_point = 300;
+  expect_refused(bad);
+  bad = layout;
+  // An upper-level link to a node that lives on level 0 only.
+  const auto top = std::max_element(bad.levels.begin(), bad.levels.end()) - bad.levels.begin();
+  const auto low = std::find(bad.levels.begin(), bad.levels.end(), 0) - bad.levels.begin();
+  size_t at = 0;
+  for (long i = 0; i < top; i++) {
+    for (int l = 0; l <= bad.levels[i]; l++) at += 1 + bad.lists[at];
+  }
+  at += 1 + bad.lists[at];  // past the top node's level-0 list, at its level-1 list
+  ASSERT_GT(bad.lists[at], 0u);
+  bad.lists[at + 1] = node_t(low);
+  expect_refused(bad);
+}
+
 }  // namespace sextant

@@ -8,7 +8,7 @@ D = 32
 DESCRIPTIONS = [
     "Flat", "SQ8", "SQ4", "SQfp16", "PQ8", "PQ8x4fs", "IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8", "IVF16,PQ8x4fs",
     "IVF16,PQ8x4fsr", "PCA16,Flat", "OPQ8,PQ8", "RR32,Flat", "L2norm,Flat", "IDMap,Flat", "IDMap2,IVF16,Flat",
-    "IVF16,PQ8,RFlat", "PQ8,Refine(SQ8)",
+    "IVF16,PQ8,RFlat", "PQ8,Refine(SQ8)", "HNSW16", "IDMap2,HNSW8", "IVF16_HNSW8,Flat",
 ]
 
 
@@ -78,8 +78,12 @@ def test_bad_search_arguments(description, data):
     with pytest.raises((ValueError, MemoryError)):
         index.search(data[:2], 2**62)
     ivf = "IVF" in description
-    with pytest.raises(ValueError, match="efSearch"):
-        index.search(data[:2], 3, efSearch=16)
+    if "HNSW" in description:
+        with pytest.raises(ValueError, match="efSearch must be > 0"):
+            index.search(data[:2], 3, efSearch=0)
+    else:
+        with pytest.raises(ValueError, match="efSearch"):
+            index.search(data[:2], 3, efSearch=16)
     if not ivf:
         with pytest.raises(ValueError, match="nprobe"):
             index.search(data[:2], 3, nprobe=4)

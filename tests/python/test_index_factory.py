@@ -5,7 +5,8 @@ import pytest
 import sextant as sx
 
 STRINGS = ["Flat", "SQ8", "SQfp16", "PQ8", "PQ8x4", "IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8", "IDMap,Flat",
-           "IDMap2,IVF8,SQ4", "IVF16,PQ8,RFlat", "PQ8,Refine(SQ8)"]
+           "IDMap2,IVF8,SQ4", "IVF16,PQ8,RFlat", "PQ8,Refine(SQ8)", "HNSW16", "IDMap2,HNSW8", "IVF16_HNSW8,Flat",
+           "IVF16_HNSW8,PQ8"]
 
 
 @pytest.mark.parametrize("description", STRINGS)
@@ -39,3 +40,29 @@ def test_errors_point_at_the_token():
         sx.index_factory(32, "IVF64,PQ7")
     with pytest.raises(ValueError, match="expected Flat, SQ8"):
         sx.index_factory(32, "IVF64,Blah")
+    with pytest.raises(ValueError, match=r"HNSW<M> with M in \[2, 512\]"):
+        sx.index_factory(32, "HNSW1")
+    with pytest.raises(ValueError, match=r"IVF<nlist> or IVF<nlist>_HNSW<M>"):
+        sx.index_factory(32, "IVF64_Flat,Flat")
+
+
+def test_hnsw_spellings():
+    assert type(sx.index_factory(8, "HNSW32,Flat")).__name__ == "IndexHNSWFlat"
+    assert sx.describe(sx.index_factory(8, "HNSW32,Flat")) == "HNSW32"
+    ivf = sx.index_factory(8, "IVF64_HNSW32,Flat", sx.METRIC_INNER_PRODUCT)
+    assert type(ivf.quantizer).__name__ == "IndexHNSWFlat" and ivf.quantizer.metric_type == sx.METRIC_INNER_PRODUCT
+
+
+def test_ivf_with_hnsw_quantizer_assigns_like_flat(rng):
+    """An HNSW coarse quantizer picks (nearly) the lists an exact one picks: recall follows."""
+    xb = rng.standard_normal((4000, 16), dtype=np.float32)
+    flat, hnsw = sx.index_factory(16, "IVF64,Flat"), sx.index_factory(16, "IVF64_HNSW16,Flat")
+    for index in (flat, hnsw):
+        index.train(xb)
+        index.add(xb)
+    exact = sx.knn(xb[:200], xb, 10)[1]
+    recall = [np.mean([len(set(a) & set(b)) / 10 for a, b in zip(index.search(xb[:200], 10, nprobe=8)[1], exact)])
+              for index in (flat, hnsw)]
+    assert recall[1] >= recall[0] - 0.01 and recall[0] >= 0.6, recall
+    # efSearch reaches the quantizer through the same call.
+    hnsw.search(xb[:5], 10, nprobe=8, efSearch=64)
