@@ -11,6 +11,13 @@ void IndexHNSWCodes::train_impl(idx_t n, const float* x) {
   code_storage().train(size_t(n), x);
 }
 
+void IndexHNSWCodes::restore(const uint8_t* codes, const HNSW::Layout& layout, std::vector<node_t> label_of_node,
+                             idx_t renumbered_at) {
+  SEXTANT_CHECK(is_trained() || layout.levels.empty(), type_name(), ": codes without a trained quantizer");
+  code_storage().assign(codes, layout.levels.size());
+  restore_graph(layout, std::move(label_of_node), renumbered_at);
+}
+
 void IndexHNSWCodes::reconstruct_impl(idx_t key, float* recons) const {
   SEXTANT_CHECK(key >= 0 && key < ntotal_, "id ", key, " is out of range [0, ", ntotal_, ")");
   code_storage().reconstruct(node_of(key), recons);

@@ -21,6 +21,12 @@ class IndexHNSWCodes : public IndexHNSW {
   /// of id i is at row node_of(i).
   const uint8_t* codes() const { return code_storage().codes(); }
 
+  /// Restores an index from its parts (index files, conversions): the codes
+  /// of n vectors in node order (the quantizer restored first), the graph over
+  /// them and its numbering (see IndexHNSW::restore_graph), all checked.
+  void restore(const uint8_t* codes, const HNSW::Layout& layout, std::vector<node_t> label_of_node,
+               idx_t renumbered_at);
+
  protected:
   IndexHNSWCodes(int d, int M, MetricType metric) : IndexHNSW(d, M, metric) {}
 
