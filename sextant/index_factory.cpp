@@ -8,6 +8,7 @@
 
 #include "sextant/IndexFlat.h"
 #include "sextant/IndexHNSW.h"
+#include "sextant/IndexHNSWQuantized.h"
 #include "sextant/IndexIDMap.h"
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
@@ -176,7 +177,7 @@ class Parser {
     }
     if (take(s, "HNSW")) return std::make_unique<IndexHNSWFlat>(d, hnsw_M(s, part), metric_);
     if (s.substr(0, 3) == "IVF") fail(part, "IVF<nlist>,<codec> with codec one of " + std::string(kCodecs));
-    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>], HNSW<M>[,Flat], IVF<nlist>[_HNSW<M>],<codec>, "
+    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>], HNSW<M>[,<storage>], IVF<nlist>[_HNSW<M>],<codec>, "
                "an IDMap/IDMap2 "
                "prefix, transforms in front (PCA[W][R]<d>, OPQ<M>[_<d>], RR<d>, L2norm) or an RFlat/Refine(...) suffix");
   }
@@ -214,8 +215,15 @@ class Parser {
     std::string_view s = hnsw.text;
     take(s, "HNSW");
     const int M = hnsw_M(s, hnsw);
-    if (storage.text == "Flat") return std::make_unique<IndexHNSWFlat>(d, M, metric_);
-    fail(storage, "Flat (the storage of HNSW<M>,<storage>)");
+    std::string_view c = storage.text;
+    if (c == "Flat") return std::make_unique<IndexHNSWFlat>(d, M, metric_);
+    if (auto type = sq_type(c)) return std::make_unique<IndexHNSWSQ>(d, *type, M, metric_);
+    if (take(c, "PQ")) {
+      auto [pq_M, nbits, fast_scan, residual] = pq_params(c, storage, d);
+      if (fast_scan) fail(storage, "PQ<M>[x<nbits>] (graph storage has no fast-scan layout)");
+      return std::make_unique<IndexHNSWPQ>(d, pq_M, M, nbits, metric_);
+    }
+    fail(storage, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16 or PQ<M>[x<nbits>] (the storage of HNSW<M>,<storage>)");
   }
 
   // "<M>" after "HNSW", the whole rest of s.
@@ -317,6 +325,10 @@ std::string describe(const Index& index) {
   }
   if (dynamic_cast<const IndexFlat*>(&index)) return "Flat";
   if (auto* h = dynamic_cast<const IndexHNSWFlat*>(&index)) return "HNSW" + std::to_string(h->M());
+  if (auto* h = dynamic_cast<const IndexHNSWSQ*>(&index)) {
+    return "HNSW" + std::to_string(h->M()) + "," + quantizer_type_name(h->sq().type());
+  }
+  if (auto* h = dynamic_cast<const IndexHNSWPQ*>(&index)) return "HNSW" + std::to_string(h->M()) + "," + describe_pq(h->pq());
   if (auto* sq = dynamic_cast<const IndexScalarQuantizer*>(&index)) return quantizer_type_name(sq->sq().type());
   if (auto* pq = dynamic_cast<const IndexPQ*>(&index)) return describe_pq(pq->pq());
   if (auto* fs = dynamic_cast<const IndexPQFastScan*>(&index)) return describe_pq(fs->pq()) + "fs";

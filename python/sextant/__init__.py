@@ -23,6 +23,8 @@ from ._sextant import (
     IndexFlatL2,
     IndexHNSW,
     IndexHNSWFlat,
+    IndexHNSWPQ,
+    IndexHNSWSQ,
     IndexIDMap,
     IndexIDMap2,
     IndexIVF,

@@ -5,6 +5,7 @@
 
 #include "numpy_args.h"
 #include "sextant/IndexHNSW.h"
+#include "sextant/IndexHNSWQuantized.h"
 #include "sextant/utils/Error.h"
 
 namespace sextant::python {
@@ -59,6 +60,25 @@ update(keys, x) replaces vectors in place. Search knobs: efSearch, sel.)doc")
   py::class_<IndexHNSWFlat, IndexHNSW, std::shared_ptr<IndexHNSWFlat>>(
       m, "IndexHNSWFlat", "HNSW over float vectors stored as they are (exact distances, like hnswlib).")
       .def(py::init<int, int, MetricType>(), py::arg("d"), py::arg("M") = 32, py::arg("metric") = MetricType::L2);
+
+  py::class_<IndexHNSWSQ, IndexHNSW, std::shared_ptr<IndexHNSWSQ>>(m, "IndexHNSWSQ", R"doc(
+HNSW over scalar-quantised codes (qtype: sx.ScalarQuantizer.QT_8bit, ...), searched on
+the codes. Needs train() before add(); reconstruct() gives the decoded vectors.)doc")
+      .def(py::init<int, QuantizerType, int, MetricType>(), py::arg("d"), py::arg("qtype"), py::arg("M") = 32,
+           py::arg("metric") = MetricType::L2)
+      .def_property_readonly("code_size", &IndexHNSWSQ::code_size, "Bytes per stored vector.")
+      .def_property_readonly("sq", static_cast<const ScalarQuantizer& (IndexHNSWSQ::*)() const>(&IndexHNSWSQ::sq),
+                             py::return_value_policy::reference_internal);
+
+  py::class_<IndexHNSWPQ, IndexHNSW, std::shared_ptr<IndexHNSWPQ>>(m, "IndexHNSWPQ", R"doc(
+HNSW over product-quantizer codes (pq_M sub-quantizers of pq_nbits bits), searched with
+one look-up table per query. Needs train() before add(); reconstruct() gives the decoded vectors.)doc")
+      .def(py::init<int, size_t, int, size_t, MetricType>(), py::arg("d"), py::arg("pq_M"), py::arg("M") = 32,
+           py::arg("pq_nbits") = 8, py::arg("metric") = MetricType::L2)
+      .def_property_readonly("code_size", &IndexHNSWPQ::code_size, "Bytes per stored vector.")
+      .def_property_readonly("pq", static_cast<ProductQuantizer& (IndexHNSWPQ::*)()>(&IndexHNSWPQ::pq),
+                             py::return_value_policy::reference_internal,
+                             "The product quantizer (its train_params apply to the next train()).");
 }
 
 }  // namespace sextant::python

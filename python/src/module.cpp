@@ -41,10 +41,10 @@ PYBIND11_MODULE(_sextant, m) {
   });
   sextant::python::bind_search_params(m);
   sextant::python::bind_index(m);
-  sextant::python::bind_hnsw(m);
   sextant::python::bind_utils(m);
   sextant::python::bind_ivf(m);
   sextant::python::bind_pq(m);
+  sextant::python::bind_hnsw(m);  // after the quantizers its SQ/PQ classes expose
   sextant::python::bind_transforms(m);
   sextant::python::bind_io(m);
 #ifdef SEXTANT_WITH_EMBED

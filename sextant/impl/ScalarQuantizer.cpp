@@ -129,13 +129,18 @@ void ScalarQuantizer::decode(size_t n, const uint8_t* codes, float* x) const {
   SEXTANT_CHECK(is_trained(), "the scalar quantizer is not trained");
   const size_t cs = code_size();
   const bool integer = sq_is_integer(codec_);
-#pragma omp parallel for schedule(static) if (n * d_ > (1 << 16))
-  for (long i = 0; i < static_cast<long>(n); i++) {
+  auto decode_one = [&](size_t i) {
     for (size_t j = 0; j < d_; j++) {
       const float v = sq_value(codec_, codes + i * cs, j);
       x[i * d_ + j] = integer ? a_[j] + v * b_[j] : v;
     }
+  };
+  if (n * d_ <= (1 << 16)) {  // no parallel region: graph storages decode one code at a time
+    for (size_t i = 0; i < n; i++) decode_one(i);
+    return;
   }
+#pragma omp parallel for schedule(static)
+  for (long i = 0; i < static_cast<long>(n); i++) decode_one(size_t(i));
 }
 
 ScalarQuantizer::Scorer::Scorer(const ScalarQuantizer& sq, MetricType metric)

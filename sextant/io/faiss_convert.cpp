@@ -2,7 +2,10 @@
 // (faiss_structs.h) into their sextant equivalents.
 #include "sextant/IndexFlat.h"
 #include "sextant/IndexHNSW.h"
+#include "sextant/IndexHNSWQuantized.h"
+#include "sextant/IndexPQ.h"
 #include "sextant/IndexPreTransform.h"
+#include "sextant/IndexScalarQuantizer.h"
 #include "sextant/io/faiss_structs.h"
 #include "sextant/io/sextant_format.h"
 #include "sextant/utils/Error.h"
@@ -50,15 +53,29 @@ HNSW::Layout convert_graph(const FaissHNSWGraph& g, int& M) {
 
 std::unique_ptr<Index> convert_faiss_hnsw(uint32_t tag, int d, MetricType metric, FaissHNSWGraph graph,
                                           std::unique_ptr<Index> storage) {
-  const auto* flat = dynamic_cast<const IndexFlat*>(storage.get());
-  SEXTANT_CHECK(tag == fourcc("IHNf") && flat != nullptr, "Faiss HNSW index files ('", fourcc_text(tag),
-                "') convert when their storage is flat (IndexHNSWFlat); this one stores ", storage->type_name());
   int M = 0;
   const HNSW::Layout layout = convert_graph(graph, M);
-  auto index = std::make_unique<IndexHNSWFlat>(d, M, metric);
+  std::unique_ptr<IndexHNSW> index;
+  if (const auto* flat = dynamic_cast<const IndexFlat*>(storage.get()); flat && tag == fourcc("IHNf")) {
+    auto hnsw = std::make_unique<IndexHNSWFlat>(d, M, metric);
+    hnsw->restore({}, false, flat->vectors(), layout, {}, 0);
+    index = std::move(hnsw);
+  } else if (const auto* sq = dynamic_cast<const IndexScalarQuantizer*>(storage.get()); sq && tag == fourcc("IHNs")) {
+    auto hnsw = std::make_unique<IndexHNSWSQ>(d, sq->sq().type(), M, metric);
+    if (!sq->sq().trained().empty()) hnsw->sq().set_trained(sq->sq().trained());
+    hnsw->restore(sq->codes(), layout, {}, 0);
+    index = std::move(hnsw);
+  } else if (const auto* pq = dynamic_cast<const IndexPQ*>(storage.get()); pq && tag == fourcc("IHNp")) {
+    auto hnsw = std::make_unique<IndexHNSWPQ>(d, pq->pq().M(), M, pq->pq().nbits(), metric);
+    if (!pq->pq().centroids().empty()) hnsw->pq().set_centroids(pq->pq().centroids());
+    hnsw->restore(pq->codes(), layout, {}, 0);
+    index = std::move(hnsw);
+  } else {
+    detail::throw_error(__FILE__, __LINE__, "Faiss HNSW index file ('", fourcc_text(tag), "') with a ",
+                        storage->type_name(), " storage is not supported (flat, SQ and PQ storages are)");
+  }
   if (graph.ef_construction > 0) index->set_efConstruction(graph.ef_construction);
   if (graph.ef_search > 0) index->set_efSearch(graph.ef_search);
-  index->restore({}, false, flat->vectors(), layout, {}, 0);
   return index;
 }
 

@@ -21,10 +21,43 @@
 #include "sextant/impl/FastScan.h"
 #include "sextant/impl/ReadOnlyInvertedLists.h"
 #include "sextant/io/label_checks.h"
+#include "sextant/io/quantizer_fields.h"
 #include "sextant/io/sextant_codecs_hnsw.h"
 #include "sextant/io/sextant_format.h"
 
 namespace sextant {
+
+// ---------------------------------------------------------------- quantizer fields (quantizer_fields.h)
+
+QuantizerType read_qtype(SextantReader& in) {
+  const int32_t t = in.i32("scalar quantizer type");
+  in.in().check(t >= 0 && t <= static_cast<int>(QuantizerType::QT_8bit_direct_signed),
+                "unknown scalar quantizer type ", t);
+  return static_cast<QuantizerType>(t);
+}
+
+void restore_sq(ScalarQuantizer& sq, std::vector<float> trained) {
+  if (!trained.empty()) sq.set_trained(std::move(trained));  // checks count and finiteness
+}
+
+void write_pq_params(const ProductQuantizer& pq, SextantWriter& out) {
+  out.u64(pq.M());
+  out.u64(pq.nbits());
+  out.array(pq.centroids().data(), pq.centroids().size());
+}
+
+std::pair<size_t, size_t> read_pq_shape(const IndexHeader& h, SextantReader& in) {
+  const uint64_t M = in.u64("PQ M"), nbits = in.u64("PQ nbits");
+  in.in().check(M >= 1 && M <= static_cast<uint64_t>(h.d) && h.d % M == 0, "PQ M=", M,
+                " must divide d=", h.d);
+  in.in().check(nbits >= 1 && nbits <= 16, "PQ nbits must be in [1, 16], got ", nbits);
+  return {M, nbits};
+}
+
+void restore_pq_centroids(ProductQuantizer& pq, SextantReader& in) {
+  auto centroids = in.array<std::vector<float>>("PQ centroids");
+  if (!centroids.empty()) pq.set_centroids(std::move(centroids));  // checks the count
+}
 
 namespace {
 
@@ -70,17 +103,6 @@ std::unique_ptr<Index> read_flat(const IndexHeader& h, SextantReader& in) {
 
 // ---------------------------------------------------------------- scalar quantizer
 
-QuantizerType read_qtype(SextantReader& in) {
-  const int32_t t = in.i32("scalar quantizer type");
-  in.in().check(t >= 0 && t <= static_cast<int>(QuantizerType::QT_8bit_direct_signed),
-                "unknown scalar quantizer type ", t);
-  return static_cast<QuantizerType>(t);
-}
-
-void restore_sq(ScalarQuantizer& sq, std::vector<float> trained) {
-  if (!trained.empty()) sq.set_trained(std::move(trained));  // checks count and finiteness
-}
-
 void write_sq(const Index& index, SextantWriter& out) {
   const auto& sq = as<IndexScalarQuantizer>(index);
   out.i32(static_cast<int32_t>(sq.sq().type()));
@@ -100,26 +122,6 @@ std::unique_ptr<Index> read_sq(const IndexHeader& h, SextantReader& in) {
 }
 
 // ---------------------------------------------------------------- product quantizer
-
-void write_pq_params(const ProductQuantizer& pq, SextantWriter& out) {
-  out.u64(pq.M());
-  out.u64(pq.nbits());
-  out.array(pq.centroids().data(), pq.centroids().size());
-}
-
-// M and nbits, checked before a quantizer is made with them.
-std::pair<size_t, size_t> read_pq_shape(const IndexHeader& h, SextantReader& in) {
-  const uint64_t M = in.u64("PQ M"), nbits = in.u64("PQ nbits");
-  in.in().check(M >= 1 && M <= static_cast<uint64_t>(h.d) && h.d % M == 0, "PQ M=", M,
-                " must divide d=", h.d);
-  in.in().check(nbits >= 1 && nbits <= 16, "PQ nbits must be in [1, 16], got ", nbits);
-  return {M, nbits};
-}
-
-void restore_pq_centroids(ProductQuantizer& pq, SextantReader& in) {
-  auto centroids = in.array<std::vector<float>>("PQ centroids");
-  if (!centroids.empty()) pq.set_centroids(std::move(centroids));  // checks the count
-}
 
 void write_pq(const Index& index, SextantWriter& out) {
   const auto& pq = as<IndexPQ>(index);
@@ -500,6 +502,8 @@ std::span<const IndexCodec> sextant_codecs() {
       {fourcc("RFN_"), "IndexRefine", write_refine, read_refine<false>},
       {fourcc("RFNF"), "IndexRefineFlat", write_refine, read_refine<true>},
       {fourcc("HNSF"), "IndexHNSWFlat", write_hnsw_flat, read_hnsw_flat},
+      {fourcc("HNSQ"), "IndexHNSWSQ", write_hnsw_sq, read_hnsw_sq},
+      {fourcc("HNPQ"), "IndexHNSWPQ", write_hnsw_pq, read_hnsw_pq},
   };
   return kCodecs;
 }

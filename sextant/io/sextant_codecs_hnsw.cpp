@@ -1,21 +1,42 @@
 // How the HNSW indexes are stored in a sextant file (registered in
 // sextant_codecs()): the graph parameters, the storage as it is laid out in
-// memory, the graph links and the node numbering. Everything read is checked
-// by IndexHNSWFlat::restore before the index is used.
-#include "sextant/IndexHNSW.h"
+// memory (rows in graph-node order), the graph links and the node numbering.
+// Everything read is checked by the indexes' restore() before use.
 #include "sextant/io/sextant_codecs_hnsw.h"
+
+#include "sextant/IndexHNSW.h"
+#include "sextant/IndexHNSWQuantized.h"
+#include "sextant/io/quantizer_fields.h"
 
 namespace sextant {
 
-void write_hnsw_flat(const Index& index, SextantWriter& out) {
-  const auto& hnsw = static_cast<const IndexHNSWFlat&>(index);  // the codec table matched type_name()
+namespace {
+
+void write_params(const IndexHNSW& hnsw, SextantWriter& out) {
   out.i32(hnsw.M());
   out.i32(hnsw.efConstruction());
   out.i32(hnsw.efSearch());
-  const FlatGraphStorage& storage = hnsw.flat_storage();
-  out.array(storage.column_order().data(), storage.column_order().size());
-  out.u8(storage.column_order_fixed());
-  out.array(storage.rows(), storage.size() * storage.d());
+}
+
+struct Params {
+  int32_t M, efConstruction, efSearch;
+  void apply(IndexHNSW& index) const {
+    index.set_efConstruction(efConstruction);  // these check > 0
+    index.set_efSearch(efSearch);
+  }
+};
+
+Params read_params(SextantReader& in) {
+  Params p;
+  p.M = in.i32("HNSW M");
+  in.in().check(p.M >= 2 && p.M <= HNSW::kMaxUpperDegree, "HNSW M=", p.M, " must be in [2, ",
+                HNSW::kMaxUpperDegree, "]");
+  p.efConstruction = in.i32("HNSW efConstruction");
+  p.efSearch = in.i32("HNSW efSearch");
+  return p;
+}
+
+void write_graph(const IndexHNSW& hnsw, SextantWriter& out) {
   const HNSW::Layout layout = hnsw.hnsw().layout();
   out.array(layout.levels.data(), layout.levels.size());
   out.array(layout.lists.data(), layout.lists.size());
@@ -24,27 +45,94 @@ void write_hnsw_flat(const Index& index, SextantWriter& out) {
   out.i64(hnsw.renumbered_at());
 }
 
+struct Graph {
+  HNSW::Layout layout;
+  std::vector<node_t> label_of_node;
+  int64_t renumbered_at = 0;
+};
+
+Graph read_graph(const IndexHeader& h, SextantReader& in) {
+  Graph g;
+  g.layout.levels = in.array<std::vector<uint8_t>>("HNSW levels");
+  g.layout.lists = in.array<std::vector<node_t>>("HNSW links");
+  g.layout.entry_point = in.u32("HNSW entry point");
+  g.label_of_node = in.array<std::vector<node_t>>("HNSW node ids");
+  g.renumbered_at = in.i64("HNSW renumbered at");
+  in.in().check(idx_t(g.layout.levels.size()) == h.ntotal, "HNSW: ", g.layout.levels.size(),
+                " graph nodes for ntotal=", h.ntotal);
+  return g;
+}
+
+void write_codes(const IndexHNSWCodes& hnsw, SextantWriter& out) {
+  out.array(hnsw.codes(), size_t(hnsw.ntotal()) * hnsw.code_size());
+  write_graph(hnsw, out);
+}
+
+std::unique_ptr<Index> read_codes(std::unique_ptr<IndexHNSWCodes> index, const IndexHeader& h, SextantReader& in) {
+  Storage<uint8_t> codes = in.storage<uint8_t>("HNSW codes");
+  in.in().check(codes.size() == size_t(h.ntotal) * index->code_size(), index->type_name(), ": ", codes.size(),
+                " code bytes for ", h.ntotal, " codes of ", index->code_size(), " bytes");
+  Graph g = read_graph(h, in);
+  index->restore(codes.data(), g.layout, std::move(g.label_of_node), g.renumbered_at);
+  return index;
+}
+
+}  // namespace
+
+void write_hnsw_flat(const Index& index, SextantWriter& out) {
+  const auto& hnsw = static_cast<const IndexHNSWFlat&>(index);  // the codec table matched type_name()
+  write_params(hnsw, out);
+  const FlatGraphStorage& storage = hnsw.flat_storage();
+  out.array(storage.column_order().data(), storage.column_order().size());
+  out.u8(storage.column_order_fixed());
+  out.array(storage.rows(), storage.size() * storage.d());
+  write_graph(hnsw, out);
+}
+
 std::unique_ptr<Index> read_hnsw_flat(const IndexHeader& h, SextantReader& in) {
-  const int32_t M = in.i32("HNSW M");
-  in.in().check(M >= 2 && M <= HNSW::kMaxUpperDegree, "HNSW M=", M, " must be in [2, ", HNSW::kMaxUpperDegree, "]");
-  auto index = std::make_unique<IndexHNSWFlat>(h.d, M, h.metric);
-  index->set_efConstruction(in.i32("HNSW efConstruction"));  // these check > 0
-  index->set_efSearch(in.i32("HNSW efSearch"));
+  const Params p = read_params(in);
+  auto index = std::make_unique<IndexHNSWFlat>(h.d, p.M, h.metric);
+  p.apply(*index);
   auto order = in.array<std::vector<uint32_t>>("HNSW column order");
   const bool order_fixed = in.boolean("HNSW column order fixed");
   Storage<float> rows = in.storage<float>("HNSW vectors");
-  HNSW::Layout layout;
-  layout.levels = in.array<std::vector<uint8_t>>("HNSW levels");
-  layout.lists = in.array<std::vector<node_t>>("HNSW links");
-  layout.entry_point = in.u32("HNSW entry point");
-  auto label_of_node = in.array<std::vector<node_t>>("HNSW node ids");
-  const int64_t renumbered_at = in.i64("HNSW renumbered at");
-  in.in().check(idx_t(layout.levels.size()) == h.ntotal, "HNSW: ", layout.levels.size(), " graph nodes for ntotal=",
-                h.ntotal);
   in.in().check(rows.size() == size_t(h.ntotal) * size_t(h.d), "HNSW: ", rows.size(), " floats do not make ntotal=",
                 h.ntotal, " vectors of d=", h.d);
-  index->restore(std::move(order), order_fixed, rows.data(), layout, std::move(label_of_node), renumbered_at);
+  Graph g = read_graph(h, in);
+  index->restore(std::move(order), order_fixed, rows.data(), g.layout, std::move(g.label_of_node), g.renumbered_at);
   return index;
+}
+
+void write_hnsw_sq(const Index& index, SextantWriter& out) {
+  const auto& hnsw = static_cast<const IndexHNSWSQ&>(index);
+  write_params(hnsw, out);
+  out.i32(static_cast<int32_t>(hnsw.sq().type()));
+  out.array(hnsw.sq().trained().data(), hnsw.sq().trained().size());
+  write_codes(hnsw, out);
+}
+
+std::unique_ptr<Index> read_hnsw_sq(const IndexHeader& h, SextantReader& in) {
+  const Params p = read_params(in);
+  auto index = std::make_unique<IndexHNSWSQ>(h.d, read_qtype(in), p.M, h.metric);
+  p.apply(*index);
+  restore_sq(index->sq(), in.array<std::vector<float>>("scalar quantizer ranges"));
+  return read_codes(std::move(index), h, in);
+}
+
+void write_hnsw_pq(const Index& index, SextantWriter& out) {
+  const auto& hnsw = static_cast<const IndexHNSWPQ&>(index);
+  write_params(hnsw, out);
+  write_pq_params(hnsw.pq(), out);
+  write_codes(hnsw, out);
+}
+
+std::unique_ptr<Index> read_hnsw_pq(const IndexHeader& h, SextantReader& in) {
+  const Params p = read_params(in);
+  const auto [pq_M, nbits] = read_pq_shape(h, in);
+  auto index = std::make_unique<IndexHNSWPQ>(h.d, pq_M, p.M, nbits, h.metric);
+  p.apply(*index);
+  restore_pq_centroids(index->pq(), in);
+  return read_codes(std::move(index), h, in);
 }
 
 }  // namespace sextant

@@ -12,7 +12,11 @@
 #include "reference.h"
 #include "sextant/IndexFlat.h"
 #include "sextant/IndexHNSW.h"
+#include "sextant/IndexHNSWQuantized.h"
 #include "sextant/IndexIDMap.h"
+#include "sextant/IndexPQ.h"
+#include "sextant/IndexRefine.h"
+#include "sextant/IndexScalarQuantizer.h"
 #include "sextant/utils/Error.h"
 #include "sextant/utils/threads.h"
 
@@ -475,6 +479,205 @@ TEST(HNSW, BadInputsAreClearErrors) {
   EXPECT_EQ(I10[2] >= 0, true);
   EXPECT_EQ(I10[3], -1);
   EXPECT_EQ(D10[3], std::numeric_limits<float>::infinity());
+}
+
+// ------------------------------------------------------------------ quantised storage
+
+/// SQ8, or PQ with two dimensions per sub-quantizer; trained on the base.
+std::shared_ptr<IndexHNSWCodes> quantized(bool pq, MetricType metric, const std::vector<float>& xb) {
+  std::shared_ptr<IndexHNSWCodes> index;
+  if (pq) {
+    auto p = std::make_shared<IndexHNSWPQ>(kD, kD / 2, 16, 8, metric);
+    p->pq().train_params().niter = 10;  // k-means is most of the test's time
+    index = p;
+  } else {
+    index = std::make_shared<IndexHNSWSQ>(kD, QuantizerType::QT_8bit, 16, metric);
+  }
+  const idx_t nb = idx_t(xb.size() / kD);
+  index->train(nb, xb.data());
+  index->set_efConstruction(40);
+  index->add(nb, xb.data());
+  return index;
+}
+
+class HNSWQuantized : public ::testing::TestWithParam<std::tuple<bool, MetricType>> {};
+
+TEST_P(HNSWQuantized, RecallAgainstExactSearchAndDistancesToTheDecodedVectors) {
+  const auto [pq, metric] = GetParam();
+  const size_t nb = 5000, nq = 100;
+  auto xb = clustered(nb, kD, 31), xq = clustered(nq, kD, 32);
+  auto index = quantized(pq, metric, xb);
+  IndexFlat flat(kD, metric);
+  flat.add(nb, xb.data());
+  EXPECT_EQ(index->ntotal(), idx_t(nb));
+  EXPECT_EQ(index->code_size(), pq ? kD / 2 : kD);
+  EXPECT_EQ(index->type_name(), pq ? "IndexHNSWPQ" : "IndexHNSWSQ");
+  // The same codes searched exhaustively: the best the graph can do.
+  std::unique_ptr<Index> codes_brute;
+  if (pq) {
+    auto brute = std::make_unique<IndexPQ>(kD, kD / 2, 8, metric);
+    brute->pq().set_centroids(dynamic_cast<IndexHNSWPQ&>(*index).pq().centroids());
+    codes_brute = std::move(brute);
+  } else {
+    auto brute = std::make_unique<IndexScalarQuantizer>(kD, QuantizerType::QT_8bit, metric);
+    brute->sq().set_trained(dynamic_cast<IndexHNSWSQ&>(*index).sq().trained());
+    codes_brute = std::move(brute);
+  }
+  codes_brute->add(nb, xb.data());
+  const std::vector<idx_t> I64 = search(*index, xq, kK, ef(64));
+  // Measured: SQ8 0.98-0.99 exact; PQ (16 dims on 8 bytes) 0.80-0.83, as its
+  // exhaustive search: the codes, not the graph, lose the rest.
+  EXPECT_GE(recall(flat, xq.data(), nq, I64, kK), pq ? 0.75 : 0.95) << (pq ? "PQ " : "SQ8 ") << metric_name(metric);
+  EXPECT_GE(recall(*codes_brute, xq.data(), nq, I64, kK), 0.97) << (pq ? "PQ " : "SQ8 ") << metric_name(metric);
+  // Distances are those between the query and the decoded vectors, best first.
+  std::vector<float> D(nq * kK), rec(kD);
+  std::vector<idx_t> I(nq * kK);
+  index->search(nq, xq.data(), kK, D.data(), I.data(), ef(64));
+  for (size_t q = 0; q < nq; q++) {
+    for (size_t j = 0; j < kK; j++) {
+      ASSERT_GE(I[q * kK + j], 0);
+      index->reconstruct(I[q * kK + j], rec.data());
+      const double expect = test::exact_distance(&xq[q * kD], rec.data(), kD, metric);
+      EXPECT_NEAR(D[q * kK + j], expect, 1e-3 * std::max(1.0, std::fabs(expect)));
+      if (j > 0) EXPECT_TRUE(is_similarity(metric) ? D[q * kK + j] <= D[q * kK + j - 1] : D[q * kK + j] >= D[q * kK + j - 1]);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(HNSWCodes, HNSWQuantized,
+                         ::testing::Combine(::testing::Bool(),
+                                            ::testing::Values(MetricType::L2, MetricType::INNER_PRODUCT)),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) ? "PQ_" : "SQ8_") +
+                                  metric_name(std::get<1>(info.param));
+                         });
+
+TEST(HNSWQuantizedSQ, RefineFlatRaisesRecall) {
+  const size_t nb = 5000, nq = 100;
+  auto xb = clustered(nb, kD, 33), xq = clustered(nq, kD, 34);
+  auto base = std::make_shared<IndexHNSWSQ>(kD, QuantizerType::QT_4bit, 16);
+  base->set_efConstruction(40);
+  IndexRefineFlat refine(base);
+  refine.train(nb, xb.data());
+  refine.add(nb, xb.data());
+  IndexFlat flat(kD);
+  flat.add(nb, xb.data());
+  const double alone = recall(flat, xq.data(), nq, search(*base, xq, kK, ef(64)), kK);
+  SearchParams p = ef(64);
+  p.k_factor = 4;
+  const double refined = recall(flat, xq.data(), nq, search(refine, xq, kK, p), kK);
+  EXPECT_GE(refined, alone + 0.05) << alone << " -> " << refined;
+  EXPECT_GE(refined, 0.97);
+}
+
+TEST(HNSWQuantizedSQ, ReconstructIsTheDecodedCodeWithinHalfAStep) {
+  const size_t nb = 2000;
+  auto xb = clustered(nb, kD, 35);
+  auto sq = std::make_shared<IndexHNSWSQ>(kD, QuantizerType::QT_8bit, 16);
+  sq->train(nb, xb.data());
+  sq->add(nb, xb.data());  // renumbered for locality: ids still in insertion order
+  ASSERT_EQ(sq->sq().trained().size(), 2 * kD);
+  std::vector<float> r(kD), roundtrip(kD);
+  std::vector<uint8_t> code(sq->sa_code_size());
+  for (idx_t i : {idx_t(0), idx_t(777), idx_t(nb - 1)}) {
+    sq->reconstruct(i, r.data());
+    sq->sa_encode(1, &xb[i * kD], code.data());
+    EXPECT_TRUE(std::equal(code.begin(), code.end(), sq->codes() + sq->node_of(i) * sq->code_size()));
+    sq->sa_decode(1, code.data(), roundtrip.data());
+    EXPECT_EQ(r, roundtrip);
+    for (size_t j = 0; j < kD; j++) {
+      const float step = sq->sq().trained()[kD + j] / 255.f;
+      EXPECT_LE(std::fabs(r[j] - xb[i * kD + j]), 0.51f * step + 1e-6f) << "id " << i << " dim " << j;
+    }
+  }
+  // PQ: the decoded nearest centroids.
+  IndexHNSWPQ pq(kD, 4, 16);
+  pq.train(nb, xb.data());
+  pq.add(nb, xb.data());
+  code.resize(pq.pq().code_size());
+  pq.pq().encode(1, &xb[5 * kD], code.data());
+  pq.pq().decode(1, code.data(), roundtrip.data());
+  pq.reconstruct(5, r.data());
+  EXPECT_EQ(r, roundtrip);
+}
+
+TEST(HNSWQuantizedSQ, RemovalAndUpdateKeepRecall) {
+  const size_t nb = 5000, nq = 100;
+  auto xb = clustered(nb, kD, 36), xq = clustered(nq, kD, 37);
+  auto index = quantized(false, MetricType::L2, xb);
+  std::vector<idx_t> gone;
+  std::vector<float> kept;
+  for (size_t i = 0; i < nb; i++) {
+    if ((i * 37) % 10 < 3) {
+      gone.push_back(idx_t(i));
+    } else {
+      kept.insert(kept.end(), &xb[i * kD], &xb[(i + 1) * kD]);
+    }
+  }
+  IDSelectorBatch sel(gone.size(), gone.data());
+  EXPECT_EQ(index->remove_ids(sel), gone.size());
+  const size_t nk = kept.size() / kD;
+  ASSERT_EQ(index->ntotal(), idx_t(nk));
+  std::vector<float> r(kD), expect(kD);
+  std::vector<uint8_t> code(index->code_size());
+  index->reconstruct(0, r.data());  // survivors close up
+  index->sa_encode(1, kept.data(), code.data());
+  index->sa_decode(1, code.data(), expect.data());
+  EXPECT_EQ(r, expect);
+  IndexFlat flat(kD);
+  flat.add(nk, kept.data());
+  EXPECT_GE(recall(flat, xq.data(), nq, search(*index, xq, kK, ef(64)), kK), 0.93);
+
+  // Move a fifth of the survivors; each is then found at its new place.
+  std::vector<idx_t> keys;
+  for (size_t i = 0; i < nk; i += 5) keys.push_back(idx_t(i));
+  auto moved = clustered(keys.size(), kD, 38);
+  index->update(keys.size(), keys.data(), moved.data());
+  for (size_t i = 0; i < keys.size(); i++) std::copy_n(&moved[i * kD], kD, &kept[keys[i] * kD]);
+  IndexFlat flat2(kD);
+  flat2.add(nk, kept.data());
+  EXPECT_GE(recall(flat2, xq.data(), nq, search(*index, xq, kK, ef(64)), kK), 0.93);
+  std::vector<float> probe(&moved[0], &moved[20 * kD]);
+  auto I = search(*index, probe, 1, ef(64));
+  size_t self = 0;
+  for (size_t i = 0; i < 20; i++) self += I[i] == keys[i];
+  EXPECT_GE(self, 19u);
+}
+
+TEST(HNSWQuantizedSQ, UntrainedIsAClearError) {
+  auto xb = clustered(300, kD, 39);
+  float D[4];
+  idx_t I[4];
+  IndexHNSWSQ sq(kD, QuantizerType::QT_8bit, 8);
+  IndexHNSWPQ pq(kD, 8, 8);
+  for (IndexHNSWCodes* index : {static_cast<IndexHNSWCodes*>(&sq), static_cast<IndexHNSWCodes*>(&pq)}) {
+    EXPECT_FALSE(index->is_trained());
+    try {
+      index->add(10, xb.data());
+      FAIL() << "add before train accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("is not trained"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(index->search(1, xb.data(), 4, D, I), Error);
+    std::vector<uint8_t> code(index->sa_code_size());
+    EXPECT_THROW(index->sa_encode(1, xb.data(), code.data()), Error);
+    index->train(300, xb.data());
+    EXPECT_TRUE(index->is_trained());
+    index->add(300, xb.data());
+    EXPECT_THROW(index->train(300, xb.data()), Error);  // would change the meaning of the stored codes
+    index->reset();
+    index->train(300, xb.data());
+    EXPECT_EQ(index->ntotal(), 0);
+  }
+  EXPECT_THROW(IndexHNSWPQ(kD, 8, 8).train(100, xb.data()), Error);  // fewer vectors than centroids
+  EXPECT_THROW(IndexHNSWPQ(kD, 5), Error);                             // 16 is not a multiple of 5
+  EXPECT_THROW(IndexHNSWSQ(0, QuantizerType::QT_8bit), Error);
+  // fp16 has nothing to learn.
+  IndexHNSWSQ fp16(kD, QuantizerType::QT_fp16, 8);
+  EXPECT_TRUE(fp16.is_trained());
+  fp16.add(300, xb.data());
+  fp16.search(1, xb.data(), 4, D, I);
+  EXPECT_EQ(I[0], 0);
 }
 
 }  // namespace

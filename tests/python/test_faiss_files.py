@@ -125,11 +125,20 @@ def test_faiss_hnsw_file_keeps_its_graph(metric, tmp_path):
     np.testing.assert_array_equal(again.search(xq, 10)[1], ours.search(xq, 10)[1])
 
 
-def test_faiss_hnsw_with_quantised_storage_is_refused_by_name(tmp_path):
+@pytest.mark.parametrize("description,sextant_type", [("HNSW8,SQ8", "IndexHNSWSQ"), ("HNSW8,SQfp16", "IndexHNSWSQ"),
+                                                      ("HNSW8,PQ4", "IndexHNSWPQ")])
+def test_faiss_quantised_hnsw_files(description, sextant_type, tmp_path):
     path = tmp_path / "faiss.index"
-    faiss_index("HNSW8,SQ8", faiss.METRIC_L2, path)
-    with pytest.raises(ValueError, match="storage is flat"):
-        sx.read_index(path)
+    index = faiss_index(description, faiss.METRIC_L2, path)
+    ours = sx.read_index(path)
+    assert type(ours).__name__ == sextant_type and ours.ntotal == index.ntotal
+    _, xq = data()
+    index.hnsw.efSearch = 64
+    D_ref, I_ref = index.search(xq, 10)
+    D, I = ours.search(xq, 10, efSearch=64)
+    same = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(I, I_ref)])
+    assert same >= 0.99, same
+    np.testing.assert_allclose(D[I == I_ref], D_ref[I == I_ref], rtol=1e-4, atol=1e-3)
 
 
 def test_unsupported_faiss_types_are_named(tmp_path):
