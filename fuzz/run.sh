@@ -2,7 +2,9 @@
 # Builds the libFuzzer targets with clang (address + undefined sanitizers) and
 # fuzzes each for a bounded time, one after the other on one core:
 #   fuzz/run.sh [seconds per target, default 60] [target...]
-# Targets: read_index (sextant and Faiss index files from bytes), index_factory.
+# Targets: read_index (sextant and Faiss index files from bytes), index_factory,
+# and the embedding producer's readers: safetensors (files from bytes),
+# model_config (config.json), tokenizer (tokenizer.json and the text it encodes).
 # The committed seeds (fuzz/corpus/<target>) are copied into a working corpus
 # under the build directory, so the repository only changes when a finding is
 # added by hand: crashing inputs land in $BUILD/artifacts; fix the bug, then
@@ -13,11 +15,11 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(read_index index_factory)
+[ ${#targets[@]} -gt 0 ] || targets=(read_index index_factory safetensors model_config tokenizer)
 build="${SEXTANT_FUZZ_BUILD:-build-fuzz}"
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEXTANT_ENABLE_FUZZ=ON \
-  -DSEXTANT_ENABLE_PYTHON=OFF -DSEXTANT_ENABLE_TESTS=OFF -DSEXTANT_ENABLE_EMBED=OFF -DSEXTANT_ENABLE_GPU=OFF >/dev/null
+  -DSEXTANT_ENABLE_PYTHON=OFF -DSEXTANT_ENABLE_TESTS=OFF -DSEXTANT_ENABLE_EMBED=ON -DSEXTANT_ENABLE_GPU=OFF >/dev/null
 cmake --build "$build" -j"${JOBS:-2}" --target $(printf 'fuzz_%s ' "${targets[@]}")
 
 export OMP_NUM_THREADS=1  # one core for the fuzzer, the other for whoever shares the machine

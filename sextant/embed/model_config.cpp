@@ -1,5 +1,7 @@
 #include "sextant/embed/model_config.h"
 
+#include <cstdint>
+
 #include "sextant/embed/json.h"
 #include "sextant/utils/Error.h"
 
@@ -85,8 +87,8 @@ DeepseekConfig parse_deepseek(const Json& c, const std::string& src, int version
   d.qk_rope_head_dim = c.get_int("qk_rope_head_dim", d.qk_rope_head_dim);
   d.v_head_dim = positive(c, "v_head_dim", d.v_head_dim, src);
   SEXTANT_CHECK(d.qk_nope_head_dim >= 0 && d.qk_rope_head_dim >= 0 && d.qk_rope_head_dim % 2 == 0 &&
-                    d.qk_head_dim() > 0,
-                src, ": qk_nope_head_dim and qk_rope_head_dim must be >= 0, the rope part even");
+                    d.qk_nope_head_dim <= INT64_MAX - d.qk_rope_head_dim && d.qk_head_dim() > 0,
+                src, ": qk_nope_head_dim and qk_rope_head_dim must be >= 0, their sum positive and within int64, the rope part even");
   d.rms_norm_eps = c.get_double("rms_norm_eps", d.rms_norm_eps);
   d.max_position_embeddings = c.get_int("max_position_embeddings", d.max_position_embeddings);
   d.rope = parse_rope(c, src);

@@ -96,21 +96,21 @@ constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
 }  // namespace
 
-SafeTensorsFile::SafeTensorsFile(const std::string& path) : file_(std::make_shared<MappedFile>(path)) {
-  const size_t file_size = file_->size();
+std::map<std::string, TensorView> parse_safetensors(const uint8_t* data, size_t file_size, const std::string& path) {
+  std::map<std::string, TensorView> tensors;
   SEXTANT_CHECK(file_size >= 8, path, " is not a safetensors file: ", file_size,
                 " bytes, too short for the 8-byte header length");
   uint64_t header_size = 0;
-  for (int i = 7; i >= 0; i--) header_size = (header_size << 8) | file_->data()[i];  // little-endian
+  for (int i = 7; i >= 0; i--) header_size = (header_size << 8) | data[i];  // little-endian
   SEXTANT_CHECK(header_size <= kMaxHeaderBytes, path, ": header length ", header_size,
                 " exceeds the safetensors limit of ", kMaxHeaderBytes, " bytes");
   SEXTANT_CHECK(header_size <= file_size - 8, path, ": header length ", header_size, " runs past the end of the ",
                 file_size, "-byte file (truncated file?)");
-  std::string_view header_text(reinterpret_cast<const char*>(file_->data() + 8), header_size);
+  std::string_view header_text(reinterpret_cast<const char*>(data + 8), header_size);
   Json header = parse_json(header_text, path + " (safetensors header)", JsonLimits{kMaxHeaderBytes, 16});
   SEXTANT_CHECK(header.is_object(), path, ": the safetensors header must be a JSON object");
 
-  const uint8_t* data_start = file_->data() + 8 + header_size;
+  const uint8_t* data_start = data + 8 + header_size;
   const size_t data_size = file_size - 8 - header_size;
   std::vector<std::pair<size_t, size_t>> ranges;
   for (const auto& [name, entry] : header.as_object("the safetensors header")) {
@@ -144,14 +144,18 @@ SafeTensorsFile::SafeTensorsFile(const std::string& path) : file_(std::make_shar
                   dtype_name(view.dtype), " need ", numel * elem);
     view.data = data_start + begin;
     if (view.nbytes > 0) ranges.emplace_back(static_cast<size_t>(begin), static_cast<size_t>(end));
-    tensors_.emplace(name, std::move(view));
+    tensors.emplace(name, std::move(view));
   }
   // Overlapping tensors mean a corrupted or crafted file.
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 1; i < ranges.size(); i++) {
     SEXTANT_CHECK(ranges[i].first >= ranges[i - 1].second, path, ": two tensors overlap in the data section");
   }
+  return tensors;
 }
+
+SafeTensorsFile::SafeTensorsFile(const std::string& path)
+    : file_(std::make_shared<MappedFile>(path)), tensors_(parse_safetensors(file_->data(), file_->size(), path)) {}
 
 const TensorView* SafeTensorsFile::find(const std::string& name) const {
   auto it = tensors_.find(name);
@@ -211,7 +215,7 @@ void convert_to_float(DType dtype, const uint8_t* src, size_t count, float* dst)
       }
       return;
     case DType::F32:
-      std::memcpy(dst, src, count * 4);
+      if (count > 0) std::memcpy(dst, src, count * 4);  // an empty tensor may come with null pointers
       return;
     case DType::F16:
       for (size_t i = 0; i < count; i++) {
@@ -322,8 +326,9 @@ Tensor Checkpoint::load(const std::string& name, const std::vector<int64_t>& exp
                   "_scale_inv\" block scales");
     SEXTANT_CHECK(view->shape.size() == 2, "checkpoint ", dir_, ": FP8 tensor \"", name, "\" must be 2-D");
     const int64_t rows = view->shape[0], cols = view->shape[1];
-    const int64_t block_rows = (rows + fp8_block_[0] - 1) / fp8_block_[0];
-    const int64_t block_cols = (cols + fp8_block_[1] - 1) / fp8_block_[1];
+    // Rounded-up division that cannot overflow: the block size comes from config.json.
+    const int64_t block_rows = rows / fp8_block_[0] + (rows % fp8_block_[0] != 0);
+    const int64_t block_cols = cols / fp8_block_[1] + (cols % fp8_block_[1] != 0);
     SEXTANT_CHECK(scale->shape == std::vector<int64_t>({block_rows, block_cols}), "checkpoint ", dir_, ": \"", name,
                   "_scale_inv\" has shape ", shape_string(scale->shape), ", expected ",
                   shape_string({block_rows, block_cols}), " for ", fp8_block_[0], "x", fp8_block_[1], " blocks");

@@ -55,6 +55,11 @@ struct TensorView {
   size_t numel() const;
 };
 
+/// Validates a whole safetensors file held in memory (`size` bytes at `data`)
+/// and returns its tensors, whose data point into `data` (valid while it is);
+/// `source` names the bytes in error messages.
+std::map<std::string, TensorView> parse_safetensors(const uint8_t* data, size_t size, const std::string& source);
+
 /// One .safetensors file, validated and mapped.
 class SafeTensorsFile {
  public:

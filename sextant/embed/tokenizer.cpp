@@ -101,8 +101,18 @@ Tokenizer Tokenizer::from_json(const Json& spec) {
     t.pad_id_ = int32_id(pad->at("pad_id", "padding"), "pad_id");
     t.pad_left_ = pad->get_string("direction", "Right") == "Left";
     const Json& strategy = pad->at("strategy", "padding");
-    if (const Json* fixed = strategy.find("Fixed")) t.pad_fixed_ = static_cast<size_t>(fixed->as_int("Fixed"));
-    t.pad_multiple_ = static_cast<size_t>(pad->get_int("pad_to_multiple_of", 0));
+    // Bounded: pad() allocates rows x length ids.
+    constexpr int64_t kMaxPadLength = int64_t(1) << 24;
+    if (const Json* fixed = strategy.find("Fixed")) {
+      const int64_t length = fixed->as_int("padding Fixed length");
+      SEXTANT_CHECK(length >= 0 && length <= kMaxPadLength, "padding Fixed length ", length, " must be in [0, ",
+                    kMaxPadLength, "]");
+      t.pad_fixed_ = static_cast<size_t>(length);
+    }
+    const int64_t multiple = pad->get_int("pad_to_multiple_of", 0);
+    SEXTANT_CHECK(multiple >= 0 && multiple <= kMaxPadLength, "padding pad_to_multiple_of ", multiple,
+                  " must be in [0, ", kMaxPadLength, "]");
+    t.pad_multiple_ = static_cast<size_t>(multiple);
   }
   return t;
 }
