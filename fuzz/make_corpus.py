@@ -18,7 +18,7 @@ FACTORY = [
     "Flat", "SQ8", "SQ4", "SQ6", "SQfp16", "SQbf16", "PQ2", "PQ2x4", "PQ4x3",
     "IVF2,Flat", "IVF3,SQ8", "IVF2,SQfp16", "IVF2,PQ2x4", "IVF4,PQ1",
     "IDMap,Flat", "IDMap2,PQ2x4", "IDMap2,IVF2,Flat", "PQ2x4,RFlat", "IVF2,PQ2x4,Refine(SQ8)",
-    "PQ2,Refine(PQ4x4)", "IVF2,Flat,Refine(Flat)", "IDMap,PQ2,RFlat",
+    "PQ2,Refine(PQ4x4)", "IVF2,Flat,Refine(Flat)", "IDMap,PQ2,RFlat", "HNSW4", "IVF2_HNSW4,Flat",
 ]
 
 
@@ -43,7 +43,7 @@ def faiss_seeds(rng):
     except ImportError:
         return
     xb = rng.standard_normal((300, D)).astype("float32")
-    for i, desc in enumerate(FACTORY + ["HNSW4", "HNSW4,SQ8", "PCA2,Flat", "OPQ2,PQ2x4", "RR4,Flat", "L2norm,Flat"]):
+    for i, desc in enumerate(FACTORY + ["HNSW4,SQ8", "PCA2,Flat", "OPQ2,PQ2x4", "RR4,Flat", "L2norm,Flat"]):
         desc = desc.replace("SQbf16", "SQfp16")
         for metric in (faiss.METRIC_L2, faiss.METRIC_INNER_PRODUCT):
             try:
