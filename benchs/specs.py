@@ -18,6 +18,11 @@ DATASETS = {
         "base_seed": 1, "query_seed": 2, "metric": "l2", "nq": 1_000,
         "about": "seeded Gaussian mixture (1,000 clusters) 1,000,000 x 128 float32, 1,000 queries",
     },
+    "minilm-debian": {
+        "source": "minilm_descriptions", "params": {"n_base": 10_000, "nq": 1_000}, "metric": "ip", "nq": 1_000,
+        "about": "10,000 Debian package descriptions embedded by sextant (all-MiniLM-L6-v2, 384-d, normalised), "
+                 "1,000 other descriptions as queries, inner product",
+    },
     "synthetic-1m-ip": {
         "source": "clustered", "params": {"n": 1_000_000, "d": 128, "n_clusters": 1000},
         "base_seed": 1, "query_seed": 2, "metric": "ip", "nq": 1_000,
@@ -39,7 +44,7 @@ INDEXES = {
     },
     # Inverted file, float storage on both sides, swept over nprobe.
     "ivf1024": {
-        "exact": False,
+        "exact": False, "datasets": ["fashion-mnist", "synthetic-1m", "synthetic-1m-ip"],
         "libs": {
             "sextant": {"factory": "IVF1024,Flat"},
             "faiss": {"factory": "IVF1024,Flat"},
@@ -48,7 +53,7 @@ INDEXES = {
     },
     # Inverted file with 8-bit scalar codes (4x smaller than floats), swept over nprobe.
     "ivf1024-sq8": {
-        "exact": False,
+        "exact": False, "datasets": ["fashion-mnist", "synthetic-1m", "synthetic-1m-ip"],
         "libs": {
             "sextant": {"factory": "IVF1024,SQ8"},
             "faiss": {"factory": "IVF1024,SQ8"},
@@ -90,11 +95,11 @@ INDEXES = {
         "sweep": [{"nprobe": n, "k_factor": kf} for n in (2, 4, 8, 16, 32) for kf in (2, 4, 8, 16)],
     },
     # Graph search, float storage on all sides (IndexHNSWFlat vs hnswlib and faiss), the same
-    # M and efConstruction everywhere. Fashion-MNIST only: a graph over 1M vectors takes far
-    # longer to build on two cores than the rest of the run (benchs/bench_hnsw.py adds an
-    # inner-product set and reports build time and memory per vector).
+    # M and efConstruction everywhere. Not on the 1M sets: a graph over 1M vectors takes far
+    # longer to build on two cores than the rest of the run (benchs/bench_hnsw.py adds
+    # single-query curves, build time and memory per vector).
     **{f"hnsw{M}": {
-        "exact": False, "datasets": ["fashion-mnist"],
+        "exact": False, "datasets": ["fashion-mnist", "minilm-debian"],
         "libs": {
             "sextant": {"factory": f"HNSW{M}", "build": {"efConstruction": 100}},
             "faiss": {"factory": f"HNSW{M}", "build": {"efConstruction": 100}},
@@ -104,7 +109,7 @@ INDEXES = {
     } for M in (16, 32)},
 }
 
-DEFAULT_INDEXES = ["flat"]
+DEFAULT_INDEXES = ["flat", "hnsw32"]
 LIBRARIES = ["sextant", "faiss", "hnswlib"]
 HEADLINE_LIB = "sextant"   # ratios are HEADLINE_LIB / peer
 
@@ -115,6 +120,8 @@ def load_dataset(name, datasets):
     spec = DATASETS[name]
     if spec["source"] == "fashion_mnist":
         xb, xq = datasets.load_fashion_mnist()
+    elif spec["source"] == "minilm_descriptions":
+        xb, xq = datasets.load_minilm_descriptions(**spec["params"])
     else:
         params = dict(spec["params"])
         n, d = params.pop("n"), params.pop("d")

