@@ -221,6 +221,9 @@ def main(argv=None):
             t0 = time.perf_counter()
             _, gt = contrib.evaluation.ground_truth(xb[:nb], xq[:nq], 100, metric)
             print(f"{dataset}: {nb} x {d} base, {nq} queries, {metric}; ground truth {time.perf_counter() - t0:.1f} s")
+            texts = specs.dataset_texts(dataset, contrib.datasets)
+            for q in range(3 if texts else 0):  # a text corpus: show what a search answers
+                print(f'  "{texts[1][q]}" -> ' + " | ".join(texts[0][j] for j in gt[q, :3]))
             gt_path = Path(tmp) / f"gt-{dataset}.npy"
             np.save(gt_path, gt)
             del xb, xq

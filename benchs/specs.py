@@ -128,3 +128,11 @@ def load_dataset(name, datasets):
         xb = datasets.load_synthetic(spec["source"], n, d, seed=spec["base_seed"], **params)
         xq = datasets.load_synthetic(spec["source"], spec["nq"], d, seed=spec["query_seed"], **params)
     return xb, xq, spec["metric"]
+
+
+def dataset_texts(name, datasets):
+    """(base texts, query texts) of a dataset embedded from text (after load_dataset), else None."""
+    spec = DATASETS[name]
+    if spec["source"] == "minilm_descriptions":
+        return datasets.minilm_description_texts(**spec["params"])
+    return None

@@ -253,3 +253,11 @@ def load_minilm_descriptions(n_base=10_000, nq=1_000, seed=0, batch_size=64):
         save_npy_atomic(query_path, x[n_base:])
         save_npy_atomic(base_path, x[:n_base])
     return read_npy(base_path), read_npy(query_path)
+
+
+def minilm_description_texts(n_base=10_000, nq=1_000, seed=0):
+    """(base texts, query texts) of load_minilm_descriptions with the same arguments (which
+    must have run: the texts are cached beside the vectors)."""
+    lines = (cache_dir("minilm-debian", f"n{n_base}-q{nq}-s{seed}") / "descriptions.txt").read_text("utf-8")
+    lines = lines.splitlines()
+    return lines[:n_base], lines[n_base:]
