@@ -44,7 +44,7 @@ INDEXES = {
     },
     # Inverted file, float storage on both sides, swept over nprobe.
     "ivf1024": {
-        "exact": False, "datasets": ["fashion-mnist", "synthetic-1m", "synthetic-1m-ip"],
+        "exact": False, "datasets": ["fashion-mnist"],
         "libs": {
             "sextant": {"factory": "IVF1024,Flat"},
             "faiss": {"factory": "IVF1024,Flat"},
@@ -53,7 +53,7 @@ INDEXES = {
     },
     # Inverted file with 8-bit scalar codes (4x smaller than floats), swept over nprobe.
     "ivf1024-sq8": {
-        "exact": False, "datasets": ["fashion-mnist", "synthetic-1m", "synthetic-1m-ip"],
+        "exact": False, "datasets": ["fashion-mnist"],
         "libs": {
             "sextant": {"factory": "IVF1024,SQ8"},
             "faiss": {"factory": "IVF1024,SQ8"},

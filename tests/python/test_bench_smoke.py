@@ -31,7 +31,8 @@ def require_faiss_and_data():
 
 
 def run_harness(tmp_path, build_dir, libs, subset, nq):
-    cmd = [sys.executable, str(REPO / "benchs" / "run.py"), "--datasets", "fashion-mnist", "--libs", libs,
+    cmd = [sys.executable, str(REPO / "benchs" / "run.py"), "--datasets", "fashion-mnist", "--indexes", "flat",
+           "--libs", libs,
            "--subset", str(subset), "--nq", str(nq), "--rounds", "1", "--single-nq", str(nq), "--single-budget", "5",
            "--build-dir", str(build_dir), "--results-dir", str(tmp_path), "--results-md", str(tmp_path / "RESULTS.md")]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
