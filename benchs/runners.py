@@ -135,9 +135,12 @@ class FaissRunner:
         index.add(xb)
         return index
 
+    # Standard knob names that faiss's ParameterSpace spells differently (IndexRefine's k_factor).
+    KNOB_NAMES = {"k_factor": "k_factor_rf"}
+
     def search(self, index, xq, k, params):
         for name, value in params.items():   # faiss keeps search knobs on the index
-            self.faiss.ParameterSpace().set_index_parameter(index, name, value)
+            self.faiss.ParameterSpace().set_index_parameter(index, self.KNOB_NAMES.get(name, name), value)
         return index.search(xq, k)[1]
 
     def size_bytes(self, index, tmpdir):
