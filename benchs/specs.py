@@ -96,8 +96,8 @@ INDEXES = {
     },
     # Graph search, float storage on all sides (IndexHNSWFlat vs hnswlib and faiss), the same
     # M and efConstruction everywhere. Not on the 1M sets: a graph over 1M vectors takes far
-    # longer to build on two cores than the rest of the run (benchs/bench_hnsw.py adds
-    # single-query curves, build time and memory per vector).
+    # longer to build on two cores than the rest of the run (benchs/bench_hnsw.py measures
+    # HNSW alone, with a 100k synthetic inner-product set and a finer efSearch sweep).
     **{f"hnsw{M}": {
         "exact": False, "datasets": ["fashion-mnist", "minilm-debian"],
         "libs": {
