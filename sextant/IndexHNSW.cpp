@@ -256,8 +256,10 @@ size_t IndexHNSW::search_one(GraphDistance& dist, SearchBuffers& buf, const Filt
 
 void IndexHNSW::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                             const SearchParams& params) const {
-  const int64_t ef = params.efSearch.value_or(efSearch_);
-  SEXTANT_CHECK(ef > 0, "efSearch must be > 0, got ", ef);
+  const int64_t ef_param = params.efSearch.value_or(efSearch_);
+  SEXTANT_CHECK(ef_param > 0, "efSearch must be > 0, got ", ef_param);
+  // A pool larger than the index never fills: capping it keeps a huge efSearch (say, from a file) harmless.
+  const int64_t ef = std::min<int64_t>(ef_param, std::max<idx_t>(ntotal_, 1));
   const FilterPlan plan(*this, params.sel.get(), std::max(size_t(ef), size_t(k)));
   const bool negate = is_similarity(metric_);  // graph distances of inner product are negated
   const float worst = worst_distance(metric_);
