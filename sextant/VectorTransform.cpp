@@ -129,6 +129,7 @@ RandomRotationMatrix::RandomRotationMatrix(int d_in, int d_out, uint64_t seed) :
 PCAMatrix::PCAMatrix(int d_in, int d_out, float eigen_power, bool random_rotation)
     : LinearTransform(d_in, d_out, false), eigen_power_(eigen_power), random_rotation_(random_rotation) {
   SEXTANT_CHECK(d_out <= d_in, "PCA cannot output more dimensions (d_out=", d_out, ") than it gets (d_in=", d_in, ")");
+  SEXTANT_CHECK(std::isfinite(eigen_power), "PCA eigen_power must be finite, got ", eigen_power);
 }
 
 void PCAMatrix::train_impl(idx_t n, const float* x) {
