@@ -15,6 +15,7 @@ parameters, 2 threads, each library in its own subprocess, rounds alternating th
     PYTHONPATH=<build>/python python benchs/bench_training.py [--tasks kmeans,pq,opq] [--rounds 2]
 """
 import argparse
+import importlib
 import json
 import subprocess
 import sys
@@ -30,49 +31,29 @@ def mse(a, b):
     return float(((a - b) ** 2).sum(1).mean())
 
 
-def run_sextant(task, x):
-    import sextant as sx
-    sx.set_num_threads(2)
+def run(lib, task, x):
+    """Trains `task` with `lib` (the sextant or faiss module: the same class names and
+    parameters); returns (seconds, quality)."""
+    if lib.__name__ == "faiss":
+        lib.omp_set_num_threads(2)
+    else:
+        lib.set_num_threads(2)
     t = time.perf_counter()
     if task == "kmeans":
-        km = sx.Kmeans(x.shape[1], K, niter=NITER, seed=SEED, max_points_per_centroid=256)
+        km = lib.Kmeans(x.shape[1], K, niter=NITER, seed=SEED, max_points_per_centroid=256)
         km.train(x)
-        return time.perf_counter() - t, float(sx.knn(x, km.centroids, 1)[0].sum())
+        elapsed = time.perf_counter() - t
+        return elapsed, float(lib.knn(x, km.centroids, 1)[0].sum())
     if task == "pq":
-        pq = sx.ProductQuantizer(x.shape[1], PQ_M, 8)
+        pq = lib.ProductQuantizer(x.shape[1], PQ_M, 8)
         pq.cp.niter = 25
         pq.train(x)
         elapsed = time.perf_counter() - t
         return elapsed, mse(x, pq.decode(pq.compute_codes(x)))
-    opq = sx.OPQMatrix(x.shape[1], PQ_M)
+    opq = lib.OPQMatrix(x.shape[1], PQ_M)
     for name, value in OPQ.items():
         setattr(opq, name, value)
-    index = sx.IndexPreTransform(opq, sx.IndexPQ(x.shape[1], PQ_M, 8))
-    index.train(x)
-    elapsed = time.perf_counter() - t
-    return elapsed, mse(x, index.sa_decode(index.sa_encode(x)))
-
-
-def run_faiss(task, x):
-    import faiss
-    faiss.omp_set_num_threads(2)
-    t = time.perf_counter()
-    if task == "kmeans":
-        km = faiss.Kmeans(x.shape[1], K, niter=NITER, seed=SEED, max_points_per_centroid=256)
-        km.train(x)
-        elapsed = time.perf_counter() - t
-        D, _ = faiss.knn(x, km.centroids, 1)
-        return elapsed, float(D.sum())
-    if task == "pq":
-        pq = faiss.ProductQuantizer(x.shape[1], PQ_M, 8)
-        pq.cp.niter = 25
-        pq.train(x)
-        elapsed = time.perf_counter() - t
-        return elapsed, mse(x, pq.decode(pq.compute_codes(x)))
-    opq = faiss.OPQMatrix(x.shape[1], PQ_M)
-    for name, value in OPQ.items():
-        setattr(opq, name, value)
-    index = faiss.IndexPreTransform(opq, faiss.IndexPQ(x.shape[1], PQ_M, 8))
+    index = lib.IndexPreTransform(opq, lib.IndexPQ(x.shape[1], PQ_M, 8))
     index.train(x)
     elapsed = time.perf_counter() - t
     return elapsed, mse(x, index.sa_decode(index.sa_encode(x)))
@@ -83,7 +64,7 @@ def worker(lib, task):
     import numpy as np
     from contrib import datasets
     x = np.array(datasets.load_fashion_mnist()[0])
-    seconds, quality = (run_sextant if lib == "sextant" else run_faiss)(task, x)
+    seconds, quality = run(importlib.import_module(lib), task, x)
     print(json.dumps({"seconds": seconds, "quality": quality}))
 
 
