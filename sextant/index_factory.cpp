@@ -30,6 +30,9 @@ struct Part {
 };
 
 constexpr long kMaxNlist = 1L << 24;
+// A rotation's matrix (d_in x d_out floats, built up front): a 4096 x 4096 rotation fits, a typo
+// like RR9596780 is refused instead of spending minutes and gigabytes orthonormalising it.
+constexpr long kMaxRotationEntries = 1L << 24;
 
 const char* kCodecs = "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>] or PQ<M>x4fs[r]";
 
@@ -146,11 +149,13 @@ class Parser {
         d_out = *v;
       }
       if (!s.empty() || d_out % *M != 0) fail(part, "OPQ<M>[_<d_out>] with M dividing d_out");
+      if (d_out > kMaxRotationEntries / d) fail(part, "OPQ<M>_<d_out> with d_out at most " + std::to_string(kMaxRotationEntries / d));
       return std::make_shared<OPQMatrix>(d, int(*M), int(d_out));
     }
     if (take(s, "RR")) {
       auto d_out = take_int(s);
       if (!d_out || !s.empty()) fail(part, "RR<d_out> with d_out a positive integer");
+      if (*d_out > kMaxRotationEntries / d) fail(part, "RR<d_out> with d_out at most " + std::to_string(kMaxRotationEntries / d));
       return std::make_shared<RandomRotationMatrix>(d, int(*d_out));
     }
     if (take(s, "PCA")) {

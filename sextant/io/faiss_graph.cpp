@@ -154,7 +154,10 @@ std::unique_ptr<Index> FaissParser::read_pretransform() {
   std::unique_ptr<Index> sub = index("IndexPreTransform sub-index");
   in_.check(sub->d() == d && sub->metric() == h.metric && sub->ntotal() == h.ntotal,
             "the IndexPreTransform sub-index does not match the transform chain (d, metric or ntotal)");
-  return convert_faiss_pretransform(h.d, h.metric, std::move(chain), std::move(sub));
+  std::unique_ptr<Index> index = convert_faiss_pretransform(h.d, h.metric, std::move(chain), std::move(sub));
+  in_.check(index->is_trained() || index->ntotal() == 0, "IndexPreTransform holds ", index->ntotal(),
+            " vectors but is not trained (an untrained transform in its chain)");
+  return index;
 }
 
 }  // namespace sextant

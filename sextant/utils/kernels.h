@@ -59,7 +59,19 @@ struct Kernels {
                        float* out);
   void (*inner_product_gather)(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n,
                                float* out);
+  /// The nearest of a few low-dimensional centroids to each of n points
+  /// (rows d apart): the k-means and PQ assignment step, where a GEMM spends
+  /// more on packing than on arithmetic. ct holds the centroids transposed (d
+  /// rows of kpad floats, kpad a multiple of kNearestPad), norms their squared
+  /// norms (+inf in padding columns, which are then never chosen). Writes the
+  /// centroid with the smallest score ||c||^2 - 2 <x, c> (the squared distance
+  /// less ||x||^2; ties to the smaller index) and that score.
+  void (*l2_nearest)(const float* x, size_t n, size_t d, const float* ct, const float* norms, size_t kpad,
+                     int64_t* labels, float* scores);
 };
+
+/// Column padding of l2_nearest's transposed centroids (at least any level's lanes).
+constexpr size_t kNearestPad = 16;
 
 /// Floats between two bound checks of l2sqr_gather.
 constexpr size_t kGatherBlock = 64;

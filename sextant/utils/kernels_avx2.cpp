@@ -28,7 +28,8 @@ const Kernels& table() {
        sq_score<kSQbf16, false>},
       fastscan_collect,
       l2sqr_gather,
-      inner_product_gather};
+      inner_product_gather,
+      l2_nearest};
   return kTable;
 }
 

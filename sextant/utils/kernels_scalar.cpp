@@ -100,6 +100,24 @@ void inner_product_gather(const float* x, const float* base, size_t d, const uin
   for (size_t j = 0; j < n; j++) out[j] = inner_product(x, base + size_t(ids[j]) * d, d);
 }
 
+void l2_nearest(const float* x, size_t n, size_t d, const float* ct, const float* norms, size_t kpad, int64_t* labels,
+                float* scores) {
+  for (size_t i = 0; i < n; i++) {
+    float best = __builtin_inff();
+    int64_t label = 0;
+    for (size_t c = 0; c < kpad; c++) {
+      float s = norms[c];
+      for (size_t j = 0; j < d; j++) s += -2.0f * x[i * d + j] * ct[j * kpad + c];
+      if (s < best) {
+        best = s;
+        label = static_cast<int64_t>(c);
+      }
+    }
+    labels[i] = label;
+    scores[i] = best;
+  }
+}
+
 }  // namespace
 
 const Kernels& table() {
@@ -116,7 +134,8 @@ const Kernels& table() {
        sq_score<kSQbf16, false>},
       fastscan_collect,
       l2sqr_gather,
-      inner_product_gather};
+      inner_product_gather,
+      l2_nearest};
   return kTable;
 }
 

@@ -268,3 +268,63 @@ inline void inner_product_gather(const float* x, const float* base, size_t d, co
                                  float* out) {
   gather<false>(x, base, d, ids, n, 0.0f, out);
 }
+
+/// Kernels::l2_nearest. Per point, eight vectors of centroids at a time (eight
+/// independent FMA chains); each lane keeps its best score and centroid, and
+/// the lanes are reduced at the end. Centroid indices ride in float lanes
+/// (exact below 2^24, which the caller ensures).
+inline void l2_nearest(const float* x, size_t n, size_t d, const float* ct, const float* norms, size_t kpad,
+                       int64_t* labels, float* scores) {
+  constexpr size_t N = Vec::N;
+  alignas(64) float lane_index[N], lane_best[N], lane_label[N];
+  for (size_t l = 0; l < N; l++) lane_index[l] = float(l);
+  const Vec first = Vec::load(lane_index), step = Vec::set1(float(N));
+  for (size_t i = 0; i < n; i++) {
+    const float* xi = x + i * d;
+    Vec best = Vec::set1(__builtin_inff()), label = Vec::zero(), index = first;
+    auto keep = [&](Vec s) {
+      label = select_less(s, best, index, label);
+      best = select_less(s, best, s, best);
+      index = index + step;
+    };
+    size_t c = 0;
+    for (; c + 8 * N <= kpad; c += 8 * N) {
+      Vec a0 = Vec::load(norms + c), a1 = Vec::load(norms + c + N), a2 = Vec::load(norms + c + 2 * N),
+          a3 = Vec::load(norms + c + 3 * N), a4 = Vec::load(norms + c + 4 * N), a5 = Vec::load(norms + c + 5 * N),
+          a6 = Vec::load(norms + c + 6 * N), a7 = Vec::load(norms + c + 7 * N);
+      for (size_t j = 0; j < d; j++) {
+        const Vec q = Vec::set1(-2.0f * xi[j]);
+        const float* row = ct + j * kpad + c;
+        a0 = fmadd(q, Vec::load(row), a0);
+        a1 = fmadd(q, Vec::load(row + N), a1);
+        a2 = fmadd(q, Vec::load(row + 2 * N), a2);
+        a3 = fmadd(q, Vec::load(row + 3 * N), a3);
+        a4 = fmadd(q, Vec::load(row + 4 * N), a4);
+        a5 = fmadd(q, Vec::load(row + 5 * N), a5);
+        a6 = fmadd(q, Vec::load(row + 6 * N), a6);
+        a7 = fmadd(q, Vec::load(row + 7 * N), a7);
+      }
+      keep(a0);
+      keep(a1);
+      keep(a2);
+      keep(a3);
+      keep(a4);
+      keep(a5);
+      keep(a6);
+      keep(a7);
+    }
+    for (; c < kpad; c += N) {
+      Vec a = Vec::load(norms + c);
+      for (size_t j = 0; j < d; j++) a = fmadd(Vec::set1(-2.0f * xi[j]), Vec::load(ct + j * kpad + c), a);
+      keep(a);
+    }
+    best.store(lane_best);
+    label.store(lane_label);
+    size_t b = 0;
+    for (size_t l = 1; l < N; l++) {
+      if (lane_best[l] < lane_best[b] || (lane_best[l] == lane_best[b] && lane_label[l] < lane_label[b])) b = l;
+    }
+    labels[i] = static_cast<int64_t>(lane_label[b]);
+    scores[i] = lane_best[b];
+  }
+}

@@ -26,6 +26,13 @@ constexpr size_t kDbBlock = 2048;           // columns of a GEMM distance tile
 constexpr size_t kSimdBlockBytes = 256 << 10;  // SIMD path: database bytes per block (stays in L2)
 constexpr size_t kCollectChunk = 256;       // candidates filtered per refresh of the heap bound
 constexpr size_t kMinSliceRows = 4096;      // smallest database slice worth a thread
+// The nearest neighbour (k = 1, L2) in a small low-dimensional set (k-means and
+// PQ assignment) goes through Kernels::l2_nearest: its transposed rows stay in
+// cache, where GEMM tiles would spend more on packing than on arithmetic.
+constexpr size_t kNearestMaxDim = 32;
+constexpr size_t kNearestMaxRows = 4096;
+constexpr size_t kNearestMinQueries = 64;   // fewer: transposing costs more than it saves
+constexpr size_t kNearestChunk = 256;       // queries per parallel work item
 
 // Scores of one query against consecutive database rows: the selection key of
 // row j is scale * v[j] + bias[j] (bias may be null); smaller keys are better.
@@ -119,6 +126,36 @@ Plan make_plan(const float* xq, size_t nq, const VectorSet& db, MetricType metri
 
 int num_threads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
 
+bool use_l2_nearest(size_t nq, const VectorSet& db, size_t k, MetricType metric, const IDSelector* sel) {
+  return k == 1 && metric == MetricType::L2 && sel == nullptr && db.d <= kNearestMaxDim && db.n > 0 &&
+         db.n <= kNearestMaxRows && nq >= kNearestMinQueries;
+}
+
+void search_l2_nearest(const float* xq, size_t nq, const VectorSet& db, float* distances, idx_t* labels) {
+  const size_t d = db.d, kpad = (db.n + kNearestPad - 1) / kNearestPad * kNearestPad;
+  std::vector<float> ct(d * kpad, 0.0f), norms(kpad, std::numeric_limits<float>::infinity());
+  for (size_t j = 0; j < db.n; j++) {
+    for (size_t t = 0; t < d; t++) ct[t * kpad + j] = db.x[j * d + t];
+  }
+  if (db.norms != nullptr) {
+    std::copy_n(db.norms, db.n, norms.begin());
+  } else {
+    fvec_norms_L2sqr(db.x, db.n, d, norms.data());
+  }
+  const Kernels& kern = kernels();
+  const size_t chunks = (nq + kNearestChunk - 1) / kNearestChunk;
+  const size_t workers = std::min(chunks, static_cast<size_t>(num_threads()));
+#pragma omp parallel for schedule(static) num_threads(workers) if (workers > 1)
+  for (long c = 0; c < static_cast<long>(chunks); c++) {
+    const size_t q0 = c * kNearestChunk, q1 = std::min(nq, q0 + kNearestChunk);
+    kern.l2_nearest(xq + q0 * d, q1 - q0, d, ct.data(), norms.data(), kpad, labels + q0, distances + q0);
+    for (size_t q = q0; q < q1; q++) {
+      const float* x = xq + q * d;
+      distances[q] = std::max(distances[q] + kern.inner_product(x, x, d), 0.0f);
+    }
+  }
+}
+
 }  // namespace
 
 void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, MetricType metric,
@@ -126,6 +163,7 @@ void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, 
   SEXTANT_CHECK(k > 0, "k must be > 0, got ", k);
   SEXTANT_CHECK(nq == 0 || (distances != nullptr && labels != nullptr), "distances and labels must not be null");
   if (nq == 0) return;
+  if (use_l2_nearest(nq, db_in, k, metric, sel)) return search_l2_nearest(xq, nq, db_in, distances, labels);
   const Plan plan = make_plan(xq, nq, db_in, metric, sel);
   const size_t nb = plan.db.n;
   const size_t kk = std::min(k, nb);  // heap capacity: never more than there are vectors

@@ -70,4 +70,8 @@ struct Vec {
   uint32_t less_mask(Vec t) const {
     return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, t.v, _CMP_LT_OQ)));
   }
+  /// Lane i of `then` where a[i] < b[i], else lane i of `otherwise`.
+  friend Vec select_less(Vec a, Vec b, Vec then, Vec otherwise) {
+    return {_mm256_blendv_ps(otherwise.v, then.v, _mm256_cmp_ps(a.v, b.v, _CMP_LT_OQ))};
+  }
 };

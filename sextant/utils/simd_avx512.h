@@ -62,4 +62,8 @@ struct Vec {
   float sum() const { return _mm512_reduce_add_ps(v); }
   /// Bit i set when lane i < t.
   uint32_t less_mask(Vec t) const { return _mm512_cmp_ps_mask(v, t.v, _CMP_LT_OQ); }
+  /// Lane i of `then` where a[i] < b[i], else lane i of `otherwise`.
+  friend Vec select_less(Vec a, Vec b, Vec then, Vec otherwise) {
+    return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ), otherwise.v, then.v)};
+  }
 };

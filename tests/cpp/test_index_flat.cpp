@@ -50,6 +50,14 @@ TEST(IndexFlat, MatchesExactSearchOnBothPaths) {
   }
 }
 
+TEST(IndexFlat, NearestOfFewLowDimensionalVectors) {
+  // k = 1, L2, d <= 32, at most 4096 vectors and 64+ queries: the k-means
+  // assignment path (Kernels::l2_nearest); its neighbours: either side of each limit.
+  const Case cases[] = {{64, 256, 14, 1},  {63, 256, 14, 1}, {300, 4096, 32, 1}, {300, 4097, 32, 1},
+                        {300, 100, 33, 1}, {1000, 1, 1, 1},  {257, 17, 3, 1},    {300, 256, 8, 2}};
+  for (const Case& c : cases) check_search(c, MetricType::L2);
+}
+
 TEST(IndexFlat, EveryKFromOneToBeyondNtotal) {
   for (MetricType metric : {MetricType::L2, MetricType::INNER_PRODUCT}) {
     for (size_t nq : {3, 25}) {

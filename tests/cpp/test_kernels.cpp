@@ -123,6 +123,39 @@ TEST_P(SimdLevelTest, GatherMatchesScalarAndStopsAtTheBound) {
   }
 }
 
+TEST_P(SimdLevelTest, NearestCentroidMatchesScalar) {
+  const size_t n = 37;
+  for (size_t d : {1, 2, 3, 7, 8, 14, 16, 17, 32}) {
+    for (size_t k : {1, 5, 16, 17, 100, 128, 129, 256, 300}) {
+      auto x = test::random_vectors(n, d, 40 + d), c = test::random_vectors(k, d, 41 + k);
+      if (k > 150) std::copy_n(c.data() + 3 * d, d, c.data() + 140 * d);  // an exact tie: 3 must win
+      const size_t kpad = (k + kNearestPad - 1) / kNearestPad * kNearestPad;
+      std::vector<float> ct(d * kpad, 0.0f), norms(kpad, std::numeric_limits<float>::infinity());
+      for (size_t j = 0; j < k; j++) {
+        norms[j] = scalar_->inner_product(c.data() + j * d, c.data() + j * d, d);
+        for (size_t t = 0; t < d; t++) ct[t * kpad + j] = c[j * d + t];
+      }
+      std::vector<int64_t> got(n), want(n);
+      std::vector<float> got_score(n), want_score(n);
+      simd_->l2_nearest(x.data(), n, d, ct.data(), norms.data(), kpad, got.data(), got_score.data());
+      scalar_->l2_nearest(x.data(), n, d, ct.data(), norms.data(), kpad, want.data(), want_score.data());
+      for (size_t i = 0; i < n; i++) {
+        const float* xi = x.data() + i * d;
+        ASSERT_GE(got[i], 0) << "d=" << d << " k=" << k;
+        ASSERT_LT(got[i], int64_t(k)) << "d=" << d << " k=" << k;
+        const float xn = scalar_->inner_product(xi, xi, d);
+        // Both sides add the same terms in other roundings; the score's cancellation bounds the rest.
+        const float tol = float(4 * d * std::ldexp(1.0, -24) * (xn + norms[want[i]])) + 1e-6f;
+        EXPECT_NEAR(got_score[i], want_score[i], tol) << "d=" << d << " k=" << k << " point " << i;
+        // A different label only for a near tie, and never a worse centroid.
+        const float got_dist = scalar_->l2sqr(xi, c.data() + got[i] * d, d);
+        EXPECT_NEAR(got_dist, want_score[i] + xn, tol) << "d=" << d << " k=" << k << " point " << i;
+        EXPECT_NE(got[i], 140) << "the exact tie went to the larger index";
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Levels, SimdLevelTest, ::testing::Values(SimdLevel::avx2, SimdLevel::avx512),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 

@@ -44,6 +44,13 @@ def test_errors_point_at_the_token():
         sx.index_factory(32, "HNSW1")
     with pytest.raises(ValueError, match=r"IVF<nlist> or IVF<nlist>_HNSW<M>"):
         sx.index_factory(32, "IVF64_Flat,Flat")
+    # Sizes that would cost gigabytes up front are refused, not attempted.
+    with pytest.raises(ValueError, match=r"IVF<nlist> with nlist at most"):
+        sx.index_factory(32, "IVF10000000000,Flat")
+    with pytest.raises(ValueError, match=r"cannot parse 'RR9596780'.*d_out at most 524288"):
+        sx.index_factory(32, "RR9596780,Flat")
+    with pytest.raises(ValueError, match=r"cannot parse 'RR8192' at position 7.*d_out at most 4096"):
+        sx.index_factory(32, "RR4096,RR8192,Flat")
 
 
 def test_hnsw_spellings():
