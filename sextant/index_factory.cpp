@@ -30,9 +30,11 @@ struct Part {
 };
 
 constexpr long kMaxNlist = 1L << 24;
-// A rotation's matrix (d_in x d_out floats, built up front): a 4096 x 4096 rotation fits, a typo
-// like RR9596780 is refused instead of spending minutes and gigabytes orthonormalising it.
-constexpr long kMaxRotationEntries = 1L << 24;
+// Random rotations are orthonormalised when built (a QR, cubic in the size): their matrices in
+// one description hold at most this many entries (a 2048 x 2048 rotation, seconds of work), so
+// a typo like RR9596780 is refused instead of spending minutes and gigabytes on it.
+constexpr long kMaxRotationEntries = 1L << 22;
+constexpr long kMaxTransformDim = 1L << 20;  // the largest dimension an index file holds
 
 const char* kCodecs = "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>] or PQ<M>x4fs[r]";
 
@@ -127,7 +129,7 @@ class Parser {
           parse_parts(std::vector<Part>(parts.begin() + used, parts.end()), chain.back()->d_out());
       return std::make_unique<IndexPreTransform>(chain, inner);
     }
-    if (parse_transform(parts.back(), d)) fail(parts.back(), "an index after the transforms");
+    if (is_transform(parts.back().text)) fail(parts.back(), "an index after the transforms");
     if (parts.size() == 1) return parse_single(first, d);
     if (parts.size() == 2 && first.text.substr(0, 3) == "IVF") return parse_ivf(first, parts[1], d);
     if (parts.size() == 2 && first.text.substr(0, 4) == "HNSW") return parse_hnsw(first, parts[1], d);
@@ -135,8 +137,12 @@ class Parser {
                                      : "at most an index and a re-ranking suffix (RFlat, Refine(...))");
   }
 
+  static bool is_transform(std::string_view s) {
+    return s == "L2norm" || s.substr(0, 3) == "OPQ" || s.substr(0, 2) == "RR" || s.substr(0, 3) == "PCA";
+  }
+
   // "PCA64", "PCAWR32", "OPQ16_64", "RR64", "L2norm" over d dimensions; null when not a transform.
-  std::shared_ptr<VectorTransform> parse_transform(const Part& part, int d) const {
+  std::shared_ptr<VectorTransform> parse_transform(const Part& part, int d) {
     std::string_view s = part.text;
     if (s == "L2norm") return std::make_shared<NormalizationTransform>(d);
     if (take(s, "OPQ")) {
@@ -149,13 +155,15 @@ class Parser {
         d_out = *v;
       }
       if (!s.empty() || d_out % *M != 0) fail(part, "OPQ<M>[_<d_out>] with M dividing d_out");
-      if (d_out > kMaxRotationEntries / d) fail(part, "OPQ<M>_<d_out> with d_out at most " + std::to_string(kMaxRotationEntries / d));
+      if (d_out > kMaxTransformDim) fail(part, "OPQ<M>_<d_out> with d_out at most " + std::to_string(kMaxTransformDim));
       return std::make_shared<OPQMatrix>(d, int(*M), int(d_out));
     }
     if (take(s, "RR")) {
       auto d_out = take_int(s);
       if (!d_out || !s.empty()) fail(part, "RR<d_out> with d_out a positive integer");
-      if (*d_out > kMaxRotationEntries / d) fail(part, "RR<d_out> with d_out at most " + std::to_string(kMaxRotationEntries / d));
+      const long room = (kMaxRotationEntries - rotation_entries_) / d;
+      if (*d_out > room) fail(part, "RR<d_out> with d_out at most " + std::to_string(room) + " (random rotations hold at most " + std::to_string(kMaxRotationEntries) + " entries in all)");
+      rotation_entries_ += *d_out * d;
       return std::make_shared<RandomRotationMatrix>(d, int(*d_out));
     }
     if (take(s, "PCA")) {
@@ -274,6 +282,7 @@ class Parser {
   }
 
   int d_;
+  long rotation_entries_ = 0;  // in the random rotations parsed so far
   std::string_view description_;
   MetricType metric_;
 };

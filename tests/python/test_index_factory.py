@@ -47,10 +47,12 @@ def test_errors_point_at_the_token():
     # Sizes that would cost gigabytes up front are refused, not attempted.
     with pytest.raises(ValueError, match=r"IVF<nlist> with nlist at most"):
         sx.index_factory(32, "IVF10000000000,Flat")
-    with pytest.raises(ValueError, match=r"cannot parse 'RR9596780'.*d_out at most 524288"):
+    with pytest.raises(ValueError, match=r"cannot parse 'RR9596780'.*d_out at most 131072"):
         sx.index_factory(32, "RR9596780,Flat")
-    with pytest.raises(ValueError, match=r"cannot parse 'RR8192' at position 7.*d_out at most 4096"):
-        sx.index_factory(32, "RR4096,RR8192,Flat")
+    with pytest.raises(ValueError, match=r"cannot parse 'RR2048' at position 7.*d_out at most 1024 \(random rotations"):
+        sx.index_factory(1024, "RR2048,RR2048,Flat")
+    with pytest.raises(ValueError, match=r"d_out at most 1048576"):
+        sx.index_factory(32, "OPQ1_2000000000,Flat")
 
 
 def test_hnsw_spellings():
