@@ -36,6 +36,10 @@ struct Kernels {
   /// a fraction of a cycle each.
   size_t (*collect_below)(const float* v, const float* bias, float scale, size_t n, float threshold,
                           uint32_t* idx, float* vals);
+  /// The smallest s = scale * v[j] + (bias ? bias[j] : 0) over 0 < n < 2^24
+  /// positions, written to *key; returns its position (the first on ties).
+  /// Selection for k = 1: one pass, no candidate lists.
+  size_t (*min_key)(const float* v, const float* bias, float scale, size_t n, float* key);
 
   /// Scalar-quantizer scoring, indexed by SQCodec.
   SQScoreFn sq_l2[kNumSQCodecs];

@@ -22,6 +22,7 @@ const Kernels& table() {
       l2sqr_ny,
       inner_product_ny,
       collect_below,
+      min_key,
       {sq_score<kSQ8bit, true>, sq_score<kSQ6bit, true>, sq_score<kSQ4bit, true>, sq_score<kSQfp16, true>,
        sq_score<kSQbf16, true>},
       {sq_score<kSQ8bit, false>, sq_score<kSQ6bit, false>, sq_score<kSQ4bit, false>, sq_score<kSQfp16, false>,

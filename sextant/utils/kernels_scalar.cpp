@@ -41,6 +41,20 @@ size_t collect_below(const float* v, const float* bias, float scale, size_t n, f
   return count;
 }
 
+size_t min_key(const float* v, const float* bias, float scale, size_t n, float* key) {
+  float min = __builtin_inff();
+  size_t at = 0;
+  for (size_t j = 0; j < n; j++) {
+    const float s = scale * v[j] + (bias ? bias[j] : 0.0f);
+    if (s < min) {
+      min = s;
+      at = j;
+    }
+  }
+  *key = min;
+  return at;
+}
+
 template <SQCodec kCodec, bool kL2>
 void sq_score(const float* u, const float* v, const uint8_t* codes, size_t code_size, size_t n, size_t d,
               float* out) {
@@ -128,6 +142,7 @@ const Kernels& table() {
       l2sqr_ny,
       inner_product_ny,
       collect_below,
+      min_key,
       {sq_score<kSQ8bit, true>, sq_score<kSQ6bit, true>, sq_score<kSQ4bit, true>, sq_score<kSQfp16, true>,
        sq_score<kSQbf16, true>},
       {sq_score<kSQ8bit, false>, sq_score<kSQ6bit, false>, sq_score<kSQ4bit, false>, sq_score<kSQfp16, false>,

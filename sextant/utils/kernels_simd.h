@@ -142,6 +142,46 @@ inline size_t collect_below(const float* v, const float* bias, float scale, size
               : collect_below_impl<false>(v, bias, scale, n, threshold, idx, vals);
 }
 
+template <bool kBias>
+inline size_t min_key_impl(const float* v, const float* bias, float scale, size_t n, float* key) {
+  constexpr size_t N = Vec::N;
+  alignas(64) float lane_index[N], lane_best[N], lane_pos[N];
+  for (size_t l = 0; l < N; l++) lane_index[l] = float(l);
+  const Vec s = Vec::set1(scale), step = Vec::set1(float(N));
+  Vec best = Vec::set1(__builtin_inff()), pos = Vec::zero(), index = Vec::load(lane_index);
+  size_t j = 0;
+  for (; j + N <= n; j += N) {
+    const Vec x = kBias ? fmadd(Vec::load(v + j), s, Vec::load(bias + j)) : Vec::load(v + j) * s;
+    pos = select_less(x, best, index, pos);
+    best = select_less(x, best, x, best);
+    index = index + step;
+  }
+  best.store(lane_best);
+  pos.store(lane_pos);
+  float min = __builtin_inff();
+  size_t at = 0;
+  for (size_t l = 0; l < N; l++) {
+    const size_t p = static_cast<size_t>(lane_pos[l]);
+    if (lane_best[l] < min || (lane_best[l] == min && p < at)) {
+      min = lane_best[l];
+      at = p;
+    }
+  }
+  for (; j < n; j++) {  // the tail comes after every lane: strictly smaller only
+    const float x = kBias ? v[j] * scale + bias[j] : v[j] * scale;
+    if (x < min) {
+      min = x;
+      at = j;
+    }
+  }
+  *key = min;
+  return at;
+}
+
+inline size_t min_key(const float* v, const float* bias, float scale, size_t n, float* key) {
+  return bias ? min_key_impl<true>(v, bias, scale, n, key) : min_key_impl<false>(v, bias, scale, n, key);
+}
+
 /// N components of a scalar-quantizer code starting at component i (a multiple of N).
 template <SQCodec kCodec>
 inline Vec sq_load(const uint8_t* code, size_t i) {

@@ -6,6 +6,16 @@ namespace sextant {
 
 void push_candidates(const Kernels& kernels, const float* v, const float* bias, float scale, size_t n,
                      const idx_t* ids, idx_t id0, TopKHeap& heap, const IDSelector* sel) {
+  if (heap.capacity() == 1 && ids == nullptr && sel == nullptr) {
+    // k = 1 over consecutive ids: the first minimum is the best, smallest id on ties.
+    constexpr size_t kSpan = size_t{1} << 20;  // min_key's positions stay exact in float lanes
+    for (size_t j0 = 0; j0 < n; j0 += kSpan) {
+      float key;
+      const size_t j = j0 + kernels.min_key(v + j0, bias ? bias + j0 : nullptr, scale, std::min(kSpan, n - j0), &key);
+      if (key < heap.admission_bound()) heap.push(key, id0 + static_cast<idx_t>(j));
+    }
+    return;
+  }
   constexpr size_t kChunk = 256;  // candidates filtered per refresh of the heap's bound
   uint32_t idx[kChunk];
   float keys[kChunk];

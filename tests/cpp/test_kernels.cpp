@@ -84,6 +84,28 @@ TEST_P(SimdLevelTest, CollectBelowMatchesScalarExactly) {
   }
 }
 
+TEST_P(SimdLevelTest, MinKeyMatchesScalarExactly) {
+  for (size_t n : {1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 1000, 2048}) {
+    auto v = test::random_vectors(1, n, 50 + n), bias = test::random_vectors(1, n, 60 + n);
+    // Ties: copies of the minimum after it (in another lane, and in the tail) must not win.
+    size_t at = 0;
+    for (size_t j = 1; j < n; j++) at = v[j] < v[at] ? j : at;
+    for (size_t j : {at + 3, at + 8, n - 1}) {
+      if (j > at && j < n) v[j] = v[at];
+    }
+    for (float scale : {1.0f, -2.0f}) {
+      for (const float* b : {static_cast<const float*>(nullptr), static_cast<const float*>(bias.data())}) {
+        float key_s = 0, key_v = 0;
+        const size_t pos_s = scalar_->min_key(v.data(), b, scale, n, &key_s);
+        const size_t pos_v = simd_->min_key(v.data(), b, scale, n, &key_v);
+        EXPECT_EQ(pos_s, pos_v) << "n=" << n << " scale=" << scale;
+        EXPECT_EQ(key_s, key_v) << "n=" << n << " scale=" << scale;  // exact products: same rounding
+        if (b == nullptr && scale > 0) EXPECT_EQ(pos_v, at) << "n=" << n << ": the first minimum wins";
+      }
+    }
+  }
+}
+
 TEST_P(SimdLevelTest, GatherMatchesScalarAndStopsAtTheBound) {
   for (size_t d : kDims) {
     const size_t nb = 9;
