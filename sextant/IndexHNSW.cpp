@@ -367,8 +367,6 @@ IndexHNSWFlat::IndexHNSWFlat(int d, int M, MetricType metric) : IndexHNSW(d, M, 
 
 void IndexHNSWFlat::restore(std::vector<uint32_t> column_order, bool order_fixed, const float* rows,
                             const HNSW::Layout& layout, std::vector<node_t> label_of_node, idx_t renumbered_at) {
-  SEXTANT_CHECK(column_order.empty() || metric_ == MetricType::L2, type_name(),
-                ": only L2 storage reorders its columns");
   storage_.restore(std::move(column_order), order_fixed, rows, layout.levels.size());
   restore_graph(layout, std::move(label_of_node), renumbered_at);
 }

@@ -88,6 +88,41 @@ SearchParams ef(int64_t value, std::shared_ptr<const IDSelector> sel = nullptr) 
 
 class HNSWMetric : public ::testing::TestWithParam<MetricType> {};
 
+TEST(HNSW, InnerProductOverRowsOfOneNormRunsAsL2AndStaysExact) {
+  // Normalised rows: the storage serves -<q, y> through the L2 kernel (early stop).
+  const size_t nb = 3000, nq = 100;
+  auto xb = clustered(nb, kD, 1), xq = clustered(nq, kD, 2);
+  for (size_t i = 0; i < nb; i++) {
+    float norm = 0;
+    for (size_t j = 0; j < kD; j++) norm += xb[i * kD + j] * xb[i * kD + j];
+    for (size_t j = 0; j < kD; j++) xb[i * kD + j] /= std::sqrt(norm);
+  }
+  Built b = build(nb, MetricType::INNER_PRODUCT, xb);
+  EXPECT_NEAR(b.hnsw->flat_storage().common_sq_norm(), 1.0f, 1e-5f);
+  auto check = [&](const char* what) {
+    std::vector<float> D(nq * kK);
+    std::vector<idx_t> I(nq * kK);
+    b.hnsw->search(nq, xq.data(), kK, D.data(), I.data(), ef(64));
+    EXPECT_GE(recall(*b.flat, xq.data(), nq, I, kK), 0.97) << what;
+    for (size_t q = 0; q < nq; q++) {
+      for (size_t j = 0; j < kK; j++) {
+        ASSERT_GE(I[q * kK + j], 0) << what;
+        const double exact = test::exact_distance(&xq[q * kD], &xb[I[q * kK + j] * kD], kD, MetricType::INNER_PRODUCT);
+        EXPECT_NEAR(D[q * kK + j], exact, 1e-5 * std::max(1.0, std::fabs(exact))) << what;
+      }
+    }
+  };
+  check("one norm");
+  // One longer row: back to the inner-product kernel, same answers.
+  std::vector<float> longer(kD, 0.0f);
+  longer[0] = 0.5f;  // shorter, in fact: any other norm will do
+  b.hnsw->add(1, longer.data());
+  b.flat->add(1, longer.data());
+  xb.insert(xb.end(), longer.begin(), longer.end());
+  EXPECT_EQ(b.hnsw->flat_storage().common_sq_norm(), -1.0f);
+  check("mixed norms");
+}
+
 TEST_P(HNSWMetric, RecallAgainstExactSearch) {
   const MetricType metric = GetParam();
   const size_t nb = 3000, nq = 100;
