@@ -107,6 +107,18 @@ INDEXES = {
         },
         "sweep": [{"efSearch": ef} for ef in (10, 16, 24, 32, 48, 64, 128, 256)],
     } for M in (16, 32)},
+    # The same graph over 8-bit scalar codes (4x smaller storage; no hnswlib equivalent),
+    # labelled as quantised: compare with hnsw32 for what the codes cost in recall.
+    "hnsw32-sq8": {
+        "exact": False, "datasets": ["fashion-mnist", "minilm-debian"],
+        "libs": {
+            "sextant": {"factory": "HNSW32,SQ8", "build": {"efConstruction": 100},
+                        "label": "sextant IndexHNSWSQ (SQ8, quantised)"},
+            "faiss": {"factory": "HNSW32,SQ8", "build": {"efConstruction": 100},
+                      "label": "faiss IndexHNSWSQ (SQ8, quantised)"},
+        },
+        "sweep": [{"efSearch": ef} for ef in (10, 16, 24, 32, 48, 64, 128, 256)],
+    },
 }
 
 DEFAULT_INDEXES = ["flat", "hnsw32"]

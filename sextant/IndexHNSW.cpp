@@ -108,6 +108,8 @@ void IndexHNSW::add_impl(idx_t n, const float* x, const idx_t* ids) {
                 " and got ", n, " more");
   storage_append(n, x);
   hnsw_.add(n, storage());
+  // The orphan check reads every list: a trickle of small adds skips it.
+  if (size_t(n) * 1024 >= hnsw_.ntotal()) adopt_orphans();
   ntotal_ += n;
   if (!label_of_node_.empty()) {
     for (idx_t i = ntotal_ - n; i < ntotal_; i++) {
@@ -170,6 +172,11 @@ void IndexHNSW::update(idx_t n, const idx_t* keys, const float* x) {
   }
   for (idx_t i = 0; i < n; i++) storage_replace(nodes[i], x + size_t(i) * d_);
   hnsw_.relink(nodes, storage());
+  adopt_orphans();
+}
+
+void IndexHNSW::adopt_orphans() {
+  if (metric_ == MetricType::L2) hnsw_.adopt_orphans(storage());
 }
 
 size_t IndexHNSW::remove_ids_impl(const IDSelector& sel) {
@@ -184,6 +191,7 @@ size_t IndexHNSW::remove_ids_impl(const IDSelector& sel) {
   if (count == 0) return 0;
   const std::vector<node_t> kept = hnsw_.remove(removed, storage());
   storage_compact(kept);
+  adopt_orphans();
   if (!label_of_node_.empty()) {
     // Ids close up like positions do: a survivor's new id is its rank among the surviving ids.
     std::vector<node_t> new_label(ntotal_, 0);

@@ -107,7 +107,8 @@ class IndexHNSW : public Index {
   virtual size_t storage_bytes() const = 0;
   /// Row old_of_new[j] becomes row j (the graph was renumbered).
   virtual void storage_permute(const std::vector<node_t>& old_of_new) = 0;
-
+  /// HNSW::adopt_orphans for L2 (after add, update and remove).
+  void adopt_orphans();
 
   /// Restores the graph and its numbering over the rows the storage holds
   /// already (index files, conversions); checks the graph and the map. A graph

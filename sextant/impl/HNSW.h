@@ -98,6 +98,13 @@ class HNSW {
   /// in their old order; returns their old positions.
   std::vector<node_t> remove(const std::vector<uint8_t>& removed, const GraphStorage& storage);
 
+  /// Pruning a full list can drop a node's last in-link on level 0, and then
+  /// no search reaches it: gives every such node (but the entry point) a link
+  /// from its nearest neighbour. Reads every list once; sequential, as orphans
+  /// are rare. For a metric distance only: under inner product a node that
+  /// others dominate is rightly never nearest, and linking it costs good links.
+  void adopt_orphans(const GraphStorage& storage);
+
   /// Re-links nodes whose vectors changed (the storage holds the new ones):
   /// reconnects their in-neighbours as remove() does, clears their lists and
   /// inserts them again on the same levels. Node numbers do not change.

@@ -136,6 +136,48 @@ std::vector<node_t> HNSW::remove(const std::vector<uint8_t>& removed, const Grap
   return kept;
 }
 
+void HNSW::adopt_orphans(const GraphStorage& storage) {
+  // Pruning a full list can drop a node's last in-link on level 0; no search
+  // reaches it after that. Each such orphan is linked from the nearest of its
+  // own neighbours: into a free slot, or in place of that neighbour's farthest
+  // link that has other in-links (so nobody becomes an orphan in its place).
+  std::vector<uint32_t> in(n_, 0);
+  for (size_t i = 0; i < n_; i++) {
+    const node_t* l = links(node_t(i), 0);
+    for (size_t j = 1; j <= l[0]; j++) in[l[j]]++;
+  }
+  std::unique_ptr<GraphDistance> dist = storage.distance_computer();
+  std::vector<float> d;
+  const size_t maxd = max_degree(0);
+  for (size_t i = 0; i < n_; i++) {
+    const node_t v = node_t(i);
+    const node_t* own = links(v, 0);
+    if (in[v] > 0 || v == entry_ || own[0] == 0) continue;
+    dist->set_query_node(v);
+    d.resize(own[0]);
+    dist->distances(own + 1, own[0], std::numeric_limits<float>::infinity(), d.data());
+    const node_t u = own[1 + (std::min_element(d.begin(), d.end()) - d.begin())];
+    node_t* l = links(u, 0);
+    if (l[0] < maxd) {
+      l[1 + l[0]] = v;
+      l[0]++;
+      in[v]++;
+      continue;
+    }
+    dist->set_query_node(u);
+    d.resize(l[0]);
+    dist->distances(l + 1, l[0], std::numeric_limits<float>::infinity(), d.data());
+    size_t worst = maxd;
+    for (size_t j = 0; j < l[0]; j++) {
+      if (in[l[1 + j]] > 1 && (worst == maxd || d[j] > d[worst])) worst = j;
+    }
+    if (worst == maxd) continue;  // every link of u is someone's only way in
+    in[l[1 + worst]]--;
+    l[1 + worst] = v;
+    in[v]++;
+  }
+}
+
 void HNSW::relink(const std::vector<node_t>& nodes, const GraphStorage& storage) {
   std::vector<uint8_t> gone(n_, 0);
   for (node_t v : nodes) {

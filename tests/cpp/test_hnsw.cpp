@@ -88,6 +88,33 @@ SearchParams ef(int64_t value, std::shared_ptr<const IDSelector> sel = nullptr) 
 
 class HNSWMetric : public ::testing::TestWithParam<MetricType> {};
 
+TEST(HNSW, EveryNodeKeepsAnInLinkOnLevelZero) {
+  // Small M on many near-duplicate points: pruning drops links, and without
+  // repair some nodes end up with no way in (no search could return them).
+  const size_t nb = 6000;
+  auto xb = clustered(nb, kD, 7);
+  for (float& v : xb) v = std::round(v * 4) / 4;  // duplicates and ties
+  IndexHNSWFlat index(kD, 4, MetricType::L2);
+  index.set_efConstruction(16);
+  auto orphans = [&] {
+    const HNSW& g = index.hnsw();
+    std::vector<int> in(g.ntotal(), 0);
+    for (size_t i = 0; i < g.ntotal(); i++) {
+      for (node_t u : g.neighbors(node_t(i), 0)) in[u]++;
+    }
+    size_t count = 0;
+    for (size_t i = 0; i < g.ntotal(); i++) count += in[i] == 0 && node_t(i) != g.entry_point();
+    return count;
+  };
+  index.add(nb, xb.data());
+  EXPECT_EQ(orphans(), 0u) << "after add";
+  index.remove_ids(IDSelectorRange(0, nb / 3));
+  EXPECT_EQ(orphans(), 0u) << "after remove";
+  std::vector<idx_t> keys = {0, 5, 17};
+  index.update(3, keys.data(), xb.data());
+  EXPECT_EQ(orphans(), 0u) << "after update";
+}
+
 TEST(HNSW, InnerProductOverRowsOfOneNormRunsAsL2AndStaysExact) {
   // Normalised rows: the storage serves -<q, y> through the L2 kernel (early stop).
   const size_t nb = 3000, nq = 100;
