@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "sextant/IndexFlat.h"
@@ -13,6 +14,8 @@
 namespace sextant {
 
 namespace {
+
+constexpr size_t kRefineGroup = 8;  // rows per gather call: the bound tightens between groups
 
 const Index& checked_base(const std::shared_ptr<Index>& base) {
   SEXTANT_CHECK(base != nullptr, "IndexRefine needs a base index, got null");
@@ -91,16 +94,35 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
   std::vector<idx_t> base_l(base_d.size());
   base_->search(n, x, kb, base_d.data(), base_l.data(), base_params(params));
   const float scale = metric_ == MetricType::L2 ? 1.0f : -1.0f;
+  const auto* flat = dynamic_cast<const IndexFlat*>(refine_.get());
+  const bool gather_l2 = flat != nullptr && metric_ == MetricType::L2 && ntotal_ <= idx_t{UINT32_MAX};
 #pragma omp parallel if (n > 1)
   {
     std::vector<float> buf(d_), exact(kb);
+    std::vector<uint32_t> rows(kb);
 #pragma omp for schedule(dynamic, 16)
     for (idx_t q = 0; q < n; q++) {
       const idx_t* candidates = base_l.data() + q * kb;
-      refined_distances(x + q * d_, candidates, kb, exact.data(), buf.data());
       TopKHeap heap(distances + q * k, labels + q * k, k);
-      for (idx_t j = 0; j < kb; j++) {
-        if (candidates[j] >= 0) heap.push(scale * exact[j], candidates[j]);
+      if (gather_l2) {
+        // Candidates come best first: once the heap holds k, most of the rest
+        // cannot enter, and the gather kernel stops each such row at the bound
+        // after a block of it instead of reading all of it from memory.
+        size_t m = 0;
+        for (idx_t j = 0; j < kb; j++) {
+          if (candidates[j] >= 0) rows[m++] = uint32_t(candidates[j]);
+        }
+        for (size_t j0 = 0; j0 < m; j0 += kRefineGroup) {
+          const size_t g = std::min(kRefineGroup, m - j0);
+          kernels().l2sqr_gather(x + q * d_, flat->vectors(), d_, rows.data() + j0, g, heap.admission_bound(),
+                                 exact.data());
+          for (size_t j = 0; j < g; j++) heap.push(exact[j], rows[j0 + j]);
+        }
+      } else {
+        refined_distances(x + q * d_, candidates, kb, exact.data(), buf.data());
+        for (idx_t j = 0; j < kb; j++) {
+          if (candidates[j] >= 0) heap.push(scale * exact[j], candidates[j]);
+        }
       }
       heap.finish();
     }
