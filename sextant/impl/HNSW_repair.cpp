@@ -138,9 +138,9 @@ std::vector<node_t> HNSW::remove(const std::vector<uint8_t>& removed, const Grap
 
 void HNSW::adopt_orphans(const GraphStorage& storage) {
   // Pruning a full list can drop a node's last in-link on level 0; no search
-  // reaches it after that. Each such orphan is linked from the nearest of its
-  // own neighbours: into a free slot, or in place of that neighbour's farthest
-  // link that has other in-links (so nobody becomes an orphan in its place).
+  // reaches it after that. Each such orphan is linked from a near node: into
+  // a free slot, or in place of that node's farthest link that has other
+  // in-links (so nobody becomes an orphan in its place).
   std::vector<uint32_t> in(n_, 0);
   for (size_t i = 0; i < n_; i++) {
     const node_t* l = links(node_t(i), 0);
@@ -148,21 +148,16 @@ void HNSW::adopt_orphans(const GraphStorage& storage) {
   }
   std::unique_ptr<GraphDistance> dist = storage.distance_computer();
   std::vector<float> d;
+  std::vector<Candidate> near;
+  SearchBuffers buf;
   const size_t maxd = max_degree(0);
-  for (size_t i = 0; i < n_; i++) {
-    const node_t v = node_t(i);
-    const node_t* own = links(v, 0);
-    if (in[v] > 0 || v == entry_ || own[0] == 0) continue;
-    dist->set_query_node(v);
-    d.resize(own[0]);
-    dist->distances(own + 1, own[0], std::numeric_limits<float>::infinity(), d.data());
-    const node_t u = own[1 + (std::min_element(d.begin(), d.end()) - d.begin())];
+  // Links v from u: into a free slot, or in place of u's farthest link that has other in-links.
+  auto adopt = [&](node_t v, node_t u) {
     node_t* l = links(u, 0);
     if (l[0] < maxd) {
       l[1 + l[0]] = v;
       l[0]++;
-      in[v]++;
-      continue;
+      return true;
     }
     dist->set_query_node(u);
     d.resize(l[0]);
@@ -171,10 +166,55 @@ void HNSW::adopt_orphans(const GraphStorage& storage) {
     for (size_t j = 0; j < l[0]; j++) {
       if (in[l[1 + j]] > 1 && (worst == maxd || d[j] > d[worst])) worst = j;
     }
-    if (worst == maxd) continue;  // every link of u is someone's only way in
+    if (worst == maxd) return false;  // every link of u is someone's only way in
     in[l[1 + worst]]--;
     l[1 + worst] = v;
-    in[v]++;
+    return true;
+  };
+  for (size_t i = 0; i < n_; i++) {
+    const node_t v = node_t(i);
+    const node_t* own = links(v, 0);
+    if (in[v] > 0 || v == entry_) continue;
+    // The nearest of v's neighbours that can take it; failing that (each is
+    // full of sole in-links), the nearest of their neighbours; failing that
+    // (v has no links left), the nearest nodes a search finds.
+    std::vector<node_t> hop(own + 1, own + 1 + own[0]);
+    for (int round = 0; round < 3 && in[v] == 0; round++) {
+      if (round == 2) {
+        const size_t k = maxd;
+        std::vector<float> D(k);
+        std::vector<idx_t> I(k);
+        dist->set_query_node(v);
+        const size_t found = search(*dist, buf, k, std::max<size_t>(k, efConstruction), nullptr, D.data(), I.data());
+        hop.clear();
+        for (size_t j = 0; j < found; j++) {
+          if (node_t(I[j]) != v) hop.push_back(node_t(I[j]));
+        }
+      } else if (round == 1) {
+        std::vector<node_t> second;
+        for (node_t u : hop) {
+          const node_t* lu = links(u, 0);
+          for (size_t j = 1; j <= lu[0]; j++) {
+            if (lu[j] != v) second.push_back(lu[j]);
+          }
+        }
+        std::sort(second.begin(), second.end());
+        second.erase(std::unique(second.begin(), second.end()), second.end());
+        hop = std::move(second);
+      }
+      dist->set_query_node(v);
+      d.resize(hop.size());
+      dist->distances(hop.data(), hop.size(), std::numeric_limits<float>::infinity(), d.data());
+      near.resize(hop.size());
+      for (size_t j = 0; j < hop.size(); j++) near[j] = {d[j], hop[j]};
+      std::sort(near.begin(), near.end());
+      for (const Candidate& c : near) {
+        if (adopt(v, c.id)) {
+          in[v]++;
+          break;
+        }
+      }
+    }
   }
 }
 
