@@ -31,7 +31,7 @@ struct Part {
 
 constexpr long kMaxNlist = 1L << 24;
 // Random rotations are orthonormalised when built (a QR, cubic in the size): their matrices in
-// one description hold at most this many entries (a 2048 x 2048 rotation, seconds of work), so
+// one description hold at most this many entries (a 2048 x 2048 rotation, about a second), so
 // a typo like RR9596780 is refused instead of spending minutes and gigabytes on it.
 constexpr long kMaxRotationEntries = 1L << 22;
 constexpr long kMaxTransformDim = 1L << 20;  // the largest dimension an index file holds
@@ -155,14 +155,19 @@ class Parser {
         d_out = *v;
       }
       if (!s.empty() || d_out % *M != 0) fail(part, "OPQ<M>[_<d_out>] with M dividing d_out");
-      if (d_out > kMaxTransformDim) fail(part, "OPQ<M>_<d_out> with d_out at most " + std::to_string(kMaxTransformDim));
+      if (d_out > kMaxTransformDim) {
+        fail(part, "OPQ<M>_<d_out> with d_out at most " + std::to_string(kMaxTransformDim));
+      }
       return std::make_shared<OPQMatrix>(d, int(*M), int(d_out));
     }
     if (take(s, "RR")) {
       auto d_out = take_int(s);
       if (!d_out || !s.empty()) fail(part, "RR<d_out> with d_out a positive integer");
       const long room = (kMaxRotationEntries - rotation_entries_) / d;
-      if (*d_out > room) fail(part, "RR<d_out> with d_out at most " + std::to_string(room) + " (random rotations hold at most " + std::to_string(kMaxRotationEntries) + " entries in all)");
+      if (*d_out > room) {
+        fail(part, "RR<d_out> with d_out at most " + std::to_string(room) + " (random rotations hold at most " +
+                       std::to_string(kMaxRotationEntries) + " entries in all)");
+      }
       rotation_entries_ += *d_out * d;
       return std::make_shared<RandomRotationMatrix>(d, int(*d_out));
     }

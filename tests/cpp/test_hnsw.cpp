@@ -134,7 +134,8 @@ TEST(HNSW, InnerProductOverRowsOfOneNormRunsAsL2AndStaysExact) {
     for (size_t q = 0; q < nq; q++) {
       for (size_t j = 0; j < kK; j++) {
         ASSERT_GE(I[q * kK + j], 0) << what;
-        const double exact = test::exact_distance(&xq[q * kD], &xb[I[q * kK + j] * kD], kD, MetricType::INNER_PRODUCT);
+        const double exact =
+            test::exact_distance(&xq[q * kD], &xb[I[q * kK + j] * kD], kD, MetricType::INNER_PRODUCT);
         EXPECT_NEAR(D[q * kK + j], exact, 1e-5 * std::max(1.0, std::fabs(exact))) << what;
       }
     }
