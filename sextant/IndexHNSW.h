@@ -60,6 +60,10 @@ namespace sextant {
 /// the graph is repaired around them and they are inserted again on their old
 /// levels. It is a separate method because add_with_ids() means "add" in the
 /// Index contract (ntotal grows by n); an existing position is never re-added.
+///
+/// Reachability (L2): after update, remove_ids and an add of at least
+/// ntotal / 1024 vectors, every node that pruning left without an in-link on
+/// level 0 gets one (HNSW::adopt_orphans), so no vector becomes unfindable.
 class IndexHNSW : public Index {
  public:
   std::string type_name() const override = 0;
