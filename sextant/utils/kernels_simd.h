@@ -142,31 +142,48 @@ inline size_t collect_below(const float* v, const float* bias, float scale, size
               : collect_below_impl<false>(v, bias, scale, n, threshold, idx, vals);
 }
 
+/// A running minimum over positions offered N at a time (position p in lane p % N):
+/// each lane keeps its smallest value and where it was (the first on ties).
+/// Positions ride in float lanes, exact below 2^24.
+struct ArgminLanes {
+  Vec best = Vec::set1(__builtin_inff()), pos = Vec::zero(), index, step = Vec::set1(float(Vec::N));
+
+  ArgminLanes() {
+    alignas(64) float first[Vec::N];
+    for (size_t l = 0; l < Vec::N; l++) first[l] = float(l);
+    index = Vec::load(first);
+  }
+  /// The values of the next N positions.
+  void offer(Vec v) {
+    pos = select_less(v, best, index, pos);
+    best = select_less(v, best, v, best);
+    index = index + step;
+  }
+  /// The smallest value (to *min) and its position, the first on ties.
+  size_t finish(float* min) const {
+    alignas(64) float lane_best[Vec::N], lane_pos[Vec::N];
+    best.store(lane_best);
+    pos.store(lane_pos);
+    size_t b = 0;
+    for (size_t l = 1; l < Vec::N; l++) {
+      if (lane_best[l] < lane_best[b] || (lane_best[l] == lane_best[b] && lane_pos[l] < lane_pos[b])) b = l;
+    }
+    *min = lane_best[b];
+    return static_cast<size_t>(lane_pos[b]);
+  }
+};
+
 template <bool kBias>
 inline size_t min_key_impl(const float* v, const float* bias, float scale, size_t n, float* key) {
   constexpr size_t N = Vec::N;
-  alignas(64) float lane_index[N], lane_best[N], lane_pos[N];
-  for (size_t l = 0; l < N; l++) lane_index[l] = float(l);
-  const Vec s = Vec::set1(scale), step = Vec::set1(float(N));
-  Vec best = Vec::set1(__builtin_inff()), pos = Vec::zero(), index = Vec::load(lane_index);
+  const Vec s = Vec::set1(scale);
+  ArgminLanes lanes;
   size_t j = 0;
   for (; j + N <= n; j += N) {
-    const Vec x = kBias ? fmadd(Vec::load(v + j), s, Vec::load(bias + j)) : Vec::load(v + j) * s;
-    pos = select_less(x, best, index, pos);
-    best = select_less(x, best, x, best);
-    index = index + step;
+    lanes.offer(kBias ? fmadd(Vec::load(v + j), s, Vec::load(bias + j)) : Vec::load(v + j) * s);
   }
-  best.store(lane_best);
-  pos.store(lane_pos);
-  float min = __builtin_inff();
-  size_t at = 0;
-  for (size_t l = 0; l < N; l++) {
-    const size_t p = static_cast<size_t>(lane_pos[l]);
-    if (lane_best[l] < min || (lane_best[l] == min && p < at)) {
-      min = lane_best[l];
-      at = p;
-    }
-  }
+  float min;
+  size_t at = lanes.finish(&min);
   for (; j < n; j++) {  // the tail comes after every lane: strictly smaller only
     const float x = kBias ? v[j] * scale + bias[j] : v[j] * scale;
     if (x < min) {
@@ -310,23 +327,13 @@ inline void inner_product_gather(const float* x, const float* base, size_t d, co
 }
 
 /// Kernels::l2_nearest. Per point, eight vectors of centroids at a time (eight
-/// independent FMA chains); each lane keeps its best score and centroid, and
-/// the lanes are reduced at the end. Centroid indices ride in float lanes
-/// (exact below 2^24, which the caller ensures).
+/// independent FMA chains), their scores offered to a lane-wise argmin.
 inline void l2_nearest(const float* x, size_t n, size_t d, const float* ct, const float* norms, size_t kpad,
                        int64_t* labels, float* scores) {
   constexpr size_t N = Vec::N;
-  alignas(64) float lane_index[N], lane_best[N], lane_label[N];
-  for (size_t l = 0; l < N; l++) lane_index[l] = float(l);
-  const Vec first = Vec::load(lane_index), step = Vec::set1(float(N));
   for (size_t i = 0; i < n; i++) {
     const float* xi = x + i * d;
-    Vec best = Vec::set1(__builtin_inff()), label = Vec::zero(), index = first;
-    auto keep = [&](Vec s) {
-      label = select_less(s, best, index, label);
-      best = select_less(s, best, s, best);
-      index = index + step;
-    };
+    ArgminLanes lanes;
     size_t c = 0;
     for (; c + 8 * N <= kpad; c += 8 * N) {
       Vec a0 = Vec::load(norms + c), a1 = Vec::load(norms + c + N), a2 = Vec::load(norms + c + 2 * N),
@@ -344,27 +351,20 @@ inline void l2_nearest(const float* x, size_t n, size_t d, const float* ct, cons
         a6 = fmadd(q, Vec::load(row + 6 * N), a6);
         a7 = fmadd(q, Vec::load(row + 7 * N), a7);
       }
-      keep(a0);
-      keep(a1);
-      keep(a2);
-      keep(a3);
-      keep(a4);
-      keep(a5);
-      keep(a6);
-      keep(a7);
+      lanes.offer(a0);
+      lanes.offer(a1);
+      lanes.offer(a2);
+      lanes.offer(a3);
+      lanes.offer(a4);
+      lanes.offer(a5);
+      lanes.offer(a6);
+      lanes.offer(a7);
     }
     for (; c < kpad; c += N) {
       Vec a = Vec::load(norms + c);
       for (size_t j = 0; j < d; j++) a = fmadd(Vec::set1(-2.0f * xi[j]), Vec::load(ct + j * kpad + c), a);
-      keep(a);
+      lanes.offer(a);
     }
-    best.store(lane_best);
-    label.store(lane_label);
-    size_t b = 0;
-    for (size_t l = 1; l < N; l++) {
-      if (lane_best[l] < lane_best[b] || (lane_best[l] == lane_best[b] && lane_label[l] < lane_label[b])) b = l;
-    }
-    labels[i] = static_cast<int64_t>(lane_label[b]);
-    scores[i] = lane_best[b];
+    labels[i] = static_cast<int64_t>(lanes.finish(scores + i));
   }
 }
