@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cstring>
 #include <limits>
 
@@ -171,50 +172,43 @@ void HNSW::adopt_orphans(const GraphStorage& storage) {
     l[1 + worst] = v;
     return true;
   };
+  // Offers v to the candidates, nearest first, until one takes it.
+  auto adopt_by_nearest = [&](node_t v, const std::vector<node_t>& from) {
+    dist->set_query_node(v);
+    d.resize(from.size());
+    dist->distances(from.data(), from.size(), std::numeric_limits<float>::infinity(), d.data());
+    near.resize(from.size());
+    for (size_t j = 0; j < from.size(); j++) near[j] = {d[j], from[j]};
+    std::sort(near.begin(), near.end());
+    return std::any_of(near.begin(), near.end(), [&](const Candidate& c) { return adopt(v, c.id); });
+  };
+  std::vector<float> D(maxd);
+  std::vector<idx_t> I(maxd);
   for (size_t i = 0; i < n_; i++) {
     const node_t v = node_t(i);
-    const node_t* own = links(v, 0);
     if (in[v] > 0 || v == entry_) continue;
-    // The nearest of v's neighbours that can take it; failing that (each is
-    // full of sole in-links), the nearest of their neighbours; failing that
-    // (v has no links left), the nearest nodes a search finds.
+    // v's neighbours first; failing that (each is full of sole in-links), theirs;
+    // failing that (v has no links left), the nearest nodes a search finds.
+    const node_t* own = links(v, 0);
     std::vector<node_t> hop(own + 1, own + 1 + own[0]);
-    for (int round = 0; round < 3 && in[v] == 0; round++) {
-      if (round == 2) {
-        const size_t k = maxd;
-        std::vector<float> D(k);
-        std::vector<idx_t> I(k);
-        dist->set_query_node(v);
-        const size_t found = search(*dist, buf, k, std::max<size_t>(k, efConstruction), nullptr, D.data(), I.data());
-        hop.clear();
-        for (size_t j = 0; j < found; j++) {
-          if (node_t(I[j]) != v) hop.push_back(node_t(I[j]));
-        }
-      } else if (round == 1) {
-        std::vector<node_t> second;
-        for (node_t u : hop) {
-          const node_t* lu = links(u, 0);
-          for (size_t j = 1; j <= lu[0]; j++) {
-            if (lu[j] != v) second.push_back(lu[j]);
-          }
-        }
-        std::sort(second.begin(), second.end());
-        second.erase(std::unique(second.begin(), second.end()), second.end());
-        hop = std::move(second);
+    bool adopted = adopt_by_nearest(v, hop);
+    if (!adopted) {
+      std::vector<node_t> second;
+      for (node_t u : hop) {
+        const node_t* lu = links(u, 0);
+        std::copy_if(lu + 1, lu + 1 + lu[0], std::back_inserter(second), [v](node_t y) { return y != v; });
       }
-      dist->set_query_node(v);
-      d.resize(hop.size());
-      dist->distances(hop.data(), hop.size(), std::numeric_limits<float>::infinity(), d.data());
-      near.resize(hop.size());
-      for (size_t j = 0; j < hop.size(); j++) near[j] = {d[j], hop[j]};
-      std::sort(near.begin(), near.end());
-      for (const Candidate& c : near) {
-        if (adopt(v, c.id)) {
-          in[v]++;
-          break;
-        }
-      }
+      std::sort(second.begin(), second.end());
+      second.erase(std::unique(second.begin(), second.end()), second.end());
+      adopted = adopt_by_nearest(v, second);
     }
+    if (!adopted) {
+      dist->set_query_node(v);
+      const size_t ef = std::max<size_t>(maxd, efConstruction);
+      const size_t found = search(*dist, buf, maxd, ef, nullptr, D.data(), I.data());
+      for (size_t j = 0; j < found && !adopted; j++) adopted = node_t(I[j]) != v && adopt(v, node_t(I[j]));
+    }
+    if (adopted) in[v]++;
   }
 }
 
