@@ -30,6 +30,8 @@ DATASETS = {
     },
 }
 
+HNSW_SWEEP = [{"efSearch": ef} for ef in (10, 16, 24, 32, 48, 64, 128, 256)]
+
 # Each index family: per-library build recipe, whether it is exact (adds the SGEMM-fraction
 # figure), and the search-parameter sweep (one point {} when there is nothing to sweep).
 INDEXES = {
@@ -105,7 +107,7 @@ INDEXES = {
             "faiss": {"factory": f"HNSW{M}", "build": {"efConstruction": 100}},
             "hnswlib": {"class": "Index", "build": {"M": M, "efConstruction": 100}},
         },
-        "sweep": [{"efSearch": ef} for ef in (10, 16, 24, 32, 48, 64, 128, 256)],
+        "sweep": HNSW_SWEEP,
     } for M in (16, 32)},
     # The same graph over 8-bit scalar codes (4x smaller storage; no hnswlib equivalent),
     # labelled as quantised: compare with hnsw32 for what the codes cost in recall.
@@ -117,7 +119,7 @@ INDEXES = {
             "faiss": {"factory": "HNSW32,SQ8", "build": {"efConstruction": 100},
                       "label": "faiss IndexHNSWSQ (SQ8, quantised)"},
         },
-        "sweep": [{"efSearch": ef} for ef in (10, 16, 24, 32, 48, 64, 128, 256)],
+        "sweep": HNSW_SWEEP,
     },
 }
 

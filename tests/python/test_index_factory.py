@@ -35,24 +35,20 @@ def test_same_structure_as_faiss(description):
         assert ours.sa_code_size() == theirs.sa_code_size()
 
 
-def test_errors_point_at_the_token():
-    with pytest.raises(ValueError, match=r"cannot parse 'PQ7' at position 6 of 'IVF64,PQ7'"):
-        sx.index_factory(32, "IVF64,PQ7")
-    with pytest.raises(ValueError, match="expected Flat, SQ8"):
-        sx.index_factory(32, "IVF64,Blah")
-    with pytest.raises(ValueError, match=r"HNSW<M> with M in \[2, 512\]"):
-        sx.index_factory(32, "HNSW1")
-    with pytest.raises(ValueError, match=r"IVF<nlist> or IVF<nlist>_HNSW<M>"):
-        sx.index_factory(32, "IVF64_Flat,Flat")
+@pytest.mark.parametrize("d, description, message", [
+    (32, "IVF64,PQ7", r"cannot parse 'PQ7' at position 6 of 'IVF64,PQ7'"),
+    (32, "IVF64,Blah", "expected Flat, SQ8"),
+    (32, "HNSW1", r"HNSW<M> with M in \[2, 512\]"),
+    (32, "IVF64_Flat,Flat", r"IVF<nlist> or IVF<nlist>_HNSW<M>"),
     # Sizes that would cost gigabytes up front are refused, not attempted.
-    with pytest.raises(ValueError, match=r"IVF<nlist> with nlist at most"):
-        sx.index_factory(32, "IVF10000000000,Flat")
-    with pytest.raises(ValueError, match=r"cannot parse 'RR9596780'.*d_out at most 131072"):
-        sx.index_factory(32, "RR9596780,Flat")
-    with pytest.raises(ValueError, match=r"cannot parse 'RR2048' at position 7.*d_out at most 1024 \(random rotations"):
-        sx.index_factory(1024, "RR2048,RR2048,Flat")
-    with pytest.raises(ValueError, match=r"d_out at most 1048576"):
-        sx.index_factory(32, "OPQ1_2000000000,Flat")
+    (32, "IVF10000000000,Flat", r"IVF<nlist> with nlist at most"),
+    (32, "RR9596780,Flat", r"cannot parse 'RR9596780'.*d_out at most 131072"),
+    (1024, "RR2048,RR2048,Flat", r"cannot parse 'RR2048' at position 7.*d_out at most 1024 \(random rotations"),
+    (32, "OPQ1_2000000000,Flat", r"d_out at most 1048576"),
+])
+def test_errors_point_at_the_token(d, description, message):
+    with pytest.raises(ValueError, match=message):
+        sx.index_factory(d, description)
 
 
 def test_hnsw_spellings():
