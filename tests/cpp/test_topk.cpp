@@ -61,5 +61,22 @@ TEST(TopKHeap, AdmissionBoundAdmitsTiesOnly) {
   EXPECT_EQ(ids[1], 3);
 }
 
+TEST(TopKHeap, LargeKBoundTightensOnceThePoolFills) {
+  const size_t k = TopKHeap::kHeapMaxK + 8;
+  std::vector<float> keys(k);
+  std::vector<idx_t> ids(k);
+  TopKHeap heap(keys.data(), ids.data(), k);
+  for (size_t i = 2 * k; i-- > 1;) heap.push(float(i), idx_t(i));  // worst first
+  EXPECT_TRUE(std::isinf(heap.admission_bound()));                 // the pool is not full yet
+  heap.push(0.0f, 0);
+  EXPECT_EQ(heap.admission_bound(), std::nextafter(float(k - 1), float(k)));
+  heap.push(float(k - 1), idx_t(k - 2));  // ties the bound with a smaller id: enters
+  heap.push(float(k - 1), idx_t(k));      // ties it with a larger id: rejected
+  ASSERT_EQ(heap.finish(), k);
+  EXPECT_EQ(ids[k - 2], idx_t(k - 2));
+  EXPECT_EQ(keys[k - 1], float(k - 1));
+  EXPECT_EQ(ids[k - 1], idx_t(k - 2));
+}
+
 }  // namespace
 }  // namespace sextant
