@@ -88,6 +88,14 @@ INDEXES = {
         },
         "sweep": [{"nprobe": n, "k_factor": kf} for n in (2, 4, 8, 16, 32) for kf in (2, 4, 8, 16)],
     },
+    "ivf1024-pq56fsr-rflat": {
+        "exact": False, "datasets": ["fashion-mnist"],
+        "libs": {
+            "sextant": {"factory": "IVF1024,PQ56x4fsr,RFlat"},
+            "faiss": {"factory": "IVF1024,PQ56x4fsr,RFlat"},
+        },
+        "sweep": [{"nprobe": n, "k_factor": kf} for n in (2, 4, 8, 16, 32) for kf in (2, 4, 8, 16)],
+    },
     "ivf1024-pq32fs-rflat": {
         "exact": False, "datasets": ["synthetic-1m", "synthetic-1m-ip"],
         "libs": {

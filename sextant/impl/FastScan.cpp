@@ -1,7 +1,6 @@
 #include "sextant/impl/FastScan.h"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 
 namespace sextant::fastscan {
@@ -34,24 +33,7 @@ void get_code(const uint8_t* blocks, size_t M, size_t i, uint8_t* code) {
 
 void QuantizedLUT::build(const float* table, size_t M) {
   bytes_.assign(block_bytes(M), 0);
-  bias_ = 0;
-  float range = 0;
-  for (size_t m = 0; m < M; m++) {
-    const float* t = table + m * 16;
-    const auto [lo, hi] = std::minmax_element(t, t + 16);
-    bias_ += *lo;
-    range = std::max(range, *hi - *lo);
-  }
-  step_ = range > 0 ? range / 255.0f : 1.0f;
-  const float inv = 1.0f / step_;
-  for (size_t m = 0; m < M; m++) {
-    const float* t = table + m * 16;
-    const float lo = *std::min_element(t, t + 16);
-    uint8_t* out = bytes_.data() + (m / 2) * 32 + (m % 2) * 16;
-    // Entries are >= 0: adding a half and truncating rounds them, without a
-    // libm nearbyint call per entry (16 tables a query).
-    for (size_t c = 0; c < 16; c++) out[c] = uint8_t(std::min(255.0f, (t[c] - lo) * inv + 0.5f));
-  }
+  kernels().fastscan_quantize(table, M, bytes_.data(), &step_, &bias_);
 }
 
 uint16_t QuantizedLUT::threshold(float bound) const {

@@ -8,6 +8,43 @@
 #include <cstddef>
 #include <cstdint>
 
+/// Kernels::fastscan_quantize: each sub-quantizer's 16 entries are two
+/// vectors; minima and maxima are exact, so they match the scalar reference,
+/// and the conversion rounds to nearest even like std::nearbyint.
+inline void fastscan_quantize(const float* table, size_t M, uint8_t* out, float* step, float* bias) {
+  auto hmin = [](__m256 v) {
+    __m128 x = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_min_ps(x, _mm_movehl_ps(x, x));
+    return _mm_cvtss_f32(_mm_min_ss(x, _mm_shuffle_ps(x, x, 1)));
+  };
+  auto hmax = [](__m256 v) {
+    __m128 x = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+    return _mm_cvtss_f32(_mm_max_ss(x, _mm_shuffle_ps(x, x, 1)));
+  };
+  float range = 0, sum = 0;
+  for (size_t m = 0; m < M; m++) {
+    const __m256 a = _mm256_loadu_ps(table + m * 16), b = _mm256_loadu_ps(table + m * 16 + 8);
+    const float lo = hmin(_mm256_min_ps(a, b));
+    sum += lo;
+    range = std::max(range, hmax(_mm256_max_ps(a, b)) - lo);
+  }
+  const float s = range > 0 ? range / 255.0f : 1.0f;
+  const __m256 inv = _mm256_set1_ps(1.0f / s);
+  const __m256i cap = _mm256_set1_epi32(255);
+  for (size_t m = 0; m < M; m++) {
+    const __m256 a = _mm256_loadu_ps(table + m * 16), b = _mm256_loadu_ps(table + m * 16 + 8);
+    const __m256 lo = _mm256_set1_ps(hmin(_mm256_min_ps(a, b)));
+    const __m256i qa = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(a, lo), inv)), cap);
+    const __m256i qb = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(b, lo), inv)), cap);
+    const __m128i wa = _mm_packus_epi32(_mm256_castsi256_si128(qa), _mm256_extracti128_si256(qa, 1));
+    const __m128i wb = _mm_packus_epi32(_mm256_castsi256_si128(qb), _mm256_extracti128_si256(qb, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (m / 2) * 32 + (m % 2) * 16), _mm_packus_epi16(wa, wb));
+  }
+  *step = s;
+  *bias = sum;
+}
+
 inline size_t fastscan_collect(const uint8_t* blocks, size_t nblocks, size_t npairs, const uint8_t* luts,
                                uint16_t threshold, uint32_t* idx, uint16_t* sums) {
   const __m256i low4 = _mm256_set1_epi8(0x0f);

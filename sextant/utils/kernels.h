@@ -51,6 +51,13 @@ struct Kernels {
   /// code whose sum is <= threshold. Returns the count.
   size_t (*fastscan_collect)(const uint8_t* blocks, size_t nblocks, size_t npairs, const uint8_t* luts,
                              uint16_t threshold, uint32_t* idx, uint16_t* sums);
+  /// Quantizes a fast-scan look-up table (M sub-quantizers x 16 float entries,
+  /// smaller is better) to bytes in the pair layout: entry c of sub-quantizer m
+  /// goes to out[(m / 2) * 32 + (m % 2) * 16 + c] as round((t - lo_m) / step),
+  /// lo_m the sub-quantizer's smallest entry, step the widest lo..hi range over
+  /// 255 (1 when every entry of each sub-quantizer is equal). Other bytes of
+  /// out are left alone. Writes step and bias = sum of the lo_m.
+  void (*fastscan_quantize)(const float* table, size_t M, uint8_t* out, float* step, float* bias);
   /// out[j] = distance between x and row ids[j] of `base` (rows d floats
   /// apart), for j < n: one query against the scattered rows of a graph
   /// node's neighbours. Rows are read a few at a time in lockstep, so that

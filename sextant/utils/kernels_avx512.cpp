@@ -1,6 +1,7 @@
 // Kernels built with this level's instruction set (see CMakeLists.txt for the flags).
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -28,6 +29,7 @@ const Kernels& table() {
       {sq_score<kSQ8bit, false>, sq_score<kSQ6bit, false>, sq_score<kSQ4bit, false>, sq_score<kSQfp16, false>,
        sq_score<kSQbf16, false>},
       fastscan_collect,
+      fastscan_quantize,
       l2sqr_gather,
       inner_product_gather,
       l2_nearest};

@@ -1,4 +1,8 @@
 // Portable reference kernels: the plain loops every SIMD level is checked against.
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
 #include "sextant/utils/kernels.h"
 
 namespace sextant::simd_scalar {
@@ -96,6 +100,29 @@ size_t fastscan_collect(const uint8_t* blocks, size_t nblocks, size_t npairs, co
   return count;
 }
 
+void fastscan_quantize(const float* table, size_t M, uint8_t* out, float* step, float* bias) {
+  auto lo_hi = [&](size_t m) {
+    const float* t = table + m * 16;
+    float lo = t[0], hi = t[0];
+    for (size_t c = 1; c < 16; c++) lo = std::min(lo, t[c]), hi = std::max(hi, t[c]);
+    return std::pair{lo, hi};
+  };
+  float range = 0, sum = 0;
+  for (size_t m = 0; m < M; m++) {
+    const auto [lo, hi] = lo_hi(m);
+    sum += lo;
+    range = std::max(range, hi - lo);
+  }
+  const float s = range > 0 ? range / 255.0f : 1.0f, inv = 1.0f / s;
+  for (size_t m = 0; m < M; m++) {
+    const float lo = lo_hi(m).first, *t = table + m * 16;
+    uint8_t* o = out + (m / 2) * 32 + (m % 2) * 16;
+    for (size_t c = 0; c < 16; c++) o[c] = uint8_t(std::min(255.0f, std::nearbyint((t[c] - lo) * inv)));
+  }
+  *step = s;
+  *bias = sum;
+}
+
 void l2sqr_gather(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float bound,
                   float* out) {
   for (size_t j = 0; j < n; j++) {
@@ -148,6 +175,7 @@ const Kernels& table() {
       {sq_score<kSQ8bit, false>, sq_score<kSQ6bit, false>, sq_score<kSQ4bit, false>, sq_score<kSQfp16, false>,
        sq_score<kSQbf16, false>},
       fastscan_collect,
+      fastscan_quantize,
       l2sqr_gather,
       inner_product_gather,
       l2_nearest};

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -47,6 +48,37 @@ TEST(FastScan, SimdKernelsMatchScalarExactly) {
         for (size_t c = 0; c < c1; c++) {
           EXPECT_EQ(i1[c], i2[c]);
           EXPECT_EQ(s1[c], s2[c]);
+        }
+      }
+    }
+  }
+}
+
+// Table quantisation: the same bytes, step and bias at every level, for odd
+// and even M, negative entries, and flat tables.
+TEST(FastScan, QuantizeMatchesScalarExactly) {
+  const Kernels& scalar = *kernels_for(SimdLevel::scalar);
+  for (SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512}) {
+    const Kernels* simd = kernels_for(level);
+    if (simd == nullptr) continue;
+    for (size_t M : {1, 2, 7, 56, 64}) {
+      for (int flat = 0; flat < 2; flat++) {
+        auto table = test::random_vectors(M, 16, 5 + M, -30, 70);
+        if (flat) std::fill(table.begin(), table.end(), 2.5f);
+        const size_t bytes = fastscan::block_bytes(M);
+        std::vector<uint8_t> q1(bytes, 7), q2(bytes, 7);  // bytes beyond the entries stay as they were
+        float step1, step2, bias1, bias2;
+        scalar.fastscan_quantize(table.data(), M, q1.data(), &step1, &bias1);
+        simd->fastscan_quantize(table.data(), M, q2.data(), &step2, &bias2);
+        EXPECT_EQ(q1, q2) << to_string(level) << " M=" << M << " flat=" << flat;
+        EXPECT_EQ(step1, step2);
+        EXPECT_EQ(bias1, bias2);
+        if (flat) EXPECT_EQ(step1, 1.0f);
+        if (M % 2) EXPECT_EQ(q1[bytes - 1], 7);
+        if (flat) {
+          EXPECT_EQ(*std::max_element(q1.begin(), q1.begin() + 16), 0);
+        } else {
+          EXPECT_EQ(*std::max_element(q1.begin(), q1.end()), 255);  // the widest sub-quantizer spans the byte
         }
       }
     }
