@@ -196,7 +196,8 @@ def main(argv=None):
     notes = []
     env = child_env(args, notes)
     notes.append(f"single-query QPS: 1 thread, one query per call, first {args.single_nq} queries "
-                 f"(stopping after {args.single_budget:g} s); batch QPS: all queries in one call, {args.threads} threads")
+                 f"(stopping after {args.single_budget:g} s); batch QPS: all queries in one call, {args.threads} threads; "
+                 f"each mode: the best of passes repeated for {specs.MIN_TIMED_S:g} s at least")
     notes.append("SGEMM reference: sextant's BLAS (<build-dir>/benchs/sgemm_rate); faiss links its own OpenBLAS")
     summary = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "command": command,
                "machine": machine_facts(), "settings": {k: str(v) if isinstance(v, Path) else v

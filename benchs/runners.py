@@ -195,28 +195,44 @@ class HnswlibRunner:
 RUNNERS = {"sextant": SextantRunner, "faiss": FaissRunner, "hnswlib": HnswlibRunner}
 
 
+def best_rate(one_pass, min_s):
+    """Best queries/second over repeated calls of one_pass() (which returns how many queries it
+    ran), repeated until min_s seconds have been spent, once at least."""
+    best, spent = 0.0, 0.0
+    while spent < min_s or best == 0.0:
+        t0 = time.perf_counter()
+        done = one_pass()
+        elapsed = time.perf_counter() - t0
+        best, spent = max(best, done / elapsed), spent + elapsed
+    return best
+
+
 def measure_point(runner, index, xq, gt, k, threads, params, args):
     """Batch QPS (all threads, one call), single-query QPS (1 thread), recall, for one
-    sweep point."""
+    sweep point. Each mode's QPS is the best of passes repeated for specs.MIN_TIMED_S."""
+    import specs
     runner.set_threads(threads)
     runner.search(index, xq[:16], k, params)          # warm-up: thread pool, first-touch pages
-    t0 = time.perf_counter()
     I = runner.search(index, xq, k, params)
-    batch_s = time.perf_counter() - t0
     evaluation = import_contrib().evaluation
-    point = {"params": params, "k": k, "nq": len(xq), "batch_s": batch_s, "batch_qps": len(xq) / batch_s,
+    batch_qps = best_rate(lambda: len(runner.search(index, xq, k, params)), specs.MIN_TIMED_S)
+    point = {"params": params, "k": k, "nq": len(xq), "batch_s": len(xq) / batch_qps, "batch_qps": batch_qps,
              "recall@1": evaluation.recall_at(I, gt, 1), f"recall@{k}": evaluation.recall_at(I, gt, k)}
     if args.extras and gt.shape[1] >= 100:            # recall@100 needs its own k=100 search
         point["recall@100"] = evaluation.recall_at(runner.search(index, xq, 100, params), gt, 100)
     runner.set_threads(1)
-    done, t0 = 0, time.perf_counter()
-    deadline = t0 + args.single_budget
-    for i in range(min(args.single_nq, len(xq))):    # one query per call, like ann-benchmarks
-        runner.search(index, xq[i:i + 1], k, params)
-        done += 1
-        if time.perf_counter() > deadline:
-            break
-    point.update(single_nq=done, single_qps=done / (time.perf_counter() - t0))
+
+    def single_pass():                                # one query per call, like ann-benchmarks
+        done, deadline = 0, time.perf_counter() + args.single_budget
+        for i in range(min(args.single_nq, len(xq))):
+            runner.search(index, xq[i:i + 1], k, params)
+            done += 1
+            if time.perf_counter() > deadline:
+                break
+        point["single_nq"] = done
+        return done
+
+    point["single_qps"] = best_rate(single_pass, specs.MIN_TIMED_S)
     runner.set_threads(threads)
     return point
 

@@ -30,6 +30,10 @@ DATASETS = {
     },
 }
 
+# Each QPS mode is timed over repeated passes, at least this long in all, keeping the best pass:
+# one pass over 1,000 queries can last 16 ms, and a hiccup of the machine would be the figure.
+MIN_TIMED_S = 0.5
+
 HNSW_SWEEP = [{"efSearch": ef} for ef in (10, 16, 24, 32, 48, 64, 128, 256)]
 
 # Each index family: per-library build recipe, whether it is exact (adds the SGEMM-fraction
