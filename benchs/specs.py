@@ -35,6 +35,7 @@ DATASETS = {
 MIN_TIMED_S = 0.5
 
 HNSW_SWEEP = [{"efSearch": ef} for ef in (10, 16, 24, 32, 48, 64, 128, 256)]
+FASTSCAN_SWEEP = [{"nprobe": n, "k_factor": kf} for n in (2, 4, 8, 16, 32) for kf in (2, 4, 8, 16)]
 
 # Each index family: per-library build recipe, whether it is exact (adds the SGEMM-fraction
 # figure), and the search-parameter sweep (one point {} when there is nothing to sweep).
@@ -83,30 +84,20 @@ INDEXES = {
         },
         "sweep": [{"nprobe": n} for n in (1, 2, 4, 8, 16, 32, 64, 128)],
     },
-    # 4-bit fast-scan PQ re-ranked with the float vectors, swept over nprobe and k_factor.
-    "ivf1024-pq56fs-rflat": {
+    # 4-bit fast-scan PQ re-ranked with the float vectors, swept over nprobe and k_factor:
+    # "fs" codes the vectors (Faiss's meaning of x4fs), "fsr" the residuals to the centroids.
+    **{f"ivf1024-pq56{codes}-rflat": {
         "exact": False, "datasets": ["fashion-mnist"],
-        "libs": {
-            "sextant": {"factory": "IVF1024,PQ56x4fs,RFlat"},
-            "faiss": {"factory": "IVF1024,PQ56x4fs,RFlat"},
-        },
-        "sweep": [{"nprobe": n, "k_factor": kf} for n in (2, 4, 8, 16, 32) for kf in (2, 4, 8, 16)],
-    },
-    "ivf1024-pq56fsr-rflat": {
-        "exact": False, "datasets": ["fashion-mnist"],
-        "libs": {
-            "sextant": {"factory": "IVF1024,PQ56x4fsr,RFlat"},
-            "faiss": {"factory": "IVF1024,PQ56x4fsr,RFlat"},
-        },
-        "sweep": [{"nprobe": n, "k_factor": kf} for n in (2, 4, 8, 16, 32) for kf in (2, 4, 8, 16)],
-    },
+        "libs": {lib: {"factory": f"IVF1024,PQ56x4{codes},RFlat"} for lib in ("sextant", "faiss")},
+        "sweep": FASTSCAN_SWEEP,
+    } for codes in ("fs", "fsr")},
     "ivf1024-pq32fs-rflat": {
         "exact": False, "datasets": ["synthetic-1m", "synthetic-1m-ip"],
         "libs": {
             "sextant": {"factory": "IVF1024,PQ32x4fs,RFlat"},
             "faiss": {"factory": "IVF1024,PQ32x4fs,RFlat"},
         },
-        "sweep": [{"nprobe": n, "k_factor": kf} for n in (2, 4, 8, 16, 32) for kf in (2, 4, 8, 16)],
+        "sweep": FASTSCAN_SWEEP,
     },
     # Graph search, float storage on all sides (IndexHNSWFlat vs hnswlib and faiss), the same
     # M and efConstruction everywhere. Not on the 1M sets: a graph over 1M vectors takes far

@@ -32,7 +32,8 @@ void get_code(const uint8_t* blocks, size_t M, size_t i, uint8_t* code) {
 }
 
 void QuantizedLUT::build(const float* table, size_t M) {
-  bytes_.assign(block_bytes(M), 0);
+  // The kernel writes every entry; only the pad of an odd M stays, zero since allocation.
+  if (bytes_.size() != block_bytes(M)) bytes_.assign(block_bytes(M), 0);
   kernels().fastscan_quantize(table, M, bytes_.data(), &step_, &bias_);
 }
 

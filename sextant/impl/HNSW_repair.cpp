@@ -3,8 +3,8 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <iterator>
 #include <cstring>
+#include <iterator>
 #include <limits>
 
 #include "sextant/impl/HNSW.h"
