@@ -8,7 +8,27 @@
 
 namespace sextant {
 
+namespace {
+// Projections are kept for sets of these sizes: from here they read fewer
+// bytes than a scan, and up to here they add at most 4 MB.
+constexpr size_t kProjectMinRows = 512;
+constexpr size_t kProjectMaxRows = 16384;
+// A search uses them for k up to ntotal / this: beyond, too many rows qualify.
+constexpr size_t kProjectRowsPerResult = 32;
+}  // namespace
+
 IndexFlat::IndexFlat(int d, MetricType metric) : Index(d, metric, true) {}
+
+void IndexFlat::update_projections(size_t first_new) {
+  const size_t n = static_cast<size_t>(ntotal_);
+  if (metric_ != MetricType::L2 || !ProjectedRows::worthwhile(d_) || n < kProjectMinRows || n > kProjectMaxRows) {
+    projections_ = ProjectedRows();
+  } else if (projections_.empty() || first_new == 0) {
+    projections_ = ProjectedRows(xb_.data(), n, d_);
+  } else {
+    projections_.append(xb_.data() + first_new * d_, n - first_new);
+  }
+}
 
 void IndexFlat::add_impl(idx_t n, const float* x, const idx_t* ids) {
   SEXTANT_CHECK(ids == nullptr, type_name(),
@@ -22,6 +42,7 @@ void IndexFlat::add_impl(idx_t n, const float* x, const idx_t* ids) {
     fvec_norms_L2sqr(xb.data() + old, n, d_, norms.data() + ntotal_);
   }
   ntotal_ += n;
+  update_projections(old / d_);
 }
 
 void IndexFlat::set_vectors(idx_t n, Storage<float> vectors, Storage<float> norms) {
@@ -38,10 +59,15 @@ void IndexFlat::set_vectors(idx_t n, Storage<float> vectors, Storage<float> norm
   xb_ = std::move(vectors);
   norms_ = std::move(norms);
   ntotal_ = n;
+  update_projections(0);
 }
 
 void IndexFlat::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                             const SearchParams& params) const {
+  if (!projections_.empty() && params.sel == nullptr && size_t(k) * kProjectRowsPerResult <= size_t(ntotal_)) {
+    projections_.search(x, n, xb_.data(), k, distances, labels);
+    return;
+  }
   exact_search(x, n, VectorSet{xb_.data(), static_cast<size_t>(ntotal_), static_cast<size_t>(d_), norms_.data()}, k,
       metric_, distances, labels, params.sel.get());
 }
@@ -85,6 +111,8 @@ size_t IndexFlat::remove_ids_impl(const IDSelector& sel) {
   ntotal_ = kept;
   xb.resize(kept * d);
   if (!norms.empty()) norms.resize(kept);
+  if (!projections_.empty()) projections_.assign(xb.data(), kept);
+  update_projections(kept);  // drops them when too few rows are left
   return removed;
 }
 
@@ -92,6 +120,7 @@ void IndexFlat::reset_impl() {
   xb_.owned(type_name()).clear();
   norms_.owned(type_name()).clear();
   ntotal_ = 0;
+  projections_ = ProjectedRows();
 }
 
 }  // namespace sextant

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "sextant/Index.h"
+#include "sextant/impl/ProjectedRows.h"
 #include "sextant/utils/Storage.h"
 
 namespace sextant {
@@ -8,7 +9,11 @@ namespace sextant {
 /// Exact search over vectors stored as they are. Ids are the insertion order
 /// 0 .. ntotal-1 (remove_ids closes the gaps); wrap the index in IndexIDMap to
 /// choose ids. Large query batches run as BLAS GEMM tiles with fused
-/// k-selection, small ones on the SIMD kernels (see knn()).
+/// k-selection, small ones on the SIMD kernels (see knn()). An L2 index of
+/// long rows (d >= 256) and moderate size, such as the coarse quantizer of an
+/// IVF index, also keeps low-dimensional projections of its rows, so that a
+/// search for few neighbours reads only the rows that can be among them
+/// (impl/ProjectedRows.h); the answer is the same.
 class IndexFlat : public Index {
  public:
   explicit IndexFlat(int d, MetricType metric = MetricType::L2);
@@ -39,8 +44,12 @@ class IndexFlat : public Index {
   void reset_impl() override;
 
  private:
+  /// Derives, extends or drops the projections after rows [first_new, ntotal) arrived.
+  void update_projections(size_t first_new);
+
   Storage<float> xb_;
   Storage<float> norms_;  // squared L2 norms of the rows (L2 only): saves a pass over xb_ per search
+  ProjectedRows projections_;  // empty unless worthwhile
 };
 
 /// IndexFlat with the L2 metric.

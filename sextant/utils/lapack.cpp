@@ -7,8 +7,8 @@
 
 extern "C" {
 // Fortran LAPACK; the trailing sizes are the hidden character-argument lengths.
-void ssyev_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w, float* work,
-            const int* lwork, int* info, size_t, size_t);
+void ssyevd_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w, float* work,
+             const int* lwork, int* iwork, const int* liwork, int* info, size_t, size_t);
 void sgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, float* a, const int* lda, float* s,
              float* u, const int* ldu, float* vt, const int* ldvt, float* work, const int* lwork, int* info, size_t,
              size_t);
@@ -22,13 +22,16 @@ namespace sextant {
 
 void symmetric_eigen(int n, float* a, float* eigenvalues) {
   // Row-major a is its own transpose (symmetric); column-major eigenvectors are our rows.
-  int info = 0, lwork = -1;
+  // Divide and conquer: several times faster than ssyev's QR iteration at d = 784.
+  int info = 0, lwork = -1, liwork = -1, iquery = 0;
   float query = 0;
-  ssyev_("V", "U", &n, a, &n, eigenvalues, &query, &lwork, &info, 1, 1);
+  ssyevd_("V", "U", &n, a, &n, eigenvalues, &query, &lwork, &iquery, &liwork, &info, 1, 1);
   lwork = std::max(1, int(query));
+  liwork = std::max(1, iquery);
   std::vector<float> work(lwork);
-  ssyev_("V", "U", &n, a, &n, eigenvalues, work.data(), &lwork, &info, 1, 1);
-  SEXTANT_CHECK(info == 0, "LAPACK ssyev failed (info=", info, ")");
+  std::vector<int> iwork(liwork);
+  ssyevd_("V", "U", &n, a, &n, eigenvalues, work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1);
+  SEXTANT_CHECK(info == 0, "LAPACK ssyevd failed (info=", info, ")");
 }
 
 void svd(int m, int n, const float* a, float* u, float* s, float* vt) {

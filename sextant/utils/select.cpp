@@ -19,8 +19,11 @@ void push_candidates(const Kernels& kernels, const float* v, const float* bias, 
   constexpr size_t kChunk = 256;  // candidates filtered per refresh of the heap's bound
   uint32_t idx[kChunk];
   float keys[kChunk];
-  for (size_t j0 = 0; j0 < n; j0 += kChunk) {
-    const size_t m = std::min(kChunk, n - j0);
+  for (size_t j0 = 0, m = 0; j0 < n; j0 += m) {
+    // While the heap has room, offer just enough candidates to fill it: its
+    // bound filters the next chunk.
+    m = std::min(heap.size() < heap.capacity() ? std::max<size_t>(heap.capacity() - heap.size(), 8) : kChunk, n - j0);
+    m = std::min(m, kChunk);
     const size_t count =
         kernels.collect_below(v + j0, bias ? bias + j0 : nullptr, scale, m, heap.admission_bound(), idx, keys);
     for (size_t c = 0; c < count; c++) {

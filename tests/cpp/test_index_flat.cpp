@@ -66,6 +66,91 @@ TEST(IndexFlat, EveryKFromOneToBeyondNtotal) {
   }
 }
 
+// Rows near an 8-dimensional subspace of R^d, shifted by `offset` (a large
+// common offset stresses the rounding of the projected bounds).
+std::vector<float> low_rank_vectors(size_t n, size_t d, uint32_t seed, float offset = 0.0f) {
+  auto basis = test::random_vectors(8, d, 7);
+  auto coef = test::random_vectors(n, 8, seed);
+  auto noise = test::random_vectors(n, d, seed + 1, -0.05f, 0.05f);
+  std::vector<float> x(n * d);
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < d; j++) {
+      float v = offset + noise[i * d + j];
+      for (size_t c = 0; c < 8; c++) v += coef[i * 8 + c] * basis[c * d + j];
+      x[i * d + j] = v;
+    }
+  }
+  return x;
+}
+
+// Searches `index` (holding xb) and checks each row against the exact ranking.
+void expect_exact(const IndexFlat& index, const std::vector<float>& xb, const std::vector<float>& xq, size_t k) {
+  const size_t d = index.d(), nb = xb.size() / d, nq = xq.size() / d;
+  ASSERT_EQ(size_t(index.ntotal()), nb);
+  std::vector<float> dist(nq * k);
+  std::vector<idx_t> labels(nq * k);
+  index.search(nq, xq.data(), k, dist.data(), labels.data());
+  for (size_t q = 0; q < nq; q++) {
+    SCOPED_TRACE(::testing::Message() << "nb=" << nb << " nq=" << nq << " k=" << k << " query " << q);
+    auto exact = test::ranked(&xq[q * d], xb.data(), nb, d, MetricType::L2);
+    test::expect_row_matches(exact, &dist[q * k], &labels[q * k], k, &xq[q * d], xb.data(), d, MetricType::L2,
+                             2e-5);
+  }
+}
+
+TEST(IndexFlat, LongRowsSkippedThroughProjectionsStayExact) {
+  // d >= 256 and 512..16384 rows: searches for k <= ntotal / 32 read only the
+  // rows their projected distance cannot rule out (impl/ProjectedRows.h).
+  // Structured rows (most rows ruled out), isotropic ones (few), and rows far
+  // from the origin; one query (SIMD) and GEMM blocks of queries.
+  struct Data {
+    size_t d;
+    std::vector<float> xb, xq;
+  };
+  const Data sets[] = {{300, low_rank_vectors(2000, 300, 1), low_rank_vectors(130, 300, 3)},
+                       {256, test::random_vectors(600, 256, 5), test::random_vectors(70, 256, 6)},
+                       {300, low_rank_vectors(1000, 300, 8, 1000.0f), low_rank_vectors(70, 300, 10, 1000.0f)}};
+  for (const Data& s : sets) {
+    IndexFlat index(s.d, MetricType::L2);
+    index.add(s.xb.size() / s.d, s.xb.data());
+    for (size_t nq : {size_t(1), size_t(5), s.xq.size() / s.d}) {
+      const std::vector<float> xq(s.xq.begin(), s.xq.begin() + nq * s.d);
+      for (size_t k : {1, 10, 18}) expect_exact(index, s.xb, xq, k);
+    }
+  }
+}
+
+TEST(IndexFlat, ProjectionsFollowAddsRemovalsAndReset) {
+  const size_t d = 256;
+  auto xb = low_rank_vectors(1500, d, 21);
+  auto xq = low_rank_vectors(40, d, 23);
+  IndexFlat index(d, MetricType::L2);
+  std::vector<float> held;
+  auto add = [&](size_t from, size_t to) {  // rows [from, to) of xb
+    index.add(to - from, &xb[from * d]);
+    held.insert(held.end(), xb.begin() + from * d, xb.begin() + to * d);
+  };
+  add(0, 300);  // too few rows for projections
+  expect_exact(index, held, xq, 5);
+  add(300, 1000);  // axes derived from all 1000
+  expect_exact(index, held, xq, 5);
+  add(1000, 1500);  // projected on the same axes
+  expect_exact(index, held, xq, 5);
+  // Remove every third row: the survivors' projections close up with them.
+  std::vector<idx_t> removed;
+  for (idx_t i = 0; i < 1500; i += 3) removed.push_back(i);
+  index.remove_ids(IDSelectorBatch(removed.size(), removed.data()));
+  std::vector<float> kept;
+  for (size_t i = 0; i < 1500; i++) {
+    if (i % 3 != 0) kept.insert(kept.end(), held.begin() + i * d, held.begin() + (i + 1) * d);
+  }
+  expect_exact(index, kept, xq, 5);
+  index.reset();
+  held.clear();
+  add(700, 1400);
+  expect_exact(index, held, xq, 5);
+}
+
 TEST(IndexFlat, SameResultsWithOneOrManyThreads) {
   // Few query blocks and a large database: work splits into database slices,
   // whose GEMM tiles start at other columns: distances may differ in the last bit.
