@@ -21,13 +21,24 @@ IndexFlat::IndexFlat(int d, MetricType metric) : Index(d, metric, true) {}
 
 void IndexFlat::update_projections(size_t first_new) {
   const size_t n = static_cast<size_t>(ntotal_);
-  if (metric_ != MetricType::L2 || !ProjectedRows::worthwhile(d_) || n < kProjectMinRows || n > kProjectMaxRows) {
-    projections_ = ProjectedRows();
-  } else if (projections_.empty() || first_new == 0) {
-    projections_ = ProjectedRows(xb_.data(), n, d_);
-  } else {
-    projections_.append(xb_.data() + first_new * d_, n - first_new);
+  if (!projections_.empty()) {
+    if (n > kProjectMaxRows) {
+      projections_ = ProjectedRows();
+    } else {
+      projections_.append(xb_.data() + first_new * d_, n - first_new);
+    }
+    return;
   }
+  // Decided once, when the rows first reach kProjectMinRows (a coarse
+  // quantizer gets all its centroids at once): deriving axes on every add
+  // would cost more than it saves.
+  if (projections_decided_ || metric_ != MetricType::L2 || !ProjectedRows::worthwhile(d_) || n < kProjectMinRows ||
+      n > kProjectMaxRows) {
+    return;
+  }
+  projections_decided_ = true;
+  ProjectedRows candidate(xb_.data(), n, d_);
+  if (candidate.selective()) projections_ = std::move(candidate);
 }
 
 void IndexFlat::add_impl(idx_t n, const float* x, const idx_t* ids) {
@@ -59,6 +70,8 @@ void IndexFlat::set_vectors(idx_t n, Storage<float> vectors, Storage<float> norm
   xb_ = std::move(vectors);
   norms_ = std::move(norms);
   ntotal_ = n;
+  projections_ = ProjectedRows();
+  projections_decided_ = false;
   update_projections(0);
 }
 
@@ -111,8 +124,13 @@ size_t IndexFlat::remove_ids_impl(const IDSelector& sel) {
   ntotal_ = kept;
   xb.resize(kept * d);
   if (!norms.empty()) norms.resize(kept);
-  if (!projections_.empty()) projections_.assign(xb.data(), kept);
-  update_projections(kept);  // drops them when too few rows are left
+  if (!projections_.empty()) {
+    if (kept < kProjectMinRows) {
+      projections_ = ProjectedRows();
+    } else {
+      projections_.assign(xb.data(), kept);
+    }
+  }
   return removed;
 }
 
@@ -121,6 +139,7 @@ void IndexFlat::reset_impl() {
   norms_.owned(type_name()).clear();
   ntotal_ = 0;
   projections_ = ProjectedRows();
+  projections_decided_ = false;
 }
 
 }  // namespace sextant

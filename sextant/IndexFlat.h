@@ -11,9 +11,9 @@ namespace sextant {
 /// choose ids. Large query batches run as BLAS GEMM tiles with fused
 /// k-selection, small ones on the SIMD kernels (see knn()). An L2 index of
 /// long rows (d >= 256) and moderate size, such as the coarse quantizer of an
-/// IVF index, also keeps low-dimensional projections of its rows, so that a
-/// search for few neighbours reads only the rows that can be among them
-/// (impl/ProjectedRows.h); the answer is the same.
+/// IVF index, also keeps low-dimensional projections of its rows when they
+/// rule most rows out, so that a search for few neighbours reads only the
+/// rows that can be among them (impl/ProjectedRows.h); the answer is the same.
 class IndexFlat : public Index {
  public:
   explicit IndexFlat(int d, MetricType metric = MetricType::L2);
@@ -50,6 +50,7 @@ class IndexFlat : public Index {
   Storage<float> xb_;
   Storage<float> norms_;  // squared L2 norms of the rows (L2 only): saves a pass over xb_ per search
   ProjectedRows projections_;  // empty unless worthwhile
+  bool projections_decided_ = false;
 };
 
 /// IndexFlat with the L2 metric.

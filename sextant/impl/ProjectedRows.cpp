@@ -15,6 +15,8 @@ namespace {
 constexpr size_t kMaxTrainRows = 8192;  // the axes of a larger set come from an even sample
 constexpr size_t kQueryBlock = 64;      // queries projected and bounded by one GEMM each
 constexpr size_t kGemmMinQueries = 8;   // fewer: the SIMD kernels, as a GEMM would mostly pack matrices
+constexpr size_t kSelfTestK = 8;
+constexpr double kMaxReadFraction = 0.05;
 // Relative rounding allowance of a projected distance computed through
 // norms and a 64-term dot product (errors ~1e-6 of the norms).
 constexpr float kRoundoff = 1e-5f;
@@ -50,6 +52,17 @@ ProjectedRows::ProjectedRows(const float* x, size_t n, size_t d) : d_(d) {
   // 1e-4 more for the rounding of the exact distances (~1e-6 relative).
   shrink_ = static_cast<float>((1.0 - 1e-4) / (1.0 + std::sqrt(e)));
   append(x, n);
+  // Rows spread evenly in many directions (a flat spectrum, as sentence
+  // embeddings have) rule each other out too rarely to beat a GEMM: sample
+  // rows searched among the others must read at most kMaxReadFraction of them
+  // (Fashion-MNIST k-means centroids: 1.6%; MiniLM embeddings' centroids: 18-28%).
+  const size_t samples = std::min(n, kQueryBlock), k = std::min(n, kSelfTestK + 1);  // + 1: the row itself
+  std::vector<float> queries(samples * d), distances(samples * k);
+  std::vector<idx_t> labels(samples * k);
+  for (size_t i = 0; i < samples; i++) std::copy_n(x + (i * n / samples) * d, d, queries.data() + i * d);
+  Scratch scratch;
+  const size_t read = search_block(queries.data(), samples, x, k, scratch, distances.data(), labels.data());
+  selective_ = double(read) <= kMaxReadFraction * double(samples) * double(n);
 }
 
 void ProjectedRows::project(const float* x, size_t n, float* out) const {
@@ -80,48 +93,57 @@ void ProjectedRows::assign(const float* x, size_t n) {
 
 void ProjectedRows::search(const float* xq, size_t nq, const float* rows, size_t k, float* distances,
                            idx_t* labels) const {
-  const size_t n = size(), nblocks = (nq + kQueryBlock - 1) / kQueryBlock;
-  const Kernels& kernels = sextant::kernels();
+  const size_t nblocks = (nq + kQueryBlock - 1) / kQueryBlock;
 #pragma omp parallel if (nblocks > 1)
   {
     Scratch scratch;
-    scratch.projected.resize(std::min(nq, kQueryBlock) * kDim);
-    scratch.products.resize(std::min(nq, kQueryBlock) * n);
 #pragma omp for schedule(dynamic)
     for (size_t b = 0; b < nblocks; b++) {
       const size_t q0 = b * kQueryBlock, m = std::min(nq - q0, kQueryBlock);
-      const float* projected = scratch.projected.data();
-      if (m >= kGemmMinQueries) {
-        project(xq + q0 * d_, m, scratch.projected.data());
-        gemm_abt(m, n, kDim, 1.0f, projected, kDim, projections_.data(), kDim, 0.0f, scratch.products.data(), n);
-      } else {
-        for (size_t i = 0; i < m; i++) {
-          float* p = scratch.projected.data() + i * kDim;
-          kernels.inner_product_ny(xq + (q0 + i) * d_, axes_.data(), kDim, d_, p);
-          for (size_t j = 0; j < kDim; j++) p[j] += bias_[j];
-          kernels.inner_product_ny(p, projections_.data(), n, kDim, scratch.products.data() + i * n);
-        }
-      }
-      for (size_t i = 0; i < m; i++) {
-        const float* p = projected + i * kDim;
-        const float offset = (shrink_ - kRoundoff) * kernels.inner_product(p, p, kDim);
-        const size_t q = q0 + i;
-        search_one(xq + q * d_, offset, scratch.products.data() + i * n, rows, k, scratch, distances + q * k,
-                   labels + q * k);
-      }
+      search_block(xq + q0 * d_, m, rows, k, scratch, distances + q0 * k, labels + q0 * k);
     }
   }
 }
 
-void ProjectedRows::search_one(const float* x, float x_offset, const float* products, const float* rows, size_t k,
-                               Scratch& scratch, float* distances, idx_t* labels) const {
+size_t ProjectedRows::search_block(const float* xq, size_t m, const float* rows, size_t k, Scratch& scratch,
+                                   float* distances, idx_t* labels) const {
+  const Kernels& kernels = sextant::kernels();
+  const size_t n = size();
+  scratch.projected.resize(m * kDim);
+  scratch.products.resize(m * n);
+  if (m >= kGemmMinQueries) {
+    project(xq, m, scratch.projected.data());
+    gemm_abt(m, n, kDim, 1.0f, scratch.projected.data(), kDim, projections_.data(), kDim, 0.0f,
+             scratch.products.data(), n);
+  } else {
+    for (size_t i = 0; i < m; i++) {
+      float* p = scratch.projected.data() + i * kDim;
+      kernels.inner_product_ny(xq + i * d_, axes_.data(), kDim, d_, p);
+      for (size_t j = 0; j < kDim; j++) p[j] += bias_[j];
+      kernels.inner_product_ny(p, projections_.data(), n, kDim, scratch.products.data() + i * n);
+    }
+  }
+  size_t read = 0;
+  for (size_t i = 0; i < m; i++) {
+    const float* p = scratch.projected.data() + i * kDim;
+    const float offset = (shrink_ - kRoundoff) * kernels.inner_product(p, p, kDim);
+    read += search_one(xq + i * d_, offset, scratch.products.data() + i * n, rows, k, scratch, distances + i * k,
+                       labels + i * k);
+  }
+  return read;
+}
+
+size_t ProjectedRows::search_one(const float* x, float x_offset, const float* products, const float* rows, size_t k,
+                                 Scratch& scratch, float* distances, idx_t* labels) const {
   // Row j's lower bound is x_offset + key j, key j = offsets_[j] - 2 shrink_ products[j].
   const Kernels& kernels = sextant::kernels();
   const size_t n = size();
   const float scale = -2.0f * shrink_;
   TopKHeap best(distances, labels, k);
+  size_t read = 0;
   auto offer = [&](const uint32_t* ids, size_t count, float bound) {  // exact distances of rows ids[0, count)
     if (count == 0) return;
+    read += count;
     scratch.exact.resize(count);
     kernels.l2sqr_gather(x, rows, d_, ids, count, bound, scratch.exact.data());
     for (size_t c = 0; c < count; c++) {
@@ -159,6 +181,7 @@ void ProjectedRows::search_one(const float* x, float x_offset, const float* prod
     offer(ids, count, best.admission_bound());
   }
   best.finish();
+  return read;
 }
 
 }  // namespace sextant

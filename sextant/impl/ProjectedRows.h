@@ -33,6 +33,9 @@ class ProjectedRows {
   ProjectedRows(const float* x, size_t n, size_t d);
 
   bool empty() const { return axes_.empty(); }
+  /// Whether the rows are structured enough for the projections to rule out
+  /// most of them (tested at construction; otherwise a GEMM scan is faster).
+  bool selective() const { return selective_; }
   size_t size() const { return projections_.size() / kDim; }
   size_t memory_bytes() const { return (axes_.capacity() + projections_.capacity()) * sizeof(float); }
 
@@ -50,10 +53,14 @@ class ProjectedRows {
   struct Scratch;
   /// out (n x kDim) = P (x - mean) for n rows x.
   void project(const float* x, size_t n, float* out) const;
-  void search_one(const float* x, float x_offset, const float* products, const float* rows, size_t k,
-                  Scratch& scratch, float* distances, idx_t* labels) const;
+  /// Searches m <= kQueryBlock queries; returns how many rows it read.
+  size_t search_block(const float* xq, size_t m, const float* rows, size_t k, Scratch& scratch, float* distances,
+                      idx_t* labels) const;
+  size_t search_one(const float* x, float x_offset, const float* products, const float* rows, size_t k,
+                    Scratch& scratch, float* distances, idx_t* labels) const;
 
   size_t d_ = 0;
+  bool selective_ = false;
   std::vector<float> axes_;  // kDim x d, orthonormal rows
   std::vector<float> bias_;  // -P mean, the rows' mean: projections are of y - mean (short, so little rounding)
   // The projected distance of q and y, |P(q - mean)|^2 + |P(y - mean)|^2 - 2 <.,.>

@@ -7,6 +7,7 @@
 
 #include "reference.h"
 #include "sextant/IndexFlat.h"
+#include "sextant/impl/ProjectedRows.h"
 #include "sextant/utils/Error.h"
 #include "sextant/utils/knn.h"
 
@@ -98,32 +99,57 @@ void expect_exact(const IndexFlat& index, const std::vector<float>& xb, const st
   }
 }
 
-TEST(IndexFlat, LongRowsSkippedThroughProjectionsStayExact) {
-  // d >= 256 and 512..16384 rows: searches for k <= ntotal / 32 read only the
-  // rows their projected distance cannot rule out (impl/ProjectedRows.h).
-  // Structured rows (most rows ruled out), isotropic ones (few), and rows far
-  // from the origin; one query (SIMD) and GEMM blocks of queries.
-  struct Data {
-    size_t d;
-    std::vector<float> xb, xq;
-  };
-  const Data sets[] = {{300, low_rank_vectors(2000, 300, 1), low_rank_vectors(130, 300, 3)},
-                       {256, test::random_vectors(600, 256, 5), test::random_vectors(70, 256, 6)},
-                       {300, low_rank_vectors(1000, 300, 8, 1000.0f), low_rank_vectors(70, 300, 10, 1000.0f)}};
-  for (const Data& s : sets) {
-    IndexFlat index(s.d, MetricType::L2);
-    index.add(s.xb.size() / s.d, s.xb.data());
-    for (size_t nq : {size_t(1), size_t(5), s.xq.size() / s.d}) {
-      const std::vector<float> xq(s.xq.begin(), s.xq.begin() + nq * s.d);
-      for (size_t k : {1, 10, 18}) expect_exact(index, s.xb, xq, k);
+TEST(ProjectedRows, ExactOnStructuredRowsItRulesOut) {
+  // Structured rows (near a subspace) are ruled out by their projections, also
+  // far from the origin (the bounds' rounding); one query (SIMD projections)
+  // and GEMM blocks of queries. A wrong bound would show as a missed row.
+  for (float offset : {0.0f, 1000.0f}) {
+    const size_t d = 300, nb = 2000;
+    auto xb = low_rank_vectors(nb, d, 1, offset);
+    auto xq = low_rank_vectors(130, d, 3, offset);
+    ProjectedRows projections(xb.data(), nb, d);
+    EXPECT_TRUE(projections.selective());
+    for (size_t nq : {1, 5, 130}) {
+      for (size_t k : {1, 10, 60}) {
+        std::vector<float> dist(nq * k);
+        std::vector<idx_t> labels(nq * k);
+        projections.search(xq.data(), nq, xb.data(), k, dist.data(), labels.data());
+        for (size_t q = 0; q < nq; q++) {
+          SCOPED_TRACE(::testing::Message() << "offset=" << offset << " nq=" << nq << " k=" << k << " query " << q);
+          auto exact = test::ranked(&xq[q * d], xb.data(), nb, d, MetricType::L2);
+          test::expect_row_matches(exact, &dist[q * k], &labels[q * k], k, &xq[q * d], xb.data(), d,
+                                   MetricType::L2, 2e-5);
+        }
+      }
     }
   }
 }
 
+TEST(ProjectedRows, IsotropicRowsAreNotSelective) {
+  // Rows spread evenly in all directions: projections rule out too few rows to
+  // beat a scan, which the construction's self-test reports; answers stay exact.
+  const size_t d = 256, nb = 1000, nq = 20, k = 5;
+  auto xb = test::random_vectors(nb, d, 5);
+  auto xq = test::random_vectors(nq, d, 6);
+  ProjectedRows projections(xb.data(), nb, d);
+  EXPECT_FALSE(projections.selective());
+  std::vector<float> dist(nq * k);
+  std::vector<idx_t> labels(nq * k);
+  projections.search(xq.data(), nq, xb.data(), k, dist.data(), labels.data());
+  for (size_t q = 0; q < nq; q++) {
+    auto exact = test::ranked(&xq[q * d], xb.data(), nb, d, MetricType::L2);
+    test::expect_row_matches(exact, &dist[q * k], &labels[q * k], k, &xq[q * d], xb.data(), d, MetricType::L2,
+                             2e-5);
+  }
+}
+
 TEST(IndexFlat, ProjectionsFollowAddsRemovalsAndReset) {
+  // Rows of d >= 256 whose projections rule most rows out (ExactOnStructuredRowsItRulesOut):
+  // searches for k <= ntotal / 32 go through them once 512 rows are in.
   const size_t d = 256;
   auto xb = low_rank_vectors(1500, d, 21);
   auto xq = low_rank_vectors(40, d, 23);
+  ASSERT_TRUE(ProjectedRows(xb.data(), 1000, d).selective());
   IndexFlat index(d, MetricType::L2);
   std::vector<float> held;
   auto add = [&](size_t from, size_t to) {  // rows [from, to) of xb

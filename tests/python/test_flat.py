@@ -21,6 +21,23 @@ def test_search_matches_numpy(rng, name, metric, nq, nb, d):
     assert_same_neighbors(D, I, xq, xb, 10, name)
 
 
+@pytest.mark.parametrize("nq", [1, 200])
+def test_long_structured_rows_search_exactly(rng, nq):
+    # d >= 256, 512..16384 rows near a subspace, far from the origin: an L2
+    # index searches them through projections (as a coarse quantizer's
+    # centroids); answers stay those of the exact search, and exact where the
+    # GEMM's norms trick loses the distances to the offset.
+    basis = rng.standard_normal((8, 300), dtype=np.float32)
+    def rows(n):
+        noise = 0.05 * rng.standard_normal((n, 300), dtype=np.float32)
+        return (rng.standard_normal((n, 8), dtype=np.float32) @ basis + noise + 1000).astype(np.float32)
+    xb, xq = rows(2000), rows(nq)
+    index = sx.IndexFlatL2(300)
+    index.add(xb)
+    D, I = index.search(xq, 16)
+    assert_same_neighbors(D, I, xq, xb, 16, "L2")
+
+
 @pytest.mark.parametrize("name,metric", METRICS)
 @pytest.mark.parametrize("nq", [3, 30])
 def test_every_k_up_to_beyond_ntotal(rng, name, metric, nq):
