@@ -15,8 +15,8 @@ namespace {
 constexpr size_t kMaxTrainRows = 8192;  // the axes of a larger set come from an even sample
 constexpr size_t kQueryBlock = 64;      // queries projected and bounded by one GEMM each
 constexpr size_t kGemmMinQueries = 8;   // fewer: the SIMD kernels, as a GEMM would mostly pack matrices
-constexpr size_t kSelfTestK = 8;
-constexpr double kMaxReadFraction = 0.05;
+constexpr size_t kSelfTestK = 8;        // neighbours each sample row asks for in the self-test
+constexpr double kMaxReadFraction = 0.05;  // rows it may read for the projections to be kept
 // Relative rounding allowance of a projected distance computed through
 // norms and a 64-term dot product (errors ~1e-6 of the norms).
 constexpr float kRoundoff = 1e-5f;

@@ -37,7 +37,6 @@ class ProjectedRows {
   /// most of them (tested at construction; otherwise a GEMM scan is faster).
   bool selective() const { return selective_; }
   size_t size() const { return projections_.size() / kDim; }
-  size_t memory_bytes() const { return (axes_.capacity() + projections_.capacity()) * sizeof(float); }
 
   /// Projects n more rows on the same axes.
   void append(const float* x, size_t n);

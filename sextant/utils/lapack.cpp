@@ -26,8 +26,10 @@ void symmetric_eigen(int n, float* a, float* eigenvalues) {
   int info = 0, lwork = -1, liwork = -1, iquery = 0;
   float query = 0;
   ssyevd_("V", "U", &n, a, &n, eigenvalues, &query, &lwork, &iquery, &liwork, &info, 1, 1);
-  lwork = std::max(1, int(query));
-  liwork = std::max(1, iquery);
+  // The size comes back as a float, which rounds sizes above 2^24 (n > ~2900):
+  // never ask for less than the documented minimum.
+  lwork = std::max(int(query), 1 + 6 * n + 2 * n * n);
+  liwork = std::max(iquery, 3 + 5 * n);
   std::vector<float> work(lwork);
   std::vector<int> iwork(liwork);
   ssyevd_("V", "U", &n, a, &n, eigenvalues, work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1);

@@ -20,10 +20,11 @@ void push_candidates(const Kernels& kernels, const float* v, const float* bias, 
   uint32_t idx[kChunk];
   float keys[kChunk];
   for (size_t j0 = 0, m = 0; j0 < n; j0 += m) {
-    // While the heap has room, offer just enough candidates to fill it: its
-    // bound filters the next chunk.
-    m = std::min(heap.size() < heap.capacity() ? std::max<size_t>(heap.capacity() - heap.size(), 8) : kChunk, n - j0);
-    m = std::min(m, kChunk);
+    // While the heap has room, offer just enough candidates to fill it; then
+    // chunks as long as all before them, up to kChunk: a bound drawn from few
+    // candidates is loose, and a long chunk under it would flood the heap.
+    const size_t room = heap.capacity() - heap.size();
+    m = std::min({room > 0 ? std::max<size_t>(room, 8) : std::max<size_t>(j0, 8), kChunk, n - j0});
     const size_t count =
         kernels.collect_below(v + j0, bias ? bias + j0 : nullptr, scale, m, heap.admission_bound(), idx, keys);
     for (size_t c = 0; c < count; c++) {
