@@ -45,7 +45,7 @@ void IndexFlat::add_impl(idx_t n, const float* x, const idx_t* ids) {
   SEXTANT_CHECK(ids == nullptr, type_name(),
                 " numbers vectors in insertion order: use add(), or wrap it in IndexIDMap to choose ids");
   LargeVector<float>& xb = xb_.owned(type_name());
-  const size_t old = xb.size();
+  const size_t old = xb.size(), first_new = static_cast<size_t>(ntotal_);
   xb.insert(xb.end(), x, x + static_cast<size_t>(n) * d_);
   if (metric_ == MetricType::L2) {
     LargeVector<float>& norms = norms_.owned(type_name());
@@ -53,7 +53,7 @@ void IndexFlat::add_impl(idx_t n, const float* x, const idx_t* ids) {
     fvec_norms_L2sqr(xb.data() + old, n, d_, norms.data() + ntotal_);
   }
   ntotal_ += n;
-  update_projections(old / d_);
+  update_projections(first_new);
 }
 
 void IndexFlat::set_vectors(idx_t n, Storage<float> vectors, Storage<float> norms) {
@@ -125,7 +125,7 @@ size_t IndexFlat::remove_ids_impl(const IDSelector& sel) {
   xb.resize(kept * d);
   if (!norms.empty()) norms.resize(kept);
   if (!projections_.empty()) {
-    if (kept < kProjectMinRows) {
+    if (size_t(kept) < kProjectMinRows) {
       projections_ = ProjectedRows();
     } else {
       projections_.assign(xb.data(), kept);

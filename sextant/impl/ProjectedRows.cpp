@@ -14,7 +14,7 @@ namespace sextant {
 namespace {
 constexpr size_t kMaxTrainRows = 8192;  // the axes of a larger set come from an even sample
 constexpr size_t kQueryBlock = 64;      // queries projected and bounded by one GEMM each
-constexpr size_t kGemmMinQueries = 8;   // fewer: the SIMD kernels, as a GEMM would mostly pack matrices
+constexpr size_t kGemmMinRows = 8;      // fewer rows or queries: the SIMD kernels, as a GEMM would mostly pack matrices
 constexpr size_t kSelfTestK = 8;        // neighbours each sample row asks for in the self-test
 constexpr double kMaxReadFraction = 0.05;  // rows it may read for the projections to be kept
 // Relative rounding allowance of a projected distance computed through
@@ -66,7 +66,11 @@ ProjectedRows::ProjectedRows(const float* x, size_t n, size_t d) : d_(d) {
 }
 
 void ProjectedRows::project(const float* x, size_t n, float* out) const {
-  gemm_abt(n, kDim, d_, 1.0f, x, d_, axes_.data(), d_, 0.0f, out, kDim);
+  if (n >= kGemmMinRows) {
+    gemm_abt(n, kDim, d_, 1.0f, x, d_, axes_.data(), d_, 0.0f, out, kDim);
+  } else {
+    for (size_t i = 0; i < n; i++) kernels().inner_product_ny(x + i * d_, axes_.data(), kDim, d_, out + i * kDim);
+  }
   for (size_t i = 0; i < n; i++) {
     for (size_t j = 0; j < kDim; j++) out[i * kDim + j] += bias_[j];
   }
@@ -111,16 +115,14 @@ size_t ProjectedRows::search_block(const float* xq, size_t m, const float* rows,
   const size_t n = size();
   scratch.projected.resize(m * kDim);
   scratch.products.resize(m * n);
-  if (m >= kGemmMinQueries) {
-    project(xq, m, scratch.projected.data());
+  project(xq, m, scratch.projected.data());
+  if (m >= kGemmMinRows) {
     gemm_abt(m, n, kDim, 1.0f, scratch.projected.data(), kDim, projections_.data(), kDim, 0.0f,
              scratch.products.data(), n);
   } else {
     for (size_t i = 0; i < m; i++) {
-      float* p = scratch.projected.data() + i * kDim;
-      kernels.inner_product_ny(xq + i * d_, axes_.data(), kDim, d_, p);
-      for (size_t j = 0; j < kDim; j++) p[j] += bias_[j];
-      kernels.inner_product_ny(p, projections_.data(), n, kDim, scratch.products.data() + i * n);
+      kernels.inner_product_ny(scratch.projected.data() + i * kDim, projections_.data(), n, kDim,
+                               scratch.products.data() + i * n);
     }
   }
   size_t read = 0;

@@ -50,7 +50,8 @@ class ProjectedRows {
 
  private:
   struct Scratch;
-  /// out (n x kDim) = P (x - mean) for n rows x.
+  /// out (n x kDim) = P (x - mean) for n rows x: a GEMM for many rows, the SIMD
+  /// kernels for a few (where a GEMM would mostly pack matrices).
   void project(const float* x, size_t n, float* out) const;
   /// Searches m <= kQueryBlock queries; returns how many rows it read.
   size_t search_block(const float* xq, size_t m, const float* rows, size_t k, Scratch& scratch, float* distances,

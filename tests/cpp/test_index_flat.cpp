@@ -84,19 +84,26 @@ std::vector<float> low_rank_vectors(size_t n, size_t d, uint32_t seed, float off
   return x;
 }
 
-// Searches `index` (holding xb) and checks each row against the exact ranking.
-void expect_exact(const IndexFlat& index, const std::vector<float>& xb, const std::vector<float>& xq, size_t k) {
-  const size_t d = index.d(), nb = xb.size() / d, nq = xq.size() / d;
-  ASSERT_EQ(size_t(index.ntotal()), nb);
-  std::vector<float> dist(nq * k);
-  std::vector<idx_t> labels(nq * k);
-  index.search(nq, xq.data(), k, dist.data(), labels.data());
+// Checks nq result rows of k (best first) against the exact L2 ranking of xb.
+void expect_exact_rows(const std::vector<float>& xb, const std::vector<float>& xq, size_t d, size_t k,
+                       const std::vector<float>& dist, const std::vector<idx_t>& labels) {
+  const size_t nb = xb.size() / d, nq = xq.size() / d;
   for (size_t q = 0; q < nq; q++) {
     SCOPED_TRACE(::testing::Message() << "nb=" << nb << " nq=" << nq << " k=" << k << " query " << q);
     auto exact = test::ranked(&xq[q * d], xb.data(), nb, d, MetricType::L2);
     test::expect_row_matches(exact, &dist[q * k], &labels[q * k], k, &xq[q * d], xb.data(), d, MetricType::L2,
                              2e-5);
   }
+}
+
+// Searches `index` (holding xb) and checks the results against the exact ranking.
+void expect_exact(const IndexFlat& index, const std::vector<float>& xb, const std::vector<float>& xq, size_t k) {
+  const size_t d = index.d(), nq = xq.size() / d;
+  ASSERT_EQ(size_t(index.ntotal()), xb.size() / d);
+  std::vector<float> dist(nq * k);
+  std::vector<idx_t> labels(nq * k);
+  index.search(nq, xq.data(), k, dist.data(), labels.data());
+  expect_exact_rows(xb, xq, d, k, dist, labels);
 }
 
 TEST(ProjectedRows, ExactOnStructuredRowsItRulesOut) {
@@ -110,16 +117,13 @@ TEST(ProjectedRows, ExactOnStructuredRowsItRulesOut) {
     ProjectedRows projections(xb.data(), nb, d);
     EXPECT_TRUE(projections.selective());
     for (size_t nq : {1, 5, 130}) {
+      const std::vector<float> queries(xq.begin(), xq.begin() + nq * d);
       for (size_t k : {1, 10, 60}) {
+        SCOPED_TRACE(::testing::Message() << "offset=" << offset);
         std::vector<float> dist(nq * k);
         std::vector<idx_t> labels(nq * k);
-        projections.search(xq.data(), nq, xb.data(), k, dist.data(), labels.data());
-        for (size_t q = 0; q < nq; q++) {
-          SCOPED_TRACE(::testing::Message() << "offset=" << offset << " nq=" << nq << " k=" << k << " query " << q);
-          auto exact = test::ranked(&xq[q * d], xb.data(), nb, d, MetricType::L2);
-          test::expect_row_matches(exact, &dist[q * k], &labels[q * k], k, &xq[q * d], xb.data(), d,
-                                   MetricType::L2, 2e-5);
-        }
+        projections.search(queries.data(), nq, xb.data(), k, dist.data(), labels.data());
+        expect_exact_rows(xb, queries, d, k, dist, labels);
       }
     }
   }
@@ -136,11 +140,7 @@ TEST(ProjectedRows, IsotropicRowsAreNotSelective) {
   std::vector<float> dist(nq * k);
   std::vector<idx_t> labels(nq * k);
   projections.search(xq.data(), nq, xb.data(), k, dist.data(), labels.data());
-  for (size_t q = 0; q < nq; q++) {
-    auto exact = test::ranked(&xq[q * d], xb.data(), nb, d, MetricType::L2);
-    test::expect_row_matches(exact, &dist[q * k], &labels[q * k], k, &xq[q * d], xb.data(), d, MetricType::L2,
-                             2e-5);
-  }
+  expect_exact_rows(xb, xq, d, k, dist, labels);
 }
 
 TEST(IndexFlat, ProjectionsFollowAddsRemovalsAndReset) {
