@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <vector>
 
 #include "sextant/utils/Error.h"
@@ -51,12 +52,30 @@ void check_params(const Index& index, const SearchParams& params) {
 
 void Index::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                    const SearchParams& params) const {
+  check_search(n, x, k, distances, labels, params);
+  if (n > 0) search_impl(n, x, k, distances, labels, params);
+}
+
+void Index::search_grouped(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
+                           const SearchParams& params) const {
+  check_search(n, x, k, distances, labels, params);
+  SEXTANT_CHECK(n == 0 || order != nullptr, "order must not be null");
+  if (n > 0) search_grouped_impl(n, x, k, distances, labels, order, params);
+}
+
+void Index::search_grouped_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
+                                const SearchParams& params) const {
+  std::iota(order, order + n, idx_t{0});
+  search_impl(n, x, k, distances, labels, params);
+}
+
+void Index::check_search(idx_t n, const float* x, idx_t k, const float* distances, const idx_t* labels,
+                         const SearchParams& params) const {
   SEXTANT_CHECK(k > 0, "k must be > 0, got ", k);
   SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before search()");
   check_vectors(n, x, "queries");
   SEXTANT_CHECK(n == 0 || (distances != nullptr && labels != nullptr), "distances and labels must not be null");
   check_params(*this, params);
-  if (n > 0) search_impl(n, x, k, distances, labels, params);
 }
 
 RangeSearchResult Index::range_search(idx_t n, const float* x, float radius, const SearchParams& params) const {

@@ -45,6 +45,15 @@ class Index {
   /// are n * k arrays, each row sorted from best to worst.
   void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
               const SearchParams& params = {}) const;
+  /// search() with the batch in an order of the index's choosing: row i of
+  /// distances and labels holds the results of query order[i] (order: n
+  /// entries, a permutation of 0 .. n-1). An inverted file groups the queries
+  /// by their nearest list, so that consecutive rows read the same lists; a
+  /// caller that goes on to work per query (re-ranking) in row order then
+  /// reads the same vectors for consecutive queries too. Other indexes keep
+  /// the batch's order.
+  void search_grouped(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
+                      const SearchParams& params = {}) const;
   /// All neighbours closer than `radius` (L2: distance < radius; inner product:
   /// similarity > radius).
   RangeSearchResult range_search(idx_t n, const float* x, float radius, const SearchParams& params = {}) const;
@@ -83,6 +92,9 @@ class Index {
   virtual void add_impl(idx_t n, const float* x, const idx_t* ids) = 0;
   virtual void search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                            const SearchParams& params) const = 0;
+  /// The default keeps the batch's order.
+  virtual void search_grouped_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                                   idx_t* order, const SearchParams& params) const;
   virtual void range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
                                  RangeSearchResult& result) const = 0;
   virtual void reconstruct_impl(idx_t key, float* recons) const;
@@ -94,6 +106,9 @@ class Index {
 
   /// Throws unless x holds n * d() finite floats.
   void check_vectors(idx_t n, const float* x, const char* what) const;
+  /// Throws unless the arguments of a search are valid for this index.
+  void check_search(idx_t n, const float* x, idx_t k, const float* distances, const idx_t* labels,
+                    const SearchParams& params) const;
 
   int d_;
   MetricType metric_;

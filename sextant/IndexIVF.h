@@ -103,6 +103,9 @@ class IndexIVF : public Index {
   void add_impl(idx_t n, const float* x, const idx_t* ids) override;
   void search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                    const SearchParams& params) const override;
+  /// Groups the queries by their nearest list.
+  void search_grouped_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
+                           const SearchParams& params) const override;
   void range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
                          RangeSearchResult& result) const override;
   void reconstruct_impl(idx_t key, float* recons) const override;
@@ -118,6 +121,10 @@ class IndexIVF : public Index {
  private:
   /// Coarse search: the nprobe nearest lists of each query.
   void probe(idx_t n, const float* x, size_t nprobe, const SearchParams& params, float* coarse, idx_t* lists) const;
+  /// The coarse step and the lists, a chunk of queries at a time; grouped
+  /// (order not null) as search_grouped describes.
+  void search_chunks(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
+                     const SearchParams& params) const;
   void search_query_major(idx_t n, const float* x, size_t k, size_t nprobe, size_t max_codes, const float* coarse,
                           const idx_t* probes, const IDSelector* sel, float* distances, idx_t* labels) const;
   void search_list_major(idx_t n, const float* x, size_t k, size_t nprobe, const idx_t* probes,

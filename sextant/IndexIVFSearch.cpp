@@ -44,18 +44,48 @@ void IndexIVF::probe(idx_t n, const float* x, size_t nprobe, const SearchParams&
 
 void IndexIVF::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                            const SearchParams& params) const {
+  search_chunks(n, x, k, distances, labels, nullptr, params);
+}
+
+void IndexIVF::search_grouped_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
+                                   const SearchParams& params) const {
+  search_chunks(n, x, k, distances, labels, order, params);
+}
+
+void IndexIVF::search_chunks(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
+                             const SearchParams& params) const {
   const int64_t nprobe_knob = params.nprobe.value_or(nprobe_);
   SEXTANT_CHECK(nprobe_knob >= 1, "nprobe must be >= 1, got ", nprobe_knob);
   const int64_t max_codes = params.max_codes.value_or(max_codes_);
   SEXTANT_CHECK(max_codes >= 0, "max_codes must be >= 0 (0: no limit), got ", max_codes);
   const size_t nprobe = std::min<size_t>(nprobe_knob, nlist());
-  std::vector<float> coarse(std::min(n, kQueryChunk) * nprobe);
+  const size_t chunk = std::min(n, kQueryChunk);
+  std::vector<float> coarse(chunk * nprobe);
   std::vector<idx_t> probes(coarse.size());
+  // Grouped: the chunk's queries and probes copied in the order of their nearest list.
+  std::vector<float> grouped_x(order ? chunk * d_ : 0), grouped_coarse(order ? coarse.size() : 0);
+  std::vector<idx_t> grouped_probes(grouped_coarse.size());
   for (idx_t i0 = 0; i0 < n; i0 += kQueryChunk) {
     const idx_t m = std::min(kQueryChunk, n - i0);
-    probe(m, x + i0 * d_, nprobe, params, coarse.data(), probes.data());
-    search_preassigned(m, x + i0 * d_, k, nprobe, max_codes, coarse.data(), probes.data(), params.sel.get(),
-                       distances + i0 * k, labels + i0 * k);
+    const float* xs = x + i0 * d_;
+    probe(m, xs, nprobe, params, coarse.data(), probes.data());
+    const float* cs = coarse.data();
+    const idx_t* ps = probes.data();
+    if (order != nullptr) {
+      idx_t* perm = order + i0;
+      std::iota(perm, perm + m, idx_t{0});
+      std::stable_sort(perm, perm + m, [&](idx_t a, idx_t b) { return probes[a * nprobe] < probes[b * nprobe]; });
+      for (idx_t i = 0; i < m; i++) {
+        std::copy_n(xs + perm[i] * d_, d_, grouped_x.data() + i * d_);
+        std::copy_n(coarse.data() + perm[i] * nprobe, nprobe, grouped_coarse.data() + i * nprobe);
+        std::copy_n(probes.data() + perm[i] * nprobe, nprobe, grouped_probes.data() + i * nprobe);
+        perm[i] += i0;
+      }
+      xs = grouped_x.data();
+      cs = grouped_coarse.data();
+      ps = grouped_probes.data();
+    }
+    search_preassigned(m, xs, k, nprobe, max_codes, cs, ps, params.sel.get(), distances + i0 * k, labels + i0 * k);
   }
 }
 

@@ -103,11 +103,26 @@ void IndexPreTransform::add_impl(idx_t n, const float* x, const idx_t* ids) {
 
 void IndexPreTransform::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                                     const SearchParams& params) const {
+  search_transformed(n, x, k, distances, labels, nullptr, params);
+}
+
+void IndexPreTransform::search_grouped_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                                            idx_t* order, const SearchParams& params) const {
+  search_transformed(n, x, k, distances, labels, order, params);
+}
+
+void IndexPreTransform::search_transformed(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                                           idx_t* order, const SearchParams& params) const {
   std::vector<float> xt(size_t(std::min(n, kChunk)) * index_->d());
   for (idx_t i0 = 0; i0 < n; i0 += kChunk) {
     const idx_t m = std::min(kChunk, n - i0);
     apply_chain(m, x + i0 * d_, xt.data());
-    index_->search(m, xt.data(), k, distances + i0 * k, labels + i0 * k, params);
+    if (order == nullptr) {
+      index_->search(m, xt.data(), k, distances + i0 * k, labels + i0 * k, params);
+    } else {
+      index_->search_grouped(m, xt.data(), k, distances + i0 * k, labels + i0 * k, order + i0, params);
+      for (idx_t i = i0; i < i0 + m; i++) order[i] += i0;
+    }
   }
 }
 

@@ -33,6 +33,9 @@ class IndexPreTransform : public Index {
   void add_impl(idx_t n, const float* x, const idx_t* ids) override;
   void search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                    const SearchParams& params) const override;
+  /// The transformed queries, grouped by the index inside.
+  void search_grouped_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
+                           const SearchParams& params) const override;
   void range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
                          RangeSearchResult& result) const override;
   void reconstruct_impl(idx_t key, float* recons) const override;
@@ -45,6 +48,10 @@ class IndexPreTransform : public Index {
  private:
   /// Back through the chain: n vectors of index().d() to d().
   void reverse_chain(idx_t n, const float* xt, float* out) const;
+  /// Transforms the queries a chunk at a time and searches the index inside,
+  /// grouped when order is not null.
+  void search_transformed(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
+                          const SearchParams& params) const;
   size_t sync(size_t result) {
     ntotal_ = index_->ntotal();
     return result;

@@ -98,6 +98,41 @@ TEST(IndexIVF, BothSearchPathsAgreeAndRecallGrowsWithNprobe) {
   EXPECT_EQ(last, 1.0);
 }
 
+// A grouped search returns the same rows as search(), permuted so that
+// queries with the same nearest list are adjacent (distances up to rounding:
+// list-by-list GEMMs tile the permuted batch differently); a flat index keeps
+// the order.
+TEST(IndexIVF, GroupedSearchPermutesRowsByNearestList) {
+  Data data;
+  const size_t k = 4, nprobe = 3;
+  auto index = make("sq8", data.d, 16, MetricType::L2);
+  index->train(data.nb, data.xb.data());
+  index->add(data.nb, data.xb.data());
+  SearchParams params;
+  params.nprobe = nprobe;
+  std::vector<float> dist(data.nq * k), grouped_d(dist.size());
+  std::vector<idx_t> ids(dist.size()), grouped_l(dist.size()), order(data.nq), nearest(data.nq);
+  index->search(data.nq, data.xq.data(), k, dist.data(), ids.data(), params);
+  index->search_grouped(data.nq, data.xq.data(), k, grouped_d.data(), grouped_l.data(), order.data(), params);
+  index->assign_lists(data.nq, data.xq.data(), nearest.data());
+  std::vector<int> seen(data.nq, 0);
+  for (size_t row = 0; row < data.nq; row++) {
+    const idx_t q = order[row];
+    ASSERT_TRUE(q >= 0 && q < idx_t(data.nq) && !seen[q]++) << "order is not a permutation";
+    if (row > 0) EXPECT_LE(nearest[order[row - 1]], nearest[q]);
+    for (size_t i = 0; i < k; i++) {
+      EXPECT_EQ(grouped_l[row * k + i], ids[q * k + i]);
+      EXPECT_NEAR(grouped_d[row * k + i], dist[q * k + i], 1e-5f * dist[q * k + i]);
+    }
+  }
+  IndexFlat flat(data.d);
+  flat.add(data.nb, data.xb.data());
+  flat.search_grouped(data.nq, data.xq.data(), k, grouped_d.data(), grouped_l.data(), order.data());
+  for (size_t q = 0; q < data.nq; q++) EXPECT_EQ(order[q], idx_t(q));
+  EXPECT_THROW(index->search_grouped(data.nq, data.xq.data(), k, grouped_d.data(), grouped_l.data(), nullptr, params),
+               Error);
+}
+
 TEST(IndexIVF, IdsSelectorsRemovalReconstruction) {
   Data data;
   auto index = make("sq8", data.d, 16, MetricType::L2);
