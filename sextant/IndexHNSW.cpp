@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <numeric>
 #include <unordered_set>
 
 #include "sextant/utils/Error.h"
@@ -17,6 +18,7 @@ constexpr idx_t kMaxNodes = (idx_t{1} << 31) - 1;
 constexpr size_t kSelectivitySamples = 1024;
 constexpr idx_t kRenumberFrom = 4096;
 constexpr size_t kBruteChunk = 256;
+constexpr idx_t kGroupMinQueries = 256;  // smaller batches rarely share regions of the graph
 
 /// A selector over ids seen as one over graph nodes (after renumbering).
 class NodeSelector final : public IDSelector {
@@ -242,13 +244,13 @@ size_t IndexHNSW::brute_force(GraphDistance& dist, const std::vector<node_t>& me
 }
 
 size_t IndexHNSW::search_one(GraphDistance& dist, SearchBuffers& buf, const FilterPlan& plan, size_t k, size_t ef,
-                             float* D, idx_t* I) const {
+                             float* D, idx_t* I, const HNSW::Entry* entry) const {
   ef = std::max(ef, k);
   if (plan.brute()) return brute_force(dist, plan.members(), k, D, I);
-  if (plan.sel() == nullptr) return hnsw_.search(dist, buf, k, ef, nullptr, D, I);
+  if (plan.sel() == nullptr) return hnsw_.search(dist, buf, k, ef, nullptr, D, I, entry);
   size_t pool = size_t(std::min(double(ntotal_), std::ceil(double(ef) * plan.widen())));
   for (;;) {
-    const size_t found = hnsw_.search(dist, buf, k, pool, plan.sel(), D, I);
+    const size_t found = hnsw_.search(dist, buf, k, pool, plan.sel(), D, I, entry);
     // The search explored the nodes up to the pool's worst distance: members
     // beyond it may hide closer ones. A filter correlated with the query (no
     // members near it) lands here; so does a graph search that ran out of nodes.
@@ -271,11 +273,11 @@ void IndexHNSW::search_impl(idx_t n, const float* x, idx_t k, float* distances, 
   const FilterPlan plan(*this, params.sel.get(), std::max(size_t(ef), size_t(k)));
   const bool negate = is_similarity(metric_);  // graph distances of inner product are negated
   const float worst = worst_distance(metric_);
-  auto one_query = [&](GraphDistance& dist, SearchBuffers& buf, idx_t q) {
+  auto one_query = [&](GraphDistance& dist, SearchBuffers& buf, idx_t q, const HNSW::Entry* entry) {
     float* Dq = distances + q * k;
     idx_t* Iq = labels + q * k;
     dist.set_query(x + size_t(q) * d_);
-    const size_t found = search_one(dist, buf, plan, size_t(k), size_t(ef), Dq, Iq);
+    const size_t found = search_one(dist, buf, plan, size_t(k), size_t(ef), Dq, Iq, entry);
     if (!label_of_node_.empty()) {
       for (size_t j = 0; j < found; j++) Iq[j] = label_of_node_[Iq[j]];
     }
@@ -289,15 +291,38 @@ void IndexHNSW::search_impl(idx_t n, const float* x, idx_t k, float* distances, 
   };
   if (n == 1) {  // no parallel region: it costs more than a fast query's search
     std::unique_ptr<GraphDistance> dist = storage().distance_computer();
-    one_query(*dist, *buffers_.take(), 0);
+    one_query(*dist, *buffers_.take(), 0, nullptr);
     return;
   }
+  // A large batch goes in two passes: every query descends the upper levels,
+  // then level 0 is searched in the order of the nodes where the queries
+  // enter it. Nodes are numbered breadth-first, so consecutive searches walk
+  // the same region of the graph and find its rows in cache.
+  const bool grouped = n >= kGroupMinQueries && ntotal_ > 0 && !plan.brute();
+  std::vector<HNSW::Entry> entries(grouped ? n : 0);
+  std::vector<idx_t> order(grouped ? n : 0);
 #pragma omp parallel
   {
     std::unique_ptr<GraphDistance> dist = storage().distance_computer();
     SearchBuffersPool::Handle buf = buffers_.take();
+    if (grouped) {
+#pragma omp for schedule(static)
+      for (idx_t q = 0; q < n; q++) {
+        dist->set_query(x + size_t(q) * d_);
+        entries[q] = hnsw_.descend(*dist, *buf);
+      }
+#pragma omp single
+      {
+        std::iota(order.begin(), order.end(), idx_t{0});
+        std::stable_sort(order.begin(), order.end(),
+                         [&](idx_t a, idx_t b) { return entries[a].node < entries[b].node; });
+      }  // implicit barrier: every thread sees the order
+    }
 #pragma omp for schedule(dynamic, 2)
-    for (idx_t q = 0; q < n; q++) one_query(*dist, *buf, q);
+    for (idx_t i = 0; i < n; i++) {
+      const idx_t q = grouped ? order[i] : i;
+      one_query(*dist, *buf, q, grouped ? &entries[q] : nullptr);
+    }
   }
 }
 
@@ -347,7 +372,7 @@ void IndexHNSW::range_search_impl(idx_t n, const float* x, float radius, const S
         // of them (the far end of a result list is where a graph search misses most).
         D.resize(ef);
         I.resize(ef);
-        const size_t found = search_one(*dist, *buf, plan, ef, 2 * ef, D.data(), I.data());
+        const size_t found = search_one(*dist, *buf, plan, ef, 2 * ef, D.data(), I.data(), nullptr);
         const size_t inside = std::lower_bound(D.begin(), D.begin() + found, bound) - D.begin();
         if (found == ef && 2 * inside > ef) {
           ef *= 2;

@@ -130,9 +130,10 @@ class IndexHNSW : public Index {
 
  private:
   class FilterPlan;
-  /// k-NN of the query set in dist, graph distances, up to k results; returns how many.
+  /// k-NN of the query set in dist, graph distances, up to k results; returns
+  /// how many. entry: where level 0 starts (null: descend the upper levels).
   size_t search_one(GraphDistance& dist, SearchBuffers& buf, const FilterPlan& plan, size_t k, size_t ef,
-                    float* D, idx_t* I) const;
+                    float* D, idx_t* I, const HNSW::Entry* entry) const;
   size_t brute_force(GraphDistance& dist, const std::vector<node_t>& members, size_t k, float* D, idx_t* I) const;
   /// Every candidate (the members, or all vectors) with graph distance < bound, sorted.
   void scan_within(GraphDistance& dist, const FilterPlan& plan, float bound,

@@ -83,12 +83,22 @@ class HNSW {
   /// Links nodes ntotal() .. ntotal()+n-1, whose vectors `storage` already holds.
   void add(size_t n, const GraphStorage& storage);
 
+  /// Where a search enters level 0: a node and its distance to the query.
+  struct Entry {
+    node_t node;
+    float dist;
+  };
+  /// The greedy descent through the upper levels to the query set in `dist`
+  /// (requires ntotal() > 0).
+  Entry descend(GraphDistance& dist, SearchBuffers& buf) const;
+
   /// The k nearest nodes to the query set in `dist`, searching level 0 with a
-  /// pool of ef >= k candidates. With a selector, only members are returned;
-  /// other nodes are still traversed (see IndexHNSW for the strategy). Writes
-  /// up to k (distance, id) pairs to D, I best first; returns how many.
+  /// pool of ef >= k candidates from `entry` (null: descend first). With a
+  /// selector, only members are returned; other nodes are still traversed
+  /// (see IndexHNSW for the strategy). Writes up to k (distance, id) pairs to
+  /// D, I best first; returns how many.
   size_t search(GraphDistance& dist, SearchBuffers& buf, size_t k, size_t ef, const IDSelector* sel, float* D,
-                idx_t* I) const;
+                idx_t* I, const Entry* entry = nullptr) const;
 
   /// Removes the flagged nodes (removed[i] != 0, one flag per node). Their
   /// in-neighbours are reconnected first: each live node that linked to a

@@ -12,17 +12,23 @@ namespace {
 inline void prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
 }  // namespace
 
-size_t HNSW::search(GraphDistance& dist, SearchBuffers& buf, size_t k, size_t ef, const IDSelector* sel, float* D,
-                    idx_t* I) const {
-  if (n_ == 0 || k == 0) return 0;
-  node_t ep = entry_;
-  float ep_d = dist.distance(ep);
+HNSW::Entry HNSW::descend(GraphDistance& dist, SearchBuffers& buf) const {
+  Entry e{entry_, dist.distance(entry_)};
   if (max_level_ > 0) {
     // One visited table for all upper levels: no distance is computed twice.
     buf.visited.start(n_);
-    buf.visited.visit(ep);
-    for (int l = max_level_; l > 0; l--) greedy_descend(dist, l, ep, ep_d, false, buf.visited);
+    buf.visited.visit(e.node);
+    for (int l = max_level_; l > 0; l--) greedy_descend(dist, l, e.node, e.dist, false, buf.visited);
   }
+  return e;
+}
+
+size_t HNSW::search(GraphDistance& dist, SearchBuffers& buf, size_t k, size_t ef, const IDSelector* sel, float* D,
+                    idx_t* I, const Entry* entry) const {
+  if (n_ == 0 || k == 0) return 0;
+  const Entry e = entry ? *entry : descend(dist, buf);
+  const node_t ep = e.node;
+  const float ep_d = e.dist;
   // Level 0 starts afresh: nodes the descent passed over may still belong to the ef best.
   buf.visited.start(n_);
   buf.visited.visit(ep);

@@ -462,6 +462,24 @@ TEST(HNSW, ConcurrentSearchesMatchOneThread) {
   for (size_t t = 0; t < 8; t++) EXPECT_EQ(got[t], expected[t]) << "thread " << t;
 }
 
+// A large batch descends first and searches level 0 in the order of the entry
+// nodes; each query still gets exactly what it gets alone, filtered or not.
+TEST(HNSW, GroupedBatchMatchesOneQueryAtATime) {
+  const size_t nb = 3000, nq = 300;
+  auto xb = clustered(nb, kD, 21);
+  Built b = build(nb, MetricType::L2, xb);
+  auto xq = clustered(nq, kD, 22);
+  auto even = std::make_shared<IDSelectorRange>(0, idx_t(nb / 2));
+  for (const SearchParams& p : {ef(24), ef(24, even)}) {
+    const std::vector<idx_t> batch = search(*b.hnsw, xq, kK, p);
+    for (size_t q = 0; q < nq; q++) {
+      std::vector<float> one(xq.begin() + q * kD, xq.begin() + (q + 1) * kD);
+      const std::vector<idx_t> alone = search(*b.hnsw, one, kK, p);
+      ASSERT_TRUE(std::equal(alone.begin(), alone.end(), batch.begin() + q * kK)) << "query " << q;
+    }
+  }
+}
+
 TEST(HNSW, StatsDescribeTheGraph) {
   const size_t nb = 2000;
   auto xb = clustered(nb, kD, 18);
