@@ -9,6 +9,7 @@
 
 #include "sextant/Clustering.h"
 #include "sextant/utils/Error.h"
+#include "sextant/utils/distances.h"
 
 namespace sextant {
 
@@ -22,6 +23,39 @@ const Index& checked_quantizer(const std::shared_ptr<Index>& quantizer, int d, M
   SEXTANT_CHECK(quantizer->metric() == metric, "the coarse quantizer's metric (", metric_name(quantizer->metric()),
                 ") must be the index's (", metric_name(metric), ")");
   return *quantizer;
+}
+
+constexpr size_t kChainMaxLists = 4096;  // the chain looks at all pairs of centroids
+
+// The centroids renumbered along a greedy nearest-neighbour chain (start at
+// centroid 0, step to the nearest not yet taken), so that lists with near
+// numbers are near in space: a batch grouped by nearest list (search_grouped)
+// then moves from a region to a neighbouring one, and re-ranking keeps finding
+// rows in cache across groups (k-means numbers its centroids at random).
+std::vector<float> chain_order(size_t k, size_t d, const float* c, MetricType metric) {
+  std::vector<float> out(c, c + k * d);
+  if (k > kChainMaxLists || k < 3) return out;
+  std::vector<float> dist(k * k);
+  pairwise_distances(c, k, c, k, d, metric, dist.data());
+  const float sign = metric == MetricType::L2 ? 1.0f : -1.0f;  // inner product: larger is nearer
+  std::vector<uint8_t> taken(k, 0);
+  size_t cur = 0;
+  taken[0] = 1;
+  for (size_t i = 1; i < k; i++) {
+    size_t best = k;
+    float best_d = 0;
+    for (size_t j = 0; j < k; j++) {
+      const float dj = sign * dist[cur * k + j];
+      if (!taken[j] && (best == k || dj < best_d)) {
+        best = j;
+        best_d = dj;
+      }
+    }
+    taken[best] = 1;
+    std::copy_n(c + best * d, d, out.data() + i * d);
+    cur = best;
+  }
+  return out;
 }
 
 }  // namespace
@@ -92,9 +126,10 @@ void IndexIVF::train_impl(idx_t n, const float* x) {
                   " needs at least nlist training vectors, got ", n);
     Clustering clustering(d_, static_cast<int>(nl), clustering_params_, metric_);
     clustering.train(n, x);
+    const std::vector<float> centroids = chain_order(nl, d_, clustering.centroids().data(), metric_);
     quantizer_->reset();
-    quantizer_->train(nl, clustering.centroids().data());
-    quantizer_->add(nl, clustering.centroids().data());
+    quantizer_->train(nl, centroids.data());
+    quantizer_->add(nl, centroids.data());
   }
   if (by_residual_) {
     std::vector<idx_t> lists(n);

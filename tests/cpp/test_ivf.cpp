@@ -133,6 +133,28 @@ TEST(IndexIVF, GroupedSearchPermutesRowsByNearestList) {
                Error);
 }
 
+// Training numbers the lists along a chain of nearest centroids, so that a
+// grouped batch steps between neighbouring regions (k-means order is random).
+TEST(IndexIVF, TrainingNumbersNearListsConsecutively) {
+  Data data;
+  const size_t nlist = 64;
+  auto index = make("flat", data.d, nlist, MetricType::L2);
+  index->train(data.nb, data.xb.data());
+  std::vector<float> c(nlist * data.d);
+  index->quantizer()->reconstruct_n(0, nlist, c.data());
+  auto dist = [&](size_t a, size_t b) {
+    double s = 0;
+    for (size_t j = 0; j < data.d; j++) s += (c[a * data.d + j] - c[b * data.d + j]) * (c[a * data.d + j] - c[b * data.d + j]);
+    return s;
+  };
+  double consecutive = 0, all = 0;
+  for (size_t a = 0; a + 1 < nlist; a++) consecutive += dist(a, a + 1) / (nlist - 1);
+  for (size_t a = 0; a < nlist; a++) {
+    for (size_t b = 0; b < nlist; b++) all += dist(a, b) / double(nlist * (nlist - 1));
+  }
+  EXPECT_LT(consecutive, 0.8 * all);  // 0.63 here; about 1 in k-means order
+}
+
 TEST(IndexIVF, IdsSelectorsRemovalReconstruction) {
   Data data;
   auto index = make("sq8", data.d, 16, MetricType::L2);
