@@ -75,6 +75,7 @@ void IndexIVF::search_chunks(idx_t n, const float* x, idx_t k, float* distances,
       idx_t* perm = order + i0;
       std::iota(perm, perm + m, idx_t{0});
       std::stable_sort(perm, perm + m, [&](idx_t a, idx_t b) { return probes[a * nprobe] < probes[b * nprobe]; });
+#pragma omp parallel for schedule(static) if (m > 1024)
       for (idx_t i = 0; i < m; i++) {
         std::copy_n(xs + perm[i] * d_, d_, grouped_x.data() + i * d_);
         std::copy_n(coarse.data() + perm[i] * nprobe, nprobe, grouped_coarse.data() + i * nprobe);

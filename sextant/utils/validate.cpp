@@ -1,5 +1,6 @@
 #include "sextant/utils/validate.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -7,27 +8,48 @@
 
 namespace sextant {
 
-size_t find_non_finite(const float* x, size_t n) {
+namespace {
+
+// The first non-finite float of x[i0, i1), or i1.
+size_t scan_non_finite(const float* x, size_t i0, size_t i1) {
   constexpr uint32_t kExponent = 0x7f800000u;  // all ones: NaN or infinity
   constexpr size_t kBlock = 256;
   // Scan blocks branch-free (vectorisable), then locate within the failing block.
-  for (size_t i0 = 0; i0 < n; i0 += kBlock) {
-    size_t i1 = i0 + kBlock < n ? i0 + kBlock : n;
+  for (size_t b0 = i0; b0 < i1; b0 += kBlock) {
+    const size_t b1 = b0 + kBlock < i1 ? b0 + kBlock : i1;
     uint32_t bad = 0;
-    for (size_t i = i0; i < i1; i++) {
+    for (size_t i = b0; i < b1; i++) {
       uint32_t bits;
       std::memcpy(&bits, x + i, sizeof(bits));
       bad |= static_cast<uint32_t>((bits & kExponent) == kExponent);
     }
     if (bad) {
-      for (size_t i = i0; i < i1; i++) {
+      for (size_t i = b0; i < b1; i++) {
         uint32_t bits;
         std::memcpy(&bits, x + i, sizeof(bits));
         if ((bits & kExponent) == kExponent) return i;
       }
     }
   }
-  return n;
+  return i1;
+}
+
+}  // namespace
+
+size_t find_non_finite(const float* x, size_t n) {
+  // A large batch is checked by all threads: a serial scan of 10,000 queries
+  // of d = 784 takes ~2 ms, a few percent of a fast batch search.
+  constexpr size_t kChunk = size_t(1) << 18;
+  if (n <= kChunk) return scan_non_finite(x, 0, n);
+  const long chunks = static_cast<long>((n + kChunk - 1) / kChunk);
+  size_t first = n;
+#pragma omp parallel for schedule(static) reduction(min : first)
+  for (long c = 0; c < chunks; c++) {
+    const size_t i0 = size_t(c) * kChunk, i1 = std::min(n, i0 + kChunk);
+    const size_t bad = scan_non_finite(x, i0, i1);
+    if (bad < i1) first = std::min(first, bad);
+  }
+  return first;
 }
 
 void check_finite(const float* x, size_t n, size_t d, const char* what) {
