@@ -298,7 +298,7 @@ void IndexHNSW::search_impl(idx_t n, const float* x, idx_t k, float* distances, 
   // then level 0 is searched in the order of the nodes where the queries
   // enter it. Nodes are numbered breadth-first, so consecutive searches walk
   // the same region of the graph and find its rows in cache.
-  const bool grouped = n >= kGroupMinQueries && ntotal_ > 0 && !plan.brute();
+  const bool grouped = n >= kGroupMinQueries && ntotal_ > 0 && !plan.brute() && storage().cheap_query_setup();
   std::vector<HNSW::Entry> entries(grouped ? n : 0);
   std::vector<idx_t> order(grouped ? n : 0);
 #pragma omp parallel

@@ -112,6 +112,8 @@ class PQGraphStorage final : public CodeGraphStorage {
   void encode(size_t n, const float* x, uint8_t* codes) const override { pq_.encode(n, x, codes); }
   void decode(size_t n, const uint8_t* codes, float* x) const override { pq_.decode(n, codes, x); }
   std::unique_ptr<GraphDistance> distance_computer() const override;
+  /// A query's table (d x 2^nbits products) costs as much as many code reads.
+  bool cheap_query_setup() const override { return false; }
 
  private:
   ProductQuantizer pq_;

@@ -45,6 +45,9 @@ class GraphStorage {
   virtual ~GraphStorage() = default;
   /// A new distance computer over the current contents; one per thread.
   virtual std::unique_ptr<GraphDistance> distance_computer() const = 0;
+  /// Whether set_query is cheap next to the reads of a search. A large batch
+  /// is then searched in two passes (IndexHNSW), which set each query twice.
+  virtual bool cheap_query_setup() const { return true; }
 };
 
 }  // namespace sextant
