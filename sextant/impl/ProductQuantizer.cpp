@@ -47,10 +47,22 @@ uint32_t ProductQuantizer::code_at(const uint8_t* code, size_t m) const {
   return value;
 }
 
+void ProductQuantizer::adopt(std::vector<float> centroids) {
+  centroids_ = std::move(centroids);
+  columns_.resize(centroids_.size());
+  for (size_t m = 0; m < M_; m++) {
+    const float* c = centroids_.data() + m * ksub_ * dsub_;
+    float* t = columns_.data() + m * ksub_ * dsub_;
+    for (size_t j = 0; j < ksub_; j++) {
+      for (size_t i = 0; i < dsub_; i++) t[i * ksub_ + j] = c[j * dsub_ + i];
+    }
+  }
+}
+
 void ProductQuantizer::set_centroids(std::vector<float> centroids) {
   SEXTANT_CHECK(centroids.size() == M_ * ksub_ * dsub_, "a product quantizer with M=", M_, ", nbits=", nbits_,
                 ", d=", d_, " needs ", M_ * ksub_ * dsub_, " centroid values, got ", centroids.size());
-  centroids_ = std::move(centroids);
+  adopt(std::move(centroids));
 }
 
 void ProductQuantizer::train(size_t n, const float* x) {
@@ -81,7 +93,7 @@ void ProductQuantizer::train(size_t n, const float* x) {
     KMeansResult r = kmeans(m_rows, dsub_, sub.data(), ksub_, params, exact_assign(dsub_, MetricType::L2), false);
     std::copy(r.centroids.begin(), r.centroids.end(), centroids.begin() + m * ksub_ * dsub_);
   }
-  centroids_ = std::move(centroids);
+  adopt(std::move(centroids));
 }
 
 void ProductQuantizer::encode(size_t n, const float* x, uint8_t* codes) const {
@@ -121,10 +133,7 @@ void ProductQuantizer::decode(size_t n, const uint8_t* codes, float* x) const {
 
 void ProductQuantizer::compute_table(const float* x, MetricType metric, float* table) const {
   const Kernels& k = kernels();
-  for (size_t m = 0; m < M_; m++) {
-    (metric == MetricType::L2 ? k.l2sqr_ny : k.inner_product_ny)(x + m * dsub_, centroids_.data() + m * ksub_ * dsub_,
-                                                                 ksub_, dsub_, table + m * ksub_);
-  }
+  (metric == MetricType::L2 ? k.l2sqr_table : k.inner_product_table)(x, columns_.data(), M_, dsub_, ksub_, table);
 }
 
 void ProductQuantizer::score(const float* table, const uint8_t* codes, size_t n, float* out) const {

@@ -52,9 +52,13 @@ class ProductQuantizer {
   std::vector<float> symmetric_table() const;
 
  private:
+  /// Sets the centroids and their transposed copy.
+  void adopt(std::vector<float> centroids);
+
   size_t d_, M_, nbits_, dsub_, ksub_;
   KMeansParams train_params_;
   std::vector<float> centroids_;
+  std::vector<float> columns_;  // each subspace's centroids transposed: dsub rows of ksub (Kernels::l2sqr_table)
 };
 
 }  // namespace sextant

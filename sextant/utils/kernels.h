@@ -79,6 +79,14 @@ struct Kernels {
   /// less ||x||^2; ties to the smaller index) and that score.
   void (*l2_nearest)(const float* x, size_t n, size_t d, const float* ct, const float* norms, size_t kpad,
                      int64_t* labels, float* scores);
+  /// Product-quantizer look-up tables: out[m * ny + j] = distance between
+  /// sub-vector m of x (the d floats at x + m * d) and centroid j of subspace
+  /// m, for m < M and j < ny. ct holds each subspace's centroids transposed (d
+  /// rows of ny floats, subspace m at ct + m * d * ny), so that each query
+  /// component meets a vector of centroids: no horizontal sums, whereas rows of
+  /// d = 8-16 floats would need one per centroid.
+  void (*l2sqr_table)(const float* x, const float* ct, size_t M, size_t d, size_t ny, float* out);
+  void (*inner_product_table)(const float* x, const float* ct, size_t M, size_t d, size_t ny, float* out);
 };
 
 /// Column padding of l2_nearest's transposed centroids (at least any level's lanes).

@@ -32,7 +32,9 @@ const Kernels& table() {
       fastscan_quantize,
       l2sqr_gather,
       inner_product_gather,
-      l2_nearest};
+      l2_nearest,
+      l2sqr_table,
+      inner_product_table};
   return kTable;
 }
 

@@ -159,6 +159,27 @@ void l2_nearest(const float* x, size_t n, size_t d, const float* ct, const float
   }
 }
 
+void table_transposed(bool l2, const float* x, const float* ct, size_t M, size_t d, size_t ny, float* out) {
+  for (size_t m = 0; m < M; m++) {
+    for (size_t j = 0; j < ny; j++) {
+      float s = 0;
+      for (size_t i = 0; i < d; i++) {
+        const float c = ct[(m * d + i) * ny + j], q = x[m * d + i];
+        s += l2 ? (q - c) * (q - c) : q * c;
+      }
+      out[m * ny + j] = s;
+    }
+  }
+}
+
+void l2sqr_table(const float* x, const float* ct, size_t M, size_t d, size_t ny, float* out) {
+  table_transposed(true, x, ct, M, d, ny, out);
+}
+
+void inner_product_table(const float* x, const float* ct, size_t M, size_t d, size_t ny, float* out) {
+  table_transposed(false, x, ct, M, d, ny, out);
+}
+
 }  // namespace
 
 const Kernels& table() {
@@ -178,7 +199,9 @@ const Kernels& table() {
       fastscan_quantize,
       l2sqr_gather,
       inner_product_gather,
-      l2_nearest};
+      l2_nearest,
+      l2sqr_table,
+      inner_product_table};
   return kTable;
 }
 

@@ -104,6 +104,50 @@ inline void inner_product_ny(const float* x, const float* y, size_t ny, size_t d
   distances_ny<false>(x, y, ny, d, out);
 }
 
+/// Kernels::l2sqr_table / inner_product_table. Two accumulators per vector
+/// of centroids (even and odd components) halve the chain of dependent FMAs.
+template <bool kL2>
+inline void table_transposed(const float* x, const float* ct, size_t M, size_t d, size_t ny, float* out) {
+  constexpr size_t N = Vec::N;
+  auto step = [](Vec q, Vec c, Vec a) {
+    if constexpr (kL2) {
+      const Vec t = q - c;
+      return fmadd(t, t, a);
+    } else {
+      return fmadd(q, c, a);
+    }
+  };
+  for (size_t m = 0; m < M; m++, x += d, ct += d * ny, out += ny) {
+    size_t j = 0;
+    for (; j + N <= ny; j += N) {
+      Vec a0 = Vec::zero(), a1 = Vec::zero();
+      size_t i = 0;
+      for (; i + 2 <= d; i += 2) {
+        a0 = step(Vec::set1(x[i]), Vec::load(ct + i * ny + j), a0);
+        a1 = step(Vec::set1(x[i + 1]), Vec::load(ct + (i + 1) * ny + j), a1);
+      }
+      if (i < d) a0 = step(Vec::set1(x[i]), Vec::load(ct + i * ny + j), a0);
+      (a0 + a1).store(out + j);
+    }
+    for (; j < ny; j++) {  // ny % N centroids left (ny = 2^nbits: only below 8 or 16)
+      float s = 0;
+      for (size_t i = 0; i < d; i++) {
+        const float c = ct[i * ny + j];
+        s += kL2 ? (x[i] - c) * (x[i] - c) : x[i] * c;
+      }
+      out[j] = s;
+    }
+  }
+}
+
+inline void l2sqr_table(const float* x, const float* ct, size_t M, size_t d, size_t ny, float* out) {
+  table_transposed<true>(x, ct, M, d, ny, out);
+}
+
+inline void inner_product_table(const float* x, const float* ct, size_t M, size_t d, size_t ny, float* out) {
+  table_transposed<false>(x, ct, M, d, ny, out);
+}
+
 template <bool kBias>
 inline size_t collect_below_impl(const float* v, const float* bias, float scale, size_t n, float threshold,
                                  uint32_t* idx, float* vals) {

@@ -63,6 +63,37 @@ TEST_P(SimdLevelTest, OneToManyMatchesScalar) {
   }
 }
 
+TEST_P(SimdLevelTest, LookUpTablesMatchDistancesToEachCentroid) {
+  const size_t M = 3;
+  for (size_t d : {1, 2, 3, 7, 8, 14, 16}) {
+    for (size_t ny : {1, 4, 8, 16, 24, 256}) {
+      auto x = test::random_vectors(M, d, 50 + d), c = test::random_vectors(M * ny, d, 51 + ny);
+      std::vector<float> ct(M * d * ny);  // subspace m: d rows of ny floats
+      for (size_t m = 0; m < M; m++) {
+        for (size_t j = 0; j < ny; j++) {
+          for (size_t i = 0; i < d; i++) ct[(m * d + i) * ny + j] = c[(m * ny + j) * d + i];
+        }
+      }
+      for (bool l2 : {true, false}) {
+        for (const Kernels* k : {scalar_, simd_}) {
+          std::vector<float> got(M * ny);
+          (l2 ? k->l2sqr_table : k->inner_product_table)(x.data(), ct.data(), M, d, ny, got.data());
+          for (size_t m = 0; m < M; m++) {
+            for (size_t j = 0; j < ny; j++) {
+              const float* xm = x.data() + m * d;
+              const float* cj = c.data() + (m * ny + j) * d;
+              const float want = l2 ? scalar_->l2sqr(xm, cj, d) : scalar_->inner_product(xm, cj, d);
+              EXPECT_NEAR(got[m * ny + j], want, tolerance(xm, cj, d, l2))
+                  << to_string(k->level) << " d=" << d << " ny=" << ny << " m=" << m << " j=" << j
+                  << (l2 ? " L2" : " IP");
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_P(SimdLevelTest, CollectBelowMatchesScalarExactly) {
   for (size_t n = 1; n <= 70; n++) {
     auto v = test::random_vectors(1, n, 10 + n), bias = test::random_vectors(1, n, 20 + n);
