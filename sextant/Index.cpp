@@ -70,12 +70,24 @@ void Index::search_grouped_impl(idx_t n, const float* x, idx_t k, float* distanc
 }
 
 void Index::check_search(idx_t n, const float* x, idx_t k, const float* distances, const idx_t* labels,
-                         const SearchParams& params) const {
+                         const SearchParams& params, bool queries_checked) const {
   SEXTANT_CHECK(k > 0, "k must be > 0, got ", k);
   SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before search()");
-  check_vectors(n, x, "queries");
+  if (!queries_checked) check_vectors(n, x, "queries");
   SEXTANT_CHECK(n == 0 || (distances != nullptr && labels != nullptr), "distances and labels must not be null");
   check_params(*this, params);
+}
+
+void Index::search_nested(const Index& inner, idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                          idx_t* order, const SearchParams& params) const {
+  SEXTANT_CHECK(inner.d_ == d_, inner.type_name(), " has dimension ", inner.d_, ", expected d=", d_);
+  inner.check_search(n, x, k, distances, labels, params, true);
+  if (n == 0) return;
+  if (order != nullptr) {
+    inner.search_grouped_impl(n, x, k, distances, labels, order, params);
+  } else {
+    inner.search_impl(n, x, k, distances, labels, params);
+  }
 }
 
 RangeSearchResult Index::range_search(idx_t n, const float* x, float radius, const SearchParams& params) const {

@@ -106,9 +106,16 @@ class Index {
 
   /// Throws unless x holds n * d() finite floats.
   void check_vectors(idx_t n, const float* x, const char* what) const;
-  /// Throws unless the arguments of a search are valid for this index.
+  /// Throws unless the arguments of a search are valid for this index; the
+  /// queries are scanned for non-finite values unless queries_checked.
   void check_search(idx_t n, const float* x, idx_t k, const float* distances, const idx_t* labels,
-                    const SearchParams& params) const;
+                    const SearchParams& params, bool queries_checked = false) const;
+  /// search() (order null) or search_grouped() of an index nested in this one
+  /// (a re-ranking base, a coarse quantizer) with queries that this index has
+  /// checked already: all is checked again but the queries' values, so that a
+  /// large batch is not scanned for NaN once per level.
+  void search_nested(const Index& inner, idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                     idx_t* order, const SearchParams& params) const;
 
   int d_;
   MetricType metric_;

@@ -68,7 +68,7 @@ SearchParams IndexIDMap::positional(const SearchParams& params) const {
 
 void IndexIDMap::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                              const SearchParams& params) const {
-  index_->search(n, x, k, distances, labels, positional(params));
+  search_nested(*index_, n, x, k, distances, labels, nullptr, positional(params));
   for (size_t i = 0; i < static_cast<size_t>(n) * k; i++) {
     if (labels[i] >= 0) labels[i] = id_map_[labels[i]];
   }

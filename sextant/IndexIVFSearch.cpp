@@ -39,7 +39,7 @@ void IndexIVF::probe(idx_t n, const float* x, size_t nprobe, const SearchParams&
                      idx_t* lists) const {
   SearchParams inner;
   if (quantizer_->search_knobs() & kKnobEfSearch) inner.efSearch = params.efSearch;
-  quantizer_->search(n, x, static_cast<idx_t>(nprobe), coarse, lists, inner);
+  search_nested(*quantizer_, n, x, static_cast<idx_t>(nprobe), coarse, lists, nullptr, inner);
 }
 
 void IndexIVF::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
