@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <limits>
-#include <utility>
 #include <vector>
 
 #include "sextant/MetricType.h"
@@ -35,15 +36,16 @@ class TopKHeap {
 
   /// Candidates with key >= this bound cannot enter; one below it may.
   float admission_bound() const {
-    if (k_ > kHeapMaxK) return std::nextafter(bound_.first, std::numeric_limits<float>::infinity());
+    if (k_ > kHeapMaxK) return std::nextafter(bound_key_, std::numeric_limits<float>::infinity());
     return size_ < k_ ? std::numeric_limits<float>::infinity()
                       : std::nextafter(keys_[0], std::numeric_limits<float>::infinity());
   }
 
   void push(float key, idx_t id) {
     if (k_ > kHeapMaxK) {
-      if (!better(key, id, bound_)) return;
-      pool_.emplace_back(key, id);
+      const Packed p = pack(key, id);
+      if (!(p < bound_) || std::isnan(key)) return;
+      pool_.push_back(p);
       if (pool_.size() == 2 * k_) shrink_pool();
       return;
     }
@@ -84,15 +86,35 @@ class TopKHeap {
   }
 
  private:
-  using Pair = std::pair<float, idx_t>;  // ordered as the heap orders: key, then id
+  // A pool entry packs (key, id) into one integer that orders as the pairs
+  // do (key, then id): the key's bits made monotonic in the high half, the id
+  // shifted to unsigned in the low half. Selecting and sorting integers
+  // compares once where a pair compares twice, both branches unpredictable.
+  using Packed = unsigned __int128;
+  static constexpr uint64_t kIdBias = uint64_t{1} << 63;
+  static Packed pack(float key, idx_t id) {
+    key += 0.0f;  // -0 becomes +0: equal keys must pack equal
+    uint32_t b;
+    std::memcpy(&b, &key, sizeof b);
+    b = (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+    return (Packed(b) << 64) | (uint64_t(id) ^ kIdBias);
+  }
+  static float key_of(Packed p) {
+    uint32_t b = uint32_t(p >> 64);
+    b = (b & 0x80000000u) ? (b & 0x7fffffffu) : ~b;
+    float key;
+    std::memcpy(&key, &b, sizeof key);
+    return key;
+  }
+  static idx_t id_of(Packed p) { return idx_t(uint64_t(p) ^ kIdBias); }
 
   static bool worse(float ka, idx_t ia, float kb, idx_t ib) { return ka > kb || (ka == kb && ia > ib); }
-  static bool better(float key, idx_t id, const Pair& p) { return key < p.first || (key == p.first && id < p.second); }
 
   /// Keeps the k best pairs of the pool; the worst of them becomes the bound.
   void shrink_pool() {
     std::nth_element(pool_.begin(), pool_.begin() + (k_ - 1), pool_.end());
     bound_ = pool_[k_ - 1];
+    bound_key_ = key_of(bound_);
     pool_.resize(k_);
   }
 
@@ -101,11 +123,12 @@ class TopKHeap {
     std::sort(pool_.begin(), pool_.end());
     const size_t n = pool_.size();
     for (size_t i = 0; i < k_; i++) {
-      keys_[i] = i < n ? pool_[i].first : std::numeric_limits<float>::infinity();
-      ids_[i] = i < n ? pool_[i].second : -1;
+      keys_[i] = i < n ? key_of(pool_[i]) : std::numeric_limits<float>::infinity();
+      ids_[i] = i < n ? id_of(pool_[i]) : -1;
     }
     pool_.clear();
-    bound_ = {std::numeric_limits<float>::infinity(), std::numeric_limits<idx_t>::max()};
+    bound_ = kNoBound;
+    bound_key_ = std::numeric_limits<float>::infinity();
     return n;
   }
 
@@ -128,8 +151,10 @@ class TopKHeap {
   idx_t* ids_;
   size_t k_;
   size_t size_ = 0;
-  std::vector<Pair> pool_;  // k > kHeapMaxK: candidates, unordered
-  Pair bound_{std::numeric_limits<float>::infinity(), std::numeric_limits<idx_t>::max()};
+  static constexpr Packed kNoBound = ~Packed{0};
+  std::vector<Packed> pool_;  // k > kHeapMaxK: candidates, unordered
+  Packed bound_ = kNoBound;   // entries must pack below it
+  float bound_key_ = std::numeric_limits<float>::infinity();
 };
 
 }  // namespace sextant

@@ -22,7 +22,11 @@ TEST(TopKHeap, KeepsTheKSmallestWithTiesToSmallerIds) {
   for (size_t k : {1, 2, 3, 10, 64, 100, 500}) {
     for (size_t n : {0, 1, 5, 99, 1000}) {
       std::vector<std::pair<float, idx_t>> all;
-      for (size_t i = 0; i < n; i++) all.emplace_back(float(rng() % 50), idx_t(i));  // many ties
+      // Many ties, negative keys (inner-product keys are negated), and -0 equal to +0.
+      for (size_t i = 0; i < n; i++) {
+        const float key = float(int(rng() % 50) - 25);
+        all.emplace_back(key == 0 && i % 2 ? -0.0f : key, idx_t(i));
+      }
       for (int order = 0; order < 3; order++) {
         std::shuffle(all.begin(), all.end(), rng);
         std::vector<float> keys(k);
