@@ -164,10 +164,7 @@ void HNSW::greedy_descend(GraphDistance& dist, int level, node_t& cur, float& cu
     moved = false;
     if (locked) lock(cur);
     const node_t* l = links(cur, level);
-    size_t m = 0;
-    for (size_t j = 1; j <= l[0]; j++) {
-      if (seen.visit(l[j])) ids[m++] = l[j];
-    }
+    const size_t m = seen.visit_all(l + 1, l[0], ids);
     if (locked) unlock(cur);
     dist.distances(ids, m, cur_d, d);
     for (size_t j = 0; j < m; j++) {
@@ -196,10 +193,7 @@ void HNSW::search_layer_locked(GraphDistance& dist, SearchBuffers& buf, node_t e
     const node_t* l = links(u, level);
     std::copy(l, l + 1 + l[0], buf.links_copy.begin());
     unlock(u);
-    size_t m = 0;
-    for (size_t j = 1; j <= buf.links_copy[0]; j++) {
-      if (buf.visited.visit(buf.links_copy[j])) buf.batch[m++] = buf.links_copy[j];
-    }
+    const size_t m = buf.visited.visit_all(&buf.links_copy[1], buf.links_copy[0], buf.batch.data());
     dist.distances(buf.batch.data(), m, buf.pool.bound(), buf.batch_dist.data());
     for (size_t j = 0; j < m; j++) buf.pool.insert(buf.batch_dist[j], buf.batch[j]);
   }

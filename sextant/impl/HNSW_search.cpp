@@ -68,15 +68,13 @@ void HNSW::search_level0(GraphDistance& dist, SearchBuffers& buf, node_t ep, flo
     // The next node to expand is probably the next in the pool: fetch its links early.
     if (pool.has_unexpanded()) prefetch(&level0_[pool.peek_unexpanded() * stride0_]);
     const node_t* l = &level0_[v * stride0_];
-    const size_t cnt = l[0];
-    size_t m = 0;
-    for (size_t j = 1; j <= cnt; j++) {
-      const node_t u = l[j];
-      if (visited.visit(u)) batch[m++] = u;
-    }
+    const size_t m = visited.visit_all(l + 1, l[0], batch);
     if (m == 0) continue;
     dist.distances(batch, m, pool.bound(), batch_dist);
-    for (size_t j = 0; j < m; j++) pool.insert(batch_dist[j], batch[j]);
+    for (size_t j = 0; j < m; j++) {
+      // A node that enters the pool will probably be expanded: fetch its links now.
+      if (pool.insert(batch_dist[j], batch[j])) prefetch(&level0_[batch[j] * stride0_]);
+    }
   }
 }
 
@@ -102,12 +100,7 @@ void HNSW::search_level0_filtered(GraphDistance& dist, SearchBuffers& buf, node_
     const node_t v = pool.pop_unexpanded();
     if (pool.has_unexpanded()) prefetch(&level0_[pool.peek_unexpanded() * stride0_]);
     const node_t* l = &level0_[v * stride0_];
-    const size_t cnt = l[0];
-    size_t m = 0;
-    for (size_t j = 1; j <= cnt; j++) {
-      const node_t u = l[j];
-      if (visited.visit(u)) batch[m++] = u;
-    }
+    const size_t m = visited.visit_all(l + 1, l[0], batch);
     if (m == 0) continue;
     // A distance may stop early only when it can enter neither the pool nor the members.
     dist.distances(batch, m, std::max(pool.bound(), members.admission_bound()), batch_dist);
