@@ -105,7 +105,7 @@ void HNSW::search_level0_filtered(GraphDistance& dist, SearchBuffers& buf, node_
     // A distance may stop early only when it can enter neither the pool nor the members.
     dist.distances(batch, m, std::max(pool.bound(), members.admission_bound()), batch_dist);
     for (size_t j = 0; j < m; j++) {
-      pool.insert(batch_dist[j], batch[j]);
+      if (pool.insert(batch_dist[j], batch[j])) prefetch(&level0_[batch[j] * stride0_]);
       if (batch_dist[j] < members.admission_bound() && sel.is_member(batch[j])) members.push(batch_dist[j], batch[j]);
     }
   }
