@@ -36,7 +36,7 @@ class TopKHeap {
 
   /// Candidates with key >= this bound cannot enter; one below it may.
   float admission_bound() const {
-    if (k_ > kHeapMaxK) return std::nextafter(bound_key_, std::numeric_limits<float>::infinity());
+    if (k_ > kHeapMaxK) return std::nextafter(key_of(bound_), std::numeric_limits<float>::infinity());
     return size_ < k_ ? std::numeric_limits<float>::infinity()
                       : std::nextafter(keys_[0], std::numeric_limits<float>::infinity());
   }
@@ -114,7 +114,6 @@ class TopKHeap {
   void shrink_pool() {
     std::nth_element(pool_.begin(), pool_.begin() + (k_ - 1), pool_.end());
     bound_ = pool_[k_ - 1];
-    bound_key_ = key_of(bound_);
     pool_.resize(k_);
   }
 
@@ -128,7 +127,6 @@ class TopKHeap {
     }
     pool_.clear();
     bound_ = kNoBound;
-    bound_key_ = std::numeric_limits<float>::infinity();
     return n;
   }
 
@@ -151,10 +149,10 @@ class TopKHeap {
   idx_t* ids_;
   size_t k_;
   size_t size_ = 0;
-  static constexpr Packed kNoBound = ~Packed{0};
+  // pack(+inf, largest id): every finite key and every +inf with a smaller id is below it.
+  static constexpr Packed kNoBound = (Packed{0xff800000u} << 64) | ~uint64_t{0};
   std::vector<Packed> pool_;  // k > kHeapMaxK: candidates, unordered
   Packed bound_ = kNoBound;   // entries must pack below it
-  float bound_key_ = std::numeric_limits<float>::infinity();
 };
 
 }  // namespace sextant
