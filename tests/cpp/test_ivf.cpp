@@ -143,9 +143,7 @@ TEST(IndexIVF, TrainingNumbersNearListsConsecutively) {
   std::vector<float> c(nlist * data.d);
   index->quantizer()->reconstruct_n(0, nlist, c.data());
   auto dist = [&](size_t a, size_t b) {
-    double s = 0;
-    for (size_t j = 0; j < data.d; j++) s += (c[a * data.d + j] - c[b * data.d + j]) * (c[a * data.d + j] - c[b * data.d + j]);
-    return s;
+    return test::exact_distance(c.data() + a * data.d, c.data() + b * data.d, data.d, MetricType::L2);
   };
   double consecutive = 0, all = 0;
   for (size_t a = 0; a + 1 < nlist; a++) consecutive += dist(a, a + 1) / (nlist - 1);
