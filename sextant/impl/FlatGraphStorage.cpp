@@ -11,18 +11,11 @@ namespace sextant {
 
 namespace {
 
-/// Distances between float rows: L2 squared, or the negated inner product
-/// (through L2 when the rows share a norm r^2 = common_sq_norm >= 0).
+/// Distances between float rows: L2 squared, or the negated inner product.
 class FlatDistance final : public GraphDistance {
  public:
-  FlatDistance(const float* xb, size_t d, MetricType metric, const std::vector<uint32_t>& order, float common_sq_norm)
-      : xb_(xb),
-        d_(d),
-        ip_(metric == MetricType::INNER_PRODUCT),
-        ip_as_l2_(ip_ && common_sq_norm >= 0),
-        r2_(common_sq_norm),
-        order_(order),
-        k_(kernels()) {
+  FlatDistance(const float* xb, size_t d, MetricType metric, const std::vector<uint32_t>& order)
+      : xb_(xb), d_(d), ip_(metric == MetricType::INNER_PRODUCT), order_(order), k_(kernels()) {
     if (!order_.empty()) reordered_.resize(d);
   }
 
@@ -33,28 +26,15 @@ class FlatDistance final : public GraphDistance {
       for (size_t j = 0; j < d_; j++) reordered_[j] = x[order_[j]];
       q_ = reordered_.data();
     }
-    if (ip_as_l2_) offset_ = k_.inner_product(q_, q_, d_) + r2_;
   }
-  void set_query_node(node_t i) override {
-    q_ = row(i);
-    if (ip_as_l2_) offset_ = 2 * r2_;
-  }
+  void set_query_node(node_t i) override { q_ = row(i); }
   float distance(node_t i) override {
     float d;
     distances(&i, 1, __builtin_inff(), &d);
     return d;
   }
   void distances(const node_t* ids, size_t n, float bound, float* out) override {
-    if (ip_as_l2_) {
-      // -<q, y> = (||q - y||^2 - offset) / 2: the bound maps to offset + 2 bound.
-      const float l2_bound = offset_ + 2 * bound;
-      k_.l2sqr_gather(q_, xb_, d_, ids, n, l2_bound, out);
-      for (size_t j = 0; j < n; j++) {
-        const bool stopped = out[j] >= l2_bound;
-        out[j] = 0.5f * (out[j] - offset_);
-        if (stopped) out[j] = std::max(out[j], bound);  // rounding must not bring it back under
-      }
-    } else if (ip_) {
+    if (ip_) {
       k_.inner_product_gather(q_, xb_, d_, ids, n, out);
       for (size_t j = 0; j < n; j++) out[j] = -out[j];
     } else {
@@ -70,9 +50,7 @@ class FlatDistance final : public GraphDistance {
 
   const float* xb_;
   size_t d_;
-  bool ip_, ip_as_l2_;
-  float r2_;
-  float offset_ = 0;  // ||q||^2 + r^2 (inner product as L2)
+  bool ip_;
   const std::vector<uint32_t>& order_;
   const Kernels& k_;
   std::vector<float> reordered_;
@@ -127,28 +105,15 @@ void FlatGraphStorage::choose_order(size_t n, const float* x) {
   order_fixed_ = old + n >= kOrderFixedAt;
 }
 
-void FlatGraphStorage::account_norms(size_t n, const float* x) {
-  const Kernels& k = kernels();
-  for (size_t i = 0; i < n; i++) {
-    const float r2 = k.inner_product(x + i * d_, x + i * d_, d_);
-    norm_lo_ = std::min(norm_lo_, r2);
-    norm_hi_ = std::max(norm_hi_, r2);
-  }
-}
-
 void FlatGraphStorage::append(size_t n, const float* x) {
   if (n == 0) return;
-  account_norms(n, x);
   if (!order_fixed_) choose_order(n, x);
   const size_t old = size();
   xb_.resize((old + n) * d_);
   for (size_t i = 0; i < n; i++) store(x + i * d_, row(old + i));
 }
 
-void FlatGraphStorage::replace(size_t i, const float* x) {
-  account_norms(1, x);
-  store(x, row(i));
-}
+void FlatGraphStorage::replace(size_t i, const float* x) { store(x, row(i)); }
 
 void FlatGraphStorage::compact(const std::vector<node_t>& kept) {
   for (size_t j = 0; j < kept.size(); j++) {
@@ -180,10 +145,8 @@ void FlatGraphStorage::permute(const std::vector<node_t>& old_of_new) {
 
 void FlatGraphStorage::clear() {
   xb_.clear();
-  norm_lo_ = __builtin_inff();
-  norm_hi_ = 0.0f;
   order_.clear();
-  order_fixed_ = false;
+  order_fixed_ = metric_ == MetricType::INNER_PRODUCT;
 }
 
 void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const float* rows, size_t n) {
@@ -195,16 +158,12 @@ void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const fl
     seen[c] = 1;
   }
   xb_.assign(rows, rows + n * d_);
-  norm_lo_ = __builtin_inff();
-  norm_hi_ = 0.0f;
-  account_norms(n, rows);
   order_ = std::move(order);
-  order_fixed_ = fixed;
+  order_fixed_ = fixed || metric_ == MetricType::INNER_PRODUCT;
 }
 
 std::unique_ptr<GraphDistance> FlatGraphStorage::distance_computer() const {
-  return std::make_unique<FlatDistance>(xb_.data(), d_, metric_, order_,
-                                        metric_ == MetricType::INNER_PRODUCT ? common_sq_norm() : -1.0f);
+  return std::make_unique<FlatDistance>(xb_.data(), d_, metric_, order_);
 }
 
 }  // namespace sextant

@@ -16,24 +16,25 @@ namespace sextant {
 /// node are read a few rows at a time with the next rows prefetched, and an L2
 /// row stops once its partial sum reaches the candidate pool's bound.
 ///
-/// Inner product over rows of one norm (normalised embeddings, the usual case):
-/// -<q, y> = (||y - q||^2 - ||q||^2 - r^2) / 2 when every ||y||^2 = r^2, so the
-/// distance is an L2 distance in disguise, and the L2 gather kernel with its
-/// early stop serves it (MiniLM sentence embeddings: a third fewer bytes read).
+/// Inner product has no such stop: a partial inner product bounds nothing.
+/// (Normalised rows make -<q, y> an L2 distance in disguise, but the L2 stop
+/// then cuts only 5% of the floats of MiniLM embeddings, and its checks cost
+/// more than that: the plain inner-product gather is 10-15% faster.)
 ///
-/// Column order: the columns are stored by decreasing variance, so
+/// Column order (L2): the columns are stored by decreasing variance, so
 /// that the columns where two vectors differ most come first and a rejected
 /// row crosses the bound after fewer bytes (Fashion-MNIST: 77% of the bytes
 /// read instead of 86%; a few % QPS, as the hardware prefetcher reads ahead). The
 /// order is derived from the rows present while the storage holds fewer than
 /// kOrderFixedAt rows (the rows are rewritten each time), then fixed. Queries
 /// are reordered on entry and reconstruct() restores the caller's order, so
-/// the order is invisible outside.
+/// the order is invisible outside. Inner-product rows keep the caller's order.
 class FlatGraphStorage final : public GraphStorage {
  public:
   static constexpr size_t kOrderFixedAt = 4096;
 
-  FlatGraphStorage(size_t d, MetricType metric) : d_(d), metric_(metric) {}
+  FlatGraphStorage(size_t d, MetricType metric)
+      : d_(d), metric_(metric), order_fixed_(metric == MetricType::INNER_PRODUCT) {}
 
   size_t d() const { return d_; }
   MetricType metric() const { return metric_; }
@@ -48,8 +49,6 @@ class FlatGraphStorage final : public GraphStorage {
   /// Row old_of_new[j] becomes row j (in place, one row of scratch).
   void permute(const std::vector<node_t>& old_of_new);
   void clear();
-  /// The squared norm every row has (within 1e-6 relative), or -1 when they differ.
-  float common_sq_norm() const { return norm_lo_ > 0 && norm_hi_ - norm_lo_ <= 1e-6f * norm_lo_ ? norm_lo_ : -1.0f; }
   size_t memory_bytes() const { return xb_.capacity() * sizeof(float) + order_.capacity() * sizeof(uint32_t); }
 
   /// The stored state, for index files: the column order (empty: identity),
@@ -68,17 +67,12 @@ class FlatGraphStorage final : public GraphStorage {
   void store(const float* x, float* out) const;
   /// Re-derives the column order from the stored rows and the n new rows x.
   void choose_order(size_t n, const float* x);
-  /// Widens [norm_lo_, norm_hi_] to the squared norms of n rows.
-  void account_norms(size_t n, const float* x);
 
   size_t d_;
   MetricType metric_;
   std::vector<uint32_t> order_;  // stored column j is input column order_[j]; empty: identity
   bool order_fixed_ = false;
   LargeVector<float> xb_;
-  // Range of the rows' squared norms (kept by append and replace; never
-  // narrowed by removals, so it may only overstate the spread).
-  float norm_lo_ = __builtin_inff(), norm_hi_ = 0.0f;
 };
 
 }  // namespace sextant
