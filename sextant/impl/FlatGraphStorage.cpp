@@ -107,7 +107,7 @@ void FlatGraphStorage::choose_order(size_t n, const float* x) {
 
 void FlatGraphStorage::append(size_t n, const float* x) {
   if (n == 0) return;
-  if (!order_fixed_) choose_order(n, x);
+  if (metric_ == MetricType::L2 && !order_fixed_) choose_order(n, x);
   const size_t old = size();
   xb_.resize((old + n) * d_);
   for (size_t i = 0; i < n; i++) store(x + i * d_, row(old + i));
@@ -146,7 +146,7 @@ void FlatGraphStorage::permute(const std::vector<node_t>& old_of_new) {
 void FlatGraphStorage::clear() {
   xb_.clear();
   order_.clear();
-  order_fixed_ = metric_ == MetricType::INNER_PRODUCT;
+  order_fixed_ = false;
 }
 
 void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const float* rows, size_t n) {
@@ -159,7 +159,7 @@ void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const fl
   }
   xb_.assign(rows, rows + n * d_);
   order_ = std::move(order);
-  order_fixed_ = fixed || metric_ == MetricType::INNER_PRODUCT;
+  order_fixed_ = fixed;
 }
 
 std::unique_ptr<GraphDistance> FlatGraphStorage::distance_computer() const {

@@ -33,8 +33,7 @@ class FlatGraphStorage final : public GraphStorage {
  public:
   static constexpr size_t kOrderFixedAt = 4096;
 
-  FlatGraphStorage(size_t d, MetricType metric)
-      : d_(d), metric_(metric), order_fixed_(metric == MetricType::INNER_PRODUCT) {}
+  FlatGraphStorage(size_t d, MetricType metric) : d_(d), metric_(metric) {}
 
   size_t d() const { return d_; }
   MetricType metric() const { return metric_; }
