@@ -136,11 +136,16 @@ void HNSW::insert(node_t v, GraphDistance& dist, SearchBuffers& buf) {
   buf.visited.visit(ep);
   for (int l = top; l > level; l--) greedy_descend(dist, l, ep, ep_d, true, buf.visited);
 
-  std::vector<Candidate> cand;
-  for (int l = std::min(level, top); l >= 0; l--) {
+  // Choose the neighbours on every level first, then link from level 0 up:
+  // v becomes visible on a level only once its lists below are in place, so
+  // no concurrent insertion descends through v into an empty list (and links
+  // itself to v alone), and nobody's back link into v is overwritten later.
+  const int linked_top = std::min(level, top);
+  std::vector<std::vector<Candidate>> chosen(linked_top + 1);
+  for (int l = linked_top; l >= 0; l--) {
     search_layer_locked(dist, buf, ep, ep_d, l, std::max<size_t>(efConstruction, 1));
     const CandidatePool& pool = buf.pool;
-    cand.clear();
+    std::vector<Candidate>& cand = chosen[l];
     for (size_t j = 0; j < pool.size(); j++) {
       if (pool.id(j) != v) cand.push_back({pool.dist(j), pool.id(j)});
     }
@@ -148,7 +153,9 @@ void HNSW::insert(node_t v, GraphDistance& dist, SearchBuffers& buf) {
     ep = cand[0].id;
     ep_d = cand[0].d;
     select_neighbors(dist, cand, size_t(M_));
-    connect(v, cand, l, dist);
+  }
+  for (int l = 0; l <= linked_top; l++) {
+    if (!chosen[l].empty()) connect(v, chosen[l], l, dist);
   }
   if (level > top) {
     entry_ = v;

@@ -41,9 +41,10 @@ struct HNSWStats {
 /// keeps M of them with the neighbour-selection heuristic (a candidate is kept
 /// only if it is closer to the new node than to every neighbour already kept)
 /// and adds itself to their lists, pruning a full list with the same
-/// heuristic. Nodes are inserted in parallel (OpenMP); a one-byte spin lock per
-/// node guards its lists, and a mutex guards the entry point. With one thread
-/// and the same seed the graph is the same, bit for bit.
+/// heuristic; it links level 0 first and its top level last. Nodes are
+/// inserted in parallel (OpenMP); a one-byte spin lock per node guards its
+/// lists, and a mutex guards the entry point. With one thread and the same
+/// seed the graph is the same, bit for bit.
 ///
 /// Search (const, thread-safe): greedy descent on the upper levels (one
 /// visited table across them, so no distance is computed twice), then a
