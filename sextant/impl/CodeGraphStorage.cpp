@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sextant/impl/permute_rows.h"
 #include "sextant/utils/Error.h"
 #include "sextant/utils/kernels.h"
 
@@ -39,23 +40,7 @@ void CodeGraphStorage::compact(const std::vector<node_t>& kept) {
 }
 
 void CodeGraphStorage::permute(const std::vector<node_t>& old_of_new) {
-  // Follow each cycle of the permutation once, carrying one code.
-  std::vector<uint8_t> done(old_of_new.size(), 0), carried(code_size_);
-  for (size_t start = 0; start < old_of_new.size(); start++) {
-    if (done[start] || old_of_new[start] == start) continue;
-    std::memcpy(carried.data(), row(start), code_size_);
-    size_t j = start;
-    for (;;) {
-      done[j] = 1;
-      const size_t from = old_of_new[j];
-      if (from == start) {
-        std::memcpy(row(j), carried.data(), code_size_);
-        break;
-      }
-      std::memcpy(row(j), row(from), code_size_);
-      j = from;
-    }
-  }
+  permute_rows(codes_.data(), code_size_, old_of_new);
 }
 
 // ------------------------------------------------------------------ distances

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "sextant/impl/permute_rows.h"
 #include "sextant/utils/Error.h"
 #include "sextant/utils/kernels.h"
 
@@ -123,24 +124,7 @@ void FlatGraphStorage::compact(const std::vector<node_t>& kept) {
 }
 
 void FlatGraphStorage::permute(const std::vector<node_t>& old_of_new) {
-  // Follow each cycle of the permutation once, carrying one row.
-  std::vector<uint8_t> done(old_of_new.size(), 0);
-  std::vector<float> carried(d_);
-  for (size_t start = 0; start < old_of_new.size(); start++) {
-    if (done[start] || old_of_new[start] == start) continue;
-    std::memcpy(carried.data(), row(start), d_ * sizeof(float));
-    size_t j = start;
-    for (;;) {
-      done[j] = 1;
-      const size_t from = old_of_new[j];
-      if (from == start) {
-        std::memcpy(row(j), carried.data(), d_ * sizeof(float));
-        break;
-      }
-      std::memcpy(row(j), row(from), d_ * sizeof(float));
-      j = from;
-    }
-  }
+  permute_rows(xb_.data(), d_ * sizeof(float), old_of_new);
 }
 
 void FlatGraphStorage::clear() {

@@ -274,13 +274,17 @@ HNSW::Layout HNSW::layout() const {
   Layout out;
   out.levels = levels_;
   out.entry_point = entry_;
-  for (node_t i = 0; i < n_; i++) {
-    for (int l = 0; l <= levels_[i]; l++) {
-      const node_t* list = links(i, l);
-      out.lists.insert(out.lists.end(), list, list + 1 + list[0]);
-    }
-  }
+  size_t words = 0;
+  for_each_list([&](const node_t* list) { words += 1 + list[0]; });
+  out.lists.reserve(words);
+  for_each_list([&](const node_t* list) { out.lists.insert(out.lists.end(), list, list + 1 + list[0]); });
   return out;
+}
+
+void HNSW::for_each_list(const std::function<void(const node_t* list)>& visit) const {
+  for (node_t i = 0; i < n_; i++) {
+    for (int l = 0; l <= levels_[i]; l++) visit(links(i, l));
+  }
 }
 
 void HNSW::set_layout(const Layout& layout) {

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -137,6 +138,9 @@ class HNSW {
     node_t entry_point = kNoNode;
   };
   Layout layout() const;
+  /// Visits the lists of layout() in its order, without copying them (index
+  /// files stream the graph); each list starts with its number of links.
+  void for_each_list(const std::function<void(const node_t* list)>& visit) const;
   /// Replaces the graph by `layout`, checked count by count and link by link
   /// (it may come from a hostile file): a list longer than its level allows,
   /// a link out of range or to a node absent from that level, or an entry

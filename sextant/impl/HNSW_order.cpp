@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "sextant/impl/HNSW.h"
+#include "sextant/impl/permute_rows.h"
 #include "sextant/utils/Error.h"
 
 namespace sextant {
@@ -43,17 +44,18 @@ void HNSW::renumber(const std::vector<node_t>& old_of_new) {
                   n_ - 1);
     new_of_old[old_of_new[j]] = node_t(j);
   }
-  LargeVector<node_t> level0(n_ * stride0_);
+  // Level 0 (most of the graph) is renumbered in place: links first, then rows.
+  for (size_t i = 0; i < n_; i++) {
+    node_t* l = links(node_t(i), 0);
+    for (size_t a = 1; a <= l[0]; a++) l[a] = new_of_old[l[a]];
+  }
+  permute_rows(level0_.data(), stride0_ * sizeof(node_t), old_of_new);
   std::vector<node_t> upper;
   upper.reserve(upper_.size());
   std::vector<uint32_t> upper_start(n_);
   std::vector<uint8_t> levels(n_);
   for (size_t j = 0; j < n_; j++) {
     const node_t old = old_of_new[j];
-    const node_t* src = links(old, 0);
-    node_t* dst = &level0[j * stride0_];
-    dst[0] = src[0];
-    for (size_t a = 1; a <= src[0]; a++) dst[a] = new_of_old[src[a]];
     levels[j] = levels_[old];
     upper_start[j] = uint32_t(upper.size());
     for (int l = 1; l <= levels_[old]; l++) {
@@ -64,7 +66,6 @@ void HNSW::renumber(const std::vector<node_t>& old_of_new) {
       for (size_t a = 1; a <= s[0]; a++) upper[at + a] = new_of_old[s[a]];
     }
   }
-  level0_ = std::move(level0);
   upper_ = std::move(upper);
   upper_start_ = std::move(upper_start);
   levels_ = std::move(levels);

@@ -37,10 +37,16 @@ Params read_params(SextantReader& in) {
 }
 
 void write_graph(const IndexHNSW& hnsw, SextantWriter& out) {
-  const HNSW::Layout layout = hnsw.hnsw().layout();
-  out.array(layout.levels.data(), layout.levels.size());
-  out.array(layout.lists.data(), layout.lists.size());
-  out.u32(layout.entry_point);
+  // The lists go out as they lie in the graph: saving never copies it.
+  const HNSW& g = hnsw.hnsw();
+  std::vector<uint8_t> levels(g.ntotal());
+  for (node_t i = 0; i < g.ntotal(); i++) levels[i] = uint8_t(g.level(i));
+  out.array(levels.data(), levels.size());
+  size_t words = 0;
+  g.for_each_list([&](const node_t* list) { words += 1 + list[0]; });
+  out.array_header(words, sizeof(node_t));
+  g.for_each_list([&](const node_t* list) { out.raw(list, (1 + list[0]) * sizeof(node_t)); });
+  out.u32(g.entry_point());
   out.array(hnsw.label_of_node().data(), hnsw.label_of_node().size());
   out.i64(hnsw.renumbered_at());
 }

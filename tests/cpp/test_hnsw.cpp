@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <set>
 #include <thread>
@@ -794,6 +795,33 @@ TEST(HNSWQuantizedSQ, UntrainedIsAClearError) {
 }
 
 }  // namespace
+TEST(HNSW, RenumberMovesEveryListWithItsNode) {
+  // Level 0 is renumbered in place (links, then rows by cycles): the graph
+  // must be the same graph under the new numbers, on every level.
+  auto xb = clustered(2000, kD, 35);
+  IndexHNSWFlat index(kD, 4);
+  index.add(2000, xb.data());
+  const HNSW& before = index.hnsw();
+  HNSW graph(4);
+  graph.set_layout(before.layout());
+  std::vector<node_t> old_of_new(before.ntotal()), new_of_old(before.ntotal());
+  std::iota(old_of_new.begin(), old_of_new.end(), node_t(0));
+  std::shuffle(old_of_new.begin(), old_of_new.end(), std::mt19937(5));
+  for (size_t j = 0; j < old_of_new.size(); j++) new_of_old[old_of_new[j]] = node_t(j);
+  graph.renumber(old_of_new);
+  ASSERT_GT(before.max_level(), 0);
+  EXPECT_EQ(graph.entry_point(), new_of_old[before.entry_point()]);
+  for (node_t j = 0; j < graph.ntotal(); j++) {
+    const node_t old = old_of_new[j];
+    ASSERT_EQ(graph.level(j), before.level(old));
+    for (int l = 0; l <= graph.level(j); l++) {
+      std::vector<node_t> expect = before.neighbors(old, l);
+      for (node_t& u : expect) u = new_of_old[u];
+      EXPECT_EQ(graph.neighbors(j, l), expect) << "node " << j << " level " << l;
+    }
+  }
+}
+
 TEST(HNSW, LayoutRoundTripsAndHostileLayoutsAreErrors) {
   auto xb = clustered(300, kD, 31);
   HNSW graph(4);
