@@ -346,11 +346,17 @@ inline void gather(const float* x, const float* base, size_t d, const uint32_t* 
         i = end;
       }
       if (i == d) break;
-      // Stop the group once every row has crossed the bound.
+      // A row that has crossed the bound reads the query from then on: its
+      // sum stays put (q - q = 0) and its lines are no longer fetched. The
+      // group stops once every row has crossed.
       if (check) {
         bool all = true;
 #pragma GCC unroll 16
-        for (size_t l = 0; l < L && all; l++) all = a[l].sum() >= bound;
+        for (size_t l = 0; l < L; l++) {
+          const bool crossed = a[l].sum() >= bound;
+          y[l] = crossed ? x : y[l];
+          all = all && crossed;
+        }
         if (all) break;
       }
     }
