@@ -11,10 +11,10 @@ void IndexHNSWCodes::train_impl(idx_t n, const float* x) {
   code_storage().train(size_t(n), x);
 }
 
-void IndexHNSWCodes::restore(const uint8_t* codes, const HNSW::Layout& layout, std::vector<node_t> label_of_node,
-                             idx_t renumbered_at) {
+void IndexHNSWCodes::restore(LargeVector<uint8_t> codes, const HNSW::Layout& layout,
+                             std::vector<node_t> label_of_node, idx_t renumbered_at) {
   SEXTANT_CHECK(is_trained() || layout.levels.empty(), type_name(), ": codes without a trained quantizer");
-  code_storage().assign(codes, layout.levels.size());
+  code_storage().assign(std::move(codes), layout.levels.size());
   restore_graph(layout, std::move(label_of_node), renumbered_at);
 }
 

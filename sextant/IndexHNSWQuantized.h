@@ -24,7 +24,7 @@ class IndexHNSWCodes : public IndexHNSW {
   /// Restores an index from its parts (index files, conversions): the codes
   /// of n vectors in node order (the quantizer restored first), the graph over
   /// them and its numbering (see IndexHNSW::restore_graph), all checked.
-  void restore(const uint8_t* codes, const HNSW::Layout& layout, std::vector<node_t> label_of_node,
+  void restore(LargeVector<uint8_t> codes, const HNSW::Layout& layout, std::vector<node_t> label_of_node,
                idx_t renumbered_at);
 
  protected:

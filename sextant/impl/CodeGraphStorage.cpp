@@ -20,8 +20,10 @@ inline void prefetch_code(const uint8_t* code, size_t code_size) {
 
 // ------------------------------------------------------------------ rows
 
-void CodeGraphStorage::assign(const uint8_t* codes, size_t n) {
-  codes_.assign(codes, codes + n * code_size_);
+void CodeGraphStorage::assign(LargeVector<uint8_t> codes, size_t n) {
+  SEXTANT_CHECK(codes.size() == n * code_size_, "HNSW storage: ", codes.size(), " code bytes for ", n, " codes of ",
+                code_size_, " bytes");
+  codes_ = std::move(codes);
 }
 
 void CodeGraphStorage::append(size_t n, const float* x) {

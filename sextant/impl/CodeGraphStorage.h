@@ -29,7 +29,7 @@ class CodeGraphStorage : public GraphStorage {
   const uint8_t* codes() const { return codes_.data(); }
   const uint8_t* code(size_t i) const { return codes_.data() + i * code_size_; }
   /// Replaces every code by the n codes given (node order).
-  void assign(const uint8_t* codes, size_t n);
+  void assign(LargeVector<uint8_t> codes, size_t n);
 
   virtual bool is_trained() const = 0;
   virtual void train(size_t n, const float* x) = 0;

@@ -133,7 +133,7 @@ void FlatGraphStorage::clear() {
   order_fixed_ = false;
 }
 
-void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const float* rows, size_t n) {
+void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, LargeVector<float> rows, size_t n) {
   SEXTANT_CHECK(order.empty() || order.size() == d_, "HNSW storage: a column order of ", order.size(),
                 " entries for d=", d_);
   std::vector<uint8_t> seen(order.size(), 0);
@@ -141,7 +141,8 @@ void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const fl
     SEXTANT_CHECK(c < d_ && !seen[c], "HNSW storage: the column order is not a permutation of 0..", d_ - 1);
     seen[c] = 1;
   }
-  xb_.assign(rows, rows + n * d_);
+  SEXTANT_CHECK(rows.size() == n * d_, "HNSW storage: ", rows.size(), " floats for ", n, " rows of d=", d_);
+  xb_ = std::move(rows);
   order_ = std::move(order);
   order_fixed_ = fixed;
 }

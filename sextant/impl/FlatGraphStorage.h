@@ -56,7 +56,7 @@ class FlatGraphStorage final : public GraphStorage {
   bool column_order_fixed() const { return order_fixed_; }
   const float* rows() const { return xb_.data(); }
   /// Restores that state (n rows); checks that `order` is a permutation.
-  void restore(std::vector<uint32_t> order, bool fixed, const float* rows, size_t n);
+  void restore(std::vector<uint32_t> order, bool fixed, LargeVector<float> rows, size_t n);
 
   std::unique_ptr<GraphDistance> distance_computer() const override;
 

@@ -14,6 +14,12 @@ namespace sextant {
 
 namespace {
 
+/// The storage of a converted index owns its array: a copy of the one read.
+template <class T>
+LargeVector<T> copy_of(const T* data, size_t n) {
+  return LargeVector<T>(data, data + n);
+}
+
 // Faiss keeps each node's lists in one block: level l at cum[l] .. cum[l+1],
 // padded with -1. sextant's graph has 2M slots on level 0 and M above, so the
 // Faiss graph must have that shape too (Faiss's default).
@@ -58,17 +64,17 @@ std::unique_ptr<Index> convert_faiss_hnsw(uint32_t tag, int d, MetricType metric
   std::unique_ptr<IndexHNSW> index;
   if (const auto* flat = dynamic_cast<const IndexFlat*>(storage.get()); flat && tag == fourcc("IHNf")) {
     auto hnsw = std::make_unique<IndexHNSWFlat>(d, M, metric);
-    hnsw->restore({}, false, flat->vectors(), layout, {}, 0);
+    hnsw->restore({}, false, copy_of(flat->vectors(), size_t(flat->ntotal()) * size_t(d)), layout, {}, 0);
     index = std::move(hnsw);
   } else if (const auto* sq = dynamic_cast<const IndexScalarQuantizer*>(storage.get()); sq && tag == fourcc("IHNs")) {
     auto hnsw = std::make_unique<IndexHNSWSQ>(d, sq->sq().type(), M, metric);
     if (!sq->sq().trained().empty()) hnsw->sq().set_trained(sq->sq().trained());
-    hnsw->restore(sq->codes(), layout, {}, 0);
+    hnsw->restore(copy_of(sq->codes(), size_t(sq->ntotal()) * sq->sa_code_size()), layout, {}, 0);
     index = std::move(hnsw);
   } else if (const auto* pq = dynamic_cast<const IndexPQ*>(storage.get()); pq && tag == fourcc("IHNp")) {
     auto hnsw = std::make_unique<IndexHNSWPQ>(d, pq->pq().M(), M, pq->pq().nbits(), metric);
     if (!pq->pq().centroids().empty()) hnsw->pq().set_centroids(pq->pq().centroids());
-    hnsw->restore(pq->codes(), layout, {}, 0);
+    hnsw->restore(copy_of(pq->codes(), size_t(pq->ntotal()) * pq->sa_code_size()), layout, {}, 0);
     index = std::move(hnsw);
   } else {
     detail::throw_error(__FILE__, __LINE__, "Faiss HNSW index file ('", fourcc_text(tag), "') with a ",

@@ -79,7 +79,7 @@ std::unique_ptr<Index> read_codes(std::unique_ptr<IndexHNSWCodes> index, const I
   in.in().check(codes.size() == size_t(h.ntotal) * index->code_size(), index->type_name(), ": ", codes.size(),
                 " code bytes for ", h.ntotal, " codes of ", index->code_size(), " bytes");
   Graph g = read_graph(h, in);
-  index->restore(codes.data(), g.layout, std::move(g.label_of_node), g.renumbered_at);
+  index->restore(std::move(codes).take(), g.layout, std::move(g.label_of_node), g.renumbered_at);
   return index;
 }
 
@@ -105,7 +105,7 @@ std::unique_ptr<Index> read_hnsw_flat(const IndexHeader& h, SextantReader& in) {
   in.in().check(rows.size() == size_t(h.ntotal) * size_t(h.d), "HNSW: ", rows.size(), " floats do not make ntotal=",
                 h.ntotal, " vectors of d=", h.d);
   Graph g = read_graph(h, in);
-  index->restore(std::move(order), order_fixed, rows.data(), g.layout, std::move(g.label_of_node), g.renumbered_at);
+  index->restore(std::move(order), order_fixed, std::move(rows).take(), g.layout, std::move(g.label_of_node), g.renumbered_at);
   return index;
 }
 

@@ -35,6 +35,13 @@ class Storage {
   size_t size() const { return is_borrowed() ? borrowed_size_ : owned_.size(); }
   bool empty() const { return size() == 0; }
 
+  /// The elements as an owned vector: moved out when owned, copied when
+  /// borrowed (an index that must own its array takes a read one this way).
+  LargeVector<T> take() && {
+    if (!is_borrowed()) return std::move(owned_);
+    return LargeVector<T>(borrowed_, borrowed_ + borrowed_size_);
+  }
+
   /// The owned vector, to grow or change; `who` names the index in the error
   /// raised when the array is borrowed (read-only).
   LargeVector<T>& owned(std::string_view who) {

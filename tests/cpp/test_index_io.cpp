@@ -18,6 +18,7 @@
 #include "sextant/index_io.h"
 #include "sextant/impl/io_checksum.h"
 #include "sextant/io/sextant_format.h"
+#include "sextant/utils/Storage.h"
 
 namespace sextant {
 namespace {
@@ -68,6 +69,21 @@ void expect_same(const Index& a, const Index& b) {
   const Results ra = search(a), rb = search(b);
   EXPECT_EQ(ra.labels, rb.labels);
   EXPECT_EQ(ra.distances, rb.distances);
+}
+
+TEST(IndexIO, StorageHandsOverItsArrayOrACopy) {
+  // An index that must own its array takes a read one without a second copy
+  // when the reader made it, and copies it out of a borrowed mapping.
+  LargeVector<float> values = {1.f, 2.f, 3.f};
+  const float* at = values.data();
+  Storage<float> owned(std::move(values));
+  LargeVector<float> taken = std::move(owned).take();
+  EXPECT_EQ(taken.data(), at);
+  auto keepalive = std::make_shared<LargeVector<float>>(LargeVector<float>{4.f, 5.f});
+  Storage<float> borrowed = Storage<float>::borrowed(keepalive->data(), 2, keepalive);
+  LargeVector<float> copy = std::move(borrowed).take();
+  EXPECT_NE(copy.data(), keepalive->data());
+  EXPECT_EQ(copy, *keepalive);
 }
 
 TEST(IndexIO, Xxh64KnownValues) {
