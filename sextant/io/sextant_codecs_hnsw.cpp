@@ -105,7 +105,8 @@ std::unique_ptr<Index> read_hnsw_flat(const IndexHeader& h, SextantReader& in) {
   in.in().check(rows.size() == size_t(h.ntotal) * size_t(h.d), "HNSW: ", rows.size(), " floats do not make ntotal=",
                 h.ntotal, " vectors of d=", h.d);
   Graph g = read_graph(h, in);
-  index->restore(std::move(order), order_fixed, std::move(rows).take(), g.layout, std::move(g.label_of_node), g.renumbered_at);
+  index->restore(std::move(order), order_fixed, std::move(rows).take(), g.layout, std::move(g.label_of_node),
+                 g.renumbered_at);
   return index;
 }
 
