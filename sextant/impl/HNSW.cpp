@@ -274,11 +274,15 @@ HNSW::Layout HNSW::layout() const {
   Layout out;
   out.levels = levels_;
   out.entry_point = entry_;
-  size_t words = 0;
-  for_each_list([&](const node_t* list) { words += 1 + list[0]; });
-  out.lists.reserve(words);
+  out.lists.reserve(list_words());
   for_each_list([&](const node_t* list) { out.lists.insert(out.lists.end(), list, list + 1 + list[0]); });
   return out;
+}
+
+size_t HNSW::list_words() const {
+  size_t words = 0;
+  for_each_list([&](const node_t* list) { words += 1 + list[0]; });
+  return words;
 }
 
 void HNSW::for_each_list(const std::function<void(const node_t* list)>& visit) const {

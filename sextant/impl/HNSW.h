@@ -138,8 +138,11 @@ class HNSW {
     node_t entry_point = kNoNode;
   };
   Layout layout() const;
-  /// Visits the lists of layout() in its order, without copying them (index
-  /// files stream the graph); each list starts with its number of links.
+  /// The parts of layout() without copying them (index files stream the
+  /// graph): the level of each node, the number of words in layout().lists,
+  /// and each list in its order (it starts with its number of links).
+  const std::vector<uint8_t>& levels() const { return levels_; }
+  size_t list_words() const;
   void for_each_list(const std::function<void(const node_t* list)>& visit) const;
   /// Replaces the graph by `layout`, checked count by count and link by link
   /// (it may come from a hostile file): a list longer than its level allows,

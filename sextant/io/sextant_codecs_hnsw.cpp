@@ -39,12 +39,8 @@ Params read_params(SextantReader& in) {
 void write_graph(const IndexHNSW& hnsw, SextantWriter& out) {
   // The lists go out as they lie in the graph: saving never copies it.
   const HNSW& g = hnsw.hnsw();
-  std::vector<uint8_t> levels(g.ntotal());
-  for (node_t i = 0; i < g.ntotal(); i++) levels[i] = uint8_t(g.level(i));
-  out.array(levels.data(), levels.size());
-  size_t words = 0;
-  g.for_each_list([&](const node_t* list) { words += 1 + list[0]; });
-  out.array_header(words, sizeof(node_t));
+  out.array(g.levels().data(), g.levels().size());
+  out.array_header(g.list_words(), sizeof(node_t));
   g.for_each_list([&](const node_t* list) { out.raw(list, (1 + list[0]) * sizeof(node_t)); });
   out.u32(g.entry_point());
   out.array(hnsw.label_of_node().data(), hnsw.label_of_node().size());
