@@ -162,8 +162,8 @@ class IndexHNSWFlat : public IndexHNSW {
   /// Restores an index from its parts (index files, conversions), all checked:
   /// the storage's column order (empty: identity) and n rows as stored, the
   /// graph over them, and its numbering (see IndexHNSW::restore_graph). The
-  /// rows are moved in: reading a file holds them once.
-  void restore(std::vector<uint32_t> column_order, bool order_fixed, LargeVector<float> rows,
+  /// rows (`floats` floats, d a row) are split into the storage's own arrays.
+  void restore(std::vector<uint32_t> column_order, bool order_fixed, const float* rows, size_t floats,
                const HNSW::Layout& layout, std::vector<node_t> label_of_node, idx_t renumbered_at);
 
  protected:

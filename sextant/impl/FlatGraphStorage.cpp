@@ -12,68 +12,127 @@ namespace sextant {
 
 namespace {
 
-/// Distances between float rows: L2 squared, or the negated inner product.
+uint32_t bits_of(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+float float_of(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+/// Splits 2w floats (the last one padded) into w high and w low words.
+void split(const float* x, size_t w, uint32_t* high, uint32_t* low) {
+  for (size_t i = 0; i < w; i++) {
+    const uint32_t e = bits_of(x[2 * i]), o = bits_of(x[2 * i + 1]);
+    high[i] = e >> 16 | (o & 0xffff0000u);
+    low[i] = (e & 0xffffu) | o << 16;
+  }
+}
+
+/// The 2w floats of w high and w low words.
+void join(const uint32_t* high, const uint32_t* low, size_t w, float* out) {
+  for (size_t i = 0; i < w; i++) {
+    out[2 * i] = float_of(high[i] << 16 | (low[i] & 0xffffu));
+    out[2 * i + 1] = float_of((high[i] & 0xffff0000u) | low[i] >> 16);
+  }
+}
+
+/// Distances between split rows: L2 squared, or the negated inner product.
+/// Traversals read the high halves only (see FlatGraphStorage).
 class FlatDistance final : public GraphDistance {
  public:
-  FlatDistance(const float* xb, size_t d, MetricType metric, const std::vector<uint32_t>& order)
-      : xb_(xb), d_(d), ip_(metric == MetricType::INNER_PRODUCT), order_(order), k_(kernels()) {
-    if (!order_.empty()) reordered_.resize(d);
-  }
+  FlatDistance(const uint32_t* high, const uint32_t* low, size_t d, MetricType metric,
+               const std::vector<uint32_t>& order)
+      : high_(high),
+        low_(low),
+        d_(d),
+        w_((d + 1) / 2),
+        ip_(metric == MetricType::INNER_PRODUCT),
+        order_(order),
+        k_(kernels()),
+        x_(2 * w_, 0.0f),
+        even_(w_),
+        odd_(w_),
+        words_(2 * w_) {}
 
   void set_query(const float* x) override {
-    if (order_.empty()) {
-      q_ = x;
-    } else {
-      for (size_t j = 0; j < d_; j++) reordered_[j] = x[order_[j]];
-      q_ = reordered_.data();
-    }
+    for (size_t j = 0; j < d_; j++) x_[j] = x[order_.empty() ? j : order_[j]];
+    prepare();
   }
-  void set_query_node(node_t i) override { q_ = row(i); }
+  void set_query_node(node_t i) override {
+    join(high_ + size_t(i) * w_, low_ + size_t(i) * w_, w_, x_.data());
+    prepare();
+  }
   float distance(node_t i) override {
     float d;
     distances(&i, 1, __builtin_inff(), &d);
     return d;
   }
-  void distances(const node_t* ids, size_t n, float bound, float* out) override {
-    if (ip_) {
-      k_.inner_product_gather(q_, xb_, d_, ids, n, out);
-      for (size_t j = 0; j < n; j++) out[j] = -out[j];
-    } else {
-      k_.l2sqr_gather(q_, xb_, d_, ids, n, bound, out);
-    }
+  void distances(const node_t* ids, size_t n, float bound, float* out) override { gather(ids, n, bound, true, out); }
+  void traversal_distances(const node_t* ids, size_t n, float bound, float* out) override {
+    gather(ids, n, bound, false, out);
   }
+  bool approximate_traversal() const override { return true; }
+  /// A traversal distance: the neighbour-selection heuristic compares it with
+  /// traversal distances.
   float between(node_t a, node_t b) override {
-    return ip_ ? -k_.inner_product(row(a), row(b), d_) : k_.l2sqr(row(a), row(b), d_);
+    const uint32_t* ha = high_ + size_t(a) * w_;
+    const uint32_t* hb = high_ + size_t(b) * w_;
+    return ip_ ? -k_.inner_product_split_pair(ha, hb, w_) : k_.l2sqr_split_pair(ha, hb, w_);
   }
 
  private:
-  const float* row(node_t i) const { return xb_ + size_t(i) * d_; }
+  /// Splits the query x_ (stored column order) for the kernels.
+  void prepare() {
+    for (size_t i = 0; i < w_; i++) {
+      even_[i] = x_[2 * i];
+      odd_[i] = x_[2 * i + 1];
+    }
+    split(x_.data(), w_, words_.data(), words_.data() + w_);
+  }
+  void gather(const node_t* ids, size_t n, float bound, bool exact, float* out) const {
+    const SplitQuery q{even_.data(), odd_.data(), words_.data()};
+    if (ip_) {
+      k_.inner_product_split_gather(q, high_, low_, w_, ids, n, exact, out);
+      for (size_t j = 0; j < n; j++) out[j] = -out[j];
+    } else {
+      k_.l2sqr_split_gather(q, high_, low_, w_, ids, n, bound, exact, out);
+    }
+  }
 
-  const float* xb_;
-  size_t d_;
+  const uint32_t* high_;
+  const uint32_t* low_;
+  size_t d_, w_;
   bool ip_;
   const std::vector<uint32_t>& order_;
   const Kernels& k_;
-  std::vector<float> reordered_;
-  const float* q_ = nullptr;
+  std::vector<float> x_;  // the query in stored column order, padded to 2 w_
+  std::vector<float> even_, odd_;
+  std::vector<uint32_t> words_;
 };
 
 }  // namespace
 
-void FlatGraphStorage::store(const float* x, float* out) const {
-  if (order_.empty()) {
-    std::memcpy(out, x, d_ * sizeof(float));
-  } else {
-    for (size_t j = 0; j < d_; j++) out[j] = x[order_[j]];
-  }
+void FlatGraphStorage::store(const float* x, size_t i) {
+  std::vector<float> buf(2 * w_, 0.0f);
+  for (size_t j = 0; j < d_; j++) buf[j] = x[order_.empty() ? j : order_[j]];
+  split(buf.data(), w_, high(i), low(i));
+}
+
+void FlatGraphStorage::stored_row(size_t i, float* out) const {
+  std::vector<float> buf(2 * w_);
+  join(high(i), low(i), w_, buf.data());
+  std::memcpy(out, buf.data(), d_ * sizeof(float));
 }
 
 void FlatGraphStorage::reconstruct(size_t i, float* out) const {
-  if (order_.empty()) {
-    std::memcpy(out, row(i), d_ * sizeof(float));
-  } else {
-    for (size_t j = 0; j < d_; j++) out[order_[j]] = row(i)[j];
-  }
+  std::vector<float> buf(2 * w_);
+  join(high(i), low(i), w_, buf.data());
+  for (size_t j = 0; j < d_; j++) out[order_.empty() ? j : order_[j]] = buf[j];
 }
 
 void FlatGraphStorage::choose_order(size_t n, const float* x) {
@@ -97,10 +156,12 @@ void FlatGraphStorage::choose_order(size_t n, const float* x) {
   std::vector<uint32_t> order(d_);
   std::iota(order.begin(), order.end(), 0u);
   std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return variance[a] > variance[b]; });
-  // Rewrite the stored rows in the new order.
+  // Rewrite the stored rows in the new order (read with the old one, stored with the new).
   for (size_t i = 0; i < old; i++) {
     reconstruct(i, buf.data());
-    for (size_t j = 0; j < d_; j++) row(i)[j] = buf[order[j]];
+    std::swap(order_, order);
+    store(buf.data(), i);
+    std::swap(order_, order);
   }
   order_ = std::move(order);
   order_fixed_ = old + n >= kOrderFixedAt;
@@ -110,30 +171,35 @@ void FlatGraphStorage::append(size_t n, const float* x) {
   if (n == 0) return;
   if (metric_ == MetricType::L2 && !order_fixed_) choose_order(n, x);
   const size_t old = size();
-  xb_.resize((old + n) * d_);
-  for (size_t i = 0; i < n; i++) store(x + i * d_, row(old + i));
+  high_.resize((old + n) * w_);
+  low_.resize((old + n) * w_);
+  for (size_t i = 0; i < n; i++) store(x + i * d_, old + i);
 }
 
-void FlatGraphStorage::replace(size_t i, const float* x) { store(x, row(i)); }
+void FlatGraphStorage::replace(size_t i, const float* x) { store(x, i); }
 
 void FlatGraphStorage::compact(const std::vector<node_t>& kept) {
-  for (size_t j = 0; j < kept.size(); j++) {
-    if (kept[j] != j) std::memcpy(row(j), row(kept[j]), d_ * sizeof(float));
+  for (LargeVector<uint32_t>* half : {&high_, &low_}) {
+    for (size_t j = 0; j < kept.size(); j++) {
+      if (kept[j] != j) std::memcpy(half->data() + j * w_, half->data() + kept[j] * w_, w_ * sizeof(uint32_t));
+    }
+    half->resize(kept.size() * w_);
   }
-  xb_.resize(kept.size() * d_);
 }
 
 void FlatGraphStorage::permute(const std::vector<node_t>& old_of_new) {
-  permute_rows(xb_.data(), d_ * sizeof(float), old_of_new);
+  permute_rows(high_.data(), w_ * sizeof(uint32_t), old_of_new);
+  permute_rows(low_.data(), w_ * sizeof(uint32_t), old_of_new);
 }
 
 void FlatGraphStorage::clear() {
-  xb_.clear();
+  high_.clear();
+  low_.clear();
   order_.clear();
   order_fixed_ = false;
 }
 
-void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, LargeVector<float> rows, size_t n) {
+void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const float* rows, size_t floats, size_t n) {
   SEXTANT_CHECK(order.empty() || order.size() == d_, "HNSW storage: a column order of ", order.size(),
                 " entries for d=", d_);
   std::vector<uint8_t> seen(order.size(), 0);
@@ -141,14 +207,20 @@ void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, LargeVec
     SEXTANT_CHECK(c < d_ && !seen[c], "HNSW storage: the column order is not a permutation of 0..", d_ - 1);
     seen[c] = 1;
   }
-  SEXTANT_CHECK(rows.size() == n * d_, "HNSW storage: ", rows.size(), " floats for ", n, " rows of d=", d_);
-  xb_ = std::move(rows);
+  SEXTANT_CHECK(floats == n * d_, "HNSW storage: ", floats, " floats for ", n, " rows of d=", d_);
   order_ = std::move(order);
   order_fixed_ = fixed;
+  high_.assign(n * w_, 0);
+  low_.assign(n * w_, 0);
+  std::vector<float> buf(2 * w_, 0.0f);
+  for (size_t i = 0; i < n; i++) {
+    std::memcpy(buf.data(), rows + i * d_, d_ * sizeof(float));  // already in stored column order
+    split(buf.data(), w_, high(i), low(i));
+  }
 }
 
 std::unique_ptr<GraphDistance> FlatGraphStorage::distance_computer() const {
-  return std::make_unique<FlatDistance>(xb_.data(), d_, metric_, order_);
+  return std::make_unique<FlatDistance>(high_.data(), low_.data(), d_, metric_, order_);
 }
 
 }  // namespace sextant

@@ -35,6 +35,14 @@ class GraphDistance {
   /// then some value >= bound (the caller rejects it either way). Batching lets
   /// the storage prefetch the next vectors while it computes the current one.
   virtual void distances(const node_t* ids, size_t n, float bound, float* out) = 0;
+  /// distances() for steering a traversal, which a storage may approximate
+  /// (FlatGraphStorage reads half of each float); a search then re-ranks the
+  /// candidates it returns with distances().
+  virtual void traversal_distances(const node_t* ids, size_t n, float bound, float* out) {
+    distances(ids, n, bound, out);
+  }
+  /// Whether traversal_distances() may differ from distances().
+  virtual bool approximate_traversal() const { return false; }
   /// Distance between two stored nodes (the neighbour-selection heuristic).
   virtual float between(node_t a, node_t b) = 0;
 };

@@ -173,7 +173,7 @@ void HNSW::greedy_descend(GraphDistance& dist, int level, node_t& cur, float& cu
     const node_t* l = links(cur, level);
     const size_t m = seen.visit_all(l + 1, l[0], ids);
     if (locked) unlock(cur);
-    dist.distances(ids, m, cur_d, d);
+    dist.traversal_distances(ids, m, cur_d, d);
     for (size_t j = 0; j < m; j++) {
       if (d[j] < cur_d) {
         cur_d = d[j];
@@ -201,7 +201,7 @@ void HNSW::search_layer_locked(GraphDistance& dist, SearchBuffers& buf, node_t e
     std::copy(l, l + 1 + l[0], buf.links_copy.begin());
     unlock(u);
     const size_t m = buf.visited.visit_all(&buf.links_copy[1], buf.links_copy[0], buf.batch.data());
-    dist.distances(buf.batch.data(), m, buf.pool.bound(), buf.batch_dist.data());
+    dist.traversal_distances(buf.batch.data(), m, buf.pool.bound(), buf.batch_dist.data());
     for (size_t j = 0; j < m; j++) buf.pool.insert(buf.batch_dist[j], buf.batch[j]);
   }
 }

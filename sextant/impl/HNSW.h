@@ -190,6 +190,8 @@ class HNSW {
   // Search (HNSW_search.cpp).
   // Both start from ep, already marked in a freshly started buf.visited.
   void search_level0(GraphDistance& dist, SearchBuffers& buf, node_t ep, float ep_d, size_t ef) const;
+  /// Gives buf.results exact distances and puts their k best first, in order.
+  void exact_top(GraphDistance& dist, SearchBuffers& buf, size_t k) const;
   void search_level0_filtered(GraphDistance& dist, SearchBuffers& buf, node_t ep, float ep_d, size_t ef,
                               const IDSelector& sel, size_t k) const;
 

@@ -35,22 +35,34 @@ size_t HNSW::search(GraphDistance& dist, SearchBuffers& buf, size_t k, size_t ef
   ef = std::max(ef, k);
   if (sel == nullptr) {
     search_level0(dist, buf, ep, ep_d, ef);
-    const size_t found = std::min(k, buf.pool.size());
-    for (size_t j = 0; j < found; j++) {
-      D[j] = buf.pool.dist(j);
-      I[j] = buf.pool.id(j);
+    buf.results.clear();
+    for (size_t j = 0; j < buf.pool.size(); j++) buf.results.push_back({buf.pool.dist(j), buf.pool.id(j)});
+  } else {
+    search_level0_filtered(dist, buf, ep, ep_d, ef, *sel, k);  // members sorted, padded with id -1
+    buf.results.clear();
+    for (size_t j = 0; j < k && buf.member_ids[j] >= 0; j++) {
+      buf.results.push_back({buf.member_dist[j], node_t(buf.member_ids[j])});
     }
-    return found;
   }
-  search_level0_filtered(dist, buf, ep, ep_d, ef, *sel, k);  // members sorted, padded with id -1
-  size_t found = 0;
-  for (size_t j = 0; j < k; j++) {
-    if (buf.member_ids[j] < 0) break;
-    found++;
+  const size_t found = std::min(k, buf.results.size());
+  if (dist.approximate_traversal()) exact_top(dist, buf, found);
+  for (size_t j = 0; j < found; j++) {
+    D[j] = buf.results[j].first;
+    I[j] = buf.results[j].second;
   }
-  std::copy(buf.member_dist.begin(), buf.member_dist.begin() + found, D);
-  std::copy(buf.member_ids.begin(), buf.member_ids.begin() + found, I);
   return found;
+}
+
+void HNSW::exact_top(GraphDistance& dist, SearchBuffers& buf, size_t k) const {
+  // Every candidate the traversal kept is re-ranked: its distances carry the
+  // storage's approximation, so the k best by them need not be the k best.
+  std::vector<std::pair<float, node_t>>& r = buf.results;
+  buf.batch.resize(std::max(buf.batch.size(), r.size()));
+  buf.batch_dist.resize(std::max(buf.batch_dist.size(), r.size()));
+  for (size_t j = 0; j < r.size(); j++) buf.batch[j] = r[j].second;
+  dist.distances(buf.batch.data(), r.size(), std::numeric_limits<float>::infinity(), buf.batch_dist.data());
+  for (size_t j = 0; j < r.size(); j++) r[j].first = buf.batch_dist[j];
+  std::partial_sort(r.begin(), r.begin() + k, r.end());
 }
 
 void HNSW::search_level0(GraphDistance& dist, SearchBuffers& buf, node_t ep, float ep_d, size_t ef) const {
@@ -70,7 +82,7 @@ void HNSW::search_level0(GraphDistance& dist, SearchBuffers& buf, node_t ep, flo
     const node_t* l = &level0_[v * stride0_];
     const size_t m = visited.visit_all(l + 1, l[0], batch);
     if (m == 0) continue;
-    dist.distances(batch, m, pool.bound(), batch_dist);
+    dist.traversal_distances(batch, m, pool.bound(), batch_dist);
     for (size_t j = 0; j < m; j++) {
       // A node that enters the pool will probably be expanded: fetch its links now.
       if (pool.insert(batch_dist[j], batch[j])) prefetch(&level0_[batch[j] * stride0_]);
@@ -103,7 +115,7 @@ void HNSW::search_level0_filtered(GraphDistance& dist, SearchBuffers& buf, node_
     const size_t m = visited.visit_all(l + 1, l[0], batch);
     if (m == 0) continue;
     // A distance may stop early only when it can enter neither the pool nor the members.
-    dist.distances(batch, m, std::max(pool.bound(), members.admission_bound()), batch_dist);
+    dist.traversal_distances(batch, m, std::max(pool.bound(), members.admission_bound()), batch_dist);
     for (size_t j = 0; j < m; j++) {
       if (pool.insert(batch_dist[j], batch[j])) prefetch(&level0_[batch[j] * stride0_]);
       if (batch_dist[j] < members.admission_bound() && sel.is_member(batch[j])) members.push(batch_dist[j], batch[j]);

@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "sextant/impl/GraphDistance.h"
@@ -131,6 +132,7 @@ struct SearchBuffers {
   std::vector<node_t> links_copy;  // construction: a node's links, read under its lock
   std::vector<float> member_dist;  // filtered search: the best members (a TopKHeap)
   std::vector<int64_t> member_ids;
+  std::vector<std::pair<float, node_t>> results;  // a search's candidates, best first
 };
 
 /// A thread-safe free list of search buffers. Searches are const and run

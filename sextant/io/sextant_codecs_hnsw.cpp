@@ -87,7 +87,13 @@ void write_hnsw_flat(const Index& index, SextantWriter& out) {
   const FlatGraphStorage& storage = hnsw.flat_storage();
   out.array(storage.column_order().data(), storage.column_order().size());
   out.u8(storage.column_order_fixed());
-  out.array(storage.rows(), storage.size() * storage.d());
+  // The rows as floats, one at a time (stored split, see FlatGraphStorage).
+  out.array_header(uint64_t(storage.size()) * storage.d(), sizeof(float));
+  std::vector<float> row(storage.d());
+  for (size_t i = 0; i < storage.size(); i++) {
+    storage.stored_row(i, row.data());
+    out.raw(row.data(), row.size() * sizeof(float));
+  }
   write_graph(hnsw, out);
 }
 
@@ -101,7 +107,7 @@ std::unique_ptr<Index> read_hnsw_flat(const IndexHeader& h, SextantReader& in) {
   in.in().check(rows.size() == size_t(h.ntotal) * size_t(h.d), "HNSW: ", rows.size(), " floats do not make ntotal=",
                 h.ntotal, " vectors of d=", h.d);
   Graph g = read_graph(h, in);
-  index->restore(std::move(order), order_fixed, std::move(rows).take(), g.layout, std::move(g.label_of_node),
+  index->restore(std::move(order), order_fixed, rows.data(), rows.size(), g.layout, std::move(g.label_of_node),
                  g.renumbered_at);
   return index;
 }

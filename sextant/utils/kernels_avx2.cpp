@@ -32,6 +32,10 @@ const Kernels& table() {
       fastscan_quantize,
       l2sqr_gather,
       inner_product_gather,
+      l2sqr_split_gather,
+      inner_product_split_gather,
+      l2sqr_split_pair,
+      inner_product_split_pair,
       l2_nearest,
       l2sqr_table,
       inner_product_table};

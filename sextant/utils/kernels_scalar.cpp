@@ -1,6 +1,7 @@
 // Portable reference kernels: the plain loops every SIMD level is checked against.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <utility>
 
 #include "sextant/utils/kernels.h"
@@ -141,6 +142,58 @@ void inner_product_gather(const float* x, const float* base, size_t d, const uin
   for (size_t j = 0; j < n; j++) out[j] = inner_product(x, base + size_t(ids[j]) * d, d);
 }
 
+template <bool kL2>
+void split_gather(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w, const uint32_t* ids,
+                  size_t n, float bound, bool exact, float* out) {
+  auto as_float = [](uint32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+  };
+  auto term = [](float x, float y) { return kL2 ? (x - y) * (x - y) : x * y; };
+  for (size_t j = 0; j < n; j++) {
+    const uint32_t* h = high + size_t(ids[j]) * w;
+    const uint32_t* l = low + size_t(ids[j]) * w;
+    float sum = 0;
+    for (size_t i = 0; i < w; i++) {
+      const uint32_t lo = exact ? l[i] : 0;
+      sum += term(q.even[i], as_float(h[i] << 16 | (lo & 0xffff)));
+      sum += term(q.odd[i], as_float((h[i] & 0xffff0000u) | lo >> 16));
+      if (kL2 && (i + 1) % kSplitGatherBlock == 0 && sum >= bound) break;
+    }
+    out[j] = sum;
+  }
+}
+
+void l2sqr_split_gather(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w,
+                        const uint32_t* ids, size_t n, float bound, bool exact, float* out) {
+  split_gather<true>(q, high, low, w, ids, n, bound, exact, out);
+}
+
+void inner_product_split_gather(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w,
+                                const uint32_t* ids, size_t n, bool exact, float* out) {
+  split_gather<false>(q, high, low, w, ids, n, 0.0f, exact, out);
+}
+
+template <bool kL2>
+float split_pair(const uint32_t* a, const uint32_t* b, size_t w) {
+  auto high = [](uint32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+  };
+  auto term = [](float x, float y) { return kL2 ? (x - y) * (x - y) : x * y; };
+  float sum = 0;
+  for (size_t i = 0; i < w; i++) {
+    sum += term(high(a[i] << 16), high(b[i] << 16));
+    sum += term(high(a[i] & 0xffff0000u), high(b[i] & 0xffff0000u));
+  }
+  return sum;
+}
+
+float l2sqr_split_pair(const uint32_t* a, const uint32_t* b, size_t w) { return split_pair<true>(a, b, w); }
+float inner_product_split_pair(const uint32_t* a, const uint32_t* b, size_t w) { return split_pair<false>(a, b, w); }
+
 void l2_nearest(const float* x, size_t n, size_t d, const float* ct, const float* norms, size_t kpad, int64_t* labels,
                 float* scores) {
   for (size_t i = 0; i < n; i++) {
@@ -199,6 +252,10 @@ const Kernels& table() {
       fastscan_quantize,
       l2sqr_gather,
       inner_product_gather,
+      l2sqr_split_gather,
+      inner_product_split_gather,
+      l2sqr_split_pair,
+      inner_product_split_pair,
       l2_nearest,
       l2sqr_table,
       inner_product_table};

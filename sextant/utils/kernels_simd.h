@@ -367,6 +367,157 @@ inline void gather(const float* x, const float* base, size_t d, const uint32_t* 
   }
 }
 
+/// gather() over split rows (SplitQuery): the same lockstep groups of L rows
+/// and per-row stops, on words that each hold two elements.
+template <bool kL2, bool kExact, size_t L>
+inline void split_gather(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w,
+                         const uint32_t* ids, size_t n, float bound, float* out) {
+  constexpr size_t N = Vec::N;
+  const bool check = kL2 && bound < __builtin_inff();
+  const size_t head_bytes = w * sizeof(uint32_t) < 256 ? w * sizeof(uint32_t) : 256;
+  auto at = [&](size_t j) { return size_t(ids[j < n ? j : n - 1]) * w; };
+  auto step = [&](Vec x, Vec y, Vec& a) {
+    if constexpr (kL2) {
+      const Vec t = x - y;
+      a = fmadd(t, t, a);
+    } else {
+      a = fmadd(x, y, a);
+    }
+  };
+  // Elements 2i.. and 2i + 1.. of a row from its words at i (r of them).
+  auto decode = [&](const uint32_t* h, const uint32_t* l, size_t i, size_t r, Vec& even, Vec& odd) {
+    const auto hw = r == N ? Vec::load_words(h + i) : Vec::load_words(h + i, r);
+    if constexpr (kExact) {
+      Vec::from_halves(hw, r == N ? Vec::load_words(l + i) : Vec::load_words(l + i, r), even, odd);
+    } else {
+      Vec::from_high_halves(hw, even, odd);
+    }
+  };
+  for (size_t j = 0; j < n; j += L) {
+    const uint32_t* yh[L];
+    const uint32_t* yl[L];
+    Vec a[L];
+#pragma GCC unroll 16
+    for (size_t l = 0; l < L; l++) {
+      yh[l] = high + at(j + l);
+      yl[l] = low + at(j + l);
+      a[l] = Vec::zero();
+    }
+    for (size_t p = j + L; p < j + 2 * L && p < n; p++) {
+      const char* head = reinterpret_cast<const char*>(high + at(p));
+      for (size_t b = 0; b < head_bytes; b += 64) __builtin_prefetch(head + b, 0, 3);
+    }
+    size_t i = 0;
+    for (;;) {
+      const size_t end = w - i > kSplitGatherBlock ? i + kSplitGatherBlock : w;
+      for (; i + N <= end; i += N) {
+        const Vec qe = Vec::load(q.even + i), qo = Vec::load(q.odd + i);
+#pragma GCC unroll 16
+        for (size_t l = 0; l < L; l++) {
+          Vec even, odd;
+          decode(yh[l], yl[l], i, N, even, odd);
+          step(qe, even, a[l]);
+          step(qo, odd, a[l]);
+        }
+      }
+      if (i < end) {
+        const size_t r = end - i;
+        const Vec qe = Vec::load_tail(q.even + i, r), qo = Vec::load_tail(q.odd + i, r);
+#pragma GCC unroll 16
+        for (size_t l = 0; l < L; l++) {
+          Vec even, odd;
+          decode(yh[l], yl[l], i, r, even, odd);
+          step(qe, even, a[l]);
+          step(qo, odd, a[l]);
+        }
+        i = end;
+      }
+      if (i == w) break;
+      if (check) {  // as in gather(): a crossed row reads the query's own words
+        bool all = true;
+#pragma GCC unroll 16
+        for (size_t l = 0; l < L; l++) {
+          const bool crossed = a[l].sum() >= bound;
+          yh[l] = crossed ? q.words : yh[l];
+          yl[l] = crossed ? q.words + w : yl[l];
+          all = all && crossed;
+        }
+        if (all) break;
+      }
+    }
+#pragma GCC unroll 16
+    for (size_t l = 0; l < L; l++) {
+      if (j + l < n) out[j + l] = a[l].sum();
+    }
+  }
+}
+
+/// One row alone (the neighbour-selection heuristic, entry points) would
+/// cost a whole group's arithmetic: it goes through a group of one.
+template <bool kL2, bool kExact>
+inline void split_gather_any(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w,
+                             const uint32_t* ids, size_t n, float bound, float* out) {
+  if (n == 1) {
+    split_gather<kL2, kExact, 1>(q, high, low, w, ids, n, bound, out);
+  } else {
+    split_gather<kL2, kExact, kGatherLanes>(q, high, low, w, ids, n, bound, out);
+  }
+}
+
+inline void l2sqr_split_gather(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w,
+                               const uint32_t* ids, size_t n, float bound, bool exact, float* out) {
+  if (exact) {
+    split_gather_any<true, true>(q, high, low, w, ids, n, bound, out);
+  } else {
+    split_gather_any<true, false>(q, high, low, w, ids, n, bound, out);
+  }
+}
+
+inline void inner_product_split_gather(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w,
+                                       const uint32_t* ids, size_t n, bool exact, float* out) {
+  if (exact) {
+    split_gather_any<false, true>(q, high, low, w, ids, n, 0.0f, out);
+  } else {
+    split_gather_any<false, false>(q, high, low, w, ids, n, 0.0f, out);
+  }
+}
+
+/// The traversal distance between two split rows (their high halves).
+template <bool kL2>
+inline float split_pair(const uint32_t* a, const uint32_t* b, size_t w) {
+  constexpr size_t N = Vec::N;
+  Vec s0 = Vec::zero(), s1 = Vec::zero();
+  auto step = [&](Vec x, Vec y, Vec& s) {
+    if constexpr (kL2) {
+      const Vec t = x - y;
+      s = fmadd(t, t, s);
+    } else {
+      s = fmadd(x, y, s);
+    }
+  };
+  auto words = [&](const uint32_t* h, Vec& even, Vec& odd) { Vec::from_high_halves(Vec::load_words(h), even, odd); };
+  size_t i = 0;
+  Vec ae, ao, be, bo;
+  for (; i + N <= w; i += N) {
+    words(a + i, ae, ao);
+    words(b + i, be, bo);
+    step(ae, be, s0);
+    step(ao, bo, s1);
+  }
+  if (i < w) {
+    Vec::from_high_halves(Vec::load_words(a + i, w - i), ae, ao);
+    Vec::from_high_halves(Vec::load_words(b + i, w - i), be, bo);
+    step(ae, be, s0);
+    step(ao, bo, s1);
+  }
+  return (s0 + s1).sum();
+}
+
+inline float l2sqr_split_pair(const uint32_t* a, const uint32_t* b, size_t w) { return split_pair<true>(a, b, w); }
+inline float inner_product_split_pair(const uint32_t* a, const uint32_t* b, size_t w) {
+  return split_pair<false>(a, b, w);
+}
+
 inline void l2sqr_gather(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float bound,
                          float* out) {
   gather<true>(x, base, d, ids, n, bound, out);

@@ -60,6 +60,28 @@ struct Vec {
     return {_mm256_castsi256_ps(_mm256_slli_epi32(wide, 16))};
   }
 
+  // Split rows (FlatGraphStorage): word i of a row's high halves holds the top
+  // 16 bits of elements 2i (low half of the word) and 2i + 1 (high half); the
+  // low halves' words hold their bottom 16 bits the same way.
+  static __m256i load_words(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  /// The first n < N words at p (never touching p[n..]), zeros above.
+  static __m256i load_words(const uint32_t* p, size_t n) {
+    __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes);
+    return _mm256_maskload_epi32(reinterpret_cast<const int*>(p), mask);
+  }
+  /// Elements 2i and 2i + 1 truncated to their high halves (low mantissa bits zero).
+  static void from_high_halves(__m256i h, Vec& even, Vec& odd) {
+    even = {_mm256_castsi256_ps(_mm256_slli_epi32(h, 16))};
+    odd = {_mm256_castsi256_ps(_mm256_and_si256(h, _mm256_set1_epi32(static_cast<int>(0xffff0000u))))};
+  }
+  /// Elements 2i and 2i + 1 exactly, from both halves.
+  static void from_halves(__m256i h, __m256i l, Vec& even, Vec& odd) {
+    const __m256i low16 = _mm256_set1_epi32(0xffff);
+    even = {_mm256_castsi256_ps(_mm256_or_si256(_mm256_slli_epi32(h, 16), _mm256_and_si256(l, low16)))};
+    odd = {_mm256_castsi256_ps(_mm256_or_si256(_mm256_andnot_si256(low16, h), _mm256_srli_epi32(l, 16)))};
+  }
+
   float sum() const {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));

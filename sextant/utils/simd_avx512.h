@@ -59,6 +59,21 @@ struct Vec {
     return {_mm512_castsi512_ps(_mm512_slli_epi32(wide, 16))};
   }
 
+  // Split rows (FlatGraphStorage): see simd_avx2.h.
+  static __m512i load_words(const uint32_t* p) { return _mm512_loadu_si512(p); }
+  static __m512i load_words(const uint32_t* p, size_t n) {
+    return _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << n) - 1), p);
+  }
+  static void from_high_halves(__m512i h, Vec& even, Vec& odd) {
+    even = {_mm512_castsi512_ps(_mm512_slli_epi32(h, 16))};
+    odd = {_mm512_castsi512_ps(_mm512_and_si512(h, _mm512_set1_epi32(static_cast<int>(0xffff0000u))))};
+  }
+  static void from_halves(__m512i h, __m512i l, Vec& even, Vec& odd) {
+    const __m512i low16 = _mm512_set1_epi32(0xffff);
+    even = {_mm512_castsi512_ps(_mm512_or_si512(_mm512_slli_epi32(h, 16), _mm512_and_si512(l, low16)))};
+    odd = {_mm512_castsi512_ps(_mm512_or_si512(_mm512_andnot_si512(low16, h), _mm512_srli_epi32(l, 16)))};
+  }
+
   float sum() const { return _mm512_reduce_add_ps(v); }
   /// Bit i set when lane i < t.
   uint32_t less_mask(Vec t) const { return _mm512_cmp_ps_mask(v, t.v, _CMP_LT_OQ); }

@@ -440,9 +440,22 @@ TEST(FlatGraphStorage, ColumnOrderIsInvisibleOutside) {
       const double exact = test::exact_distance(&x[5 * d], &x[ids[j] * d], d, metric);
       EXPECT_NEAR(out[j], is_similarity(metric) ? -exact : exact, 1e-3 * std::max(1.0, std::fabs(exact)));
     }
-    EXPECT_NEAR(dist->between(3, 4), is_similarity(metric) ? -test::exact_distance(&x[3 * d], &x[4 * d], d, metric)
-                                                           : test::exact_distance(&x[3 * d], &x[4 * d], d, metric),
-                1e-3);
+    // Traversals read the floats' high halves (8 significant bits): close to
+    // the exact distances, but not equal to them.
+    dist->traversal_distances(ids.data(), ids.size(), std::numeric_limits<float>::infinity(), out.data());
+    for (size_t j = 0; j < ids.size(); j++) {
+      const double exact = test::exact_distance(&x[5 * d], &x[ids[j] * d], d, metric);
+      EXPECT_NEAR(out[j], is_similarity(metric) ? -exact : exact, 1e-2 * std::max(1.0, std::fabs(exact)));
+    }
+    // A stored node as the query gives exact distances; between() is a traversal distance.
+    const double exact34 = test::exact_distance(&x[3 * d], &x[4 * d], d, metric);
+    const float want = float(is_similarity(metric) ? -exact34 : exact34);
+    const node_t four = 4;
+    float got;
+    dist->set_query_node(3);
+    dist->distances(&four, 1, std::numeric_limits<float>::infinity(), &got);
+    EXPECT_NEAR(got, want, 1e-3 * std::max(1.0, std::fabs(exact34)));
+    EXPECT_NEAR(dist->between(3, 4), want, 1e-2 * std::max(1.0, std::fabs(exact34)));
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -168,6 +169,84 @@ TEST_P(SimdLevelTest, GatherMatchesScalarAndStopsAtTheBound) {
             } else if (full[j] > bound + tol) {
               EXPECT_GE(got[j], bound) << "d=" << d << " n=" << n << " row " << j;
               EXPECT_LE(got[j], full[j] + tol) << "d=" << d << " n=" << n << " row " << j;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Split rows (SplitQuery in kernels.h), encoded here from their definition:
+// the n rows' high words, then their low words.
+std::vector<uint32_t> split_rows(const std::vector<float>& x, size_t n, size_t d) {
+  const size_t w = (d + 1) / 2;
+  std::vector<uint32_t> out(2 * n * w);
+  for (size_t i = 0; i < n; i++) {
+    for (size_t c = 0; c < d; c++) {
+      uint32_t b;
+      std::memcpy(&b, &x[i * d + c], 4);
+      out[i * w + c / 2] |= c % 2 ? (b & 0xffff0000u) : b >> 16;
+      out[(n + i) * w + c / 2] |= c % 2 ? b << 16 : (b & 0xffffu);
+    }
+  }
+  return out;
+}
+
+TEST_P(SimdLevelTest, SplitRowsGiveExactAndTruncatedDistances) {
+  for (size_t d : kDims) {
+    const size_t nb = 9, w = (d + 1) / 2;
+    auto x = test::random_vectors(1, d, 50 + d), base = test::random_vectors(nb, d, 51 + d);
+    // The rows truncated to their high halves: what a traversal reads.
+    std::vector<float> truncated = base;
+    for (float& v : truncated) {
+      uint32_t b;
+      std::memcpy(&b, &v, 4);
+      b &= 0xffff0000u;
+      std::memcpy(&v, &b, 4);
+    }
+    const std::vector<uint32_t> rows = split_rows(base, nb, d), words = split_rows(x, 1, d);
+    const uint32_t* high = rows.data();
+    const uint32_t* low = rows.data() + nb * w;
+    std::vector<float> even(w, 0.0f), odd(w, 0.0f);
+    for (size_t c = 0; c < d; c++) (c % 2 ? odd : even)[c / 2] = x[c];
+    const SplitQuery q{even.data(), odd.data(), words.data()};
+    for (const Kernels* k : {simd_, scalar_}) {  // pairs of rows: truncated distances
+      const float* a = &truncated[2 * d];
+      const float* b = &truncated[7 * d];
+      EXPECT_NEAR(k->l2sqr_split_pair(high + 2 * w, high + 7 * w, w), scalar_->l2sqr(a, b, d),
+                  tolerance(a, b, d, true)) << "d=" << d;
+      EXPECT_NEAR(k->inner_product_split_pair(high + 2 * w, high + 7 * w, w),
+                  scalar_->inner_product(a, b, d), tolerance(a, b, d, false)) << "d=" << d;
+    }
+    for (size_t n : {1, 3, 8, 11}) {
+      std::vector<uint32_t> ids(n);
+      for (size_t j = 0; j < n; j++) ids[j] = uint32_t((j * 5 + 2) % nb);
+      std::vector<float> got(n), full(n);
+      for (bool exact : {true, false}) {
+        const std::vector<float>& ref = exact ? base : truncated;
+        for (size_t j = 0; j < n; j++) full[j] = scalar_->l2sqr(x.data(), ref.data() + ids[j] * d, d);
+        std::vector<float> sorted = full;
+        std::sort(sorted.begin(), sorted.end());
+        for (const Kernels* k : {simd_, scalar_}) {
+          k->inner_product_split_gather(q, high, low, w, ids.data(), n, exact, got.data());
+          for (size_t j = 0; j < n; j++) {
+            const float* y = ref.data() + ids[j] * d;
+            EXPECT_NEAR(got[j], scalar_->inner_product(x.data(), y, d), tolerance(x.data(), y, d, false))
+                << "d=" << d << " n=" << n << " row " << j << " IP exact=" << exact;
+          }
+          // Without a bound every distance is whole; with one, a row is either
+          // whole (below the bound) or reports a value at or above it.
+          for (float bound : {std::numeric_limits<float>::infinity(), sorted[n / 2]}) {
+            k->l2sqr_split_gather(q, high, low, w, ids.data(), n, bound, exact, got.data());
+            for (size_t j = 0; j < n; j++) {
+              const float* y = ref.data() + ids[j] * d;
+              const float tol = tolerance(x.data(), y, d, true);
+              if (full[j] < bound - tol) {
+                EXPECT_NEAR(got[j], full[j], tol) << "d=" << d << " n=" << n << " row " << j << " exact=" << exact;
+              } else if (full[j] > bound + tol) {
+                EXPECT_GE(got[j], bound) << "d=" << d << " n=" << n << " row " << j << " exact=" << exact;
+              }
             }
           }
         }
