@@ -398,7 +398,7 @@ void IndexHNSW::range_search_impl(idx_t n, const float* x, float radius, const S
 
 IndexHNSWFlat::IndexHNSWFlat(int d, int M, MetricType metric) : IndexHNSW(d, M, metric), storage_(d, metric) {}
 
-void IndexHNSWFlat::restore(std::vector<uint32_t> column_order, bool order_fixed, const float* rows, size_t floats,
+void IndexHNSWFlat::restore(std::vector<uint32_t> column_order, bool order_fixed, const uint8_t* rows, size_t floats,
                             const HNSW::Layout& layout, std::vector<node_t> label_of_node, idx_t renumbered_at) {
   storage_.restore(std::move(column_order), order_fixed, rows, floats, layout.levels.size());
   restore_graph(layout, std::move(label_of_node), renumbered_at);

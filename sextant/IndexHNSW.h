@@ -162,8 +162,9 @@ class IndexHNSWFlat : public IndexHNSW {
   /// Restores an index from its parts (index files, conversions), all checked:
   /// the storage's column order (empty: identity) and n rows as stored, the
   /// graph over them, and its numbering (see IndexHNSW::restore_graph). The
-  /// rows (`floats` floats, d a row) are split into the storage's own arrays.
-  void restore(std::vector<uint32_t> column_order, bool order_fixed, const float* rows, size_t floats,
+  /// rows (the bytes of `floats` floats, d a row, any alignment: a file's
+  /// mapping) are split into the storage's own arrays.
+  void restore(std::vector<uint32_t> column_order, bool order_fixed, const uint8_t* rows, size_t floats,
                const HNSW::Layout& layout, std::vector<node_t> label_of_node, idx_t renumbered_at);
 
  protected:

@@ -199,7 +199,8 @@ void FlatGraphStorage::clear() {
   order_fixed_ = false;
 }
 
-void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const float* rows, size_t floats, size_t n) {
+void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const uint8_t* rows, size_t floats,
+                               size_t n) {
   SEXTANT_CHECK(order.empty() || order.size() == d_, "HNSW storage: a column order of ", order.size(),
                 " entries for d=", d_);
   std::vector<uint8_t> seen(order.size(), 0);
@@ -214,7 +215,7 @@ void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const fl
   low_.assign(n * w_, 0);
   std::vector<float> buf(2 * w_, 0.0f);
   for (size_t i = 0; i < n; i++) {
-    std::memcpy(buf.data(), rows + i * d_, d_ * sizeof(float));  // already in stored column order
+    std::memcpy(buf.data(), rows + i * d_ * sizeof(float), d_ * sizeof(float));  // in stored column order
     split(buf.data(), w_, high(i), low(i));
   }
 }

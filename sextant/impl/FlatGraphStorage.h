@@ -71,9 +71,9 @@ class FlatGraphStorage final : public GraphStorage {
   const std::vector<uint32_t>& column_order() const { return order_; }
   bool column_order_fixed() const { return order_fixed_; }
   void stored_row(size_t i, float* out) const;
-  /// Restores that state from n rows of d floats (`floats` in all, checked);
-  /// checks that `order` is a permutation.
-  void restore(std::vector<uint32_t> order, bool fixed, const float* rows, size_t floats, size_t n);
+  /// Restores that state from the bytes of n rows of d floats (`floats` in
+  /// all, checked; any alignment); checks that `order` is a permutation.
+  void restore(std::vector<uint32_t> order, bool fixed, const uint8_t* rows, size_t floats, size_t n);
 
   std::unique_ptr<GraphDistance> distance_computer() const override;
 

@@ -64,7 +64,8 @@ std::unique_ptr<Index> convert_faiss_hnsw(uint32_t tag, int d, MetricType metric
   std::unique_ptr<IndexHNSW> index;
   if (const auto* flat = dynamic_cast<const IndexFlat*>(storage.get()); flat && tag == fourcc("IHNf")) {
     auto hnsw = std::make_unique<IndexHNSWFlat>(d, M, metric);
-    hnsw->restore({}, false, flat->vectors(), size_t(flat->ntotal()) * size_t(d), layout, {}, 0);
+    hnsw->restore({}, false, reinterpret_cast<const uint8_t*>(flat->vectors()), size_t(flat->ntotal()) * size_t(d),
+                  layout, {}, 0);
     index = std::move(hnsw);
   } else if (const auto* sq = dynamic_cast<const IndexScalarQuantizer*>(storage.get()); sq && tag == fourcc("IHNs")) {
     auto hnsw = std::make_unique<IndexHNSWSQ>(d, sq->sq().type(), M, metric);

@@ -103,11 +103,13 @@ std::unique_ptr<Index> read_hnsw_flat(const IndexHeader& h, SextantReader& in) {
   p.apply(*index);
   auto order = in.array<std::vector<uint32_t>>("HNSW column order");
   const bool order_fixed = in.boolean("HNSW column order fixed");
-  Storage<float> rows = in.storage<float>("HNSW vectors");
-  in.in().check(rows.size() == size_t(h.ntotal) * size_t(h.d), "HNSW: ", rows.size(), " floats do not make ntotal=",
+  // The rows are split into the storage's arrays straight from the file's bytes.
+  const uint64_t floats = in.array_header(sizeof(float), "HNSW vectors");
+  in.in().check(floats == uint64_t(h.ntotal) * uint64_t(h.d), "HNSW: ", floats, " floats do not make ntotal=",
                 h.ntotal, " vectors of d=", h.d);
+  const uint8_t* rows = in.in().take(size_t(floats) * sizeof(float), "HNSW vectors");
   Graph g = read_graph(h, in);
-  index->restore(std::move(order), order_fixed, rows.data(), rows.size(), g.layout, std::move(g.label_of_node),
+  index->restore(std::move(order), order_fixed, rows, size_t(floats), g.layout, std::move(g.label_of_node),
                  g.renumbered_at);
   return index;
 }
