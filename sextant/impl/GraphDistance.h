@@ -43,7 +43,8 @@ class GraphDistance {
   }
   /// Whether traversal_distances() may differ from distances().
   virtual bool approximate_traversal() const { return false; }
-  /// Distance between two stored nodes (the neighbour-selection heuristic).
+  /// Distance between two stored nodes (the neighbour-selection heuristic,
+  /// which compares it with traversal distances: it may be one too).
   virtual float between(node_t a, node_t b) = 0;
 };
 
