@@ -300,61 +300,66 @@ inline void sq_score(const float* u, const float* v, const uint8_t* codes, size_
 /// graph searches (10-30 rows a call, d = 128 and 784).
 constexpr size_t kGatherLanes = 8;
 
+/// One term of a distance: (x - y)^2 into an L2 sum, x * y into an inner product.
 template <bool kL2>
-inline void gather(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float bound,
-                   float* out) {
+inline void accumulate(Vec x, Vec y, Vec& a) {
+  if constexpr (kL2) {
+    const Vec t = x - y;
+    a = fmadd(t, t, a);
+  } else {
+    a = fmadd(x, y, a);
+  }
+}
+
+/// The gathers' loop, for any kind of row (FloatRows, SplitRows): rows go in
+/// lockstep groups of L, the heads of the next group prefetched, and with a
+/// finite bound (L2) a row that has crossed it reads the query from then on:
+/// its sum stays put (q - q = 0, or as good as 0) and its lines are no longer
+/// fetched. The group stops once every row has crossed; its rows are checked
+/// every Rows::kBlock positions.
+template <bool kL2, size_t L, class Rows>
+inline void lockstep_gather(const Rows& rows, const uint32_t* ids, size_t n, float bound, float* out) {
   constexpr size_t N = Vec::N;
   const bool check = kL2 && bound < __builtin_inff();
-  const size_t head_bytes = d * sizeof(float) < 256 ? d * sizeof(float) : 256;
-  auto row = [&](size_t j) { return base + size_t(ids[j < n ? j : n - 1]) * d; };
-  auto step = [&](Vec q, Vec y, Vec& a) {
-    if constexpr (kL2) {
-      const Vec t = q - y;
-      a = fmadd(t, t, a);
-    } else {
-      a = fmadd(q, y, a);
-    }
-  };
-  constexpr size_t L = kGatherLanes;
+  const size_t length = rows.length();
+  const size_t head_bytes = rows.row_bytes() < 256 ? rows.row_bytes() : 256;
+  // Past the end of ids the last row stands in: its lines are already on
+  // their way, and its extra results are dropped.
+  auto id = [&](size_t j) { return size_t(ids[j < n ? j : n - 1]); };
   for (size_t j = 0; j < n; j += L) {
-    // Past the end of ids the last row stands in: its lines are already on
-    // their way, and its extra results are dropped.
-    const float* y[L];
+    typename Rows::Cursor y[L];
     Vec a[L];
 #pragma GCC unroll 16
     for (size_t l = 0; l < L; l++) {
-      y[l] = row(j + l);
+      y[l] = rows.row(id(j + l));
       a[l] = Vec::zero();
     }
     for (size_t p = j + L; p < j + 2 * L && p < n; p++) {
-      const char* head = reinterpret_cast<const char*>(row(p));
+      const char* head = rows.head(id(p));
       for (size_t b = 0; b < head_bytes; b += 64) __builtin_prefetch(head + b, 0, 3);
     }
     size_t i = 0;
     for (;;) {
-      const size_t end = d - i > kGatherBlock ? i + kGatherBlock : d;
+      const size_t end = length - i > Rows::kBlock ? i + Rows::kBlock : length;
       for (; i + N <= end; i += N) {
-        const Vec q = Vec::load(x + i);
+        const auto q = rows.query(i, N);
 #pragma GCC unroll 16
-        for (size_t l = 0; l < L; l++) step(q, Vec::load(y[l] + i), a[l]);
+        for (size_t l = 0; l < L; l++) rows.template add<kL2>(q, y[l], i, N, a[l]);
       }
       if (i < end) {  // only at the end of a row whose length is not a multiple of N
         const size_t r = end - i;
-        const Vec q = Vec::load_tail(x + i, r);
+        const auto q = rows.query(i, r);
 #pragma GCC unroll 16
-        for (size_t l = 0; l < L; l++) step(q, Vec::load_tail(y[l] + i, r), a[l]);
+        for (size_t l = 0; l < L; l++) rows.template add<kL2>(q, y[l], i, r, a[l]);
         i = end;
       }
-      if (i == d) break;
-      // A row that has crossed the bound reads the query from then on: its
-      // sum stays put (q - q = 0) and its lines are no longer fetched. The
-      // group stops once every row has crossed.
+      if (i == length) break;
       if (check) {
         bool all = true;
 #pragma GCC unroll 16
         for (size_t l = 0; l < L; l++) {
           const bool crossed = a[l].sum() >= bound;
-          y[l] = crossed ? x : y[l];
+          y[l] = crossed ? rows.parked() : y[l];
           all = all && crossed;
         }
         if (all) break;
@@ -367,118 +372,94 @@ inline void gather(const float* x, const float* base, size_t d, const uint32_t* 
   }
 }
 
-/// gather() over split rows (SplitQuery): the same lockstep groups of L rows
-/// and per-row stops, on words that each hold two elements.
-template <bool kL2, bool kExact, size_t L>
-inline void split_gather(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w,
-                         const uint32_t* ids, size_t n, float bound, float* out) {
-  constexpr size_t N = Vec::N;
-  const bool check = kL2 && bound < __builtin_inff();
-  const size_t head_bytes = w * sizeof(uint32_t) < 256 ? w * sizeof(uint32_t) : 256;
-  auto at = [&](size_t j) { return size_t(ids[j < n ? j : n - 1]) * w; };
-  auto step = [&](Vec x, Vec y, Vec& a) {
-    if constexpr (kL2) {
-      const Vec t = x - y;
-      a = fmadd(t, t, a);
-    } else {
-      a = fmadd(x, y, a);
-    }
-  };
-  // Elements 2i.. and 2i + 1.. of a row from its words at i (r of them).
-  auto decode = [&](const uint32_t* h, const uint32_t* l, size_t i, size_t r, Vec& even, Vec& odd) {
-    const auto hw = r == N ? Vec::load_words(h + i) : Vec::load_words(h + i, r);
-    if constexpr (kExact) {
-      Vec::from_halves(hw, r == N ? Vec::load_words(l + i) : Vec::load_words(l + i, r), even, odd);
-    } else {
-      Vec::from_high_halves(hw, even, odd);
-    }
-  };
-  for (size_t j = 0; j < n; j += L) {
-    const uint32_t* yh[L];
-    const uint32_t* yl[L];
-    Vec a[L];
-#pragma GCC unroll 16
-    for (size_t l = 0; l < L; l++) {
-      yh[l] = high + at(j + l);
-      yl[l] = low + at(j + l);
-      a[l] = Vec::zero();
-    }
-    for (size_t p = j + L; p < j + 2 * L && p < n; p++) {
-      const char* head = reinterpret_cast<const char*>(high + at(p));
-      for (size_t b = 0; b < head_bytes; b += 64) __builtin_prefetch(head + b, 0, 3);
-    }
-    size_t i = 0;
-    for (;;) {
-      const size_t end = w - i > kSplitGatherBlock ? i + kSplitGatherBlock : w;
-      for (; i + N <= end; i += N) {
-        const Vec qe = Vec::load(q.even + i), qo = Vec::load(q.odd + i);
-#pragma GCC unroll 16
-        for (size_t l = 0; l < L; l++) {
-          Vec even, odd;
-          decode(yh[l], yl[l], i, N, even, odd);
-          step(qe, even, a[l]);
-          step(qo, odd, a[l]);
-        }
-      }
-      if (i < end) {
-        const size_t r = end - i;
-        const Vec qe = Vec::load_tail(q.even + i, r), qo = Vec::load_tail(q.odd + i, r);
-#pragma GCC unroll 16
-        for (size_t l = 0; l < L; l++) {
-          Vec even, odd;
-          decode(yh[l], yl[l], i, r, even, odd);
-          step(qe, even, a[l]);
-          step(qo, odd, a[l]);
-        }
-        i = end;
-      }
-      if (i == w) break;
-      if (check) {  // as in gather(): a crossed row reads the query's own words
-        bool all = true;
-#pragma GCC unroll 16
-        for (size_t l = 0; l < L; l++) {
-          const bool crossed = a[l].sum() >= bound;
-          yh[l] = crossed ? q.words : yh[l];
-          yl[l] = crossed ? q.words + w : yl[l];
-          all = all && crossed;
-        }
-        if (all) break;
-      }
-    }
-#pragma GCC unroll 16
-    for (size_t l = 0; l < L; l++) {
-      if (j + l < n) out[j + l] = a[l].sum();
-    }
+/// Float rows d apart; x the query.
+struct FloatRows {
+  static constexpr size_t kBlock = kGatherBlock;
+  using Cursor = const float*;
+  const float* x;
+  const float* base;
+  size_t d;
+
+  size_t length() const { return d; }
+  size_t row_bytes() const { return d * sizeof(float); }
+  Cursor row(size_t id) const { return base + id * d; }
+  const char* head(size_t id) const { return reinterpret_cast<const char*>(row(id)); }
+  Cursor parked() const { return x; }
+  Vec query(size_t i, size_t r) const { return r == Vec::N ? Vec::load(x + i) : Vec::load_tail(x + i, r); }
+  template <bool kL2>
+  void add(Vec q, Cursor y, size_t i, size_t r, Vec& a) const {
+    accumulate<kL2>(q, r == Vec::N ? Vec::load(y + i) : Vec::load_tail(y + i, r), a);
   }
-}
+};
+
+/// Split rows (SplitQuery), w words a row in each half; a position is a word
+/// (two elements). Without kExact only the high halves are read.
+template <bool kExact>
+struct SplitRows {
+  static constexpr size_t kBlock = kSplitGatherBlock;
+  struct Cursor {
+    const uint32_t* high;
+    const uint32_t* low;
+  };
+  struct Query {
+    Vec even, odd;
+  };
+  const SplitQuery& q;
+  const uint32_t* high;
+  const uint32_t* low;
+  size_t w;
+
+  size_t length() const { return w; }
+  size_t row_bytes() const { return w * sizeof(uint32_t); }
+  Cursor row(size_t id) const { return {high + id * w, low + id * w}; }
+  const char* head(size_t id) const { return reinterpret_cast<const char*>(high + id * w); }
+  Cursor parked() const { return {q.words, q.words + w}; }
+  Query query(size_t i, size_t r) const {
+    if (r == Vec::N) return {Vec::load(q.even + i), Vec::load(q.odd + i)};
+    return {Vec::load_tail(q.even + i, r), Vec::load_tail(q.odd + i, r)};
+  }
+  template <bool kL2>
+  void add(const Query& x, Cursor y, size_t i, size_t r, Vec& a) const {
+    const auto h = r == Vec::N ? Vec::load_words(y.high + i) : Vec::load_words(y.high + i, r);
+    Vec even, odd;
+    if constexpr (kExact) {
+      Vec::from_halves(h, r == Vec::N ? Vec::load_words(y.low + i) : Vec::load_words(y.low + i, r), even, odd);
+    } else {
+      Vec::from_high_halves(h, even, odd);
+    }
+    accumulate<kL2>(x.even, even, a);
+    accumulate<kL2>(x.odd, odd, a);
+  }
+};
 
 /// One row alone (the neighbour-selection heuristic, entry points) would
 /// cost a whole group's arithmetic: it goes through a group of one.
 template <bool kL2, bool kExact>
-inline void split_gather_any(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w,
-                             const uint32_t* ids, size_t n, float bound, float* out) {
+inline void split_gather(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w,
+                         const uint32_t* ids, size_t n, float bound, float* out) {
+  const SplitRows<kExact> rows{q, high, low, w};
   if (n == 1) {
-    split_gather<kL2, kExact, 1>(q, high, low, w, ids, n, bound, out);
+    lockstep_gather<kL2, 1>(rows, ids, n, bound, out);
   } else {
-    split_gather<kL2, kExact, kGatherLanes>(q, high, low, w, ids, n, bound, out);
+    lockstep_gather<kL2, kGatherLanes>(rows, ids, n, bound, out);
   }
 }
 
 inline void l2sqr_split_gather(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w,
                                const uint32_t* ids, size_t n, float bound, bool exact, float* out) {
   if (exact) {
-    split_gather_any<true, true>(q, high, low, w, ids, n, bound, out);
+    split_gather<true, true>(q, high, low, w, ids, n, bound, out);
   } else {
-    split_gather_any<true, false>(q, high, low, w, ids, n, bound, out);
+    split_gather<true, false>(q, high, low, w, ids, n, bound, out);
   }
 }
 
 inline void inner_product_split_gather(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w,
                                        const uint32_t* ids, size_t n, bool exact, float* out) {
   if (exact) {
-    split_gather_any<false, true>(q, high, low, w, ids, n, 0.0f, out);
+    split_gather<false, true>(q, high, low, w, ids, n, 0.0f, out);
   } else {
-    split_gather_any<false, false>(q, high, low, w, ids, n, 0.0f, out);
+    split_gather<false, false>(q, high, low, w, ids, n, 0.0f, out);
   }
 }
 
@@ -487,28 +468,19 @@ template <bool kL2>
 inline float split_pair(const uint32_t* a, const uint32_t* b, size_t w) {
   constexpr size_t N = Vec::N;
   Vec s0 = Vec::zero(), s1 = Vec::zero();
-  auto step = [&](Vec x, Vec y, Vec& s) {
-    if constexpr (kL2) {
-      const Vec t = x - y;
-      s = fmadd(t, t, s);
-    } else {
-      s = fmadd(x, y, s);
-    }
-  };
-  auto words = [&](const uint32_t* h, Vec& even, Vec& odd) { Vec::from_high_halves(Vec::load_words(h), even, odd); };
-  size_t i = 0;
   Vec ae, ao, be, bo;
+  size_t i = 0;
   for (; i + N <= w; i += N) {
-    words(a + i, ae, ao);
-    words(b + i, be, bo);
-    step(ae, be, s0);
-    step(ao, bo, s1);
+    Vec::from_high_halves(Vec::load_words(a + i), ae, ao);
+    Vec::from_high_halves(Vec::load_words(b + i), be, bo);
+    accumulate<kL2>(ae, be, s0);
+    accumulate<kL2>(ao, bo, s1);
   }
   if (i < w) {
     Vec::from_high_halves(Vec::load_words(a + i, w - i), ae, ao);
     Vec::from_high_halves(Vec::load_words(b + i, w - i), be, bo);
-    step(ae, be, s0);
-    step(ao, bo, s1);
+    accumulate<kL2>(ae, be, s0);
+    accumulate<kL2>(ao, bo, s1);
   }
   return (s0 + s1).sum();
 }
@@ -520,12 +492,12 @@ inline float inner_product_split_pair(const uint32_t* a, const uint32_t* b, size
 
 inline void l2sqr_gather(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n, float bound,
                          float* out) {
-  gather<true>(x, base, d, ids, n, bound, out);
+  lockstep_gather<true, kGatherLanes>(FloatRows{x, base, d}, ids, n, bound, out);
 }
 
 inline void inner_product_gather(const float* x, const float* base, size_t d, const uint32_t* ids, size_t n,
                                  float* out) {
-  gather<false>(x, base, d, ids, n, 0.0f, out);
+  lockstep_gather<false, kGatherLanes>(FloatRows{x, base, d}, ids, n, 0.0f, out);
 }
 
 /// Kernels::l2_nearest. Per point, eight vectors of centroids at a time (eight
