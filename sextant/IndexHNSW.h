@@ -151,8 +151,10 @@ class IndexHNSW : public Index {
   idx_t renumbered_at_ = 0;  // ntotal at the last renumbering
 };
 
-/// HNSW over float vectors stored as they are (like hnswlib, and Faiss's
-/// IndexHNSWFlat): exact distances, no training.
+/// HNSW over float vectors kept exactly (like hnswlib, and Faiss's
+/// IndexHNSWFlat): exact distances in the results, no training. Traversals
+/// read the high half of each float and the results are re-ranked
+/// (FlatGraphStorage).
 class IndexHNSWFlat : public IndexHNSW {
  public:
   explicit IndexHNSWFlat(int d, int M = 32, MetricType metric = MetricType::L2);

@@ -58,7 +58,7 @@ update(keys, x) replaces vectors in place. Search knobs: efSearch, sel.)doc")
           "Replaces the vectors at positions keys (distinct, in [0, ntotal)) by the rows of x and re-links them.");
 
   py::class_<IndexHNSWFlat, IndexHNSW, std::shared_ptr<IndexHNSWFlat>>(
-      m, "IndexHNSWFlat", "HNSW over float vectors stored as they are (exact distances, like hnswlib).")
+      m, "IndexHNSWFlat", "HNSW over float vectors kept exactly (exact distances, like hnswlib).")
       .def(py::init<int, int, MetricType>(), py::arg("d"), py::arg("M") = 32, py::arg("metric") = MetricType::L2);
 
   py::class_<IndexHNSWSQ, IndexHNSW, std::shared_ptr<IndexHNSWSQ>>(m, "IndexHNSWSQ", R"doc(
