@@ -15,10 +15,6 @@ namespace sextant {
 using SQScoreFn = void (*)(const float* u, const float* v, const uint8_t* codes, size_t code_size, size_t n,
                            size_t d, float* out);
 
-/// The distance and filtering kernels of one instruction-set level. Each level
-/// lives in its own translation unit built with its own compiler flags; the
-/// scalar level is the plain reference every other level is tested against.
-/// All arrays are row-major floats; d is the dimension, rows are d apart.
 /// A query for split rows (FlatGraphStorage). A row of d floats is stored as
 /// w = ceil(d / 2) words of the floats' high 16 bits (elements 2i and 2i + 1 in
 /// the low and high halves of word i; a missing last element is 0) and, in a
@@ -32,6 +28,10 @@ struct SplitQuery {
   const uint32_t* words;
 };
 
+/// The distance and filtering kernels of one instruction-set level. Each level
+/// lives in its own translation unit built with its own compiler flags; the
+/// scalar level is the plain reference every other level is tested against.
+/// All arrays are row-major floats (split rows excepted); d is the dimension, rows are d apart.
 struct Kernels {
   SimdLevel level;
 
