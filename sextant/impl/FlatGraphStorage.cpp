@@ -1,6 +1,7 @@
 #include "sextant/impl/FlatGraphStorage.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <numeric>
 
@@ -12,22 +13,10 @@ namespace sextant {
 
 namespace {
 
-uint32_t bits_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-
-float float_of(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-
 /// Splits 2w floats (the last one padded) into w high and w low words.
 void split(const float* x, size_t w, uint32_t* high, uint32_t* low) {
   for (size_t i = 0; i < w; i++) {
-    const uint32_t e = bits_of(x[2 * i]), o = bits_of(x[2 * i + 1]);
+    const auto e = std::bit_cast<uint32_t>(x[2 * i]), o = std::bit_cast<uint32_t>(x[2 * i + 1]);
     high[i] = e >> 16 | (o & 0xffff0000u);
     low[i] = (e & 0xffffu) | o << 16;
   }
@@ -36,8 +25,8 @@ void split(const float* x, size_t w, uint32_t* high, uint32_t* low) {
 /// The 2w floats of w high and w low words.
 void join(const uint32_t* high, const uint32_t* low, size_t w, float* out) {
   for (size_t i = 0; i < w; i++) {
-    out[2 * i] = float_of(high[i] << 16 | (low[i] & 0xffffu));
-    out[2 * i + 1] = float_of((high[i] & 0xffff0000u) | low[i] >> 16);
+    out[2 * i] = std::bit_cast<float>(high[i] << 16 | (low[i] & 0xffffu));
+    out[2 * i + 1] = std::bit_cast<float>((high[i] & 0xffff0000u) | low[i] >> 16);
   }
 }
 

@@ -35,8 +35,10 @@ size_t HNSW::search(GraphDistance& dist, SearchBuffers& buf, size_t k, size_t ef
   ef = std::max(ef, k);
   if (sel == nullptr) {
     search_level0(dist, buf, ep, ep_d, ef);
+    // The whole pool when it is to be re-ranked, else its k best.
+    const size_t keep = dist.approximate_traversal() ? buf.pool.size() : std::min(k, buf.pool.size());
     buf.results.clear();
-    for (size_t j = 0; j < buf.pool.size(); j++) buf.results.push_back({buf.pool.dist(j), buf.pool.id(j)});
+    for (size_t j = 0; j < keep; j++) buf.results.push_back({buf.pool.dist(j), buf.pool.id(j)});
   } else {
     search_level0_filtered(dist, buf, ep, ep_d, ef, *sel, k);  // members sorted, padded with id -1
     buf.results.clear();

@@ -1,7 +1,7 @@
 // Portable reference kernels: the plain loops every SIMD level is checked against.
 #include <algorithm>
+#include <bit>
 #include <cmath>
-#include <cstring>
 #include <utility>
 
 #include "sextant/utils/kernels.h"
@@ -145,11 +145,6 @@ void inner_product_gather(const float* x, const float* base, size_t d, const uin
 template <bool kL2>
 void split_gather(const SplitQuery& q, const uint32_t* high, const uint32_t* low, size_t w, const uint32_t* ids,
                   size_t n, float bound, bool exact, float* out) {
-  auto as_float = [](uint32_t bits) {
-    float f;
-    std::memcpy(&f, &bits, sizeof f);
-    return f;
-  };
   auto term = [](float x, float y) { return kL2 ? (x - y) * (x - y) : x * y; };
   for (size_t j = 0; j < n; j++) {
     const uint32_t* h = high + size_t(ids[j]) * w;
@@ -157,8 +152,8 @@ void split_gather(const SplitQuery& q, const uint32_t* high, const uint32_t* low
     float sum = 0;
     for (size_t i = 0; i < w; i++) {
       const uint32_t lo = exact ? l[i] : 0;
-      sum += term(q.even[i], as_float(h[i] << 16 | (lo & 0xffff)));
-      sum += term(q.odd[i], as_float((h[i] & 0xffff0000u) | lo >> 16));
+      sum += term(q.even[i], std::bit_cast<float>(h[i] << 16 | (lo & 0xffff)));
+      sum += term(q.odd[i], std::bit_cast<float>((h[i] & 0xffff0000u) | lo >> 16));
       if (kL2 && (i + 1) % kSplitGatherBlock == 0 && sum >= bound) break;
     }
     out[j] = sum;
@@ -177,11 +172,7 @@ void inner_product_split_gather(const SplitQuery& q, const uint32_t* high, const
 
 template <bool kL2>
 float split_pair(const uint32_t* a, const uint32_t* b, size_t w) {
-  auto high = [](uint32_t bits) {
-    float f;
-    std::memcpy(&f, &bits, sizeof f);
-    return f;
-  };
+  auto high = [](uint32_t bits) { return std::bit_cast<float>(bits); };
   auto term = [](float x, float y) { return kL2 ? (x - y) * (x - y) : x * y; };
   float sum = 0;
   for (size_t i = 0; i < w; i++) {
