@@ -153,8 +153,9 @@ class IndexHNSW : public Index {
 
 /// HNSW over float vectors kept exactly (like hnswlib, and Faiss's
 /// IndexHNSWFlat): exact distances in the results, no training. Traversals
-/// read the high half of each float and the results are re-ranked
-/// (FlatGraphStorage).
+/// read the high half of each float and the results are re-ranked; vectors
+/// of integers below 256 or of bfloat16 values need no low halves and are
+/// kept in half the memory (FlatGraphStorage).
 class IndexHNSWFlat : public IndexHNSW {
  public:
   explicit IndexHNSWFlat(int d, int M = 32, MetricType metric = MetricType::L2);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
@@ -22,26 +23,33 @@ void split(const float* x, size_t w, uint32_t* high, uint32_t* low) {
   }
 }
 
-/// The 2w floats of w high and w low words.
+/// The 2w floats of w high and w low words (low null: all zero).
 void join(const uint32_t* high, const uint32_t* low, size_t w, float* out) {
   for (size_t i = 0; i < w; i++) {
-    out[2 * i] = std::bit_cast<float>(high[i] << 16 | (low[i] & 0xffffu));
-    out[2 * i + 1] = std::bit_cast<float>((high[i] & 0xffff0000u) | low[i] >> 16);
+    const uint32_t l = low ? low[i] : 0;
+    out[2 * i] = std::bit_cast<float>(high[i] << 16 | (l & 0xffffu));
+    out[2 * i + 1] = std::bit_cast<float>((high[i] & 0xffff0000u) | l >> 16);
   }
 }
 
+/// Bounds the rounding of a d-term float sum (and of its terms), relative to
+/// the sum of their magnitudes, with room to spare.
+double rounding(size_t d) { return double(d + 3) * 0x1p-23; }
+
 /// Distances between split rows: L2 squared, or the negated inner product.
-/// Traversals read the high halves only (see FlatGraphStorage).
+/// Traversals read the high halves only (see FlatGraphStorage); without low
+/// halves (low null) they are exact.
 class FlatDistance final : public GraphDistance {
  public:
   FlatDistance(const uint32_t* high, const uint32_t* low, size_t d, MetricType metric,
-               const std::vector<uint32_t>& order)
+               const std::vector<uint32_t>& order, float max_norm)
       : high_(high),
         low_(low),
         d_(d),
         w_((d + 1) / 2),
         ip_(metric == MetricType::INNER_PRODUCT),
         order_(order),
+        max_norm_(max_norm),
         k_(kernels()),
         x_(2 * w_, 0.0f),
         even_(w_),
@@ -53,7 +61,7 @@ class FlatDistance final : public GraphDistance {
     prepare();
   }
   void set_query_node(node_t i) override {
-    join(high_ + size_t(i) * w_, low_ + size_t(i) * w_, w_, x_.data());
+    join(high_ + size_t(i) * w_, low_ ? low_ + size_t(i) * w_ : nullptr, w_, x_.data());
     prepare();
   }
   float distance(node_t i) override {
@@ -61,11 +69,29 @@ class FlatDistance final : public GraphDistance {
     distances(&i, 1, __builtin_inff(), &d);
     return d;
   }
-  void distances(const node_t* ids, size_t n, float bound, float* out) override { gather(ids, n, bound, true, out); }
+  void distances(const node_t* ids, size_t n, float bound, float* out) override {
+    gather(ids, n, bound, low_ != nullptr, out);
+  }
   void traversal_distances(const node_t* ids, size_t n, float bound, float* out) override {
     gather(ids, n, bound, false, out);
   }
-  bool approximate_traversal() const override { return true; }
+  bool approximate_traversal() const override { return low_ != nullptr; }
+  /// Truncation moves each element of a row y towards zero by less than 2^-7
+  /// of its magnitude, so the truncated row is within e = 2^-7 |y| of y, and
+  /// |y| <= max_norm_: an inner product moves by at most |q| e, an L2 distance
+  /// (its square root) by at most e. Both sums' roundings come on top.
+  Range exact_range(float t) const override {
+    if (!std::isfinite(t)) return {-HUGE_VAL, HUGE_VAL};
+    const double rho = rounding(d_);
+    const double e = max_norm_ * 0x1p-7 + std::sqrt(double(d_)) * 0x1p-133;  // the latter: subnormals
+    if (ip_) {
+      const double spread = query_norm_ * (e + 2 * rho * max_norm_);
+      return {t - spread, t + spread};
+    }
+    const double low = std::max(0.0, std::sqrt(std::max(0.0, t / (1 + rho))) - e);
+    const double high = std::sqrt(std::max(0.0, t / (1 - rho))) + e;
+    return {low * low * (1 - rho), high * high * (1 + rho)};
+  }
   /// A traversal distance: the neighbour-selection heuristic compares it with
   /// traversal distances.
   float between(node_t a, node_t b) override {
@@ -77,6 +103,9 @@ class FlatDistance final : public GraphDistance {
  private:
   /// Splits the query x_ (stored column order) for the kernels.
   void prepare() {
+    double norm2 = 0;
+    for (size_t j = 0; j < d_; j++) norm2 += double(x_[j]) * x_[j];
+    query_norm_ = std::sqrt(norm2);
     for (size_t i = 0; i < w_; i++) {
       even_[i] = x_[2 * i];
       odd_[i] = x_[2 * i + 1];
@@ -98,6 +127,8 @@ class FlatDistance final : public GraphDistance {
   size_t d_, w_;
   bool ip_;
   const std::vector<uint32_t>& order_;
+  double max_norm_;
+  double query_norm_ = 0;
   const Kernels& k_;
   std::vector<float> x_;  // the query in stored column order, padded to 2 w_
   std::vector<float> even_, odd_;
@@ -108,19 +139,30 @@ class FlatDistance final : public GraphDistance {
 
 void FlatGraphStorage::store(const float* x, size_t i) {
   std::vector<float> buf(2 * w_, 0.0f);
-  for (size_t j = 0; j < d_; j++) buf[j] = x[order_.empty() ? j : order_[j]];
-  split(buf.data(), w_, high(i), low(i));
+  double norm2 = 0;
+  for (size_t j = 0; j < d_; j++) {
+    buf[j] = x[order_.empty() ? j : order_[j]];
+    norm2 += double(buf[j]) * buf[j];
+  }
+  max_norm_ = std::max(max_norm_, std::nextafter(float(std::sqrt(norm2)), HUGE_VALF));
+  std::vector<uint32_t> lows(w_);
+  split(buf.data(), w_, high(i), lows.data());
+  const bool exact = std::all_of(lows.begin(), lows.end(), [](uint32_t l) { return l == 0; });
+  if (!exact && low_.empty()) low_.assign(high_.size(), 0);  // the first row that needs low halves
+  if (!low_.empty()) std::copy(lows.begin(), lows.end(), low(i));
 }
+
+const uint32_t* FlatGraphStorage::low_or_null(size_t i) const { return low_.empty() ? nullptr : low(i); }
 
 void FlatGraphStorage::stored_row(size_t i, float* out) const {
   std::vector<float> buf(2 * w_);
-  join(high(i), low(i), w_, buf.data());
+  join(high(i), low_or_null(i), w_, buf.data());
   std::memcpy(out, buf.data(), d_ * sizeof(float));
 }
 
 void FlatGraphStorage::reconstruct(size_t i, float* out) const {
   std::vector<float> buf(2 * w_);
-  join(high(i), low(i), w_, buf.data());
+  join(high(i), low_or_null(i), w_, buf.data());
   for (size_t j = 0; j < d_; j++) out[order_.empty() ? j : order_[j]] = buf[j];
 }
 
@@ -161,7 +203,7 @@ void FlatGraphStorage::append(size_t n, const float* x) {
   if (metric_ == MetricType::L2 && !order_fixed_) choose_order(n, x);
   const size_t old = size();
   high_.resize((old + n) * w_);
-  low_.resize((old + n) * w_);
+  if (!low_.empty()) low_.resize(high_.size());
   for (size_t i = 0; i < n; i++) store(x + i * d_, old + i);
 }
 
@@ -169,6 +211,7 @@ void FlatGraphStorage::replace(size_t i, const float* x) { store(x, i); }
 
 void FlatGraphStorage::compact(const std::vector<node_t>& kept) {
   for (LargeVector<uint32_t>* half : {&high_, &low_}) {
+    if (half->empty()) continue;
     for (size_t j = 0; j < kept.size(); j++) {
       if (kept[j] != j) std::memcpy(half->data() + j * w_, half->data() + kept[j] * w_, w_ * sizeof(uint32_t));
     }
@@ -178,7 +221,7 @@ void FlatGraphStorage::compact(const std::vector<node_t>& kept) {
 
 void FlatGraphStorage::permute(const std::vector<node_t>& old_of_new) {
   permute_rows(high_.data(), w_ * sizeof(uint32_t), old_of_new);
-  permute_rows(low_.data(), w_ * sizeof(uint32_t), old_of_new);
+  if (!low_.empty()) permute_rows(low_.data(), w_ * sizeof(uint32_t), old_of_new);
 }
 
 void FlatGraphStorage::clear() {
@@ -186,6 +229,7 @@ void FlatGraphStorage::clear() {
   low_.clear();
   order_.clear();
   order_fixed_ = false;
+  max_norm_ = 0;
 }
 
 void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const uint8_t* rows, size_t floats,
@@ -198,19 +242,20 @@ void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const ui
     seen[c] = 1;
   }
   SEXTANT_CHECK(floats == n * d_, "HNSW storage: ", floats, " floats for ", n, " rows of d=", d_);
+  clear();
+  high_.assign(n * w_, 0);
+  std::vector<float> buf(d_);
+  for (size_t i = 0; i < n; i++) {  // stored as they are: the column order is not set yet
+    std::memcpy(buf.data(), rows + i * d_ * sizeof(float), d_ * sizeof(float));
+    store(buf.data(), i);
+  }
   order_ = std::move(order);
   order_fixed_ = fixed;
-  high_.assign(n * w_, 0);
-  low_.assign(n * w_, 0);
-  std::vector<float> buf(2 * w_, 0.0f);
-  for (size_t i = 0; i < n; i++) {
-    std::memcpy(buf.data(), rows + i * d_ * sizeof(float), d_ * sizeof(float));  // in stored column order
-    split(buf.data(), w_, high(i), low(i));
-  }
 }
 
 std::unique_ptr<GraphDistance> FlatGraphStorage::distance_computer() const {
-  return std::make_unique<FlatDistance>(high_.data(), low_.data(), d_, metric_, order_);
+  return std::make_unique<FlatDistance>(high_.data(), low_.empty() ? nullptr : low_.data(), d_, metric_, order_,
+                                        max_norm_);
 }
 
 }  // namespace sextant

@@ -20,13 +20,21 @@ namespace sextant {
 /// a few rows at a time with the next rows prefetched. Its distances carry the
 /// truncation of each element to 8 significant bits (relative error < 2^-7),
 /// which steers a search as well as exact ones; the search then re-ranks the
-/// candidates it returns with exact distances, which read both halves. The
+/// candidates it returns with exact distances, which read both halves (only
+/// those that the truncation's bound, GraphDistance::exact_range, leaves in
+/// reach of the k best: MiniLM: about 14 of 24 at efSearch 24, 14 of 64 at 64). The
 /// halves live apart because a row's high halves are then contiguous (the
 /// prefetchers running past them fetch the next row's, not the low halves):
 /// one thread, MiniLM inner product +27% QPS at the same recall against +2%
 /// with the halves side by side in one row. Against whole float rows: MiniLM
 /// +27% single-query, +23% batch; Fashion-MNIST +10% and +17%; builds 10-15%
 /// faster (benchs/RESULTS.md).
+///
+/// Rows whose floats all have 8 significant bits or fewer (integers below
+/// 256: pixels, SIFT descriptors; bfloat16 embeddings) have zero low halves.
+/// While every stored row is such a row, the storage keeps no low halves at
+/// all: half the memory, and traversal distances are exact, so nothing is
+/// re-ranked. The first row that needs them brings them for every row.
 ///
 /// An L2 row stops once its partial sum reaches the candidate pool's bound.
 /// Inner product has no such stop: a partial inner product bounds nothing.
@@ -80,6 +88,7 @@ class FlatGraphStorage final : public GraphStorage {
  private:
   uint32_t* high(size_t i) { return high_.data() + i * w_; }
   uint32_t* low(size_t i) { return low_.data() + i * w_; }
+  const uint32_t* low_or_null(size_t i) const;
   const uint32_t* high(size_t i) const { return high_.data() + i * w_; }
   const uint32_t* low(size_t i) const { return low_.data() + i * w_; }
   /// Stores x (caller's column order) as split row i.
@@ -92,7 +101,8 @@ class FlatGraphStorage final : public GraphStorage {
   MetricType metric_;
   std::vector<uint32_t> order_;  // stored column j is input column order_[j]; empty: identity
   bool order_fixed_ = false;
-  LargeVector<uint32_t> high_, low_;  // w_ words a row each
+  LargeVector<uint32_t> high_, low_;  // w_ words a row each; low_ empty while every row's low halves are 0
+  float max_norm_ = 0;                 // >= the norm of every row stored (exact_range)
 };
 
 }  // namespace sextant

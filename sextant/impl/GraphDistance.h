@@ -43,6 +43,13 @@ class GraphDistance {
   }
   /// Whether traversal_distances() may differ from distances().
   virtual bool approximate_traversal() const { return false; }
+  /// Where distances() lies for a node whose traversal_distances() is t:
+  /// within [low, high], both non-decreasing in t (rounding included). A
+  /// search re-ranks only the candidates that can still reach its k best.
+  struct Range {
+    double low, high;
+  };
+  virtual Range exact_range(float t) const { return {t, t}; }
   /// Distance between two stored nodes (the neighbour-selection heuristic,
   /// which compares it with traversal distances: it may be one too).
   virtual float between(node_t a, node_t b) = 0;

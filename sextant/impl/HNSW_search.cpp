@@ -56,9 +56,17 @@ size_t HNSW::search(GraphDistance& dist, SearchBuffers& buf, size_t k, size_t ef
 }
 
 void HNSW::exact_top(GraphDistance& dist, SearchBuffers& buf, size_t k) const {
-  // Every candidate the traversal kept is re-ranked: its distances carry the
-  // storage's approximation, so the k best by them need not be the k best.
+  // The traversal's distances carry the storage's approximation, so its k best
+  // need not be the k best. The candidates come best first by those distances:
+  // from the first whose exact distance is certainly above the k-th's, none
+  // can be among the k best, and only those before it are re-ranked (reading
+  // a row exactly costs cache misses on its low halves).
   std::vector<std::pair<float, node_t>>& r = buf.results;
+  if (k == 0) return;
+  const double kth_high = dist.exact_range(r[k - 1].first).high;
+  size_t kept = k;
+  while (kept < r.size() && !(dist.exact_range(r[kept].first).low > kth_high)) kept++;
+  r.resize(kept);
   buf.batch.resize(std::max(buf.batch.size(), r.size()));
   buf.batch_dist.resize(std::max(buf.batch_dist.size(), r.size()));
   for (size_t j = 0; j < r.size(); j++) buf.batch[j] = r[j].second;

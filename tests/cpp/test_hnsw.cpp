@@ -459,6 +459,118 @@ TEST(FlatGraphStorage, ColumnOrderIsInvisibleOutside) {
   }
 }
 
+TEST(FlatGraphStorage, RowsExactInTheirHighHalvesKeepNoLowHalves) {
+  // Integers below 256 have 8 significant bits: their low halves are zero.
+  const size_t d = 37, n = 300;
+  std::mt19937 rng(5);
+  std::vector<float> x(n * d);
+  for (float& v : x) v = float(int(rng() % 511) - 255);
+  std::vector<float> inexact(&x[0], &x[d]);
+  for (float& v : inexact) v += 0.1f;
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<node_t> ids = {0, 9, 100, 250, 299};
+  std::vector<float> exact(ids.size()), traversal(ids.size()), r(d);
+  for (MetricType metric : {MetricType::L2, MetricType::INNER_PRODUCT}) {
+    FlatGraphStorage storage(d, metric);
+    for (size_t at = 0; at < n; at += 50) storage.append(50, &x[at * d]);  // re-derives the L2 column order
+    auto dist = storage.distance_computer();
+    EXPECT_FALSE(dist->approximate_traversal());
+    dist->set_query(&x[5 * d]);
+    dist->distances(ids.data(), ids.size(), inf, exact.data());
+    dist->traversal_distances(ids.data(), ids.size(), inf, traversal.data());
+    EXPECT_EQ(exact, traversal);
+    for (size_t j = 0; j < ids.size(); j++) {
+      const double want = test::exact_distance(&x[5 * d], &x[ids[j] * d], d, metric);
+      EXPECT_NEAR(exact[j], is_similarity(metric) ? -want : want, 1e-6 * std::max(1.0, std::fabs(want)));
+    }
+    // The first row that needs low halves brings them for every row.
+    storage.replace(42, inexact.data());
+    EXPECT_TRUE(storage.distance_computer()->approximate_traversal());
+    storage.reconstruct(42, r.data());
+    EXPECT_EQ(r, inexact);
+    for (size_t i : {size_t(0), size_t(41), size_t(299)}) {
+      storage.reconstruct(i, r.data());
+      EXPECT_EQ(r, std::vector<float>(&x[i * d], &x[(i + 1) * d]));
+    }
+  }
+  // Half the memory of rows that need both halves.
+  const size_t many = 20000, wide = 64;
+  std::vector<float> ints(many * wide), reals = test::random_vectors(many, wide, 6, -100.f, 100.f);
+  for (size_t i = 0; i < ints.size(); i++) ints[i] = std::round(reals[i]);
+  FlatGraphStorage halves(wide, MetricType::L2), whole(wide, MetricType::L2);
+  halves.append(many, ints.data());
+  whole.append(many, reals.data());
+  EXPECT_LT(double(halves.memory_bytes()), 0.55 * double(whole.memory_bytes()));
+}
+
+TEST(FlatGraphStorage, ExactRangeHoldsTheExactDistanceAndIsTight) {
+  // Rows of very different norms, queries near and far: the exact distance
+  // lies in the range derived from the traversal distance, whose width is
+  // about the truncation's bound (2^-7 of the largest norm).
+  const size_t d = 29, n = 400;
+  auto x = test::random_vectors(n, d, 31, -1.f, 1.f);
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < d; j++) x[i * d + j] *= float(1 + i % 7) * 3.1f;
+  }
+  auto queries = test::random_vectors(8, d, 32, -20.f, 20.f);
+  double max_norm = 0;
+  for (size_t i = 0; i < n; i++) {
+    double s = 0;
+    for (size_t j = 0; j < d; j++) s += double(x[i * d + j]) * x[i * d + j];
+    max_norm = std::max(max_norm, std::sqrt(s));
+  }
+  std::vector<node_t> ids(n);
+  std::iota(ids.begin(), ids.end(), 0u);
+  std::vector<float> exact(n), traversal(n);
+  for (MetricType metric : {MetricType::L2, MetricType::INNER_PRODUCT}) {
+    FlatGraphStorage storage(d, metric);
+    storage.append(n, x.data());
+    auto dist = storage.distance_computer();
+    ASSERT_TRUE(dist->approximate_traversal());
+    size_t moved = 0;
+    for (size_t q = 0; q < 8; q++) {
+      const float* query = &queries[q * d];
+      double qnorm = 0;
+      for (size_t j = 0; j < d; j++) qnorm += double(query[j]) * query[j];
+      qnorm = std::sqrt(qnorm);
+      dist->set_query(query);
+      dist->distances(ids.data(), n, std::numeric_limits<float>::infinity(), exact.data());
+      dist->traversal_distances(ids.data(), n, std::numeric_limits<float>::infinity(), traversal.data());
+      for (size_t i = 0; i < n; i++) {
+        const GraphDistance::Range range = dist->exact_range(traversal[i]);
+        EXPECT_LE(range.low, exact[i]) << metric_name(metric) << " row " << i;
+        EXPECT_GE(range.high, exact[i]) << metric_name(metric) << " row " << i;
+        moved += exact[i] != traversal[i];
+        if (is_similarity(metric)) {
+          EXPECT_LE(range.high - range.low, 2.1 * 0x1p-7 * qnorm * max_norm);
+        } else {
+          EXPECT_LE(std::sqrt(range.high) - std::sqrt(range.low), 2.1 * 0x1p-7 * max_norm + 1e-3 * std::sqrt(exact[i]));
+        }
+      }
+    }
+    EXPECT_GT(moved, n);  // the truncation shows: the ranges are not trivially points
+  }
+}
+
+TEST_P(HNSWMetric, ReRankingWhatCanReachTheKBestGivesTheFullReRanksAnswer) {
+  // k = ef re-ranks every candidate; k < ef only those whose exact distance
+  // can still beat the k-th's. The k best must be the same, bit for bit.
+  const MetricType metric = GetParam();
+  const size_t nb = 3000, nq = 50, k = 10, all = 64;
+  auto xb = clustered(nb, kD, 1), xq = clustered(nq, kD, 2);
+  Built b = build(nb, metric, xb);
+  std::vector<float> D(nq * k), Dall(nq * all);
+  std::vector<idx_t> I(nq * k), Iall(nq * all);
+  b.hnsw->search(nq, xq.data(), k, D.data(), I.data(), ef(all));
+  b.hnsw->search(nq, xq.data(), all, Dall.data(), Iall.data(), ef(all));
+  for (size_t q = 0; q < nq; q++) {
+    for (size_t j = 0; j < k; j++) {
+      EXPECT_EQ(I[q * k + j], Iall[q * all + j]) << "query " << q << " rank " << j;
+      EXPECT_EQ(D[q * k + j], Dall[q * all + j]) << "query " << q << " rank " << j;
+    }
+  }
+}
+
 TEST(HNSW, OneThreadAndAFixedSeedGiveTheSameGraph) {
   const size_t nb = 1500, nq = 20;
   auto xb = clustered(nb, kD, 15), xq = clustered(nq, kD, 16);
