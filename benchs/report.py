@@ -77,8 +77,8 @@ def _f(x, fmt="{:.3g}"):
     return "-" if x is None else fmt.format(x)
 
 
-def _mb(x):
-    return "-" if x is None else f"{x / 2**20:,.0f}"
+def _mb(x, digits=0):
+    return "-" if x is None else f"{x / 2**20:,.{digits}f}"
 
 
 def _params(p):
@@ -93,12 +93,12 @@ def markdown(summary):
            f" repeated). Command:", "", f"    {summary['command']}", ""]
     out += [f"- {note}" for note in summary["notes"]] + [""]
     out += ["| dataset | index | library | params | R@1 | R@10 | R@100 | batch QPS | single QPS "
-            "| GFLOP/s (of SGEMM) | build s | size MB | peak RSS MB |", "|" + "---|" * 13]
+            "| GFLOP/s (of SGEMM) | build s | size MB | index RSS MB | peak RSS MB |", "|" + "---|" * 14]
     for e in summary["best"]:
         label = specs.INDEXES[e["index"]]["libs"][e["lib"]].get("label", e["lib"])
         if not e.get("points"):
             reason = e.get("unsupported") or e.get("error", "failed")
-            out.append(f"| {e['dataset']} | {e['index']} | {label} | {reason[:60]} |" + " |" * 9)
+            out.append(f"| {e['dataset']} | {e['index']} | {label} | {reason[:60]} |" + " |" * 10)
             continue
         for p in e["points"]:
             gf = f"{p['gflops']:.1f} ({p['sgemm_fraction']:.0%}{' !' if p['sgemm_fraction'] > 1 else ''})" \
@@ -109,7 +109,7 @@ def markdown(summary):
                        f"{_f(p.get('recall@1'), '{:.4f}')} | {_f(p.get('recall@10'), '{:.4f}')} | "
                        f"{_f(p.get('recall@100'), '{:.4f}')} | {p['batch_qps']:,.0f} | {single} | "
                        f"{gf} | {_f(e.get('build_s'), '{:.2f}')} | {_mb(e.get('size_bytes'))} | "
-                       f"{_mb(e.get('peak_rss'))} |")
+                       f"{_mb(e.get('index_rss'), 1)} | {_mb(e.get('peak_rss'))} |")
     by_columns = {}   # exact indexes compare QPS directly, sweeps compare QPS at fixed recall
     for r in summary["ratios"]:
         by_columns.setdefault(tuple(k for k in r if "qps" in k), []).append(r)

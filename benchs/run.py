@@ -151,6 +151,7 @@ def best_of(rounds_results, exact, nq, nb, d):
     best = {k: v for k, v in ok[0].items() if k != "points"}
     best["build_s"] = min(r["build_s"] for r in ok)
     best["peak_rss"] = max(r["peak_rss"] for r in ok)
+    best["index_rss"] = max(r["index_rss"] for r in ok)
     best["points"] = []
     for i, first in enumerate(ok[0]["points"]):
         pts = [r["points"][i] for r in ok]
@@ -198,6 +199,9 @@ def main(argv=None):
     notes.append(f"single-query QPS: 1 thread, one query per call, first {args.single_nq} queries "
                  f"(stopping after {args.single_budget:g} s); batch QPS: all queries in one call, {args.threads} threads; "
                  f"each mode: the best of passes repeated for {specs.MIN_TIMED_S:g} s at least")
+    notes.append("index RSS: the process's anonymous resident memory after the build minus before it (the index "
+                 "and whatever its library keeps; not the mapped dataset or library code); peak RSS: the whole "
+                 "process's peak, libraries and data included")
     notes.append("SGEMM reference: sextant's BLAS (<build-dir>/benchs/sgemm_rate); faiss links its own OpenBLAS")
     summary = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "command": command,
                "machine": machine_facts(), "settings": {k: str(v) if isinstance(v, Path) else v

@@ -238,7 +238,7 @@ def measure_point(runner, index, xq, gt, k, threads, params, args):
 
 
 def memory_status(field):
-    """VmRSS / VmHWM of this process in bytes. VmHWM rather than getrusage's ru_maxrss: the
+    """VmRSS / VmHWM / RssAnon of this process in bytes. VmHWM rather than getrusage's ru_maxrss: the
     latter keeps the parent's RSS at fork time across exec, which would hide our own peak."""
     with open("/proc/self/status") as f:
         for line in f:
@@ -281,11 +281,13 @@ def main():
     xb, xq = xb[:args.subset or len(xb)], xq[:args.nq]
     gt = np.load(args.gt)
     result["rss_before_build"] = memory_status("VmRSS")
+    anon_before_build = memory_status("RssAnon")
     runner.set_threads(args.threads)
     try:
         t0 = time.perf_counter()
         index = runner.build(spec, xb, metric)
         result["build_s"] = time.perf_counter() - t0
+        result["index_rss"] = memory_status("RssAnon") - anon_before_build
     except NotImplementedError as e:
         result["unsupported"] = str(e)
     else:
