@@ -103,9 +103,11 @@ class FlatDistance final : public GraphDistance {
  private:
   /// Splits the query x_ (stored column order) for the kernels.
   void prepare() {
-    double norm2 = 0;
-    for (size_t j = 0; j < d_; j++) norm2 += double(x_[j]) * x_[j];
-    query_norm_ = std::sqrt(norm2);
+    if (ip_ && low_) {  // exact_range's
+      double norm2 = 0;
+      for (size_t j = 0; j < d_; j++) norm2 += double(x_[j]) * x_[j];
+      query_norm_ = std::sqrt(norm2);
+    }
     for (size_t i = 0; i < w_; i++) {
       even_[i] = x_[2 * i];
       odd_[i] = x_[2 * i + 1];
