@@ -11,7 +11,10 @@ void* allocate_huge_page_aligned(size_t bytes) {
   const size_t rounded = (bytes + align - 1) / align * align;  // aligned_alloc needs a multiple
   void* p = std::aligned_alloc(align, rounded == 0 ? align : rounded);
 #ifdef MADV_HUGEPAGE
-  if (p != nullptr && align == kHugePage) madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure is harmless
+  // Only the huge pages the block fills: a last, partial one would be resident
+  // whole once touched (up to 2 MiB an array for nothing); 4 KiB pages serve it.
+  // Advice only: failure is harmless.
+  if (p != nullptr && align == kHugePage) madvise(p, bytes / kHugePage * kHugePage, MADV_HUGEPAGE);
 #endif
   return p;
 }

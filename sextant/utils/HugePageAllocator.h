@@ -12,7 +12,8 @@ void* allocate_huge_page_aligned(size_t bytes);
 
 /// Allocator for the large arrays that searches stream through (stored
 /// vectors, codes). Blocks are 64-byte aligned; blocks of 2 MiB or more are
-/// 2 MiB aligned and advised to use transparent huge pages, so a scan misses
+/// 2 MiB aligned and the huge pages they fill advised to be transparent huge
+/// pages (the tail keeps 4 KiB pages: no partly used 2 MiB), so a scan misses
 /// the TLB about 500 times less often and the hardware prefetcher is not
 /// stopped at every 4 KiB page boundary (+7% to +25% single-query exact search).
 template <class T>
