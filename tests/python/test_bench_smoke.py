@@ -56,7 +56,8 @@ def test_harness_smoke(tmp_path):
         assert point["recall@10"] == 1.0, lib       # exact search
         assert point["recall@1"] == 1.0, lib
         assert point["batch_qps"] > 0 and point["single_qps"] > 0 and point["single_nq"] > 0
-        assert entry["build_s"] >= 0 and entry["peak_rss"] > 0 and entry["index_rss"] > 0 and entry["size_bytes"] >= 5000 * 784 * 4
+        assert entry["build_s"] >= 0 and entry["peak_rss"] > 0 and entry["index_rss"] > 0
+        assert entry["size_bytes"] >= 5000 * 784 * 4
         if "sgemm_fraction" in point and point["sgemm_fraction"] is not None:
             assert point["sgemm_fraction"] > 0
     assert "compile_options" in best["faiss"]["facts"]
