@@ -32,10 +32,6 @@ void join(const uint32_t* high, const uint32_t* low, size_t w, float* out) {
   }
 }
 
-/// Bounds the rounding of a d-term float sum (and of its terms), relative to
-/// the sum of their magnitudes, with room to spare.
-double rounding(size_t d) { return double(d + 3) * 0x1p-23; }
-
 /// Distances between split rows: L2 squared, or the negated inner product.
 /// Traversals read the high halves only (see FlatGraphStorage); without low
 /// halves (low null) they are exact.
@@ -49,6 +45,11 @@ class FlatDistance final : public GraphDistance {
         w_((d + 1) / 2),
         ip_(metric == MetricType::INNER_PRODUCT),
         order_(order),
+        // The rounding of a d-term float sum (and of its terms), relative to
+        // the sum of their magnitudes, with room to spare.
+        rho_(double(d + 3) * 0x1p-23),
+        // How far truncation moves a row: 2^-7 of its norm, and a little for subnormals.
+        shift_(double(max_norm) * 0x1p-7 + std::sqrt(double(d)) * 0x1p-133),
         max_norm_(max_norm),
         k_(kernels()),
         x_(2 * w_, 0.0f),
@@ -78,19 +79,15 @@ class FlatDistance final : public GraphDistance {
   bool approximate_traversal() const override { return low_ != nullptr; }
   /// Truncation moves each element of a row y towards zero by less than 2^-7
   /// of its magnitude, so the truncated row is within e = 2^-7 |y| of y, and
-  /// |y| <= max_norm_: an inner product moves by at most |q| e, an L2 distance
-  /// (its square root) by at most e. Both sums' roundings come on top.
+  /// |y| <= max_norm_ (shift_ = e): an inner product moves by at most |q| e,
+  /// an L2 distance (its square root) by at most e. Both sums' roundings come
+  /// on top.
   Range exact_range(float t) const override {
     if (!std::isfinite(t)) return {-HUGE_VAL, HUGE_VAL};
-    const double rho = rounding(d_);
-    const double e = max_norm_ * 0x1p-7 + std::sqrt(double(d_)) * 0x1p-133;  // the latter: subnormals
-    if (ip_) {
-      const double spread = query_norm_ * (e + 2 * rho * max_norm_);
-      return {t - spread, t + spread};
-    }
-    const double low = std::max(0.0, std::sqrt(std::max(0.0, t / (1 + rho))) - e);
-    const double high = std::sqrt(std::max(0.0, t / (1 - rho))) + e;
-    return {low * low * (1 - rho), high * high * (1 + rho)};
+    if (ip_) return {t - spread_, t + spread_};
+    const double low = std::max(0.0, std::sqrt(std::max(0.0, t / (1 + rho_))) - shift_);
+    const double high = std::sqrt(std::max(0.0, t / (1 - rho_))) + shift_;
+    return {low * low * (1 - rho_), high * high * (1 + rho_)};
   }
   /// A traversal distance: the neighbour-selection heuristic compares it with
   /// traversal distances.
@@ -106,7 +103,7 @@ class FlatDistance final : public GraphDistance {
     if (ip_ && low_) {  // exact_range's
       double norm2 = 0;
       for (size_t j = 0; j < d_; j++) norm2 += double(x_[j]) * x_[j];
-      query_norm_ = std::sqrt(norm2);
+      spread_ = std::sqrt(norm2) * (shift_ + 2 * rho_ * max_norm_);
     }
     for (size_t i = 0; i < w_; i++) {
       even_[i] = x_[2 * i];
@@ -129,8 +126,8 @@ class FlatDistance final : public GraphDistance {
   size_t d_, w_;
   bool ip_;
   const std::vector<uint32_t>& order_;
-  double max_norm_;
-  double query_norm_ = 0;
+  double rho_, shift_, max_norm_;
+  double spread_ = 0;  // inner product: how far the query's exact distances may be from its traversal ones
   const Kernels& k_;
   std::vector<float> x_;  // the query in stored column order, padded to 2 w_
   std::vector<float> even_, odd_;
