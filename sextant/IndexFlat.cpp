@@ -79,6 +79,8 @@ void IndexFlat::search_impl(idx_t n, const float* x, idx_t k, float* distances, 
                             const SearchParams& params) const {
   if (!projections_.empty() && params.sel == nullptr && size_t(k) * kProjectRowsPerResult <= size_t(ntotal_)) {
     projections_.search(x, n, xb_.data(), k, distances, labels);
+    recompute_distances(x, n, VectorSet{xb_.data(), static_cast<size_t>(ntotal_), static_cast<size_t>(d_)}, k, metric_,
+                        distances, labels);
     return;
   }
   exact_search(x, n, VectorSet{xb_.data(), static_cast<size_t>(ntotal_), static_cast<size_t>(d_), norms_.data()}, k,

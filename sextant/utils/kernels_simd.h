@@ -51,7 +51,11 @@ inline float inner_product(const float* x, const float* y, size_t d) {
 /// One query against ny rows. Rows of 32 floats or more go one after the
 /// other through the single-pair kernel: one sequential stream is what the
 /// hardware prefetcher follows best when the rows come from memory. Shorter
-/// rows go four at a time, so each query load and horizontal sum serves four rows.
+/// rows go four at a time, so each query load and horizontal sum serves four
+/// rows, with the single-pair kernel's arithmetic (its partial sums added in
+/// its order): a row's distance is the same bits whichever way it is computed,
+/// so it does not depend on the row's position (shards of a set agree with
+/// the whole set).
 template <bool kL2>
 inline void distances_ny(const float* x, const float* y, size_t ny, size_t d, float* out) {
   constexpr size_t N = Vec::N;
@@ -82,10 +86,16 @@ inline void distances_ny(const float* x, const float* y, size_t ny, size_t d, fl
         step(Vec::load(x + i), Vec::load(y0 + i), Vec::load(y0 + d + i), Vec::load(y0 + 2 * d + i),
              Vec::load(y0 + 3 * d + i));
       }
-      if (i < d) {
+      if (i < d) {  // the single-pair kernel sums the tail apart, then adds it
+        const Vec s0 = a0, s1 = a1, s2 = a2, s3 = a3;
+        a0 = a1 = a2 = a3 = Vec::zero();
         size_t r = d - i;
         step(Vec::load_tail(x + i, r), Vec::load_tail(y0 + i, r), Vec::load_tail(y0 + d + i, r),
              Vec::load_tail(y0 + 2 * d + i, r), Vec::load_tail(y0 + 3 * d + i, r));
+        a0 = s0 + a0;
+        a1 = s1 + a1;
+        a2 = s2 + a2;
+        a3 = s3 + a3;
       }
       out[j] = a0.sum();
       out[j + 1] = a1.sum();

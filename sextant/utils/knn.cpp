@@ -67,6 +67,12 @@ struct Plan {
 
   size_t buffer_size() const { return blas ? query_block * db_block : db_block; }
 
+  // The single-pair kernel's distance between query q and database row id.
+  float exact_distance(size_t q, idx_t id) const {
+    const float* y = db.x + (id - id_offset) * static_cast<idx_t>(db.d);
+    return l2 ? kernels.l2sqr(xq + q * db.d, y, db.d) : kernels.inner_product(xq + q * db.d, y, db.d);
+  }
+
   // Scores queries [q0, q1) against db rows [j0, j1) and calls fn(q, run) for each query.
   template <class Fn>
   void score(size_t q0, size_t q1, size_t j0, size_t j1, float* buffer, Fn&& fn) const {
@@ -132,6 +138,7 @@ bool use_l2_nearest(size_t nq, const VectorSet& db, size_t k, MetricType metric,
 }
 
 void search_l2_nearest(const float* xq, size_t nq, const VectorSet& db, float* distances, idx_t* labels) {
+  // (The distances are those of the norms trick; exact_search recomputes them.)
   const size_t d = db.d, kpad = (db.n + kNearestPad - 1) / kNearestPad * kNearestPad;
   std::vector<float> ct(d * kpad, 0.0f), norms(kpad, std::numeric_limits<float>::infinity());
   for (size_t j = 0; j < db.n; j++) {
@@ -163,7 +170,10 @@ void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, 
   SEXTANT_CHECK(k > 0, "k must be > 0, got ", k);
   SEXTANT_CHECK(nq == 0 || (distances != nullptr && labels != nullptr), "distances and labels must not be null");
   if (nq == 0) return;
-  if (use_l2_nearest(nq, db_in, k, metric, sel)) return search_l2_nearest(xq, nq, db_in, distances, labels);
+  if (use_l2_nearest(nq, db_in, k, metric, sel)) {
+    search_l2_nearest(xq, nq, db_in, distances, labels);
+    return recompute_distances(xq, nq, db_in, k, metric, distances, labels);
+  }
   const Plan plan = make_plan(xq, nq, db_in, metric, sel);
   const size_t nb = plan.db.n;
   const size_t kk = std::min(k, nb);  // heap capacity: never more than there are vectors
@@ -231,6 +241,41 @@ void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, 
     const float offset = plan.offset(q);
     keys_to_distances(metric, 1, k, &offset, row_d);
   }
+  if (plan.blas) recompute_distances(xq, nq, db_in, k, metric, distances, labels);
+}
+
+void recompute_distances(const float* xq, size_t nq, const VectorSet& db, size_t k, MetricType metric,
+                         float* distances, idx_t* labels) {
+  const Kernels& kern = kernels();
+  const bool l2 = metric == MetricType::L2;
+  const size_t d = db.d;
+#pragma omp parallel if (nq * k * d > (size_t{1} << 18) && !omp_in_parallel())
+  {
+    std::vector<std::pair<float, idx_t>> row;  // (key, label): smaller keys first, NaN last
+#pragma omp for schedule(static)
+    for (long ql = 0; ql < static_cast<long>(nq); ql++) {
+      const size_t q = ql;
+      const float* x = xq + q * d;
+      row.clear();
+      for (size_t i = 0; i < k && labels[q * k + i] >= 0; i++) {
+        const idx_t id = labels[q * k + i];
+        const float* y = db.x + static_cast<size_t>(id) * d;
+        row.emplace_back(l2 ? kern.l2sqr(x, y, d) : -kern.inner_product(x, y, d), id);
+      }
+      // The row was ranked by nearly the same distances: an insertion sort moves the few that swap.
+      auto before = [](const std::pair<float, idx_t>& a, const std::pair<float, idx_t>& b) {
+        if (std::isnan(a.first) != std::isnan(b.first)) return std::isnan(b.first);
+        return a.first < b.first || (!(b.first < a.first) && a.second < b.second);
+      };
+      for (size_t i = 1; i < row.size(); i++) {
+        for (size_t j = i; j > 0 && before(row[j], row[j - 1]); j--) std::swap(row[j], row[j - 1]);
+      }
+      for (size_t i = 0; i < row.size(); i++) {
+        distances[q * k + i] = l2 ? row[i].first : -row[i].first;
+        labels[q * k + i] = row[i].second;
+      }
+    }
+  }
 }
 
 RangeSearchResult exact_range_search(const float* xq, size_t nq, const VectorSet& db_in, float radius,
@@ -267,8 +312,9 @@ RangeSearchResult exact_range_search(const float* xq, size_t nq, const VectorSet
             size_t count = plan.kernels.collect_below(run.v + c0, run.bias ? run.bias + c0 : nullptr, run.scale,
                                                        n, bound, idx, keys);
             for (size_t c = 0; c < count; c++) {
-              float dist = plan.to_distance(keys[c], q);
               idx_t id = run.id0 + static_cast<idx_t>(c0 + idx[c]);
+              // GEMM keys only nominate: the distance is the SIMD kernels', as in exact_search.
+              float dist = plan.blas ? plan.exact_distance(q, id) : plan.to_distance(keys[c], q);
               bool inside = plan.l2 ? dist < radius : dist > radius;
               if (inside && (sel == nullptr || sel->is_member(id))) hits[q].emplace_back(dist, id);
             }

@@ -21,12 +21,22 @@ struct VectorSet {
 /// distances and labels are nq * k, best first, padded with the worst
 /// distance and label -1 when fewer than k vectors qualify. Ties go to the
 /// smaller id. Large batches run as BLAS GEMM tiles with the norms trick and
-/// k-selection fused on each tile; small batches use the SIMD kernels.
+/// k-selection fused on each tile, small batches on the SIMD kernels; the
+/// distances returned are the SIMD kernels' (recompute_distances).
 /// Parallel (OpenMP) over query blocks, or over database slices when there
 /// are fewer query blocks than threads. The vectors must be finite: indexes
 /// check them when they are added; knn() checks them itself.
 void exact_search(const float* xq, size_t nq, const VectorSet& db, size_t k, MetricType metric, float* distances,
                   idx_t* labels, const IDSelector* sel = nullptr);
+
+/// Replaces the distance of every result (label >= 0) in the nq rows of k by
+/// the single-pair kernel's distance between the query and row `label` of db,
+/// and sorts each row again (ties: smaller label). Searches that rank with
+/// other arithmetic (GEMM tiles and the norms trick, projections) finish with
+/// it, so a (query, row) pair has the same distance whatever path found it:
+/// whatever the batch, the size of the set, or how it is split into shards.
+void recompute_distances(const float* xq, size_t nq, const VectorSet& db, size_t k, MetricType metric,
+                         float* distances, idx_t* labels);
 
 /// Exact range search: for each query, every vector with L2 distance < radius
 /// (inner product: similarity > radius), best first. Vectors must be finite.

@@ -177,6 +177,38 @@ TEST(IndexFlat, ProjectionsFollowAddsRemovalsAndReset) {
   expect_exact(index, held, xq, 5);
 }
 
+TEST(IndexFlat, DistancesDoNotDependOnThePathThatFoundThem) {
+  // GEMM tiles (large batches), the SIMD kernels (small ones, rows four at a time), the nearest-centroid
+  // kernel (k = 1, few short rows) and projections (long rows) rank with different arithmetic; the
+  // distances returned are the same bits whatever the batch or the size of the set searched.
+  for (size_t d : {7, 24, 300}) {
+    for (MetricType metric : {MetricType::L2, MetricType::INNER_PRODUCT}) {
+      SCOPED_TRACE("d=" + std::to_string(d) + " " + metric_name(metric));
+      const size_t nb = 2003, nq = 100;
+      const auto xb = test::random_vectors(nb, d, 31), xq = test::random_vectors(nq, d, 32);
+      IndexFlat whole(d, metric), part(d, metric);
+      whole.add(nb, xb.data());
+      part.add(nb - 1001, xb.data() + 1001 * d);  // rows 1001.. at other positions, in a smaller set
+      for (size_t k : {1, 5}) {
+        std::vector<float> batch_d(nq * k), one_d(k), part_d(k);
+        std::vector<idx_t> batch_l(nq * k), one_l(k), part_l(k);
+        whole.search(nq, xq.data(), k, batch_d.data(), batch_l.data());
+        for (size_t q = 0; q < nq; q++) {
+          whole.search(1, &xq[q * d], k, one_d.data(), one_l.data());
+          EXPECT_EQ(one_l, std::vector<idx_t>(batch_l.begin() + q * k, batch_l.begin() + (q + 1) * k));
+          EXPECT_EQ(one_d, std::vector<float>(batch_d.begin() + q * k, batch_d.begin() + (q + 1) * k));
+          part.search(1, &xq[q * d], k, part_d.data(), part_l.data());
+          for (size_t i = 0; i < k; i++) {
+            for (size_t j = 0; j < k; j++) {
+              if (batch_l[q * k + j] == part_l[i] + 1001) EXPECT_EQ(batch_d[q * k + j], part_d[i]);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(IndexFlat, SameResultsWithOneOrManyThreads) {
   // Few query blocks and a large database: work splits into database slices,
   // whose GEMM tiles start at other columns: distances may differ in the last bit.
