@@ -168,4 +168,22 @@ size_t Index::remove_ids_impl(const IDSelector&) {
 
 void Index::reset() { reset_impl(); }
 
+void Index::merge_from(Index& other, idx_t add_id) {
+  SEXTANT_CHECK(&other != this, "cannot merge an index into itself");
+  SEXTANT_CHECK(other.type_name() == type_name() && other.d_ == d_ && other.metric_ == metric_, "cannot merge ",
+                other.type_name(), " (d=", other.d_, ", ", metric_name(other.metric_), ") into ", type_name(), " (d=",
+                d_, ", ", metric_name(metric_), "): they must have the same type, dimension and metric");
+  SEXTANT_CHECK(add_id >= 0, "add_id must be >= 0, got ", add_id);
+  merge_from_impl(other, add_id);
+}
+
+void Index::merge_from_impl(Index&, idx_t) {
+  SEXTANT_CHECK(false, type_name(), " cannot merge indexes (add the other index's vectors instead)");
+}
+
+void Index::check_no_id_shift(idx_t add_id) const {
+  SEXTANT_CHECK(add_id == 0, type_name(), " numbers its vectors itself: merged vectors follow its own, so add_id ",
+                "must be 0, got ", add_id, " (wrap it in IndexIDMap to choose ids)");
+}
+
 }  // namespace sextant

@@ -81,6 +81,13 @@ class Index {
   /// Removes every vector; training is kept.
   void reset();
 
+  /// Moves every vector of `other` into this index; `other` ends empty. Both
+  /// must be of the same type, with the same parameters and training (shards
+  /// of one trained index, say). Ids follow Faiss: an index that numbers its
+  /// vectors itself appends them after its own (add_id must be 0); one that
+  /// keeps ids (IVF, IDMap) keeps theirs, plus add_id.
+  void merge_from(Index& other, idx_t add_id = 0);
+
   /// The SearchParams knobs this index, and the indexes inside it, read.
   virtual KnobSet search_knobs() const { return kKnobSel; }
 
@@ -103,7 +110,15 @@ class Index {
   virtual void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const;
   virtual size_t remove_ids_impl(const IDSelector& sel);
   virtual void reset_impl() = 0;
+  /// `other` has this index's type, d and metric; the default cannot merge.
+  virtual void merge_from_impl(Index& other, idx_t add_id);
 
+  /// For merge_from_impl of an index whose ids are positions: throws unless add_id is 0.
+  void check_no_id_shift(idx_t add_id) const;
+  /// The add_id that merges into `inner` (an index nested in this one, whose
+  /// ids are positions) append the other's vectors after its own: 0 for an
+  /// index that numbers its vectors itself, its ntotal for one that keeps ids.
+  static idx_t append_shift(const Index& inner) { return inner.removal_closes_up_ids() ? 0 : inner.ntotal(); }
   /// Throws unless x holds n * d() finite floats.
   void check_vectors(idx_t n, const float* x, const char* what) const;
   /// Throws unless the arguments of a search are valid for this index; the

@@ -56,6 +56,22 @@ void IndexFlat::add_impl(idx_t n, const float* x, const idx_t* ids) {
   update_projections(first_new);
 }
 
+void IndexFlat::merge_from_impl(Index& other_index, idx_t add_id) {
+  check_no_id_shift(add_id);
+  auto& other = dynamic_cast<IndexFlat&>(other_index);
+  other.xb_.owned(other.type_name());  // other must end empty: refuse a read-only one before changing anything
+  const size_t first_new = static_cast<size_t>(ntotal_), n = static_cast<size_t>(other.ntotal_);
+  LargeVector<float>& xb = xb_.owned(type_name());
+  xb.insert(xb.end(), other.xb_.data(), other.xb_.data() + n * d_);
+  if (metric_ == MetricType::L2) {
+    LargeVector<float>& norms = norms_.owned(type_name());
+    norms.insert(norms.end(), other.norms_.data(), other.norms_.data() + n);
+  }
+  ntotal_ += other.ntotal_;
+  update_projections(first_new);
+  other.reset();
+}
+
 void IndexFlat::set_vectors(idx_t n, Storage<float> vectors, Storage<float> norms) {
   SEXTANT_CHECK(n >= 0 && vectors.size() == static_cast<size_t>(n) * d_, type_name(), ": ", n,
                 " vectors of dimension ", d_, " need ", static_cast<size_t>(n) * d_, " floats, got ",

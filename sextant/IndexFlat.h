@@ -42,6 +42,7 @@ class IndexFlat : public Index {
   void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const override;
   size_t remove_ids_impl(const IDSelector& sel) override;
   void reset_impl() override;
+  void merge_from_impl(Index& other, idx_t add_id) override;
 
  private:
   /// Derives, extends or drops the projections after rows [first_new, ntotal) arrived.

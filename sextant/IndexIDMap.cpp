@@ -1,6 +1,7 @@
 #include "sextant/IndexIDMap.h"
 
 #include <algorithm>
+#include <limits>
 #include <unordered_set>
 
 #include "sextant/utils/Error.h"
@@ -98,6 +99,19 @@ void IndexIDMap::reset_impl() {
   ntotal_ = 0;
 }
 
+void IndexIDMap::merge_from_impl(Index& other_index, idx_t add_id) {
+  auto& other = dynamic_cast<IndexIDMap&>(other_index);
+  for (idx_t id : other.id_map_) {
+    SEXTANT_CHECK(id <= std::numeric_limits<idx_t>::max() - add_id, "merge_from: id ", id, " + add_id ", add_id,
+                  " overflows");
+  }
+  index_->merge_from(*other.index_, append_shift(*index_));
+  for (idx_t id : other.id_map_) id_map_.push_back(id + add_id);
+  other.id_map_.clear();
+  ntotal_ = static_cast<idx_t>(id_map_.size());
+  other.ntotal_ = 0;
+}
+
 IndexIDMap2::IndexIDMap2(std::shared_ptr<Index> index, std::vector<idx_t> id_map)
     : IndexIDMap(std::move(index), std::move(id_map)) {
   for (size_t i = 0; i < id_map_.size(); i++) {
@@ -129,6 +143,18 @@ size_t IndexIDMap2::remove_ids_impl(const IDSelector& sel) {
   position_of_.clear();
   for (size_t i = 0; i < id_map_.size(); i++) position_of_[id_map_[i]] = static_cast<idx_t>(i);
   return removed;
+}
+
+void IndexIDMap2::merge_from_impl(Index& other_index, idx_t add_id) {
+  auto& other = dynamic_cast<IndexIDMap2&>(other_index);
+  for (idx_t id : other.id_map_) {
+    SEXTANT_CHECK(id > std::numeric_limits<idx_t>::max() - add_id || !position_of_.count(id + add_id), type_name(),
+                  " needs unique ids: id ", id + add_id, " is in both indexes");
+  }
+  const idx_t first = ntotal_;
+  IndexIDMap::merge_from_impl(other, add_id);
+  for (idx_t i = first; i < ntotal_; i++) position_of_[id_map_[i]] = i;
+  other.position_of_.clear();
 }
 
 void IndexIDMap2::reset_impl() {

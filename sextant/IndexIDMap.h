@@ -38,6 +38,8 @@ class IndexIDMap : public Index {
   void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const override { index_->sa_decode(n, codes, x); }
   size_t remove_ids_impl(const IDSelector& sel) override;
   void reset_impl() override;
+  /// The wrapped indexes merge; the other's ids come along, plus add_id.
+  void merge_from_impl(Index& other, idx_t add_id) override;
 
   /// The same params with the selector (over ids) turned into one over positions.
   SearchParams positional(const SearchParams& params) const;
@@ -59,6 +61,7 @@ class IndexIDMap2 : public IndexIDMap {
   void reconstruct_impl(idx_t key, float* recons) const override;
   size_t remove_ids_impl(const IDSelector& sel) override;
   void reset_impl() override;
+  void merge_from_impl(Index& other, idx_t add_id) override;
 
  private:
   std::unordered_map<idx_t, idx_t> position_of_;  // id -> position in index()

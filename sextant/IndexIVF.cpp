@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -275,24 +276,30 @@ void IndexIVF::reset_impl() {
 }
 
 void IndexIVF::check_compatible(const IndexIVF& other) const {
-  SEXTANT_CHECK(&other != this, "cannot merge an index into itself");
-  SEXTANT_CHECK(other.type_name() == type_name() && other.d_ == d_ && other.metric_ == metric_ &&
-                    other.nlist() == nlist() && other.code_size() == code_size() &&
-                    other.by_residual_ == by_residual_,
+  SEXTANT_CHECK(other.nlist() == nlist() && other.code_size() == code_size() && other.by_residual_ == by_residual_,
                 "cannot merge ", other.type_name(), " (d=", other.d_, ", nlist=", other.nlist(), ") into ",
                 type_name(), " (d=", d_, ", nlist=", nlist(), "): they must have the same type and parameters");
   SEXTANT_CHECK(other.quantizer_->ntotal() == quantizer_->ntotal(), "cannot merge: the coarse quantizers differ");
   std::vector<float> a(d_), b(d_);
-  for (size_t l = 0; l < nlist(); l++) {
+  for (size_t l = 0; l < nlist() && other.quantizer_ != quantizer_; l++) {
     centroid(l, a.data());
     other.centroid(l, b.data());
     SEXTANT_CHECK(a == b, "cannot merge: the coarse quantizers differ (centroid ", l, ")");
   }
+  SEXTANT_CHECK(same_encoder(other), "cannot merge: the encoders differ (train one index, then copy it for each part)");
 }
 
-void IndexIVF::merge_from(IndexIVF& other, idx_t add_id) {
+void IndexIVF::merge_from_impl(Index& other_index, idx_t add_id) {
+  auto& other = dynamic_cast<IndexIVF&>(other_index);
   SEXTANT_CHECK(!lists_->is_read_only() && !other.lists_->is_read_only(), "cannot merge read-only inverted lists");
   check_compatible(other);
+  for (size_t l = 0; l < nlist(); l++) {
+    const idx_t* src = other.lists_->ids(l);
+    for (size_t i = 0; i < other.lists_->list_size(l); i++) {
+      SEXTANT_CHECK(src[i] <= std::numeric_limits<idx_t>::max() - add_id, "merge_from: id ", src[i], " + add_id ",
+                    add_id, " overflows");
+    }
+  }
   std::vector<idx_t> ids;
   std::vector<uint8_t> codes;
   for (size_t l = 0; l < nlist(); l++) {

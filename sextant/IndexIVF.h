@@ -57,10 +57,6 @@ class IndexIVF : public Index {
   void make_direct_map(DirectMapType type = DirectMapType::array);
   DirectMapType direct_map_type() const { return direct_map_.type(); }
 
-  /// Moves every entry of `other` (same type, dimension, metric, lists and
-  /// quantizer) into this index, adding `add_id` to its ids; `other` ends empty.
-  void merge_from(IndexIVF& other, idx_t add_id = 0);
-
   /// The list each of the n vectors belongs to (coarse assignment).
   void assign_lists(idx_t n, const float* x, idx_t* lists) const;
 
@@ -86,6 +82,8 @@ class IndexIVF : public Index {
   virtual const float* decode_block(size_t list, const uint8_t* codes, size_t n, float* out) const;
   /// Whether list-by-list search may be used (decode_block is cheap enough).
   virtual bool supports_list_major_search() const { return true; }
+  /// Whether codes of `other` (same type) decode alike here: same trained encoder.
+  virtual bool same_encoder(const IndexIVF&) const { return true; }
 
   /// The centroid of a list (for residuals).
   void centroid(size_t list, float* out) const;
@@ -114,6 +112,9 @@ class IndexIVF : public Index {
   void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const override;
   size_t remove_ids_impl(const IDSelector& sel) override;
   void reset_impl() override;
+  /// Moves the other's entries into the same lists (same lists, quantizer and
+  /// encoder), their ids shifted by add_id.
+  void merge_from_impl(Index& other, idx_t add_id) override;
 
   std::shared_ptr<Index> quantizer_;
   std::unique_ptr<InvertedLists> lists_;

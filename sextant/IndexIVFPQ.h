@@ -39,6 +39,9 @@ class IndexIVFPQ : public IndexIVF {
   std::unique_ptr<InvertedListScanner> make_scanner() const override;
   // Look-up tables cost far less per code than decoding to floats.
   bool supports_list_major_search() const override { return false; }
+  bool same_encoder(const IndexIVF& other) const override {
+    return pq_.same_codebooks(dynamic_cast<const IndexIVFPQ&>(other).pq_);
+  }
 
  private:
   ProductQuantizer pq_;

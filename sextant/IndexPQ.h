@@ -37,6 +37,7 @@ class IndexPQ : public Index {
   void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const override { pq_.decode(n, codes, x); }
   size_t remove_ids_impl(const IDSelector& sel) override;
   void reset_impl() override;
+  void merge_from_impl(Index& other, idx_t add_id) override;
 
  private:
   CodeScorerFactory scorers() const;

@@ -103,6 +103,20 @@ size_t IndexPQFastScan::remove_ids_impl(const IDSelector& sel) {
   return removed;
 }
 
+void IndexPQFastScan::merge_from_impl(Index& other_index, idx_t add_id) {
+  check_no_id_shift(add_id);
+  auto& other = dynamic_cast<IndexPQFastScan&>(other_index);
+  SEXTANT_CHECK(pq_.same_codebooks(other.pq_),
+                "cannot merge: the product quantizers differ (train one index, then copy it for each part)");
+  // Codes sit in blocks of 32 interleaved codes: repack them after ours.
+  std::vector<uint8_t> codes(static_cast<size_t>(other.ntotal_) * pq_.code_size());
+  for (idx_t i = 0; i < other.ntotal_; i++) {
+    fastscan::get_code(other.blocks_.data(), pq_.M(), i, codes.data() + i * pq_.code_size());
+  }
+  add_sa_codes(other.ntotal_, codes.data());
+  other.reset();
+}
+
 void IndexPQFastScan::reset_impl() {
   blocks_.clear();
   ntotal_ = 0;

@@ -151,6 +151,16 @@ void IndexPreTransform::sa_decode_impl(idx_t n, const uint8_t* codes, float* x) 
   reverse_chain(n, xt.data(), x);
 }
 
+void IndexPreTransform::merge_from_impl(Index& other_index, idx_t add_id) {
+  auto& other = dynamic_cast<IndexPreTransform&>(other_index);
+  bool same = other.chain_.size() == chain_.size();
+  for (size_t i = 0; same && i < chain_.size(); i++) same = chain_[i]->same_map(*other.chain_[i]);
+  SEXTANT_CHECK(same, "cannot merge: the transform chains differ (train one index, then copy it for each part)");
+  index_->merge_from(*other.index_, add_id);
+  sync(0);
+  other.sync(0);
+}
+
 void IndexPreTransform::reset_impl() {
   index_->reset();
   ntotal_ = 0;

@@ -44,6 +44,8 @@ class IndexPreTransform : public Index {
   void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const override;
   size_t remove_ids_impl(const IDSelector& sel) override { return sync(index_->remove_ids(sel)); }
   void reset_impl() override;
+  /// Same chain (trained alike): the indexes inside merge.
+  void merge_from_impl(Index& other, idx_t add_id) override;
 
  private:
   /// Back through the chain: n vectors of index().d() to d().

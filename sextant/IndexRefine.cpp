@@ -178,6 +178,18 @@ size_t IndexRefine::remove_ids_impl(const IDSelector& sel) {
   return removed;
 }
 
+void IndexRefine::merge_from_impl(Index& other_index, idx_t add_id) {
+  check_no_id_shift(add_id);
+  auto& other = dynamic_cast<IndexRefine&>(other_index);
+  SEXTANT_CHECK(other.refine_->type_name() == refine_->type_name(), "cannot merge: the refine indexes differ (",
+                other.refine_->type_name(), " and ", refine_->type_name(), ")");
+  // The base's checks (quantizers, encoders) run before either index changes.
+  base_->merge_from(*other.base_, append_shift(*base_));
+  refine_->merge_from(*other.refine_, append_shift(*refine_));
+  ntotal_ = base_->ntotal();
+  other.ntotal_ = 0;
+}
+
 void IndexRefine::reset_impl() {
   base_->reset();
   refine_->reset();

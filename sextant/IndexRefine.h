@@ -39,6 +39,8 @@ class IndexRefine : public Index {
   void reconstruct_impl(idx_t key, float* recons) const override { refine_->reconstruct(key, recons); }
   size_t remove_ids_impl(const IDSelector& sel) override;
   void reset_impl() override;
+  /// The base and refine indexes merge, the other's vectors after this one's.
+  void merge_from_impl(Index& other, idx_t add_id) override;
 
  private:
   /// Exact (refine-index) distances of query x to the n stored vectors ids

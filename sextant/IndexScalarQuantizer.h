@@ -35,6 +35,7 @@ class IndexScalarQuantizer : public Index {
   void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const override;
   size_t remove_ids_impl(const IDSelector& sel) override;
   void reset_impl() override;
+  void merge_from_impl(Index& other, idx_t add_id) override;
 
  private:
   CodeScorerFactory scorers() const;
@@ -60,6 +61,9 @@ class IndexIVFScalarQuantizer : public IndexIVF {
   void decode(size_t list, const uint8_t* code, float* x) const override;
   std::unique_ptr<InvertedListScanner> make_scanner() const override;
   const float* decode_block(size_t list, const uint8_t* codes, size_t n, float* out) const override;
+  bool same_encoder(const IndexIVF& other) const override {
+    return sq_.same_ranges(dynamic_cast<const IndexIVFScalarQuantizer&>(other).sq_);
+  }
 
  private:
   ScalarQuantizer sq_;

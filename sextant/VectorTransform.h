@@ -17,6 +17,11 @@ class VectorTransform {
   int d_out() const { return d_out_; }
   bool is_trained() const { return is_trained_; }
   virtual std::string type_name() const = 0;
+  /// True when `other` maps every vector as this one does (same type, sizes and trained parameters).
+  virtual bool same_map(const VectorTransform& other) const {
+    return type_name() == other.type_name() && d_in_ == other.d_in_ && d_out_ == other.d_out_ &&
+           is_trained_ == other.is_trained_;
+  }
 
   void train(idx_t n, const float* x);
   /// out: n x d_out.
@@ -46,6 +51,10 @@ class LinearTransform : public VectorTransform {
   void set_matrix(std::vector<float> A, std::vector<float> b);
   /// True when the rows of A are orthonormal (reverse_transform is then defined).
   bool is_orthonormal() const { return orthonormal_; }
+  bool same_map(const VectorTransform& other) const override {
+    const auto* linear = dynamic_cast<const LinearTransform*>(&other);
+    return VectorTransform::same_map(other) && linear != nullptr && A_ == linear->A_ && b_ == linear->b_;
+  }
 
  protected:
   LinearTransform(int d_in, int d_out, bool is_trained) : VectorTransform(d_in, d_out, is_trained) {}

@@ -52,6 +52,16 @@ class FlatCodes {
 
   void clear(std::string_view owner) { bytes_.owned(owner).clear(); }
 
+  /// Appends the codes of `other` (same code size) and empties it.
+  void move_from(FlatCodes& other, std::string_view owner, std::string_view other_owner) {
+    SEXTANT_CHECK(other.code_size_ == code_size_, "flat codes of ", other.code_size_, " bytes cannot join codes of ",
+                  code_size_, " bytes");
+    LargeVector<uint8_t>& theirs = other.bytes_.owned(other_owner);
+    LargeVector<uint8_t>& bytes = bytes_.owned(owner);
+    bytes.insert(bytes.end(), theirs.begin(), theirs.end());
+    theirs.clear();
+  }
+
  private:
   size_t code_size_;
   Storage<uint8_t> bytes_;

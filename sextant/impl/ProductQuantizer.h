@@ -32,6 +32,10 @@ class ProductQuantizer {
   /// M x ksub x dsub floats: centroid c of subspace m starts at (m * ksub + c) * dsub.
   const std::vector<float>& centroids() const { return centroids_; }
   void set_centroids(std::vector<float> centroids);
+  /// Same shape and codebooks: codes of one decode alike with the other.
+  bool same_codebooks(const ProductQuantizer& other) const {
+    return d_ == other.d_ && M_ == other.M_ && nbits_ == other.nbits_ && centroids_ == other.centroids_;
+  }
 
   void encode(size_t n, const float* x, uint8_t* codes) const;
   void decode(size_t n, const uint8_t* codes, float* x) const;

@@ -46,6 +46,10 @@ class ScalarQuantizer {
   /// The learned ranges in Faiss's layout: vmin then vdiff, d values each (one each when uniform).
   const std::vector<float>& trained() const { return trained_; }
   void set_trained(std::vector<float> trained);
+  /// Same type and ranges: codes of one decode alike with the other.
+  bool same_ranges(const ScalarQuantizer& other) const {
+    return d_ == other.d_ && type_ == other.type_ && trained_ == other.trained_;
+  }
 
   /// Scores codes against one query with the active SIMD kernels. The query
   /// is prepared once (per query, or per list for residual codes).
