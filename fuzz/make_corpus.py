@@ -20,21 +20,23 @@ FACTORY = [
     "IDMap,Flat", "IDMap2,PQ2x4", "IDMap2,IVF2,Flat", "PQ2x4,RFlat", "IVF2,PQ2x4,Refine(SQ8)",
     "PQ2,Refine(PQ4x4)", "IVF2,Flat,Refine(Flat)", "IDMap,PQ2,RFlat", "HNSW4", "IVF2_HNSW4,Flat",
 ]
+# Indexes of several parts (sextant only); apart from FACTORY so that its seeds keep their bytes.
+SPLIT = ["Shards2,Flat", "Shards3,IVF2,Flat", "Replicas2,PQ2x4", "IDMap,Shards2,SQ8", "Shards2,HNSW4"]
 
 
-def sextant_seeds(rng):
+def sextant_seeds(rng, descriptions=FACTORY, prefix="sx"):
     xb = rng.standard_normal((300, D)).astype("float32")
-    for i, desc in enumerate(FACTORY):
+    for i, desc in enumerate(descriptions):
         for metric in (sx.METRIC_L2, sx.METRIC_INNER_PRODUCT):
             index = sx.index_factory(D, desc, metric)
             if metric == sx.METRIC_L2 and "IVF" in desc and i % 2 == 0:
-                yield f"sx_untrained_{i}", sx.serialize_index(index)
+                yield f"{prefix}_untrained_{i}", sx.serialize_index(index)
             index.train(xb)
             if "IDMap" in desc:
                 index.add_with_ids(xb[:6], np.arange(6) * 5 + 1)
             else:
                 index.add(xb[:6])
-            yield f"sx_{i}_{int(metric)}", sx.serialize_index(index)
+            yield f"{prefix}_{i}_{int(metric)}", sx.serialize_index(index)
 
 
 def faiss_seeds(rng):
@@ -63,10 +65,14 @@ def main():
     rng = np.random.default_rng(0)
     (ROOT / "read_index").mkdir(parents=True, exist_ok=True)
     (ROOT / "index_factory").mkdir(parents=True, exist_ok=True)
-    for name, data in list(sextant_seeds(rng)) + list(faiss_seeds(rng)):
+    seeds = list(sextant_seeds(rng)) + list(faiss_seeds(rng))
+    seeds += list(sextant_seeds(np.random.default_rng(1), SPLIT, "sx_split"))
+    for name, data in seeds:
         (ROOT / "read_index" / f"seed_{name}").write_bytes(bytes(np.asarray(data, dtype=np.uint8)))
     for i, desc in enumerate(FACTORY + ["IVF16,Flat", "Refine(Flat)", "IDMap", "PQ3", "IVF0,Flat"]):
         (ROOT / "index_factory" / f"seed_{i}").write_bytes(bytes([1 + 11]) + desc.encode())
+    for i, desc in enumerate(SPLIT + ["Shards0,Flat", "Replicas4097,Flat", "Shards2,Replicas2,IDMap2,Flat"]):
+        (ROOT / "index_factory" / f"seed_split_{i}").write_bytes(bytes([1 + 11]) + desc.encode())
 
 
 if __name__ == "__main__":

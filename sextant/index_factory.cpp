@@ -2,6 +2,7 @@
 #include "sextant/index_factory.h"
 
 #include <cctype>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -17,7 +18,9 @@
 #include "sextant/IndexPQFastScan.h"
 #include "sextant/IndexPreTransform.h"
 #include "sextant/IndexRefine.h"
+#include "sextant/IndexReplicas.h"
 #include "sextant/IndexScalarQuantizer.h"
+#include "sextant/IndexShards.h"
 #include "sextant/utils/Error.h"
 
 namespace sextant {
@@ -30,6 +33,7 @@ struct Part {
 };
 
 constexpr long kMaxNlist = 1L << 24;
+constexpr long kMaxParts = 4096;  // shards or replicas of one index
 // Random rotations are orthonormalised when built (a QR, cubic in the size): their matrices in
 // one description hold at most this many entries (a 2048 x 2048 rotation, about a second), so
 // a typo like RR9596780 is refused instead of spending minutes and gigabytes on it.
@@ -97,6 +101,7 @@ class Parser {
   // Parts of an index over d-dimensional vectors.
   std::unique_ptr<Index> parse_parts(std::vector<Part> parts, int d) {
     const Part first = parts.front();
+    if (first.text.substr(0, 6) == "Shards" || first.text.substr(0, 8) == "Replicas") return parse_split(parts, d);
     if (first.text == "IDMap" || first.text == "IDMap2") {
       if (parts.size() == 1) fail(first, "an index after '" + std::string(first.text) + ",'");
       std::shared_ptr<Index> inner = parse_parts(std::vector<Part>(parts.begin() + 1, parts.end()), d);
@@ -135,6 +140,31 @@ class Parser {
     if (parts.size() == 2 && first.text.substr(0, 4) == "HNSW") return parse_hnsw(first, parts[1], d);
     fail(parts[1], parts.size() == 2 ? "nothing after '" + std::string(first.text) + "' (or IVF<nlist>,<codec>)"
                                      : "at most an index and a re-ranking suffix (RFlat, Refine(...))");
+  }
+
+  // "Shards<n>,<index>" or "Replicas<n>,<index>": n copies of the index (built alike, filled apart).
+  std::unique_ptr<Index> parse_split(const std::vector<Part>& parts, int d) {
+    const Part first = parts.front();
+    std::string_view s = first.text;
+    const bool shards = take(s, "Shards");
+    if (!shards) take(s, "Replicas");
+    const std::string form = shards ? "Shards<n>" : "Replicas<n>";
+    auto n = take_int(s);
+    if (!n || !s.empty() || *n > kMaxParts) fail(first, form + " with n in [1, " + std::to_string(kMaxParts) + "]");
+    if (parts.size() == 1) fail(first, "an index after '" + std::string(first.text) + ",'");
+    const std::vector<Part> rest(parts.begin() + 1, parts.end());
+    std::vector<std::shared_ptr<Index>> children;
+    for (long i = 0; i < *n; i++) children.push_back(parse_parts(rest, d));
+    if (!shards) {
+      auto replicas = std::make_unique<IndexReplicas>(d, metric_);
+      for (auto& child : children) replicas->add_replica(std::move(child));
+      return replicas;
+    }
+    // Shards that number their vectors themselves get successive ids; shards
+    // that keep ids (IVF, IDMap) are given global ids and may be added to in batches.
+    auto index = std::make_unique<IndexShards>(d, metric_, children.front()->removal_closes_up_ids());
+    for (auto& child : children) index->add_shard(std::move(child));
+    return index;
   }
 
   static bool is_transform(std::string_view s) {
@@ -196,7 +226,7 @@ class Parser {
     if (take(s, "HNSW")) return std::make_unique<IndexHNSWFlat>(d, hnsw_M(s, part), metric_);
     if (s.substr(0, 3) == "IVF") fail(part, "IVF<nlist>,<codec> with codec one of " + std::string(kCodecs));
     fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>], HNSW<M>[,<storage>], IVF<nlist>[_HNSW<M>],<codec>, "
-               "an IDMap/IDMap2 "
+               "an IDMap/IDMap2, Shards<n> or Replicas<n> "
                "prefix, transforms in front (PCA[W][R]<d>, OPQ<M>[_<d>], RR<d>, L2norm) or an RFlat/Refine(...) suffix");
   }
 
@@ -324,6 +354,17 @@ std::string describe_pq(const ProductQuantizer& pq) {
   return out;
 }
 
+// "Shards<n>," / "Replicas<n>," and the description of the parts, which must all have the same one.
+std::string describe_parts(const std::string& head, size_t n, const std::function<const Index&(size_t)>& part) {
+  SEXTANT_CHECK(n > 0, "describe: an ", head, " with no parts has no factory description");
+  const std::string first = describe(part(0));
+  for (size_t i = 1; i < n; i++) {
+    SEXTANT_CHECK(describe(part(i)) == first, "describe: the parts of an ", head,
+                  " are not all alike, so it has no factory description");
+  }
+  return head.substr(5) + std::to_string(n) + "," + first;
+}
+
 }  // namespace
 
 std::unique_ptr<Index> index_factory(int d, const std::string& description, MetricType metric) {
@@ -331,6 +372,15 @@ std::unique_ptr<Index> index_factory(int d, const std::string& description, Metr
 }
 
 std::string describe(const Index& index) {
+  if (auto* s = dynamic_cast<const IndexShards*>(&index)) {
+    const bool factory_ids = s->nshards() > 0 && s->shard(0)->removal_closes_up_ids() == s->successive_ids();
+    SEXTANT_CHECK(s->nshards() == 0 || factory_ids, "describe: an IndexShards with successive_ids=",
+                  s->successive_ids(), " over ", s->shard(0)->type_name(), " shards has no factory description");
+    return describe_parts("IndexShards", s->nshards(), [s](size_t i) -> const Index& { return *s->shard(i); });
+  }
+  if (auto* r = dynamic_cast<const IndexReplicas*>(&index)) {
+    return describe_parts("IndexReplicas", r->nreplicas(), [r](size_t i) -> const Index& { return *r->replica(i); });
+  }
   if (auto* m = dynamic_cast<const IndexIDMap2*>(&index)) return "IDMap2," + describe(*m->index());
   if (auto* m = dynamic_cast<const IndexIDMap*>(&index)) return "IDMap," + describe(*m->index());
   if (auto* r = dynamic_cast<const IndexRefineFlat*>(&index)) return describe(*r->base()) + ",RFlat";

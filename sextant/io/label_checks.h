@@ -13,5 +13,7 @@ namespace sextant {
 /// search index outside an array. New index types that return stored ids
 /// need a case here.
 bool labels_within_ntotal(const Index& index);
+/// True when every label `index` can return lies in [0, bound).
+bool labels_below(const Index& index, idx_t bound);
 
 }  // namespace sextant

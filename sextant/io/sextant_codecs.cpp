@@ -23,6 +23,7 @@
 #include "sextant/io/label_checks.h"
 #include "sextant/io/quantizer_fields.h"
 #include "sextant/io/sextant_codecs_hnsw.h"
+#include "sextant/io/sextant_codecs_shards.h"
 #include "sextant/io/sextant_format.h"
 
 namespace sextant {
@@ -504,6 +505,8 @@ std::span<const IndexCodec> sextant_codecs() {
       {fourcc("HNSF"), "IndexHNSWFlat", write_hnsw_flat, read_hnsw_flat},
       {fourcc("HNSQ"), "IndexHNSWSQ", write_hnsw_sq, read_hnsw_sq},
       {fourcc("HNPQ"), "IndexHNSWPQ", write_hnsw_pq, read_hnsw_pq},
+      {fourcc("SHRD"), "IndexShards", write_shards, read_shards},
+      {fourcc("REPL"), "IndexReplicas", write_replicas, read_replicas},
   };
   return kCodecs;
 }

@@ -51,7 +51,8 @@ TEST_P(Concurrency, EightThreadsSearchLikeOne) {
 INSTANTIATE_TEST_SUITE_P(EveryIndex, Concurrency,
                          ::testing::Values("Flat", "SQ8", "PQ8", "PQ8x4fs", "IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8",
                                            "IVF16,PQ8x4fs", "PCA16,IVF8,Flat", "IDMap2,Flat", "IVF16,PQ8,RFlat", "HNSW16",
-                                           "IVF16_HNSW8,Flat"),
+                                           "IVF16_HNSW8,Flat", "Shards3,IVF16,Flat", "Shards2,HNSW16",
+                                           "Replicas2,Flat"),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& c : name) {

@@ -13,7 +13,8 @@ TEST(IndexFactory, DescriptionsRoundTrip) {
   for (const char* s : {"Flat", "SQ8", "SQ6", "SQ4", "SQfp16", "SQbf16", "SQ8_uniform", "PQ8", "PQ8x4", "PQ4x12",
                         "IVF16,Flat", "IVF16,SQ8", "IVF16,SQfp16", "IVF16,PQ8", "IVF16,PQ4x6", "IDMap,Flat",
                         "IDMap2,IVF8,SQ4", "IVF16,PQ8,RFlat", "PQ8,Refine(SQ8)", "IDMap2,PQ4,Refine(IVF8,Flat)",
-                        "IVF16,Flat,Refine(PQ16,RFlat)"}) {
+                        "IVF16,Flat,Refine(PQ16,RFlat)", "Shards4,IVF16,PQ8", "Replicas2,HNSW16",
+                        "IDMap2,Shards2,Flat", "Shards2,IDMap,Flat"}) {
     for (MetricType metric : {MetricType::L2, MetricType::INNER_PRODUCT}) {
       auto index = index_factory(32, s, metric);
       EXPECT_EQ(describe(*index), s);
@@ -36,6 +37,10 @@ TEST(IndexFactory, BadDescriptionsNameTheOffendingPart) {
       {"", "an index part"},
       {"IDMap", "an index after"},
       {"SQ9", "cannot parse 'SQ9'"},
+      {"Shards0,Flat", "Shards<n> with n in [1, 4096]"},
+      {"Shards", "Shards<n> with n in [1, 4096]"},
+      {"Replicas99999,Flat", "Replicas<n> with n in [1, 4096]"},
+      {"Shards2", "an index after 'Shards2,'"},
   };
   for (auto [description, fragment] : cases) {
     try {

@@ -29,7 +29,8 @@ const char* kDescriptions[] = {"Flat",        "SQ8",           "SQ4",        "SQ
                                "PQ2x4",       "IVF8,Flat",     "IVF8,SQ8",   "IVF8,SQ6",        "IVF8,PQ4",
                                "IVF8,PQ2x6",  "IDMap,Flat",    "IDMap2,SQ8", "IDMap2,IVF8,Flat", "PQ4,RFlat",
                                "IVF8,PQ4,Refine(SQ8)", "PQ4x4fs", "IVF8,PQ4x4fs", "IVF8,PQ4x4fsr",
-                               "PCA4,Flat", "PCAWR4,IVF8,SQ8", "OPQ2_4,PQ2", "RR8,Flat", "L2norm,IVF8,Flat"};
+                               "PCA4,Flat", "PCAWR4,IVF8,SQ8", "OPQ2_4,PQ2", "RR8,Flat", "L2norm,IVF8,Flat",
+                               "Shards3,Flat", "Shards2,IVF8,PQ4", "Replicas2,SQ8", "IDMap,Shards2,Flat"};
 
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("sextant_io_" + std::to_string(::getpid()) + "_" + name)).string();
@@ -224,6 +225,19 @@ TEST(IndexIO, CraftedFieldsAreRefusedWithoutAllocating) {
 
   const auto ivf = serialize_index(*build("IVF8,Flat", MetricType::L2, 10));
   expect_refused(ivf, 86, &huge, 8, "nlist");  // nlist, the first field of the IVF body
+
+  // Shards: u8 successive ids@86, i64 next id@87, u64 shard count@95, then each shard's i64 id offset
+  // (the first @103) and object. Offsets must start at 0 and fit; a shard count must fit the file.
+  const auto shards = serialize_index(*build("Shards2,Flat", MetricType::L2, 10));
+  const uint8_t two = 2;
+  const int64_t minus_one = -1, one = 1, past_ids = (int64_t(1) << 62) + 1;
+  expect_refused(shards, 86, &two, 1, "successive_ids must be 0 or 1");
+  expect_refused(shards, 87, &minus_one, 8, "next id -1 is out of range");
+  expect_refused(shards, 95, &huge, 8, "number of shards");
+  expect_refused(shards, 103, &one, 8, "the first shard's id offset is not 0");
+  expect_refused(shards, 103, &past_ids, 8, "out of range");
+  const auto replicas = serialize_index(*build("Replicas2,Flat", MetricType::L2, 10));
+  expect_refused(replicas, 86, &huge, 8, "number of replicas");
 }
 
 TEST(IndexIO, NestingIsLimited) {
