@@ -176,7 +176,18 @@ index.search(xq, k, params=SearchParams(nprobe=16)).)doc")
           py::arg("codes"), "Vectors decoded from (n, sa_code_size()) uint8 codes.")
       .def("remove_ids", &remove_ids, py::arg("sel"),
            "Removes the vectors whose ids an IDSelector (or an array of ids) selects; returns how many.")
-      .def("reset", &Index::reset, "Removes every vector (training is kept).");
+      .def("reset", &Index::reset, "Removes every vector (training is kept).")
+      .def(
+          "merge_from",
+          [](Index& self, Index& other, int64_t add_id) {
+            py::gil_scoped_release release;
+            self.merge_from(other, add_id);
+          },
+          py::arg("other"), py::arg("add_id") = 0, R"doc(
+Moves every vector of `other` into this index; `other` ends empty. Both must have
+the same type, parameters and training (parts of one trained index). Flat, PQ and
+SQ indexes append the other's vectors after their own (add_id must be 0); IVF and
+IDMap keep the other's ids, plus add_id. HNSW graphs cannot be merged.)doc");
 
   py::class_<IndexFlat, Index, std::shared_ptr<IndexFlat>>(m, "IndexFlat",
                                                            "Exact search over vectors stored as they are.")

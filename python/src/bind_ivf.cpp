@@ -157,8 +157,6 @@ nprobe and max_codes are defaults; a call may override them (index.search(x, k, 
       .def("imbalance_factor", [](const IndexIVF& self) { return self.invlists().imbalance_factor(); })
       .def("make_direct_map", [](IndexIVF& self, py::handle type) { self.make_direct_map(direct_map_type(type)); },
            py::arg("type") = true, "Enables reconstruct() by id: True/'array' (ids 0..n-1), 'hashtable', False/'none'.")
-      .def("merge_from", &IndexIVF::merge_from, py::arg("other"), py::arg("add_id") = 0,
-           "Moves every vector of a compatible index into this one; `other` ends empty.")
       .def("assign", [](const IndexIVF& self, py::handle x) {
         FloatMatrix xa = as_matrix(x, "x", self.d());
         py::array_t<int64_t> lists(xa.shape(0));

@@ -14,6 +14,7 @@ void bind_pq(py::module_& m);
 void bind_transforms(py::module_& m);
 void bind_hnsw(py::module_& m);
 void bind_search_params(py::module_& m);
+void bind_shards(py::module_& m);
 void bind_utils(py::module_& m);
 #ifdef SEXTANT_WITH_EMBED
 void bind_embed(py::module_& m);
@@ -46,6 +47,7 @@ PYBIND11_MODULE(_sextant, m) {
   sextant::python::bind_pq(m);
   sextant::python::bind_hnsw(m);  // after the quantizers its SQ/PQ classes expose
   sextant::python::bind_transforms(m);
+  sextant::python::bind_shards(m);
   sextant::python::bind_io(m);
 #ifdef SEXTANT_WITH_EMBED
   sextant::python::bind_embed(m);
