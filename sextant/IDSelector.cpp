@@ -74,4 +74,17 @@ IDRange IDSelectorOr::bounds() const {
   return {std::min(ra.lo, rb.lo), std::max(ra.hi, rb.hi)};
 }
 
+IDSelectorShifted::IDSelectorShifted(std::shared_ptr<const IDSelector> inner, idx_t offset)
+    : inner_(checked(std::move(inner), "inner")), offset_(offset) {
+  SEXTANT_CHECK(offset >= 0, "IDSelectorShifted: offset must be >= 0, got ", offset);
+}
+
+IDRange IDSelectorShifted::bounds() const {
+  const IDRange r = inner_->bounds();
+  const idx_t min = std::numeric_limits<idx_t>::min();
+  // Shifted down by offset, saturating at the smallest id.
+  auto shift = [&](idx_t v) { return v < min + offset_ ? min : v - offset_; };
+  return {shift(r.lo), shift(r.hi)};
+}
+
 }  // namespace sextant

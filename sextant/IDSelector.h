@@ -31,6 +31,8 @@ class IDSelectorRange final : public IDSelector {
   IDSelectorRange(idx_t lo, idx_t hi);
   bool is_member(idx_t id) const override { return id >= lo_ && id < hi_; }
   IDRange bounds() const override { return {lo_, hi_}; }
+  idx_t lo() const { return lo_; }
+  idx_t hi() const { return hi_; }
 
  private:
   idx_t lo_, hi_;
@@ -44,6 +46,8 @@ class IDSelectorBatch final : public IDSelector {
   bool is_member(idx_t id) const override;
   IDRange bounds() const override;
   size_t size() const { return ids_.size(); }
+  /// The members, sorted.
+  const std::vector<idx_t>& ids() const { return ids_; }
 
  private:
   std::vector<idx_t> ids_;       // sorted, unique
@@ -59,6 +63,7 @@ class IDSelectorBitmap final : public IDSelector {
     return id >= 0 && static_cast<size_t>(id >> 3) < bits_.size() && ((bits_[id >> 3] >> (id & 7)) & 1);
   }
   IDRange bounds() const override { return {0, static_cast<idx_t>(bits_.size() * 8)}; }
+  const std::vector<uint8_t>& bitmap() const { return bits_; }
 
  private:
   std::vector<uint8_t> bits_;
@@ -69,6 +74,7 @@ class IDSelectorNot final : public IDSelector {
  public:
   explicit IDSelectorNot(std::shared_ptr<const IDSelector> inner);
   bool is_member(idx_t id) const override { return !inner_->is_member(id); }
+  const std::shared_ptr<const IDSelector>& inner() const { return inner_; }
 
  private:
   std::shared_ptr<const IDSelector> inner_;
@@ -80,6 +86,8 @@ class IDSelectorAnd final : public IDSelector {
   IDSelectorAnd(std::shared_ptr<const IDSelector> a, std::shared_ptr<const IDSelector> b);
   bool is_member(idx_t id) const override { return a_->is_member(id) && b_->is_member(id); }
   IDRange bounds() const override;
+  const std::shared_ptr<const IDSelector>& a() const { return a_; }
+  const std::shared_ptr<const IDSelector>& b() const { return b_; }
 
  private:
   std::shared_ptr<const IDSelector> a_, b_;
@@ -91,9 +99,28 @@ class IDSelectorOr final : public IDSelector {
   IDSelectorOr(std::shared_ptr<const IDSelector> a, std::shared_ptr<const IDSelector> b);
   bool is_member(idx_t id) const override { return a_->is_member(id) || b_->is_member(id); }
   IDRange bounds() const override;
+  const std::shared_ptr<const IDSelector>& a() const { return a_; }
+  const std::shared_ptr<const IDSelector>& b() const { return b_; }
 
  private:
   std::shared_ptr<const IDSelector> a_, b_;
+};
+
+/// Ids i for which `inner` accepts i + offset: a selector over the ids of a
+/// whole collection, seen from a part of it whose ids start at `offset` (a
+/// shard with successive ids).
+class IDSelectorShifted final : public IDSelector {
+ public:
+  IDSelectorShifted(std::shared_ptr<const IDSelector> inner, idx_t offset);
+  bool is_member(idx_t id) const override { return id <= kMaxShiftable - offset_ && inner_->is_member(id + offset_); }
+  IDRange bounds() const override;
+  const std::shared_ptr<const IDSelector>& inner() const { return inner_; }
+  idx_t offset() const { return offset_; }
+
+ private:
+  static constexpr idx_t kMaxShiftable = idx_t{0x7fffffffffffffff};
+  std::shared_ptr<const IDSelector> inner_;
+  idx_t offset_;
 };
 
 }  // namespace sextant

@@ -17,18 +17,6 @@ namespace {
 // query per shard all at the same time.
 constexpr size_t kMaxBufferedResults = size_t{1} << 22;
 
-// Accepts a shard's own id i when the caller's selector accepts the global id i + offset.
-class ShiftedSelector final : public IDSelector {
- public:
-  ShiftedSelector(std::shared_ptr<const IDSelector> global, idx_t offset)
-      : global_(std::move(global)), offset_(offset) {}
-  bool is_member(idx_t i) const override { return global_->is_member(i + offset_); }
-
- private:
-  std::shared_ptr<const IDSelector> global_;
-  idx_t offset_;
-};
-
 // Block b of n rows split into `parts` contiguous blocks: [first, last).
 std::pair<idx_t, idx_t> block(idx_t n, size_t parts, size_t b) {
   return {static_cast<idx_t>(n * b / parts), static_cast<idx_t>(n * (b + 1) / parts)};
@@ -144,7 +132,9 @@ void IndexShards::add_impl(idx_t n, const float* x, const idx_t* ids) {
 
 SearchParams IndexShards::shard_params(const SearchParams& params, size_t s) const {
   SearchParams inner = params;
-  if (params.sel && successive_ids_ && offsets_[s] != 0) inner.sel = std::make_shared<ShiftedSelector>(params.sel, offsets_[s]);
+  if (params.sel && successive_ids_ && offsets_[s] != 0) {
+    inner.sel = std::make_shared<IDSelectorShifted>(params.sel, offsets_[s]);
+  }
   return inner;
 }
 
@@ -214,7 +204,7 @@ size_t IndexShards::remove_ids_impl(const IDSelector& sel) {
   size_t removed = 0;
   for (size_t s = 0; s < shards_.size(); s++) {
     const idx_t offset = successive_ids_ ? offsets_[s] : 0;
-    removed += offset == 0 ? shards_[s]->remove_ids(sel) : shards_[s]->remove_ids(ShiftedSelector(global, offset));
+    removed += offset == 0 ? shards_[s]->remove_ids(sel) : shards_[s]->remove_ids(IDSelectorShifted(global, offset));
   }
   if (removal_closes_up_ids()) {
     for (size_t s = 1; s < shards_.size(); s++) offsets_[s] = offsets_[s - 1] + shards_[s - 1]->ntotal();

@@ -17,6 +17,7 @@ from ._sextant import (
     IDSelectorNot,
     IDSelectorOr,
     IDSelectorRange,
+    IDSelectorShifted,
     Index,
     IndexFlat,
     IndexFlatIP,

@@ -37,37 +37,77 @@ std::shared_ptr<const IDSelector> required(const std::shared_ptr<IDSelector>& se
   return sel;
 }
 
+// Selectors pickle (and so travel to other processes: Ray tasks and actors) as their constructor arguments.
+py::object as_python(const std::shared_ptr<const IDSelector>& sel) { return py::cast(std::const_pointer_cast<IDSelector>(sel)); }
+
+
 }  // namespace
 
 void bind_search_params(py::module_& m) {
   py::class_<IDSelector, std::shared_ptr<IDSelector>>(m, "IDSelector", "Decides which ids a search or removal applies to.")
       .def("is_member", &IDSelector::is_member, py::arg("id"));
   py::class_<IDSelectorRange, IDSelector, std::shared_ptr<IDSelectorRange>>(m, "IDSelectorRange", "Ids in [lo, hi).")
-      .def(py::init<idx_t, idx_t>(), py::arg("lo"), py::arg("hi"));
+      .def(py::init<idx_t, idx_t>(), py::arg("lo"), py::arg("hi"))
+      .def(py::pickle([](const IDSelectorRange& s) { return py::make_tuple(s.lo(), s.hi()); },
+                      [](const py::tuple& t) { return IDSelectorRange(t[0].cast<idx_t>(), t[1].cast<idx_t>()); }));
   py::class_<IDSelectorBatch, IDSelector, std::shared_ptr<IDSelectorBatch>>(m, "IDSelectorBatch",
                                                                            "An explicit set of ids.")
       .def(py::init([](py::handle ids) {
              IdArray a = as_ids(ids, "ids");
              return std::make_shared<IDSelectorBatch>(a.shape(0), a.data());
            }),
-           py::arg("ids"));
+           py::arg("ids"))
+      .def(py::pickle(
+          [](const IDSelectorBatch& s) { return py::make_tuple(py::array_t<int64_t>(s.ids().size(), s.ids().data())); },
+          [](const py::tuple& t) {
+            IdArray a = as_ids(t[0], "ids");
+            return std::make_shared<IDSelectorBatch>(a.shape(0), a.data());
+          }));
   py::class_<IDSelectorBitmap, IDSelector, std::shared_ptr<IDSelectorBitmap>>(
       m, "IDSelectorBitmap",
       "Ids whose bit is set: bits is packed uint8 (bit i = bit i % 8 of byte i // 8) or one bool per id.")
-      .def(py::init(&make_bitmap), py::arg("bits"));
+      .def(py::init(&make_bitmap), py::arg("bits"))
+      .def(py::pickle(
+          [](const IDSelectorBitmap& s) { return py::make_tuple(py::array_t<uint8_t>(s.bitmap().size(), s.bitmap().data())); },
+          [](const py::tuple& t) { return make_bitmap(t[0]); }));
   py::class_<IDSelectorNot, IDSelector, std::shared_ptr<IDSelectorNot>>(m, "IDSelectorNot", "Ids not in sel.")
       .def(py::init([](const std::shared_ptr<IDSelector>& sel) { return std::make_shared<IDSelectorNot>(required(sel, "sel")); }),
-           py::arg("sel"));
+           py::arg("sel"))
+      .def(py::pickle([](const IDSelectorNot& s) { return py::make_tuple(as_python(s.inner())); },
+                      [](const py::tuple& t) {
+                        return std::make_shared<IDSelectorNot>(required(t[0].cast<std::shared_ptr<IDSelector>>(), "sel"));
+                      }));
   py::class_<IDSelectorAnd, IDSelector, std::shared_ptr<IDSelectorAnd>>(m, "IDSelectorAnd", "Ids in both a and b.")
       .def(py::init([](const std::shared_ptr<IDSelector>& a, const std::shared_ptr<IDSelector>& b) {
              return std::make_shared<IDSelectorAnd>(required(a, "a"), required(b, "b"));
            }),
-           py::arg("a"), py::arg("b"));
+           py::arg("a"), py::arg("b"))
+      .def(py::pickle([](const IDSelectorAnd& s) { return py::make_tuple(as_python(s.a()), as_python(s.b())); },
+                      [](const py::tuple& t) {
+                        return std::make_shared<IDSelectorAnd>(required(t[0].cast<std::shared_ptr<IDSelector>>(), "a"),
+                                                               required(t[1].cast<std::shared_ptr<IDSelector>>(), "b"));
+                      }));
   py::class_<IDSelectorOr, IDSelector, std::shared_ptr<IDSelectorOr>>(m, "IDSelectorOr", "Ids in a or b.")
       .def(py::init([](const std::shared_ptr<IDSelector>& a, const std::shared_ptr<IDSelector>& b) {
              return std::make_shared<IDSelectorOr>(required(a, "a"), required(b, "b"));
            }),
-           py::arg("a"), py::arg("b"));
+           py::arg("a"), py::arg("b"))
+      .def(py::pickle([](const IDSelectorOr& s) { return py::make_tuple(as_python(s.a()), as_python(s.b())); },
+                      [](const py::tuple& t) {
+                        return std::make_shared<IDSelectorOr>(required(t[0].cast<std::shared_ptr<IDSelector>>(), "a"),
+                                                              required(t[1].cast<std::shared_ptr<IDSelector>>(), "b"));
+                      }));
+  py::class_<IDSelectorShifted, IDSelector, std::shared_ptr<IDSelectorShifted>>(
+      m, "IDSelectorShifted", "Ids i for which sel accepts i + offset (a selector over all ids, seen from a shard).")
+      .def(py::init([](const std::shared_ptr<IDSelector>& sel, idx_t offset) {
+             return std::make_shared<IDSelectorShifted>(required(sel, "sel"), offset);
+           }),
+           py::arg("sel"), py::arg("offset"))
+      .def(py::pickle([](const IDSelectorShifted& s) { return py::make_tuple(as_python(s.inner()), s.offset()); },
+                      [](const py::tuple& t) {
+                        return std::make_shared<IDSelectorShifted>(
+                            required(t[0].cast<std::shared_ptr<IDSelector>>(), "sel"), t[1].cast<idx_t>());
+                      }));
 
   py::class_<SearchParams>(m, "SearchParams", R"doc(
 The knobs of one search call; unset knobs (None) keep the index's defaults.

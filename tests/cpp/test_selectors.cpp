@@ -58,5 +58,22 @@ TEST(IDSelector, RangeBitmapAndCombinators) {
   EXPECT_THROW(IDSelectorNot(nullptr), Error);
 }
 
+TEST(IDSelector, ShiftedSeesGlobalIdsFromAPart) {
+  auto range = std::make_shared<IDSelectorRange>(100, 120);
+  IDSelectorShifted part(range, 90);  // the part's id i is id i + 90 of the whole
+  EXPECT_FALSE(part.is_member(9));
+  EXPECT_TRUE(part.is_member(10));
+  EXPECT_TRUE(part.is_member(29));
+  EXPECT_FALSE(part.is_member(30));
+  EXPECT_EQ(part.bounds().lo, 10);
+  EXPECT_EQ(part.bounds().hi, 30);
+  // No overflow at the ends of the id range.
+  IDSelectorShifted far(std::make_shared<IDSelectorNot>(range), idx_t{1} << 62);
+  EXPECT_FALSE(far.is_member(std::numeric_limits<idx_t>::max()));
+  EXPECT_TRUE(far.is_member(0));
+  EXPECT_EQ(far.bounds().lo, std::numeric_limits<idx_t>::min());
+  EXPECT_THROW(IDSelectorShifted(range, -1), Error);
+}
+
 }  // namespace
 }  // namespace sextant

@@ -164,3 +164,20 @@ def test_merge_from_follows_faiss(rng):
         sx.IndexHNSWFlat(8, 8).merge_from(sx.IndexHNSWFlat(8, 8))
     with pytest.raises(TypeError):
         sx.IndexFlatL2(8).merge_from("not an index")
+
+
+def test_selectors_pickle_and_shift():
+    """Selectors travel to other processes (Ray) by pickling; a shifted one sees global ids from a shard."""
+    selectors = [sx.IDSelectorRange(3, 9), sx.IDSelectorBatch([5, 1, 9]),
+                 sx.IDSelectorBitmap(np.array([True, False, True])), sx.IDSelectorNot(sx.IDSelectorRange(0, 2)),
+                 sx.IDSelectorAnd(sx.IDSelectorRange(0, 10), sx.IDSelectorBatch([3, 12])),
+                 sx.IDSelectorOr(sx.IDSelectorRange(0, 2), sx.IDSelectorBatch([7])),
+                 sx.IDSelectorShifted(sx.IDSelectorRange(10, 20), 5)]
+    for sel in selectors:
+        again = pickle.loads(pickle.dumps(sel))
+        assert type(again) is type(sel)
+        assert [i for i in range(25) if again.is_member(i)] == [i for i in range(25) if sel.is_member(i)]
+    shifted = sx.IDSelectorShifted(sx.IDSelectorBatch([100, 105]), 100)
+    assert [i for i in range(10) if shifted.is_member(i)] == [0, 5]
+    with pytest.raises(ValueError, match="offset must be >= 0"):
+        sx.IDSelectorShifted(sx.IDSelectorRange(0, 1), -1)
