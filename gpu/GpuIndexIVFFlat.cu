@@ -10,7 +10,9 @@
 namespace sextant::gpu {
 
 GpuIndexIVFFlat::GpuIndexIVFFlat(std::shared_ptr<GpuResources> res, int d, size_t nlist, MetricType metric)
-    : GpuIndexIVF(std::move(res), d, nlist, metric, false, {size_t(d) * sizeof(float)}) {}
+    : GpuIndexIVF(std::move(res), d, nlist, metric, false, {size_t(d) * sizeof(float)}) {
+  check_ivf_flat_scan_fits(*res_, d);
+}
 
 GpuIndexIVFFlat::GpuIndexIVFFlat(std::shared_ptr<GpuResources> res, const IndexIVFFlat& index)
     : GpuIndexIVFFlat(std::move(res), index.d(), index.nlist(), index.metric()) {

@@ -33,10 +33,21 @@ GpuIndexIVFPQ::GpuIndexIVFPQ(std::shared_ptr<GpuResources> res, int d, size_t nl
     : GpuIndexIVF(std::move(res), d, nlist, metric, by_residual, pq_columns(d, M, nbits, config.keep_raw_vectors)),
       pq_(size_t(d), M, nbits),
       config_(config) {
-  const LutPrecision lut = choose_lut_precision(int64_t(M), int64_t(pq_.ksub()), int64_t(res_->max_shared_per_block()));
-  SEXTANT_CHECK(lut != LutPrecision::too_large, "GpuIndexIVFPQ: look-up tables of M=", M, " x ", pq_.ksub(),
-                " entries do not fit in shared memory (", res_->max_shared_per_block(), " bytes) even in fp16");
-  fp16_tables_ = lut == LutPrecision::fp16 || config.use_fp16_tables;
+  SEXTANT_CHECK(!config.use_fp16_tables || metric == MetricType::L2,
+                "GpuIndexIVFPQ: fp16 look-up tables are for L2 only (inner-product entries have both signs and "
+                "cancel in the sum); use use_fp16_tables=false");
+  PqTableShape shape;
+  shape.M = int64_t(M);
+  shape.ksub = int64_t(pq_.ksub());
+  shape.d = d;
+  shape.l2 = metric == MetricType::L2;
+  shape.by_residual = by_residual;
+  shape.precomputed_available = nlist * M * pq_.ksub() * sizeof(float) <= kPrecomputedBudget;
+  shape.want_fp16 = config.use_fp16_tables;
+  tables_ = plan_pq_tables(shape, ivfpq_scan_static_bytes(), int64_t(res_->max_shared_per_block()));
+  SEXTANT_CHECK(tables_.fits, "GpuIndexIVFPQ: look-up tables of M=", M, " x ", pq_.ksub(),
+                " entries do not fit in shared memory (", res_->max_shared_per_block(), " bytes per block) in any ",
+                "layout", shape.l2 ? " (fp16 included)" : " (inner product needs fp32)");
 }
 
 GpuIndexIVFPQ::GpuIndexIVFPQ(std::shared_ptr<GpuResources> res, const IndexIVFPQ& index, GpuIndexIVFPQConfig config)
@@ -52,11 +63,6 @@ KnobSet GpuIndexIVFPQ::search_knobs() const {
 void GpuIndexIVFPQ::set_k_factor(float k_factor) {
   SEXTANT_CHECK(k_factor >= 1, "k_factor must be >= 1, got ", k_factor);
   k_factor_ = k_factor;
-}
-
-PqTableMode GpuIndexIVFPQ::table_mode() const {
-  if (!by_residual_ || metric_ == MetricType::INNER_PRODUCT) return PqTableMode::per_query;
-  return uses_precomputed_table() ? PqTableMode::precomputed : PqTableMode::per_list;
 }
 
 PqDevice GpuIndexIVFPQ::pq_device() const {
@@ -79,10 +85,15 @@ void GpuIndexIVFPQ::upload_codebooks() {
   copy_to_device(res, pq_centroids_.data(), c.data(), c.size() * sizeof(float));
   pq_centroid_norms(res, pq_device(), pq_norms_.data());
   precomputed_.release();
-  const size_t table = nlist() * pq_.M() * pq_.ksub();
-  if (by_residual_ && metric_ == MetricType::L2 && table * sizeof(float) <= kPrecomputedBudget) {
-    precomputed_.reallocate(table);
+  if (tables_.mode == PqTableMode::precomputed) {
+    precomputed_.reallocate(nlist() * pq_.M() * pq_.ksub());
     pq_precompute_lists(res, pq_device(), centroids_device(), int64_t(nlist()), precomputed_.data());
+  }
+  max_centroid_norm_ = 0;
+  for (size_t e = 0; e < pq_.M() * pq_.ksub(); e++) {
+    double s = 0;
+    for (size_t j = 0; j < pq_.dsub(); j++) s += double(c[e * pq_.dsub() + j]) * c[e * pq_.dsub() + j];
+    max_centroid_norm_ = std::max(max_centroid_norm_, float(std::sqrt(s)));
   }
   res.synchronize();
 }
@@ -143,12 +154,12 @@ int64_t GpuIndexIVFPQ::scan_k(idx_t k, const SearchParams& params) const {
 }
 
 int64_t GpuIndexIVFPQ::scratch_per_query(int64_t) const {
-  return table_mode() == PqTableMode::per_list ? 0 : int64_t(pq_.M() * pq_.ksub() * sizeof(float));
+  return tables_.mode == PqTableMode::per_list ? 0 : int64_t(pq_.M() * pq_.ksub() * sizeof(float));
 }
 
 void GpuIndexIVFPQ::scan(const ScanBlock& b) const {
   GpuResources& res = *res_;
-  const PqTableMode mode = table_mode();
+  const PqTableMode mode = tables_.mode;
   const int64_t MK = int64_t(pq_.M() * pq_.ksub());
   ScratchBuffer<float> tables(res.scratch(), mode == PqTableMode::per_list ? 0 : b.nq * MK);
   if (mode != PqTableMode::per_list) {
@@ -165,8 +176,9 @@ void GpuIndexIVFPQ::scan(const ScanBlock& b) const {
                  int(pq_.dsub()),
                  int(pq_.code_size()),
                  mode,
+                 tables_.fp16,
                  /*add_coarse=*/by_residual_ && mode != PqTableMode::per_list,
-                 fp16_tables_,
+                 max_centroid_norm_,
                  mode == PqTableMode::per_list ? nullptr : tables.data(),
                  precomputed_.data(),
                  pq_centroids_.data(),

@@ -12,18 +12,22 @@ struct GpuIndexIVFPQConfig {
   /// Keep each vector as it is beside its code (4 d bytes more per vector), so
   /// a search can re-rank k * k_factor PQ candidates with exact distances.
   bool keep_raw_vectors = false;
-  /// Look-up tables in fp16 even when fp32 fits in shared memory (faster
-  /// table builds, ~1e-3 relative error on the PQ distances).
+  /// Look-up tables in fp16 even when fp32 fits in shared memory (half the
+  /// shared memory, ~5e-4 relative error on the PQ distances). L2 only: the
+  /// tables then hold squared distances (select/PqTables.h).
   bool use_fp16_tables = false;
 };
 
 /// IVF with product-quantized residuals (IndexIVFPQ's GPU twin): 1 to 8 bits
 /// per sub-quantizer. For L2 with residuals the per-list terms
 /// |r|^2 + 2 <c, r> are precomputed (nlist x M x 2^nbits floats, as the CPU
-/// index, while they fit 2 GiB), so the table of a probed list is one
-/// subtraction per entry; tables live in shared memory, in fp16 when fp32
-/// would not fit. Training: coarse k-means on the GPU, the sub-quantizers on
-/// the CPU (small k-means problems); encoding on the GPU.
+/// index, while they fit 2 GiB and the tables fit shared memory twice), so
+/// the table of a probed list is one subtraction per entry; otherwise each
+/// list's table is made from the residual. Tables live in shared memory, in
+/// fp32 wherever that fits (fp16 only for squared distances: see
+/// select/PqTables.h); the constructor refuses what fits in no layout.
+/// Training: coarse k-means on the GPU, the sub-quantizers on the CPU (small
+/// k-means problems); encoding on the GPU.
 class GpuIndexIVFPQ : public GpuIndexIVF {
  public:
   static constexpr size_t kPrecomputedBudget = size_t{2} << 30;
@@ -39,8 +43,8 @@ class GpuIndexIVFPQ : public GpuIndexIVF {
   /// k-means parameters of the sub-quantizers (run on the GPU by train()).
   KMeansParams& pq_train_params() { return pq_.train_params(); }
   const GpuIndexIVFPQConfig& config() const { return config_; }
-  bool uses_precomputed_table() const { return !precomputed_.empty(); }
-  bool uses_fp16_tables() const { return fp16_tables_; }
+  bool uses_precomputed_table() const { return tables_.mode == PqTableMode::precomputed; }
+  bool uses_fp16_tables() const { return tables_.fp16; }
   /// Default for SearchParams::k_factor when raw vectors are kept (1: re-rank the k PQ results only).
   float k_factor() const { return k_factor_; }
   void set_k_factor(float k_factor);
@@ -63,13 +67,13 @@ class GpuIndexIVFPQ : public GpuIndexIVF {
   void train_product_quantizer(idx_t n, const float* x);
   /// Copies the codebooks to the device and builds the precomputed terms.
   void upload_codebooks();
-  PqTableMode table_mode() const;
   PqDevice pq_device() const;
 
   ProductQuantizer pq_;
   GpuIndexIVFPQConfig config_;
   float k_factor_ = 1;
-  bool fp16_tables_ = false;
+  PqTablePlan tables_;
+  float max_centroid_norm_ = 0;
   DeviceBuffer<float> pq_centroids_, pq_norms_, precomputed_;
 };
 

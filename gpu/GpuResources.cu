@@ -1,5 +1,8 @@
 #include "gpu/GpuResources.h"
 
+#include <cstdlib>
+#include <cstring>
+
 #include "sextant/utils/Error.h"
 
 namespace sextant::gpu {
@@ -26,12 +29,25 @@ void check_cublas(cublasStatus_t status, const char* call, const char* file, int
               file, line);
 }
 
-void check_launch(const char* kernel, const char* file, int line) {
-  const cudaError_t status = cudaGetLastError();
+void check_launch(const GpuResources& res, const char* kernel, const char* file, int line) {
+  cudaError_t status = cudaGetLastError();
+  if (status != cudaSuccess) {
+    throw Error(std::string("launch of kernel ") + kernel + " failed: " + cudaGetErrorName(status) + " (" +
+                    cudaGetErrorString(status) + ")",
+                file, line);
+  }
+  if (!res.sync_launches()) return;
+  status = cudaDeviceSynchronize();
   if (status == cudaSuccess) return;
-  throw Error(std::string("launch of kernel ") + kernel + " failed: " + cudaGetErrorName(status) + " (" +
+  throw Error(std::string("kernel ") + kernel + " failed while running: " + cudaGetErrorName(status) + " (" +
                   cudaGetErrorString(status) + ")",
               file, line);
+}
+
+bool sync_launches_from(const char* env_value, bool debug_build) {
+  if (env_value != nullptr && std::strcmp(env_value, "1") == 0) return true;
+  if (env_value != nullptr && std::strcmp(env_value, "0") == 0) return false;
+  return debug_build;
 }
 
 void* device_allocate(size_t bytes) {
@@ -76,7 +92,13 @@ GpuResources::GpuResources(int device, size_t scratch_bytes) : device_(device), 
   SEXTANT_CUDA_CHECK(cudaGetDeviceProperties(&prop, device_));
   sm_count_ = prop.multiProcessorCount;
   max_shared_per_block_ = prop.sharedMemPerBlockOptin;
+  l2_bytes_ = prop.l2CacheSize;
   name_ = prop.name;
+#if defined(NDEBUG)
+  sync_launches_ = sync_launches_from(std::getenv("SEXTANT_GPU_SYNC_LAUNCHES"), false);
+#else
+  sync_launches_ = sync_launches_from(std::getenv("SEXTANT_GPU_SYNC_LAUNCHES"), true);
+#endif
   // Members are released in the destructor; if a step below throws, the
   // destructor does not run, so undo what was made so far by hand.
   auto undo = [this] {
@@ -107,6 +129,13 @@ std::unique_lock<std::mutex> GpuResources::lock() {
   std::unique_lock<std::mutex> held(mutex_);
   SEXTANT_CUDA_CHECK(cudaSetDevice(device_));
   return held;
+}
+
+void GpuResources::wait_for(cudaStream_t producer) {
+  if (producer == stream_) return;
+  CudaEvent event;
+  event.record(producer);
+  event.wait_in(stream_);
 }
 
 void GpuResources::synchronize() const {

@@ -17,8 +17,17 @@ int device_count();
 /// Throws sextant::Error naming `call` when `status` is not success.
 void check_cuda(cudaError_t status, const char* call, const char* file, int line);
 void check_cublas(cublasStatus_t status, const char* call, const char* file, int line);
-/// Throws when the last kernel launch failed, naming the kernel.
-void check_launch(const char* kernel, const char* file, int line);
+class GpuResources;
+/// Throws when the last kernel launch failed, naming the kernel. Where the
+/// resources synchronise launches (sync_launches()), it also waits for the
+/// kernel, so that a fault while it runs is reported here, naming it, instead
+/// of at some later call.
+void check_launch(const GpuResources& res, const char* kernel, const char* file, int line);
+
+/// Whether launches are synchronised: on in debug builds, and wherever the
+/// environment variable SEXTANT_GPU_SYNC_LAUNCHES is 1 (the tests set it);
+/// SEXTANT_GPU_SYNC_LAUNCHES=0 turns it off.
+bool sync_launches_from(const char* env_value, bool debug_build);
 
 /// What GPU work runs on: one device, two streams, a cuBLAS handle and a
 /// scratch-memory arena. Passed to every GPU index and kernel; the library
@@ -54,6 +63,14 @@ class GpuResources {
   size_t max_shared_per_block() const { return max_shared_per_block_; }
   /// Device name, e.g. "NVIDIA H200".
   const std::string& device_name() const { return name_; }
+  /// Bytes of L2 cache.
+  int64_t l2_bytes() const { return l2_bytes_; }
+  /// Kernel launches are followed by a device synchronisation (see check_launch).
+  bool sync_launches() const { return sync_launches_; }
+
+  /// Makes stream() wait for the work queued so far on `producer` (another
+  /// library's stream, say torch's current one).
+  void wait_for(cudaStream_t producer);
 
   /// Holds this resources object for one GPU operation (and makes its device current).
   std::unique_lock<std::mutex> lock();
@@ -67,6 +84,8 @@ class GpuResources {
   cublasHandle_t cublas_ = nullptr;
   int sm_count_ = 0;
   size_t max_shared_per_block_ = 0;
+  int64_t l2_bytes_ = 0;
+  bool sync_launches_ = false;
   std::string name_;
   ScratchArena scratch_;
   std::mutex mutex_;
@@ -76,5 +95,5 @@ class GpuResources {
 
 #define SEXTANT_CUDA_CHECK(call) ::sextant::gpu::check_cuda((call), #call, __FILE__, __LINE__)
 #define SEXTANT_CUBLAS_CHECK(call) ::sextant::gpu::check_cublas((call), #call, __FILE__, __LINE__)
-/// After a kernel launch: SEXTANT_LAUNCH_CHECK("select_rows<8>");
-#define SEXTANT_LAUNCH_CHECK(kernel) ::sextant::gpu::check_launch((kernel), __FILE__, __LINE__)
+/// After a kernel launch: SEXTANT_LAUNCH_CHECK(res, "select_rows_kernel");
+#define SEXTANT_LAUNCH_CHECK(res, kernel) ::sextant::gpu::check_launch((res), (kernel), __FILE__, __LINE__)

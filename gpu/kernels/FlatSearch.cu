@@ -96,10 +96,17 @@ __global__ void __launch_bounds__(kTileWarps * 32) flat_tile_select_kernel(TileA
 }
 
 template <int Q>
-void launch_tile_select(const TileArgs& a, cudaStream_t stream) {
+void launch_tile_select(GpuResources& res, const TileArgs& a, cudaStream_t stream) {
   const int64_t warps = a.rows * a.splits;
   flat_tile_select_kernel<Q><<<ceil_div(warps, kTileWarps), kTileWarps * 32, 0, stream>>>(a);
-  SEXTANT_LAUNCH_CHECK("flat_tile_select_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "flat_tile_select_kernel");
+}
+
+/// The tiling of a search, from the selection kernel's occupancy and the tile budget.
+template <int Q>
+FlatTilePlan plan_for(GpuResources& res, int64_t nq, int64_t nb, int64_t tile_bytes) {
+  const int64_t warps = resident_blocks(res, flat_tile_select_kernel<Q>, kTileWarps * 32) * kTileWarps;
+  return plan_flat_tiles(nq, nb, Q, warps, tile_bytes > 0 ? tile_bytes : flat_tile_bytes(res.l2_bytes()));
 }
 
 // C (nbt x nqt, column-major, ld nbt) = Y^T X: row q of the row-major view is
@@ -136,7 +143,8 @@ void flat_search_entries(GpuResources& res, const float* xq, int64_t nq, const F
     SEXTANT_CUDA_CHECK(cudaMemsetAsync(out, 0xFF, nq * kcap * sizeof(uint64_t), res.stream()));
     return;
   }
-  const FlatTilePlan plan = plan_flat_tiles(nq, db.nb, slots, res.sm_count(), options.tile_bytes);
+  FlatTilePlan plan{};
+  dispatch_queue_slots(slots, [&](auto q) { plan = plan_for<decltype(q)::value>(res, nq, db.nb, options.tile_bytes); });
   const bool half = db.xb16 != nullptr;
   const bool split = !half && options.precision == GemmPrecision::tf32x3;
   SEXTANT_CHECK(!split || db.xb_split != nullptr, "tf32x3 search needs the split database (internal error)");
@@ -171,7 +179,7 @@ void flat_search_entries(GpuResources& res, const float* xq, int64_t nq, const F
       gemm_done[t % 2].wait_in(aux);
       TileArgs a{tile, options.metric == MetricType::L2 ? db.norms + j0 : nullptr, nbt, nbt, nqt, plan.splits,
                  split_width(nbt, plan.splits), static_cast<uint32_t>(j0), j0 == 0, run};
-      dispatch_queue_slots(slots, [&](auto q) { launch_tile_select<decltype(q)::value>(a, aux); });
+      dispatch_queue_slots(slots, [&](auto q) { launch_tile_select<decltype(q)::value>(res, a, aux); });
       select_done[t % 2].record(aux);
     }
     if (plan.splits > 1) {

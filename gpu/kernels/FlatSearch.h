@@ -32,7 +32,8 @@ struct FlatSearchOptions {
   GemmPrecision precision = GemmPrecision::fp32;
   /// Bytes of one block of inner products (queries x database vectors) that
   /// the GEMM writes and the selection reads; two are in use at a time.
-  int64_t tile_bytes = int64_t{32} << 20;
+  /// 0: a quarter of the device's L2 cache (flat_tile_bytes), so both stay in it.
+  int64_t tile_bytes = 0;
 };
 
 /// The best 32 * slots database entries of each of the nq device queries,

@@ -77,17 +77,27 @@ __global__ void __launch_bounds__(queue_block_warps(Q) * 32, 1) ivf_flat_scan_ke
 template <int Q>
 void launch(GpuResources& res, const IvfScanInput& in) {
   constexpr int W = queue_block_warps(Q);
-  const size_t smem = size_t(in.d) * sizeof(float);
-  if (smem > 48 * 1024) {
-    SEXTANT_CHECK(smem + 32 * 1024 <= res.max_shared_per_block(), "GpuIndexIVFFlat: d=", in.d, " is too large");
-    SEXTANT_CUDA_CHECK(cudaFuncSetAttribute(ivf_flat_scan_kernel<Q>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(smem)));
-  }
+  const int64_t smem = int64_t(in.d) * int64_t(sizeof(float));
+  prepare_shared_memory(res, ivf_flat_scan_kernel<Q>, smem, "GpuIndexIVFFlat's list scan");
   ivf_flat_scan_kernel<Q><<<in.nq * in.slices, W * 32, smem, res.stream()>>>(in);
-  SEXTANT_LAUNCH_CHECK("ivf_flat_scan_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "ivf_flat_scan_kernel");
 }
 
 }  // namespace
+
+void check_ivf_flat_scan_fits(const GpuResources& res, int d) {
+  int64_t fixed = 0;
+  for (int slots = 1; slots <= kMaxRegisterK / 32; slots *= 2) {
+    dispatch_queue_slots(slots, [&](auto q) {
+      fixed = max64(fixed, static_shared_bytes(ivf_flat_scan_kernel<decltype(q)::value>));
+    });
+  }
+  const int64_t query = int64_t(d) * int64_t(sizeof(float));
+  SEXTANT_CHECK(plan_shared_memory(fixed, query, int64_t(res.max_shared_per_block())).fits,
+                "GpuIndexIVFFlat: d=", d, " is too large: the list scan keeps the query (", query,
+                " bytes) in shared memory beside its own ", fixed, " bytes, the device allows ",
+                res.max_shared_per_block());
+}
 
 void ivf_flat_scan(GpuResources& res, const IvfScanInput& in) {
   if (in.nq == 0) return;

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "gpu/select/PqTables.h"
+
 namespace sextant::gpu {
 
 class GpuResources;
@@ -29,26 +31,26 @@ struct IvfScanInput {
 /// IVF-Flat: codes are the d floats of each vector.
 void ivf_flat_scan(GpuResources& res, const IvfScanInput& in);
 
-/// How the IVF-PQ look-up table of a (query, list) pair is made.
-enum class PqTableMode : int {
-  precomputed = 0,  ///< L2 with residuals: pre[list] - 2 * query_tables[query]; plus the coarse distance
-  per_query = 1,    ///< no residuals, or inner product: query_tables[query]; plus the coarse term if residual (IP)
-  per_list = 2,     ///< L2 with residuals, no precomputed table: from x - centroid, per pair
-};
+/// The IVF-Flat scan's own shared memory plus the query (d floats) fits the
+/// device for every k: throws naming d otherwise.
+void check_ivf_flat_scan_fits(const GpuResources& res, int d);
 
+/// What the IVF-PQ scan reads besides IvfScanInput (table layouts: select/PqTables.h).
 struct PqScanInput {
   int M, ksub, nbits, dsub, code_size;
   PqTableMode mode;
+  bool fp16;                      ///< fp16 tables of squared distances, scaled (select/PqTables.h)
   bool add_coarse;                ///< the coarse distance (similarity) is part of the result
-  bool fp16_tables;               ///< shared-memory tables in fp16 (too large in fp32)
-  const float* query_tables;      ///< nq x M x ksub (precomputed, per_query)
+  float max_centroid_norm;        ///< largest |C_mc| (bounds fp16 table entries)
+  const float* query_tables;      ///< nq x M x ksub: <x_m, C_mc> (precomputed, inner product), |x_m - C_mc|^2 (per_query L2)
   const float* precomputed;       ///< nlist x M x ksub (precomputed)
   const float* pq_centroids;      ///< M x ksub x dsub (per_list)
   const float* coarse_centroids;  ///< nlist x d (per_list)
 };
 
-/// Bytes of dynamic shared memory the IVF-PQ scan asks for.
-int64_t ivfpq_scan_shared_bytes(const PqScanInput& pq, int d, int slots);
+/// The largest shared memory the IVF-PQ scan kernels declare themselves
+/// (over the queue sizes): what every layout must leave room for.
+int64_t ivfpq_scan_static_bytes();
 
 void ivfpq_scan(GpuResources& res, const IvfScanInput& in, const PqScanInput& pq);
 

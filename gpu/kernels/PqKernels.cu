@@ -122,13 +122,13 @@ void pq_encode(GpuResources& res, const PqDevice& pq, const float* x, int64_t n,
                const int64_t* pos, const float* coarse_centroids, uint8_t* codes) {
   if (n == 0) return;
   pq_encode_kernel<<<ceil_div(n, 128), 128, 0, res.stream()>>>(pq, x, n, lists, pos, coarse_centroids, codes);
-  SEXTANT_LAUNCH_CHECK("pq_encode_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "pq_encode_kernel");
 }
 
 void pq_centroid_norms(GpuResources& res, const PqDevice& pq, float* norms) {
   const int64_t total = int64_t(pq.M) * pq.ksub;
   pq_norms_kernel<<<ceil_div(total, 256), 256, 0, res.stream()>>>(pq, norms);
-  SEXTANT_LAUNCH_CHECK("pq_norms_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "pq_norms_kernel");
 }
 
 void pq_precompute_lists(GpuResources& res, const PqDevice& pq, const float* coarse_centroids, int64_t nlist,
@@ -136,14 +136,14 @@ void pq_precompute_lists(GpuResources& res, const PqDevice& pq, const float* coa
   const int64_t total = nlist * pq.M * pq.ksub;
   if (total == 0) return;
   pq_precompute_kernel<<<ceil_div(total, 256), 256, 0, res.stream()>>>(pq, coarse_centroids, nlist, out);
-  SEXTANT_LAUNCH_CHECK("pq_precompute_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "pq_precompute_kernel");
 }
 
 void pq_query_tables(GpuResources& res, const PqDevice& pq, const float* x, int64_t nq, bool l2, float* out) {
   const int64_t total = nq * pq.M * pq.ksub;
   if (total == 0) return;
   pq_query_tables_kernel<<<ceil_div(total, 256), 256, 0, res.stream()>>>(pq, x, nq, l2, out);
-  SEXTANT_LAUNCH_CHECK("pq_query_tables_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "pq_query_tables_kernel");
 }
 
 void refine_entries(GpuResources& res, const float* x, int64_t nq, int d, const uint64_t* in, int64_t in_stride,
@@ -152,7 +152,7 @@ void refine_entries(GpuResources& res, const float* x, int64_t nq, int d, const 
   if (warps == 0) return;
   refine_kernel<<<ceil_div(warps * 32, 256), 256, 0, res.stream()>>>(x, nq, d, in, in_stride, n, vectors,
                                                                      inner_product, out);
-  SEXTANT_LAUNCH_CHECK("refine_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "refine_kernel");
 }
 
 }  // namespace sextant::gpu

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "gpu/GpuResources.h"
 #include "gpu/select/OrderedKey.h"
 #include "gpu/select/Planning.h"
 #include "gpu/select/WarpQueue.h"
@@ -15,10 +16,6 @@ namespace sextant::gpu {
 
 template <int Q>
 using DeviceQueue = WarpQueue<DeviceWarp, Q>;
-
-/// Warps per block of the kernels that keep one queue per warp: big queues
-/// take most of the registers, so fewer warps share a block.
-constexpr int queue_block_warps(int Q) { return Q >= 32 ? 2 : 4; }
 
 __device__ __forceinline__ int lane_id() { return static_cast<int>(threadIdx.x & 31u); }
 __device__ __forceinline__ int warp_id() { return static_cast<int>(threadIdx.x >> 5); }
@@ -56,6 +53,38 @@ __device__ __forceinline__ void merge_block_queues(DeviceQueue<Q>& queue, uint64
       for (int o = 1; o < WARPS; o++) queue.merge_sorted(scratch + (o - 1) * 32 * Q);
     }
     __syncthreads();
+  }
+}
+
+/// Blocks of `kernel` (threads per block, dynamic shared memory) the whole
+/// device runs at once: its occupancy per multiprocessor times their number.
+template <class Kernel>
+int64_t resident_blocks(const GpuResources& res, Kernel kernel, int threads, size_t dynamic_smem = 0) {
+  int per_sm = 0;
+  SEXTANT_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, dynamic_smem));
+  return int64_t(per_sm > 0 ? per_sm : 1) * res.sm_count();
+}
+
+/// The kernel's own (static) shared memory, in bytes.
+template <class Kernel>
+int64_t static_shared_bytes(Kernel kernel) {
+  cudaFuncAttributes attr{};
+  SEXTANT_CUDA_CHECK(cudaFuncGetAttributes(&attr, kernel));
+  return int64_t(attr.sharedSizeBytes);
+}
+
+/// Readies `kernel` for a launch with `dynamic_bytes` of dynamic shared
+/// memory: throws naming `what` when static + dynamic exceed the device's
+/// limit, and opts in when the total passes the default 48 KB.
+template <class Kernel>
+void prepare_shared_memory(const GpuResources& res, Kernel kernel, int64_t dynamic_bytes, const char* what) {
+  const int64_t fixed = static_shared_bytes(kernel);
+  const SharedMemoryPlan plan = plan_shared_memory(fixed, dynamic_bytes, int64_t(res.max_shared_per_block()));
+  SEXTANT_CHECK(plan.fits, what, " needs ", fixed + dynamic_bytes, " bytes of shared memory per block (", fixed,
+                " static + ", dynamic_bytes, " dynamic), the device allows ", res.max_shared_per_block());
+  if (plan.opt_in) {
+    SEXTANT_CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(dynamic_bytes)));
   }
 }
 

@@ -119,12 +119,11 @@ void select_k_radix(GpuResources& res, const float* values, int64_t rows, int64_
   if (rows == 0) return;
   uint32_t sorted = 1;
   while (sorted < uint32_t(k)) sorted *= 2;
-  const size_t sort_bytes = size_t(sorted) * sizeof(uint64_t);
-  SEXTANT_CHECK(sort_bytes <= res.max_shared_per_block(), "select_k: k=", k, " needs ", sort_bytes,
-                " bytes of shared memory per block, the device allows ", res.max_shared_per_block());
+  const int64_t sort_bytes = int64_t(sorted) * int64_t(sizeof(uint64_t));
+  prepare_shared_memory(res, block_sort_kernel, sort_bytes, "select_k's final sort");
   cudaStream_t stream = res.stream();
 
-  const int64_t want_blocks = int64_t(res.sm_count()) * 8;
+  const int64_t want_blocks = resident_blocks(res, radix_histogram_kernel, kScanThreads);
   int64_t splits = max64(1, min64(ceil_div(want_blocks, rows), cols / (kScanThreads * 16)));
   const int64_t width = max64(1, ceil_div(cols, splits));
   splits = max64(1, ceil_div(cols, width));
@@ -140,19 +139,17 @@ void select_k_radix(GpuResources& res, const float* values, int64_t rows, int64_
   RadixArgs a{values, ld, cols, splits, width, largest ? -1.0f : 1.0f, states.data(), hist.data(),
               gathered.data(), counts.data(), int64_t(sorted)};
   radix_init_kernel<<<ceil_div(rows, 256), 256, 0, stream>>>(states.data(), rows, k, cols);
-  SEXTANT_LAUNCH_CHECK("radix_init_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "radix_init_kernel");
   for (int pass = 0; pass < kRadixMaxPasses; pass++) {
     radix_histogram_kernel<<<rows * splits, kScanThreads, 0, stream>>>(a);
-    SEXTANT_LAUNCH_CHECK("radix_histogram_kernel");
+    SEXTANT_LAUNCH_CHECK(res, "radix_histogram_kernel");
     radix_advance_kernel<<<rows, 256, 0, stream>>>(states.data(), hist.data());
-    SEXTANT_LAUNCH_CHECK("radix_advance_kernel");
+    SEXTANT_LAUNCH_CHECK(res, "radix_advance_kernel");
   }
   radix_gather_kernel<<<rows * splits, kScanThreads, 0, stream>>>(a);
-  SEXTANT_LAUNCH_CHECK("radix_gather_kernel");
-  SEXTANT_CUDA_CHECK(cudaFuncSetAttribute(block_sort_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                          static_cast<int>(sort_bytes)));
+  SEXTANT_LAUNCH_CHECK(res, "radix_gather_kernel");
   block_sort_kernel<<<rows, kSortThreads, sort_bytes, stream>>>(gathered.data(), sorted);
-  SEXTANT_LAUNCH_CHECK("block_sort_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "block_sort_kernel");
 
   EntryDecoding how;
   how.negate = largest;

@@ -12,6 +12,10 @@ namespace sextant::gpu {
 
 namespace {
 
+/// 16-byte loads each lane keeps in flight per round: more hide more memory
+/// latency; big queues leave no registers for them.
+constexpr int loads_in_flight(int Q) { return Q >= 32 ? 2 : 4; }
+
 struct RowSelectArgs {
   const float* values;      // rows x ld floats (or null)
   const uint64_t* entries;  // rows x ld entries (or null)
@@ -50,13 +54,15 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_rows_kernel(RowSelectArg
     const float* in = a.values + row * a.ld;
     const bool vec4 = (a.ld % 4 == 0) && (reinterpret_cast<uintptr_t>(a.values) % 16 == 0);
     const float sign = a.negate ? -1.0f : 1.0f;
+    constexpr int L = loads_in_flight(Q), V = 4 * L;  // 16-byte loads per lane per round, values per lane
+    constexpr int kStep = 32 * V;                        // columns per warp per round
     int round = 0;
-    // Each lane takes 4 consecutive columns per step, two steps per round in
-    // flight (two 16-byte loads before the first use).
-    for (int64_t base = c0 + warp * 256; base < c1; base += WARPS * 256, round++) {
-      float v[8];
+    // Each lane takes 4 consecutive columns per load, L loads in flight
+    // before the first use (the rows stream from memory once).
+    for (int64_t base = c0 + warp * kStep; base < c1; base += WARPS * kStep, round++) {
+      float v[V];
 #pragma unroll
-      for (int h = 0; h < 2; h++) {
+      for (int h = 0; h < L; h++) {
         const int64_t c = base + h * 128 + lane * 4;
         if (vec4 && c + 3 < c1) {
           const float4 f = __ldcs(reinterpret_cast<const float4*>(in + c));  // streamed once: do not keep in L1
@@ -73,7 +79,7 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_rows_kernel(RowSelectArg
       const EntryFilter filter(queue.threshold());
       bool any_pass = false;
 #pragma unroll
-      for (int j = 0; j < 8; j++) {
+      for (int j = 0; j < V; j++) {
         v[j] *= sign;
         any_pass |= filter(v[j]);
       }
@@ -81,11 +87,11 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_rows_kernel(RowSelectArg
         // One call site of queue.add (its merge network is large): the
         // candidates move through v[0] instead of being indexed at run time.
 #pragma unroll 1
-        for (int j = 0; j < 8; j++) {
+        for (int j = 0; j < V; j++) {
           const int64_t c = base + (j >> 2) * 128 + lane * 4 + (j & 3);
           queue.add(make_entry_f(v[0], static_cast<uint32_t>(c)), c < c1);
 #pragma unroll
-          for (int m = 0; m < 7; m++) v[m] = v[m + 1];
+          for (int m = 0; m < V - 1; m++) v[m] = v[m + 1];
         }
       }
       share_bound<Q>(queue, &block_bound, published);
@@ -114,10 +120,8 @@ __global__ void decode_entries_kernel(DecodeArgs a) {
     a.labels[i] = -1;
     return;
   }
-  float key = entry_float(e);
-  if (a.how.negate) key = -key;
-  if (a.how.row_offsets != nullptr) key = fmaxf(key + a.how.row_offsets[row], 0.0f);
-  a.distances[i] = key;
+  a.distances[i] = decode_distance(entry_float(e), a.how.negate,
+                                   a.how.row_offsets != nullptr ? a.how.row_offsets + row : nullptr);
   a.labels[i] = a.how.id_map != nullptr ? a.how.id_map[entry_id(e)] : static_cast<int64_t>(entry_id(e));
 }
 
@@ -125,7 +129,14 @@ template <int Q, bool kFromEntries>
 void launch_select_rows(GpuResources& res, const RowSelectArgs& args, int64_t rows) {
   constexpr int W = queue_block_warps(Q);
   select_rows_kernel<Q, W, kFromEntries><<<rows * args.splits, W * 32, 0, res.stream()>>>(args);
-  SEXTANT_LAUNCH_CHECK("select_rows_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "select_rows_kernel");
+}
+
+/// The plan of select_k for its register queues, from the kernel's occupancy.
+template <int Q>
+RowSelectPlan plan_for(GpuResources& res, int64_t rows, int64_t cols) {
+  constexpr int W = queue_block_warps(Q);
+  return plan_row_select(rows, cols, Q, resident_blocks(res, select_rows_kernel<Q, W, false>, W * 32));
 }
 
 }  // namespace
@@ -142,7 +153,7 @@ void decode_entries(GpuResources& res, const uint64_t* entries, int64_t rows, in
   if (total == 0) return;
   DecodeArgs a{entries, rows, stride, k, how, distances, labels};
   decode_entries_kernel<<<ceil_div(total, 256), 256, 0, res.stream()>>>(a);
-  SEXTANT_LAUNCH_CHECK("decode_entries_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "decode_entries_kernel");
 }
 
 void select_k(GpuResources& res, const float* values, int64_t rows, int64_t cols, int64_t ld, int64_t k,
@@ -154,7 +165,8 @@ void select_k(GpuResources& res, const float* values, int64_t rows, int64_t cols
   const int slots = queue_slots(k);
   if (slots == 0) return select_k_radix(res, values, rows, cols, ld, k, largest, out_values, out_indices);
 
-  const RowSelectPlan plan = plan_row_select(rows, cols, slots, res.sm_count());
+  RowSelectPlan plan{};
+  dispatch_queue_slots(slots, [&](auto q) { plan = plan_for<decltype(q)::value>(res, rows, cols); });
   const int64_t kcap = 32 * int64_t(slots);
   ScratchBuffer<uint64_t> partial(res.scratch(), rows * plan.splits * kcap);
   ScratchBuffer<uint64_t> bounds(res.scratch(), plan.splits > 1 ? rows : 0);

@@ -95,51 +95,51 @@ int64_t grid_for(int64_t n, int threads) { return min64(max64(ceil_div(n, thread
 void row_norms(GpuResources& res, const float* x, int64_t n, int d, float* out) {
   if (n == 0) return;
   row_norms_kernel<float><<<ceil_div(n * 32, 256), 256, 0, res.stream()>>>(x, n, d, out);
-  SEXTANT_LAUNCH_CHECK("row_norms_kernel<float>");
+  SEXTANT_LAUNCH_CHECK(res, "row_norms_kernel<float>");
 }
 
 void row_norms_fp16(GpuResources& res, const uint16_t* x, int64_t n, int d, float* out) {
   if (n == 0) return;
   row_norms_kernel<uint16_t><<<ceil_div(n * 32, 256), 256, 0, res.stream()>>>(x, n, d, out);
-  SEXTANT_LAUNCH_CHECK("row_norms_kernel<fp16>");
+  SEXTANT_LAUNCH_CHECK(res, "row_norms_kernel<fp16>");
 }
 
 void to_fp16(GpuResources& res, const float* x, int64_t n, uint16_t* out) {
   if (n == 0) return;
   to_fp16_kernel<<<grid_for(n, 256), 256, 0, res.stream()>>>(x, n, out);
-  SEXTANT_LAUNCH_CHECK("to_fp16_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "to_fp16_kernel");
 }
 
 void from_fp16(GpuResources& res, const uint16_t* x, int64_t n, float* out) {
   if (n == 0) return;
   from_fp16_kernel<<<grid_for(n, 256), 256, 0, res.stream()>>>(x, n, out);
-  SEXTANT_LAUNCH_CHECK("from_fp16_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "from_fp16_kernel");
 }
 
 void split_tf32_rows(GpuResources& res, const float* x, int64_t n, int d, bool database, float* out) {
   if (n == 0) return;
   split_tf32_kernel<<<grid_for(n * d, 256), 256, 0, res.stream()>>>(x, n, d, database, out);
-  SEXTANT_LAUNCH_CHECK("split_tf32_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "split_tf32_kernel");
 }
 
 void scatter_ids(GpuResources& res, const int64_t* src, const int64_t* pos, int64_t n, int64_t* dst) {
   if (n == 0) return;
   scatter_ids_kernel<<<ceil_div(n, 256), 256, 0, res.stream()>>>(src, pos, n, dst);
-  SEXTANT_LAUNCH_CHECK("scatter_ids_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "scatter_ids_kernel");
 }
 
 void scatter_rows(GpuResources& res, const uint8_t* src, const int64_t* pos, int64_t n, int64_t row_bytes,
                   uint8_t* dst) {
   if (n == 0 || row_bytes == 0) return;
   scatter_rows_kernel<<<n, 128, 0, res.stream()>>>(src, pos, row_bytes, dst);
-  SEXTANT_LAUNCH_CHECK("scatter_rows_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "scatter_rows_kernel");
 }
 
 void copy_segments(GpuResources& res, const uint8_t* src, uint8_t* dst, const int64_t* from, const int64_t* to,
                    const int64_t* count, int64_t nseg, int64_t row_bytes) {
   if (nseg == 0 || row_bytes == 0) return;
   copy_segments_kernel<<<nseg, 256, 0, res.stream()>>>(src, dst, from, to, count, row_bytes);
-  SEXTANT_LAUNCH_CHECK("copy_segments_kernel");
+  SEXTANT_LAUNCH_CHECK(res, "copy_segments_kernel");
 }
 
 }  // namespace sextant::gpu

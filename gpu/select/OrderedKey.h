@@ -61,6 +61,18 @@ SEXTANT_HD uint32_t entry_key(uint64_t e) { return uint32_t(e >> 32); }
 SEXTANT_HD float entry_float(uint64_t e) { return key_float(entry_key(e)); }
 SEXTANT_HD uint32_t entry_id(uint64_t e) { return uint32_t(e); }
 
+/// The distance reported for a selected key: negated back for similarities;
+/// with the norms trick the row's |x|^2 added and a rounding below zero
+/// clamped to 0. A NaN key stays NaN (clamping it would report a distance of 0).
+SEXTANT_HD float decode_distance(float key, bool negate, const float* row_offset) {
+  if (negate) key = -key;
+  if (row_offset != nullptr) {
+    key += *row_offset;
+    if (key < 0.0f) key = 0.0f;  // false for NaN
+  }
+  return key;
+}
+
 /// A float test that lets through every key whose entry could be below
 /// `threshold` (for some id), and almost nothing else: one float compare per
 /// candidate instead of building and comparing its 64-bit entry, so rows

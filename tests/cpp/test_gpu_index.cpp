@@ -219,7 +219,7 @@ TEST(GpuIndexIVFPQ, CopiedFromCpuGivesCpuResults) {
   compare_ivfpq(res, 32, 16, 8, MetricType::INNER_PRODUCT, true);
 }
 
-TEST(GpuIndexIVFPQ, LargeTablesGoFp16) {
+TEST(GpuIndexIVFPQ, LargeTablesStayFp32UnlessAskedFor) {
   SEXTANT_GPU_OR_SKIP(res);
   const size_t d = 128, M = 128, nb = 20000, nq = 100, k = 10;
   auto xb = clustered(nb, d, 11);
@@ -227,12 +227,19 @@ TEST(GpuIndexIVFPQ, LargeTablesGoFp16) {
   IndexIVFPQ cpu(std::make_shared<IndexFlat>(d), d, 16, M, 8);
   cpu.train(nb, xb.data());
   cpu.add(nb, xb.data());
-  GpuIndexIVFPQ gpu(res, cpu);
-  EXPECT_TRUE(gpu.uses_fp16_tables());
   SearchParams p;
   p.nprobe = 4;
-  Results a = search(cpu, xq, k, p), b = search(gpu, xq, k, p);
-  EXPECT_GE(test::recall_at_k(a.I, b.I, nq, k), 0.9);
+  Results a = search(cpu, xq, k, p);
+  GpuIndexIVFPQ gpu(res, cpu);  // 128 KB of fp32 per table: one table per list, no precomputed terms
+  EXPECT_FALSE(gpu.uses_fp16_tables());
+  EXPECT_FALSE(gpu.uses_precomputed_table());
+  Results b = search(gpu, xq, k, p);
+  EXPECT_GE(expect_same_up_to_ties(a.D, a.I, b.D, b.I, nq, k, 1e-4, "ivf-pq M=128"), 0.98);
+  GpuIndexIVFPQConfig half;
+  half.use_fp16_tables = true;
+  GpuIndexIVFPQ gpu16(res, cpu, half);
+  EXPECT_TRUE(gpu16.uses_fp16_tables());
+  EXPECT_GE(test::recall_at_k(a.I, search(gpu16, xq, k, p).I, nq, k), 0.9);
 }
 
 TEST(GpuIndexIVFPQ, TrainedOnGpuWithReranking) {

@@ -12,6 +12,7 @@
 #include "gpu/select/BitonicNetworks.h"
 #include "gpu/select/OrderedKey.h"
 #include "gpu/select/Planning.h"
+#include "gpu/select/PqTables.h"
 #include "gpu/select/RadixSelect.h"
 #include "gpu/select/Tf32Split.h"
 #include "gpu/select/WarpQueue.h"
@@ -364,18 +365,44 @@ TEST(GpuSelectHost, QueueSlotsPerK) {
 TEST(GpuSelectHost, RowSelectPlanCoversEveryColumnOnce) {
   for (int64_t rows : {1, 7, 1000, 100000}) {
     for (int64_t cols : {1, 5, 1000, 1000000}) {
-      for (int slots : {1, 8, 64}) {
-        RowSelectPlan p = plan_row_select(rows, cols, slots, 132);
+      for (int slots : {1, 8, 16, 64}) {
+        RowSelectPlan p = plan_row_select(rows, cols, slots, 132 * 7);
         ASSERT_GE(p.splits, 1);
-        ASSERT_GE(p.warps, 1);
         EXPECT_EQ(p.columns % 4, 0);
         EXPECT_GE(p.columns * p.splits, cols);
         EXPECT_LT(p.columns * (p.splits - 1), cols) << "an empty split";
+        // Each warp's queue sees several times its size, unless the row is too short to split at all.
+        if (p.splits > 1) EXPECT_GE(p.columns, queue_block_warps(slots) * min_columns_per_queue(slots));
       }
     }
   }
-  EXPECT_GT(plan_row_select(1000, 1000000, 8, 132).splits, 1);  // 1000 rows alone do not fill an H200
-  EXPECT_EQ(plan_row_select(100000, 1000, 8, 132).splits, 1);
+  EXPECT_EQ(plan_row_select(100000, 1000, 8, 132 * 7).splits, 1);
+}
+
+TEST(GpuSelectHost, RowSelectPlanFollowsOccupancy) {
+  // 1,000 rows of 1M on a 132-SM device: a row per block would run 1.1 waves
+  // of 7 blocks per SM (the second nearly empty); the splits make kSelectWaves
+  // waves of what the kernel's occupancy lets run, not of an assumed 48 warps per SM.
+  const RowSelectPlan seven = plan_row_select(1000, 1000000, 8, 132 * 7);
+  const RowSelectPlan two = plan_row_select(1000, 1000000, 8, 132 * 2);
+  EXPECT_GE(seven.splits * 1000, kSelectWaves * 132 * 7);
+  EXPECT_GE(two.splits * 1000, kSelectWaves * 132 * 2);
+  EXPECT_LT(two.splits, seven.splits);
+  // One row: as many splits as the columns allow (4 warps x 2048 columns each).
+  const RowSelectPlan one = plan_row_select(1, 1000000, 1, 132 * 7);
+  EXPECT_EQ(one.splits, 1000000 / (4 * 2048));
+}
+
+TEST(GpuSelectHost, LargeKSplitsKeepSeveralQueuesOfColumns) {
+  // k = 2048: a split's warps each see at least 4 x 2048 columns (before: 2048, about the queue itself).
+  for (int64_t rows : {1, 10, 1000}) {
+    const RowSelectPlan p = plan_row_select(rows, 1000000, 64, 132 * 8);
+    EXPECT_GE(p.columns / queue_block_warps(64), 4 * 2048) << rows;
+  }
+  for (int64_t nq : {1, 100, 10000}) {
+    const FlatTilePlan t = plan_flat_tiles(nq, 1000000, 64, 132 * 16, flat_tile_bytes(50 << 20));
+    EXPECT_GE(split_width(t.db_tile, t.splits), 4 * 2048) << nq;
+  }
 }
 
 TEST(GpuSelectHost, FlatTilePlanStaysInBudget) {
@@ -383,7 +410,7 @@ TEST(GpuSelectHost, FlatTilePlanStaysInBudget) {
   for (int64_t nq : {1, 100, 10000}) {
     for (int64_t nb : {1, 50, 1000000}) {
       for (int slots : {1, 8, 64}) {
-        FlatTilePlan p = plan_flat_tiles(nq, nb, slots, 132, budget);
+        FlatTilePlan p = plan_flat_tiles(nq, nb, slots, 132 * 16, budget);
         EXPECT_GE(p.q_tile, 1);
         EXPECT_LE(p.q_tile, nq);
         EXPECT_GE(p.db_tile, 1);
@@ -391,12 +418,33 @@ TEST(GpuSelectHost, FlatTilePlanStaysInBudget) {
         EXPECT_TRUE(p.q_tile * p.db_tile * 4 <= budget || p.q_tile == 1);
         EXPECT_GE(p.splits, 1);
         EXPECT_LT(split_width(p.db_tile, p.splits) * (p.splits - 1), p.db_tile) << "an empty split";
+        if (p.db_tile < nb) EXPECT_EQ(p.db_tile % 128, 0) << "tile rows stay 16-byte aligned";
       }
     }
   }
-  FlatTilePlan big = plan_flat_tiles(10000, 1000000, 1, 132, budget);
+  FlatTilePlan big = plan_flat_tiles(10000, 1000000, 1, 132 * 16, budget);
   EXPECT_EQ(big.db_tile, 4096);
   EXPECT_EQ(big.q_tile, 2048);
+}
+
+TEST(GpuSelectHost, SmallBatchesSweepTheDatabaseInFewTiles) {
+  const int64_t l2 = int64_t(50) << 20;  // H100
+  const int64_t budget = flat_tile_bytes(l2);
+  EXPECT_LE(2 * budget, l2 / 2) << "two tiles in flight stay in half the L2";
+  // One query against 1M vectors: one tile (was 245 rounds of 4096), split over many warps.
+  FlatTilePlan one = plan_flat_tiles(1, 1000000, 1, 132 * 16, budget);
+  EXPECT_EQ(one.q_tile, 1);
+  EXPECT_EQ(one.db_tile, 1000000);
+  EXPECT_GE(one.splits, 400);
+  // 100 queries: tiles of the budget's size (31 rounds of 32768 columns, not 245 of 4096).
+  FlatTilePlan hundred = plan_flat_tiles(100, 1000000, 1, 132 * 16, budget);
+  EXPECT_EQ(hundred.q_tile, 100);
+  EXPECT_LE(hundred.q_tile * hundred.db_tile * 4, budget);
+  EXPECT_GE(hundred.q_tile * hundred.db_tile * 4, budget * 9 / 10);
+  // Many queries: tall tiles of the narrowest width, within the budget.
+  FlatTilePlan many = plan_flat_tiles(10000, 1000000, 1, 132 * 16, budget);
+  EXPECT_LE(many.q_tile * many.db_tile * 4, budget);
+  EXPECT_GE(many.q_tile, 512);
 }
 
 TEST(GpuSelectHost, IvfScanPlan) {
@@ -412,13 +460,163 @@ TEST(GpuSelectHost, IvfScanPlan) {
   EXPECT_EQ(slice_begin(20, 7, 7), 20);
 }
 
-TEST(GpuSelectHost, LutPrecision) {
-  const int64_t smem = 227 * 1024;
-  EXPECT_EQ(choose_lut_precision(16, 256, smem), LutPrecision::fp32);
-  EXPECT_EQ(choose_lut_precision(64, 256, smem), LutPrecision::fp32);
-  EXPECT_EQ(choose_lut_precision(96, 256, smem), LutPrecision::fp16);
-  EXPECT_EQ(choose_lut_precision(500, 256, smem), LutPrecision::too_large);
-  EXPECT_EQ(choose_lut_precision(96, 16, smem), LutPrecision::fp32);
+TEST(GpuSelectHost, SharedMemoryOptInCountsTheStaticPart) {
+  const int64_t optin = 227 * 1024;
+  // A 40 KB query beside a k = 2048 queue's 16 KB of merge scratch: 56 KB in
+  // all, past the default 48 KB although the dynamic part alone is not.
+  SharedMemoryPlan p = plan_shared_memory(16 * 1024, 40 * 1024, optin);
+  EXPECT_TRUE(p.fits);
+  EXPECT_TRUE(p.opt_in);
+  p = plan_shared_memory(0, 40 * 1024, optin);
+  EXPECT_TRUE(p.fits);
+  EXPECT_FALSE(p.opt_in);
+  p = plan_shared_memory(16 * 1024, optin - 8 * 1024, optin);
+  EXPECT_FALSE(p.fits);
+}
+
+TEST(GpuSelectHost, PqTablePlans) {
+  const int64_t optin = 227 * 1024, fixed = 16 * 1024 + 16;
+  auto plan = [&](int64_t M, int64_t ksub, int64_t d, bool l2, bool residual, bool pre, bool fp16) {
+    PqTableShape s;
+    s.M = M;
+    s.ksub = ksub;
+    s.d = d;
+    s.l2 = l2;
+    s.by_residual = residual;
+    s.precomputed_available = pre;
+    s.want_fp16 = fp16;
+    return plan_pq_tables(s, fixed, optin);
+  };
+  PqTablePlan p = plan(16, 256, 128, true, true, true, false);
+  EXPECT_EQ(p.mode, PqTableMode::precomputed);
+  EXPECT_FALSE(p.fp16);
+  EXPECT_EQ(p.dynamic_bytes, 2 * 16 * 256 * 4);
+  p = plan(96, 256, 96, true, true, true, false);  // the query part and the list table: 192 KB
+  EXPECT_EQ(p.mode, PqTableMode::precomputed);
+  EXPECT_FALSE(p.fp16);
+  p = plan(128, 256, 128, true, true, true, false);  // twice 128 KB does not fit: one table per list, fp32
+  EXPECT_EQ(p.mode, PqTableMode::per_list);
+  EXPECT_FALSE(p.fp16);
+  EXPECT_EQ(p.dynamic_bytes, 128 * 256 * 4 + 128 * 4);
+  p = plan(16, 256, 128, true, true, false, false);  // no precomputed terms (over their memory budget)
+  EXPECT_EQ(p.mode, PqTableMode::per_list);
+  p = plan(256, 256, 256, true, true, true, false);  // only fp16 fits: squared distances, per list
+  EXPECT_TRUE(p.fits);
+  EXPECT_EQ(p.mode, PqTableMode::per_list);
+  EXPECT_TRUE(p.fp16);
+  p = plan(256, 256, 256, true, false, false, false);  // no residuals: one fp16 table per query
+  EXPECT_EQ(p.mode, PqTableMode::per_query);
+  EXPECT_TRUE(p.fp16);
+  p = plan(256, 256, 256, false, true, false, false);  // inner product: fp32 or nothing
+  EXPECT_FALSE(p.fits);
+  p = plan(64, 256, 64, false, false, false, true);  // fp16 asked for, inner product: not granted
+  EXPECT_FALSE(p.fp16);
+  p = plan(16, 256, 128, true, true, true, true);  // fp16 asked for, L2 residuals: per list
+  EXPECT_EQ(p.mode, PqTableMode::per_list);
+  EXPECT_TRUE(p.fp16);
+  // The kernel's own shared memory counts: a table that fits alone may not fit beside it.
+  PqTableShape s;
+  s.M = 56;
+  s.ksub = 1024;
+  s.d = 56;
+  s.by_residual = false;
+  EXPECT_FALSE(plan_pq_tables(s, 0, optin).fp16);
+  EXPECT_TRUE(plan_pq_tables(s, fixed, optin).fp16);
+  // fp16 only ever for squared distances.
+  for (int64_t M : {8, 64, 96, 128, 200, 256, 400}) {
+    for (bool l2 : {true, false}) {
+      for (bool residual : {true, false}) {
+        for (bool want : {true, false}) {
+          PqTablePlan q = plan(M, 256, M * 2, l2, residual, true, want);
+          if (q.fp16) EXPECT_TRUE(pq_entries_non_negative(q.mode, l2));
+          if (q.fits) EXPECT_TRUE(plan_shared_memory(fixed, q.dynamic_bytes, optin).fits);
+          EXPECT_EQ(q.dynamic_bytes % 16, 0);
+        }
+      }
+    }
+  }
+}
+
+// fp32 -> fp16 -> fp32 (round to nearest even), as __float2half_rn.
+float through_fp16(float x) {
+  const float a = std::abs(x);
+  if (a >= 65520.0f) return std::copysign(kInf, x);  // rounds past the largest fp16 (65504)
+  int e = 0;
+  std::frexp(a, &e);                                     // a in [2^(e-1), 2^e)
+  const int quantum_exp = std::max(e - 11, -24);         // 11 significant bits; subnormals: 2^-24 steps
+  const float q = std::ldexp(std::nearbyint(std::ldexp(a, -quantum_exp)), quantum_exp);
+  return std::copysign(q, x);
+}
+
+TEST(GpuSelectHost, Fp16TablesOfPixelDataAreScaledNotOverflowed) {
+  for (float bound : {1e-6f, 0.5f, 1.0f, 3.0f, 65504.0f, 520200.0f, 1e12f}) {
+    const float s = fp16_table_scale(bound);
+    int e = 0;
+    EXPECT_EQ(std::frexp(s, &e), 0.5f) << "a power of two";
+    EXPECT_LT(bound * s, 32768.0f) << bound;
+    EXPECT_GE(bound * s, 16384.0f) << bound;
+  }
+  EXPECT_EQ(fp16_table_scale(0.0f), 1.0f);
+  EXPECT_EQ(fp16_table_scale(kNaN), 1.0f);
+  // 0..255 data, 8 dimensions per sub-quantizer: entries up to 8 x 255^2 = 520200, far past fp16's 65504.
+  std::mt19937 rng(13);
+  std::uniform_int_distribution<int> pixel(0, 255);
+  const int M = 16, dsub = 8, ksub = 64;
+  std::vector<float> C(M * ksub * dsub), x(M * dsub);
+  for (auto& v : C) v = float(pixel(rng));
+  float max_c = 0;
+  for (int e = 0; e < M * ksub; e++) {
+    double n = 0;
+    for (int j = 0; j < dsub; j++) n += double(C[e * dsub + j]) * C[e * dsub + j];
+    max_c = std::max(max_c, float(std::sqrt(n)));
+  }
+  double worst = 0;
+  for (int trial = 0; trial < 50; trial++) {
+    for (auto& v : x) v = float(pixel(rng));
+    float max_x = 0;
+    for (int m = 0; m < M; m++) {
+      double n = 0;
+      for (int j = 0; j < dsub; j++) n += double(x[m * dsub + j]) * x[m * dsub + j];
+      max_x = std::max(max_x, float(std::sqrt(n)));
+    }
+    const float s = fp16_table_scale(squared_distance_bound(max_x, max_c));
+    std::vector<float> table(M * ksub), scaled(M * ksub);
+    bool overflows_unscaled = false;
+    for (int e = 0; e < M * ksub; e++) {
+      const int m = e / ksub;
+      float v = 0;
+      for (int j = 0; j < dsub; j++) {
+        const float diff = x[m * dsub + j] - C[e * dsub + j];
+        v += diff * diff;
+      }
+      table[e] = v;
+      scaled[e] = through_fp16(v * s);
+      ASSERT_TRUE(std::isfinite(scaled[e])) << v;
+      overflows_unscaled |= std::isinf(through_fp16(v));
+    }
+    EXPECT_TRUE(overflows_unscaled) << "the data must be able to overflow fp16";
+    for (int code = 0; code < 200; code++) {  // distances of random codes
+      double exact = 0, got = 0;
+      for (int m = 0; m < M; m++) {
+        const int c = int(rng() % ksub);
+        exact += table[m * ksub + c];
+        got += scaled[m * ksub + c];
+      }
+      got /= s;
+      worst = std::max(worst, std::abs(got - exact) / exact);
+    }
+  }
+  EXPECT_LT(worst, 1.0 / 2048) << "squared distances keep fp16's relative precision";
+}
+
+TEST(GpuSelectHost, DecodedDistances) {
+  const float norm = 5.0f;
+  EXPECT_EQ(decode_distance(-2.0f, false, &norm), 3.0f);
+  EXPECT_EQ(decode_distance(-5.5f, false, &norm), 0.0f) << "rounding below zero is clamped";
+  EXPECT_TRUE(std::isnan(decode_distance(kNaN, false, &norm))) << "a NaN distance is not a distance of 0";
+  EXPECT_EQ(decode_distance(kInf, false, &norm), kInf);
+  EXPECT_EQ(decode_distance(-1.5f, true, nullptr), 1.5f);
+  EXPECT_TRUE(std::isnan(decode_distance(kNaN, true, nullptr)));
 }
 
 }  // namespace
