@@ -10,6 +10,11 @@
     back = sx.gpu.index_gpu_to_cpu(ivf)
     values, indices = sx.gpu.select_k(matrix, k) # k smallest per row (largest=True for largest)
 
+Device arrays (torch, CuPy, JAX: DLPack, else __cuda_array_interface__ v3)
+are used in place, without host copies, and in stream order: sextant's work
+waits for what the producer queued before the call (torch: its current
+stream), results are complete when the call returns.
+
 Importing works everywhere; without a GPU device_count() is 0 and making
 resources or an index raises RuntimeError saying that no CUDA device is present.
 """

@@ -38,8 +38,15 @@ constexpr int32_t kDLCUDA = 2;
 std::string type_name(py::handle obj) { return py::str(py::type::handle_of(obj).attr("__name__")); }
 
 // Makes `consumer` wait for the producer's stream as __cuda_array_interface__
-// v3 describes it (absent or None: nothing pending).
-void order_after(py::handle stream, cudaStream_t consumer) {
+// v3 describes it: None means nothing is pending; 1 and 2 are the legacy and
+// per-thread default streams. Version 2 had no stream key and so no promise
+// that the producer's work is done: then the whole device is waited for.
+void order_after(const py::dict& cai, cudaStream_t consumer) {
+  if (!cai.contains("stream")) {
+    SEXTANT_CUDA_CHECK(cudaDeviceSynchronize());
+    return;
+  }
+  py::handle stream = cai["stream"];
   if (stream.is_none()) return;
   const auto handle = stream.cast<uintptr_t>();
   cudaStream_t producer = handle == 1   ? cudaStreamLegacy
@@ -78,12 +85,38 @@ DeviceArray from_cuda_array_interface(const py::dict& cai, cudaStream_t consumer
       expect *= a.shape[i];
     }
   }
-  if (cai.contains("stream")) order_after(cai["stream"], consumer);
+  order_after(cai, consumer);
   a.device = a.data != nullptr ? pointer_device(a.data) : -1;
   return a;
 }
 
 }  // namespace
+
+// A CUDA DLPack array; the producer orders its work before `consumer` (the
+// array API's stream argument). A friend of DeviceArray: it hands over the capsule.
+DeviceArray from_dlpack(py::handle obj, cudaStream_t consumer) {
+  py::object capsule = obj.attr("__dlpack__")(py::arg("stream") = reinterpret_cast<uintptr_t>(consumer));
+  auto* managed = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"));
+  if (managed == nullptr) throw py::error_already_set();
+  PyCapsule_SetName(capsule.ptr(), "used_dltensor");  // we own the tensor now
+  DeviceArray a;
+  a.dlpack_ = managed;
+  const DLTensor& t = managed->dl_tensor;
+  a.data = static_cast<char*>(t.data) + t.byte_offset;
+  a.shape.assign(t.shape, t.shape + t.ndim);
+  a.kind = t.dtype.code == 2 ? 'f' : (t.dtype.code == 0 ? 'i' : (t.dtype.code == 1 ? 'u' : '?'));
+  a.itemsize = t.dtype.bits / 8;
+  a.device = t.device.device_id;
+  a.contiguous = true;
+  if (t.strides != nullptr) {
+    int64_t expect = 1;
+    for (int i = t.ndim - 1; i >= 0; i--) {
+      if (t.shape[i] > 1 && t.strides[i] != expect) a.contiguous = false;
+      expect *= t.shape[i];
+    }
+  }
+  return a;
+}
 
 DeviceArray::DeviceArray(DeviceArray&& o) noexcept
     : data(o.data),
@@ -122,34 +155,18 @@ void DeviceArray::check_matrix(const char* name, int want_device, int64_t cols, 
 }
 
 std::optional<DeviceArray> device_array(py::handle obj, cudaStream_t consumer) {
+  // DLPack first: its stream handshake orders the producer's pending work
+  // (torch: its current stream) before `consumer`. torch's
+  // __cuda_array_interface__ (version 2) carries no stream at all.
+  if (py::hasattr(obj, "__dlpack__") && py::hasattr(obj, "__dlpack_device__")) {
+    auto where = obj.attr("__dlpack_device__")().cast<py::tuple>();
+    if (where[0].cast<int>() != kDLCUDA) return std::nullopt;  // a host array: numpy takes it
+    return from_dlpack(obj, consumer);
+  }
   if (py::hasattr(obj, "__cuda_array_interface__")) {
     return from_cuda_array_interface(obj.attr("__cuda_array_interface__").cast<py::dict>(), consumer);
   }
-  if (!py::hasattr(obj, "__dlpack__") || !py::hasattr(obj, "__dlpack_device__")) return std::nullopt;
-  auto where = obj.attr("__dlpack_device__")().cast<py::tuple>();
-  if (where[0].cast<int>() != kDLCUDA) return std::nullopt;  // a host array: numpy takes it
-  // The producer orders its work before `consumer` (the array API's stream argument).
-  py::object capsule = obj.attr("__dlpack__")(py::arg("stream") = reinterpret_cast<uintptr_t>(consumer));
-  auto* managed = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"));
-  if (managed == nullptr) throw py::error_already_set();
-  PyCapsule_SetName(capsule.ptr(), "used_dltensor");  // we own the tensor now
-  DeviceArray a;
-  a.dlpack_ = managed;
-  const DLTensor& t = managed->dl_tensor;
-  a.data = static_cast<char*>(t.data) + t.byte_offset;
-  a.shape.assign(t.shape, t.shape + t.ndim);
-  a.kind = t.dtype.code == 2 ? 'f' : (t.dtype.code == 0 ? 'i' : (t.dtype.code == 1 ? 'u' : '?'));
-  a.itemsize = t.dtype.bits / 8;
-  a.device = t.device.device_id;
-  a.contiguous = true;
-  if (t.strides != nullptr) {
-    int64_t expect = 1;
-    for (int i = t.ndim - 1; i >= 0; i--) {
-      if (t.shape[i] > 1 && t.strides[i] != expect) a.contiguous = false;
-      expect *= t.shape[i];
-    }
-  }
-  return a;
+  return std::nullopt;
 }
 
 py::object device_empty_like(py::handle like, int64_t rows, int64_t cols, const char* dtype) {

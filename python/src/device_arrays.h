@@ -35,13 +35,15 @@ class DeviceArray {
   void check_matrix(const char* name, int device, int64_t cols, char want_kind = 'f', int want_size = 4) const;
 
  private:
-  friend std::optional<DeviceArray> device_array(py::handle, cudaStream_t);
+  friend DeviceArray from_dlpack(py::handle, cudaStream_t);
   void* dlpack_ = nullptr;  // DLManagedTensor to release
 };
 
 /// The device array behind obj, or nullopt when obj is not one (a numpy
 /// array, a list, a CPU tensor...). The producer's pending work is ordered
-/// before `consumer` (the stream that will read the array).
+/// before `consumer` (the stream that will read or write the array): through
+/// DLPack's stream argument (preferred: torch, CuPy, JAX), else the stream of
+/// __cuda_array_interface__ v3 (a v2 interface, which names none, waits for the device).
 std::optional<DeviceArray> device_array(py::handle obj, cudaStream_t consumer);
 
 /// A new (rows, cols) device array of dtype "float32" or "int64" of the same

@@ -1,6 +1,11 @@
 """sextant.gpu: imports and says "no CUDA device" clearly everywhere; with a
 device, every GPU result is compared with the CPU index on the same data."""
 
+import os
+
+# Every kernel launch synchronised: a kernel that faults is named by its own check.
+os.environ.setdefault("SEXTANT_GPU_SYNC_LAUNCHES", "1")
+
 import numpy as np
 import pytest
 
@@ -175,3 +180,137 @@ def test_kmeans_on_gpu_matches_cpu():
     obj_cpu, obj_gpu = cpu.train(x), gpu.train(x)
     assert abs(obj_gpu - obj_cpu) <= 1e-3 * obj_cpu
     assert gpu.centroids.shape == (40, 16)
+
+
+def recall(found, truth):
+    return np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(found, truth)])
+
+
+@needs_gpu
+@pytest.mark.parametrize("metric", [sx.METRIC_L2, sx.METRIC_INNER_PRODUCT])
+def test_flat_equals_cpu_with_tf32_off(res, metric):
+    rng = np.random.default_rng(21)
+    xb = rng.standard_normal((50000, 96)).astype(np.float32)  # continuous data: no exact ties
+    xq = rng.standard_normal((500, 96)).astype(np.float32)
+    cpu = sx.IndexFlat(96, metric)
+    cpu.add(xb)
+    gpu = sx.gpu.index_cpu_to_gpu(res, 0, cpu)  # fp32 products (TF32 off), the default
+    Da, Ia = cpu.search(xq, 10)
+    Db, Ib = gpu.search(xq, 10)
+    assert recall(Ib, Ia) == 1.0
+    np.testing.assert_allclose(Db, Da, rtol=1e-4, atol=1e-4)
+
+
+@needs_gpu
+def test_trained_on_gpu_recall_matches_cpu(res):
+    xb, xq = clustered(30000, 32, 31), clustered(300, 32, 32)
+    exact = sx.IndexFlatL2(32)
+    exact.add(xb)
+    _, truth = exact.search(xq, 10)
+    pairs = [
+        (sx.IndexIVFFlat(sx.IndexFlatL2(32), 32, 64), sx.gpu.GpuIndexIVFFlat(res, 32, 64)),
+        (sx.IndexIVFPQ(sx.IndexFlatL2(32), 32, 64, 8, 8), sx.gpu.GpuIndexIVFPQ(res, 32, 64, 8, 8)),
+    ]
+    for cpu, gpu in pairs:
+        for index in (cpu, gpu):
+            index.train(xb)
+            index.add(xb)
+        for nprobe in (4, 16):
+            r_cpu = recall(cpu.search(xq, 10, nprobe=nprobe)[1], truth)
+            r_gpu = recall(gpu.search(xq, 10, nprobe=nprobe)[1], truth)
+            assert abs(r_gpu - r_cpu) <= 0.01, (type(gpu).__name__, nprobe, r_cpu, r_gpu)
+
+
+@needs_gpu
+def test_kmeans_objective_within_one_percent(res):
+    x = clustered(50000, 32, 33)
+    cpu = sx.Kmeans(32, 100, niter=10, seed=5)
+    gpu = sx.Kmeans(32, 100, niter=10, seed=5, gpu=True)
+    obj_cpu, obj_gpu = cpu.train(x), gpu.train(x)
+    assert abs(obj_gpu - obj_cpu) <= 0.01 * obj_cpu
+
+
+def _torch_cuda():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("torch without CUDA")
+    return torch
+
+
+@needs_gpu
+def test_torch_inputs_are_read_after_the_kernels_producing_them(res):
+    """The queries are written by a kernel queued behind ~0.1 s of spinning on
+    torch's current stream; no synchronize before the search."""
+    torch = _torch_cuda()
+    xb, xq = clustered(20000, 32, 34), clustered(100, 32, 35)
+    gpu = sx.gpu.GpuIndexFlatL2(res, 32)
+    gpu.add(xb)
+    _, Ih = gpu.search(xq, 10)
+    _, Sh = sx.gpu.select_k(xq, 5, res=res)
+    src = torch.from_numpy(xq).cuda()
+    side = torch.cuda.Stream()
+    torch.cuda.synchronize()
+    with torch.cuda.stream(side):
+        q = torch.zeros_like(src)
+        torch.cuda._sleep(200_000_000)
+        q.copy_(src)
+        _, I = gpu.search(q, 10)
+        _, S = sx.gpu.select_k(q, 5, res=res)
+    torch.cuda.synchronize()
+    np.testing.assert_array_equal(I.cpu().numpy(), Ih)
+    np.testing.assert_array_equal(S.cpu().numpy(), Sh)
+
+
+@needs_gpu
+def test_torch_outputs_wait_for_work_on_their_memory(res):
+    """torch hands a freed block out again at once on the same stream; a kernel
+    still queued to write it must land before the results do, not after."""
+    torch = _torch_cuda()
+    xb, xq = clustered(20000, 32, 36), clustered(100, 32, 37)
+    gpu = sx.gpu.GpuIndexFlatL2(res, 32)
+    gpu.add(xb)
+    Dh, Ih = gpu.search(xq, 10)
+    q = torch.from_numpy(xq).cuda()
+    side = torch.cuda.Stream()
+    torch.cuda.synchronize()
+    with torch.cuda.stream(side):
+        stale = torch.empty((100, 10), device="cuda")
+        torch.cuda._sleep(200_000_000)
+        stale.fill_(-7.0)
+        del stale
+        D, I = gpu.search(q, 10)
+    torch.cuda.synchronize()
+    assert not bool((D == -7.0).any())
+    np.testing.assert_array_equal(I.cpu().numpy(), Ih)
+    np.testing.assert_allclose(D.cpu().numpy(), Dh, rtol=1e-6)
+
+
+@needs_gpu
+def test_torch_tensors_make_no_host_copies(res):
+    torch = _torch_cuda()
+    from torch.profiler import ProfilerActivity, profile
+
+    xb, xq = clustered(20000, 32, 38), clustered(100, 32, 39)
+    flat = sx.gpu.GpuIndexFlatL2(res, 32)
+    flat.add(torch.from_numpy(xb).cuda())
+    ivf = sx.gpu.index_cpu_to_gpu(res, 0, _trained_ivf_flat(xb))
+    q = torch.from_numpy(xq).cuda()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        outputs = [flat.search(q, 10), ivf.search(q, 10, nprobe=4), sx.gpu.select_k(q, 5, res=res)]
+        flat.add(q)
+        torch.cuda.synchronize()
+    for D, I in outputs:
+        assert D.is_cuda and I.is_cuda
+    names = [e.name for e in prof.events()]
+    if not any("kernel" in n.lower() for n in names):
+        pytest.skip("the profiler records no CUDA activity on this machine")
+    copies = [n for n in names if "DtoH" in n or "HtoD" in n]
+    assert not copies, copies
+
+
+def _trained_ivf_flat(xb):
+    ivf = sx.IndexIVFFlat(sx.IndexFlatL2(xb.shape[1]), xb.shape[1], 32)
+    ivf.train(xb)
+    ivf.add(xb)
+    return ivf
