@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""GPU benchmark of issue 7: sextant's CUDA code against PyTorch on the same GPU, in one run.
+"""GPU benchmark: sextant's CUDA code against PyTorch on the same GPU, in one run.
 
     PYTHONPATH=<build>/python python3 benchs/bench_gpu.py [--quick] [--out DIR]
 
@@ -20,7 +20,8 @@ fresh draws from the same mixture. Seeds fixed. Ground truth: torch fp32 top-100
 float64; "exact search recall" is torch's fp32 top-10 against it.
 
 Timings: median of several repetitions after a warm-up, torch.cuda.synchronize() around each.
-Everything is printed; with --out (or $OUT) the numbers go to bench_gpu.json there.
+Everything is printed; with --out (or $OUT) the numbers go to bench_gpu.json there, rewritten after
+each section (a run stopped part-way keeps what it measured).
 """
 import argparse
 import json
@@ -265,7 +266,15 @@ def main():
               "targets": TARGETS}
     log(f"device {res.device_name} ({res.sm_count} SMs), torch {torch.__version__}, sextant {sx.__version__}")
     sections = args.sections.split(",")
+
+    def save():
+        if args.out:
+            os.makedirs(args.out, exist_ok=True)
+            with open(os.path.join(args.out, "bench_gpu.json"), "w") as f:
+                json.dump(report, f, indent=1)
+
     copy_bw = section_copy(report) if "copy" in sections else float("nan")
+    save()
     for name, fn in (("exact", lambda: section_exact(report, res, args.quick)),
                      ("select", lambda: section_select(report, res, copy_bw, args.quick)),
                      ("ivfpq", lambda: section_ivfpq(report, res, args.quick))):
@@ -279,9 +288,10 @@ def main():
             log(f"{name}: FAILED\n{traceback.format_exc()}")
         log(f"[{name} section: {time.perf_counter() - t0:.1f} s]")
         torch.cuda.empty_cache()
+        save()
 
-    # The verdict against the issue's targets.
-    log("\n=== summary (targets of issue 7) ===")
+    # The verdict against the targets.
+    log("\n=== summary (targets) ===")
     if "exact" in report:
         e = report["exact"]
         for name, ratio, rec in (("fp32 products", e["ratio"], e["recall_vs_torch"]),
@@ -303,9 +313,7 @@ def main():
     if report.get("errors"):
         log(f"sections with errors: {', '.join(report['errors'])}")
     if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        with open(os.path.join(args.out, "bench_gpu.json"), "w") as f:
-            json.dump(report, f, indent=1)
+        save()
         log(f"wrote {os.path.join(args.out, 'bench_gpu.json')}")
     return 1 if report.get("errors") else 0
 
