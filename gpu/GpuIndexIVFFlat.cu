@@ -11,6 +11,7 @@ namespace sextant::gpu {
 
 GpuIndexIVFFlat::GpuIndexIVFFlat(std::shared_ptr<GpuResources> res, int d, size_t nlist, MetricType metric)
     : GpuIndexIVF(std::move(res), d, nlist, metric, false, {size_t(d) * sizeof(float)}) {
+  auto lock = res_->lock();  // the kernels' attributes are the device's
   check_ivf_flat_scan_fits(*res_, d);
 }
 

@@ -44,7 +44,12 @@ GpuIndexIVFPQ::GpuIndexIVFPQ(std::shared_ptr<GpuResources> res, int d, size_t nl
   shape.by_residual = by_residual;
   shape.precomputed_available = nlist * M * pq_.ksub() * sizeof(float) <= kPrecomputedBudget;
   shape.want_fp16 = config.use_fp16_tables;
-  tables_ = plan_pq_tables(shape, ivfpq_scan_static_bytes(), int64_t(res_->max_shared_per_block()));
+  int64_t scan_static_bytes = 0;
+  {
+    auto lock = res_->lock();  // the kernels' attributes are the device's
+    scan_static_bytes = ivfpq_scan_static_bytes();
+  }
+  tables_ = plan_pq_tables(shape, scan_static_bytes, int64_t(res_->max_shared_per_block()));
   SEXTANT_CHECK(tables_.fits, "GpuIndexIVFPQ: look-up tables of M=", M, " x ", pq_.ksub(),
                 " entries do not fit in shared memory (", res_->max_shared_per_block(), " bytes per block) in any ",
                 "layout", shape.l2 ? " (fp16 included)" : " (inner product needs fp32)");

@@ -7,6 +7,14 @@
 
 namespace sextant::gpu {
 
+namespace {
+#if defined(NDEBUG)
+constexpr bool kDebugBuild = false;
+#else
+constexpr bool kDebugBuild = true;
+#endif
+}  // namespace
+
 int device_count() {
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess) {
@@ -94,11 +102,7 @@ GpuResources::GpuResources(int device, size_t scratch_bytes) : device_(device), 
   max_shared_per_block_ = prop.sharedMemPerBlockOptin;
   l2_bytes_ = prop.l2CacheSize;
   name_ = prop.name;
-#if defined(NDEBUG)
-  sync_launches_ = sync_launches_from(std::getenv("SEXTANT_GPU_SYNC_LAUNCHES"), false);
-#else
-  sync_launches_ = sync_launches_from(std::getenv("SEXTANT_GPU_SYNC_LAUNCHES"), true);
-#endif
+  sync_launches_ = sync_launches_from(std::getenv("SEXTANT_GPU_SYNC_LAUNCHES"), kDebugBuild);
   // Members are released in the destructor; if a step below throws, the
   // destructor does not run, so undo what was made so far by hand.
   auto undo = [this] {
@@ -129,13 +133,6 @@ std::unique_lock<std::mutex> GpuResources::lock() {
   std::unique_lock<std::mutex> held(mutex_);
   SEXTANT_CUDA_CHECK(cudaSetDevice(device_));
   return held;
-}
-
-void GpuResources::wait_for(cudaStream_t producer) {
-  if (producer == stream_) return;
-  CudaEvent event;
-  event.record(producer);
-  event.wait_in(stream_);
 }
 
 void GpuResources::synchronize() const {

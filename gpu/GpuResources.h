@@ -68,10 +68,6 @@ class GpuResources {
   /// Kernel launches are followed by a device synchronisation (see check_launch).
   bool sync_launches() const { return sync_launches_; }
 
-  /// Makes stream() wait for the work queued so far on `producer` (another
-  /// library's stream, say torch's current one).
-  void wait_for(cudaStream_t producer);
-
   /// Holds this resources object for one GPU operation (and makes its device current).
   std::unique_lock<std::mutex> lock();
   /// Blocks until the streams' work is done.

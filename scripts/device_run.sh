@@ -11,9 +11,10 @@
 # This script never reaches for the network (no apt, no pip download): what the
 # machine lacks comes from .device-deps/, unpacked under /tmp, never into /.
 #
-# Stages, in this order, each bounded in time so that the whole run stays within
-# BUDGET_S seconds (480: about 8 minutes); each one's result goes to
-# $OUT/summary.txt as soon as it ends, and everything is printed:
+# Stages, in this order, each bounded in time (bounds for BUDGET_S=480, scaled
+# with it) so that the whole run stays within BUDGET_S seconds (480: about 8
+# minutes); each one's result goes to $OUT/summary.txt as soon as it ends, and
+# everything is printed:
 #   deps       what .device-deps/ brings, where the machine lacks it
 #   configure  -DCMAKE_CUDA_ARCHITECTURES=90, GPU and tests on (Python and embed off)
 #   build-gpu  the GPU tests only (ninja -k 0): a compile error elsewhere cannot hide them
@@ -29,6 +30,7 @@
 #   SKIP_BENCH=1 scripts/device_run.sh        # build and tests only
 #   BENCH_ARGS=--quick scripts/device_run.sh  # smaller benchmark sizes
 #   BUDGET_S=540 scripts/device_run.sh
+#   BUDGET_S=3000 scripts/device_run.sh       # a 2-core machine without a GPU (a dry run)
 # FORCE_DEVICE_DEPS=1 uses .device-deps/ even where the machine has its own
 # copy (to check that path on a machine that has everything).
 set -u -o pipefail
@@ -54,7 +56,7 @@ section() { echo; echo "=== $* ($(($(date +%s) - T0)) s) ==="; }
 # functions below; stdout and stderr to LOG and the screen) for at most LIMIT_S
 # seconds and what is left of the budget; timeout stops its whole process group.
 stage() {
-  local name=$1 limit=$2 log=$3
+  local name=$1 limit=$(($2 * BUDGET_S / 480)) log=$3
   shift 3
   local left=$((DEADLINE - $(date +%s)))
   ((left < limit)) && limit=$left

@@ -3,14 +3,14 @@ device, every GPU result is compared with the CPU index on the same data."""
 
 import os
 
-# Every kernel launch synchronised: a kernel that faults is named by its own check.
-os.environ.setdefault("SEXTANT_GPU_SYNC_LAUNCHES", "1")
-
 import numpy as np
 import pytest
 
 import sextant as sx
 import sextant.gpu
+
+# Every kernel launch synchronised (read when resources are made): a kernel that faults is named by its own check.
+os.environ.setdefault("SEXTANT_GPU_SYNC_LAUNCHES", "1")
 
 HAS_GPU = sx.gpu.device_count() > 0
 needs_gpu = pytest.mark.skipif(not HAS_GPU, reason="no CUDA device present")
