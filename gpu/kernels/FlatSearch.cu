@@ -109,12 +109,12 @@ FlatTilePlan plan_for(GpuResources& res, int64_t nq, int64_t nb, int64_t tile_by
   return plan_flat_tiles(nq, nb, Q, warps, tile_bytes > 0 ? tile_bytes : flat_tile_bytes(res.l2_bytes()));
 }
 
-// C (nbt x nqt, column-major, ld nbt) = Y^T X: row q of the row-major view is
-// query q against database rows j0 .. j0 + nbt - 1.
+// C (nbt x nqt, column-major, ld ldc >= nbt) = Y^T X: row q of the row-major
+// view is query q against database rows j0 .. j0 + nbt - 1.
 // With tf32x3 the operands are the TF32 splits (depth 3d): the query block's
 // [hi | hi | lo] against the database's [hi | lo | hi].
 void gemm_tile(GpuResources& res, const FlatDatabase& db, const void* xq_tile, int64_t nqt, int64_t j0, int64_t nbt,
-               const FlatSearchOptions& options, float* tile) {
+               int64_t ldc, const FlatSearchOptions& options, float* tile) {
   const float alpha = 1.0f, beta = 0.0f;
   const bool half = db.xb16 != nullptr;
   const bool split = !half && options.precision == GemmPrecision::tf32x3;
@@ -127,7 +127,7 @@ void gemm_tile(GpuResources& res, const FlatDatabase& db, const void* xq_tile, i
       (!half && options.precision != GemmPrecision::fp32) ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   SEXTANT_CUBLAS_CHECK(cublasGemmEx(res.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(nbt),
                                     static_cast<int>(nqt), depth, &alpha, y, in_type, depth, xq_tile, in_type, depth,
-                                    &beta, tile, CUDA_R_32F, static_cast<int>(nbt), compute, CUBLAS_GEMM_DEFAULT));
+                                    &beta, tile, CUDA_R_32F, static_cast<int>(ldc), compute, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace
@@ -148,7 +148,9 @@ void flat_search_entries(GpuResources& res, const float* xq, int64_t nq, const F
   const bool half = db.xb16 != nullptr;
   const bool split = !half && options.precision == GemmPrecision::tf32x3;
   SEXTANT_CHECK(!split || db.xb_split != nullptr, "tf32x3 search needs the split database (internal error)");
-  ScratchBuffer<float> tiles(res.scratch(), 2 * plan.q_tile * plan.db_tile);
+  // Tile rows padded to 16 bytes: the selection reads them with vector loads.
+  const int64_t tile_ld = round_up(plan.db_tile, 4);
+  ScratchBuffer<float> tiles(res.scratch(), 2 * plan.q_tile * tile_ld);
   ScratchBuffer<uint16_t> xq16(res.scratch(), half ? plan.q_tile * db.d : 0);
   ScratchBuffer<float> xq_split(res.scratch(), split ? plan.q_tile * 3 * db.d : 0);
   ScratchBuffer<uint64_t> running(res.scratch(), plan.splits > 1 ? plan.q_tile * plan.splits * kcap : 0);
@@ -172,12 +174,12 @@ void flat_search_entries(GpuResources& res, const float* xq, int64_t nq, const F
     uint64_t* run = plan.splits > 1 ? running.data() : out + q0 * kcap;
     for (int64_t j0 = 0; j0 < db.nb; j0 += plan.db_tile, t++) {
       const int64_t nbt = min64(plan.db_tile, db.nb - j0);
-      float* tile = tiles.data() + (t % 2) * plan.q_tile * plan.db_tile;
+      float* tile = tiles.data() + (t % 2) * plan.q_tile * tile_ld;
       if (t >= 2) select_done[t % 2].wait_in(main);  // the selection of tile t - 2 has read this buffer
-      gemm_tile(res, db, xq_tile, nqt, j0, nbt, options, tile);
+      gemm_tile(res, db, xq_tile, nqt, j0, nbt, tile_ld, options, tile);
       gemm_done[t % 2].record(main);
       gemm_done[t % 2].wait_in(aux);
-      TileArgs a{tile, options.metric == MetricType::L2 ? db.norms + j0 : nullptr, nbt, nbt, nqt, plan.splits,
+      TileArgs a{tile, options.metric == MetricType::L2 ? db.norms + j0 : nullptr, tile_ld, nbt, nqt, plan.splits,
                  split_width(nbt, plan.splits), static_cast<uint32_t>(j0), j0 == 0, run};
       dispatch_queue_slots(slots, [&](auto q) { launch_tile_select<decltype(q)::value>(res, a, aux); });
       select_done[t % 2].record(aux);
