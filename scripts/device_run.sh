@@ -92,7 +92,7 @@ section "machine"
   nvcc --version 2>&1 | tail -1
   cmake --version | head -1
   "$PY" -c "import sys, numpy; print('python', sys.version.split()[0], 'numpy', numpy.__version__)"
-  "$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'gpu', torch.cuda.is_available())" \
+  "$PY" -c "import torch as t; print('torch', t.__version__, 'cuda', t.version.cuda, 'gpu', t.cuda.is_available())" \
     2>/dev/null || echo "torch: not importable"
   echo "cores: $JOBS, budget: $BUDGET_S s"
 } 2>&1 | tee "$OUT/machine.txt"

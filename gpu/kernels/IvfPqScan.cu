@@ -45,7 +45,8 @@ __device__ __forceinline__ float pq_code_sum(const uint8_t* code, const LutT* lu
   return sum;
 }
 
-// The largest squared norm of the M subvectors of v (d floats), into *bits (a float's bits: non-negative floats order as integers).
+// The largest squared norm of the M subvectors of v (d floats), into *bits
+// (a float's bits: non-negative floats order as integers).
 __device__ __forceinline__ void max_sub_norm(const float* v, const PqScanInput& pq, uint32_t* bits) {
   for (int m = threadIdx.x; m < pq.M; m += blockDim.x) {
     float s = 0.0f;

@@ -42,7 +42,7 @@ struct PqScanInput {
   bool fp16;                      ///< fp16 tables of squared distances, scaled (select/PqTables.h)
   bool add_coarse;                ///< the coarse distance (similarity) is part of the result
   float max_centroid_norm;        ///< largest |C_mc| (bounds fp16 table entries)
-  const float* query_tables;      ///< nq x M x ksub: <x_m, C_mc> (precomputed, inner product), |x_m - C_mc|^2 (per_query L2)
+  const float* query_tables;      ///< nq x M x ksub: <x_m, C_mc>, or |x_m - C_mc|^2 (per_query L2)
   const float* precomputed;       ///< nlist x M x ksub (precomputed)
   const float* pq_centroids;      ///< M x ksub x dsub (per_list)
   const float* coarse_centroids;  ///< nlist x d (per_list)

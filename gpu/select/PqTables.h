@@ -58,7 +58,9 @@ SEXTANT_HD bool pq_entries_non_negative(PqTableMode mode, bool l2) {
 SEXTANT_HD int64_t pq_list_table_offset(PqTableMode mode, int64_t M, int64_t ksub) {
   return mode == PqTableMode::precomputed ? M * ksub * 4 : 0;
 }
-SEXTANT_HD int64_t pq_residual_offset(bool fp16, int64_t M, int64_t ksub) { return round_up(M * ksub * (fp16 ? 2 : 4), 16); }
+SEXTANT_HD int64_t pq_residual_offset(bool fp16, int64_t M, int64_t ksub) {
+  return round_up(M * ksub * (fp16 ? 2 : 4), 16);
+}
 
 /// Dynamic shared memory of a layout.
 SEXTANT_HD int64_t pq_table_bytes(PqTableMode mode, bool fp16, int64_t M, int64_t ksub, int64_t d) {
@@ -90,7 +92,6 @@ inline PqTablePlan plan_pq_tables(const PqTableShape& s, int64_t static_bytes, i
     }
     take(PqTableMode::per_list, true);
   }
-  if (!p.fits) p.mode = (!s.by_residual || !s.l2) ? PqTableMode::per_query : PqTableMode::per_list;
   return p;
 }
 
