@@ -2,6 +2,8 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <vector>
+
 #include "sextant/IndexReplicas.h"
 #include "sextant/IndexShards.h"
 #include "sextant/utils/Error.h"
@@ -33,6 +35,43 @@ py::tuple merge_knn(py::handle D_in, py::handle I_in, MetricType metric) {
     merge_knn_results(parts, nq, k, D.data(), I.data(), metric, out_D.mutable_data(), out_I.mutable_data());
   }
   return py::make_tuple(out_D, out_I);
+}
+
+py::tuple merge_range(const py::list& parts, int64_t nq, MetricType metric) {
+  std::vector<RangeSearchResult> results;
+  for (py::handle part : parts) {
+    auto t = part.cast<py::tuple>();
+    SEXTANT_CHECK(t.size() == 3, "each part must be a (lims, D, I) tuple");
+    auto lims = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(t[0]);
+    auto D = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(t[1]);
+    auto I = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(t[2]);
+    if (!lims || !D || !I) throw py::type_error("lims, D and I must be numeric arrays");
+    SEXTANT_CHECK(lims.ndim() == 1 && lims.shape(0) == nq + 1, "lims must have nq + 1 = ", nq + 1, " entries");
+    SEXTANT_CHECK(D.ndim() == 1 && I.ndim() == 1 && D.shape(0) == I.shape(0), "D and I must be 1-D and alike");
+    RangeSearchResult r;
+    for (int64_t q = 0; q <= nq; q++) {
+      const int64_t v = lims.data()[q];
+      SEXTANT_CHECK(v >= 0 && v <= D.shape(0) && (q == 0 ? v == 0 : v >= lims.data()[q - 1]),
+                    "lims must start at 0, never decrease and end at len(D)");
+      r.lims.push_back(static_cast<size_t>(v));
+    }
+    SEXTANT_CHECK(r.lims.back() == static_cast<size_t>(D.shape(0)), "lims must end at len(D)");
+    r.distances.assign(D.data(), D.data() + D.shape(0));
+    r.labels.assign(I.data(), I.data() + I.shape(0));
+    results.push_back(std::move(r));
+  }
+  SEXTANT_CHECK(nq >= 0, "nq must be >= 0");
+  RangeSearchResult out;
+  if (results.empty()) {
+    out.lims.assign(nq + 1, 0);
+  } else {
+    py::gil_scoped_release release;
+    out = merge_range_results(results, metric);
+  }
+  py::array_t<int64_t> lims(out.lims.size());
+  std::copy(out.lims.begin(), out.lims.end(), lims.mutable_data());
+  return py::make_tuple(lims, py::array_t<float>(out.distances.size(), out.distances.data()),
+                        py::array_t<int64_t>(out.labels.size(), out.labels.data()));
 }
 
 }  // namespace
@@ -75,6 +114,11 @@ of a collection: Dall and Iall have shape (nparts, nq, k). Returns (D, I) of
 shape (nq, k): the k best of each query over all parts (L2 smallest, inner
 product largest first; ties to the smaller id, NaN last), id -1 entries
 skipped, rows padded with -1. What IndexShards does in process.)doc");
+  m.def("merge_range_results", &merge_range, py::arg("parts"), py::arg("nq"), py::arg("metric") = MetricType::L2,
+        R"doc(
+Merges range-search results (lims, D, I) of the same nq queries over disjoint
+parts of a collection into one (lims, D, I), each query's hits ordered as
+merge_knn_results orders them.)doc");
 }
 
 }  // namespace sextant::python

@@ -181,3 +181,24 @@ def test_selectors_pickle_and_shift():
     assert [i for i in range(10) if shifted.is_member(i)] == [0, 5]
     with pytest.raises(ValueError, match="offset must be >= 0"):
         sx.IDSelectorShifted(sx.IDSelectorRange(0, 1), -1)
+
+
+def test_merge_range_results(rng):
+    xb = rng.standard_normal((900, 6), dtype=np.float32)
+    xq = rng.standard_normal((12, 6), dtype=np.float32)
+    one = sx.IndexFlatL2(6)
+    one.add(xb)
+    parts = []
+    for lo, hi in ((0, 300), (300, 900)):
+        part = sx.IndexFlatL2(6)
+        part.add(xb[lo:hi])
+        lims, D, I = part.range_search(xq, 4.0)
+        parts.append((lims, D, I + lo))
+    for a, b in zip(one.range_search(xq, 4.0), sx.merge_range_results(parts, 12)):
+        np.testing.assert_array_equal(a, b)
+    lims, D, I = sx.merge_range_results([], 3)
+    assert lims.tolist() == [0, 0, 0, 0] and len(D) == len(I) == 0
+    with pytest.raises(ValueError, match="nq \\+ 1"):
+        sx.merge_range_results(parts, 11)
+    with pytest.raises(ValueError, match="lims"):
+        sx.merge_range_results([(np.array([0, 5]), np.zeros(2, np.float32), np.zeros(2, np.int64))], 1)
