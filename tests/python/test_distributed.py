@@ -45,6 +45,35 @@ def recall(I, gt):
     return np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(I, gt)])
 
 
+def test_file_sources_read_rows_across_files(tmp_path, rng):
+    from sextant.contrib import datasets
+
+    x = rng.standard_normal((50, 6)).astype(np.float32)
+    np.save(tmp_path / "a.npy", x[:20].astype(np.float16))
+    np.save(tmp_path / "f.npy", np.asfortranarray(x[20:30]))
+    datasets.write_vecs(tmp_path / "b.fvecs", x[30:])
+    source = sxd.FileSource([tmp_path / "a.npy", tmp_path / "f.npy", tmp_path / "b.fvecs"])
+    assert (source.nrows, source.d) == (50, 6)
+    parts = source.parts(3)
+    got = np.concatenate([batch for part in parts for batch in part.batches(batch_rows=7)])
+    np.testing.assert_allclose(got, x, rtol=1e-3)  # float16 rows are as float16 keeps them
+    np.testing.assert_array_equal(got[20:], x[20:])
+    sample = source.sample(12, seed=3)
+    rows = np.sort(np.random.default_rng(3).choice(50, size=12, replace=False))
+    np.testing.assert_array_equal(sample, got[rows])
+    raw = bytearray((tmp_path / "b.fvecs").read_bytes())
+    raw[(4 + 24) * 5:(4 + 24) * 5 + 4] = (7).to_bytes(4, "little")  # row 5 claims 7 dimensions
+    (tmp_path / "b.fvecs").write_bytes(bytes(raw))
+    with pytest.raises(sxd.SourceError, match="dimension 7, expected 6"):
+        list(sxd.FileSource([tmp_path / "b.fvecs"]).parts(1)[0].batches())
+    (tmp_path / "c.fvecs").write_bytes(raw[:-3])
+    with pytest.raises(sxd.SourceError, match="whole number"):
+        sxd.FileSource([tmp_path / "c.fvecs"])
+    with pytest.raises(sxd.SourceError, match="different dimensions"):
+        np.save(tmp_path / "d.npy", x[:, :4])
+        sxd.FileSource([tmp_path / "a.npy", tmp_path / "d.npy"])
+
+
 def test_flat_shards_answer_like_one_index_bit_for_bit(data, tmp_path):
     root, xb, xq, files = data
     for metric, one in (("l2", sx.IndexFlatL2(D)), ("ip", sx.IndexFlatIP(D))):

@@ -82,8 +82,8 @@ def build(source, factory, *, shards, out_dir, metric="l2", train_sample=None, s
     """Builds a sharded index on the Ray cluster this process is connected to (ray.init() first;
     without it Ray starts a local one) and returns its Manifest.
 
-    source: a path or list of paths of .npy/.fvecs/.bvecs files (memory-mapped where they are
-    read, never loaded whole by this process), a FileSource, or a ray.data.Dataset with a
+    source: a path or list of paths of .npy/.fvecs/.bvecs files (read a batch at a time by the
+    tasks that add them, never loaded whole by this process), a FileSource, or a ray.data.Dataset with a
     `column` of vectors (embed() makes one from text). Row i of the source gets id i.
     factory: an index_factory description, e.g. "IVF4096,PQ32" or "HNSW32" (no IDMap: ids are
     the rows' positions). metric: "l2" or "ip". shards: how many contiguous parts.

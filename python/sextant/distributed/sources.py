@@ -4,7 +4,7 @@ A source is split into contiguous parts, one per shard; a part is a small, pickl
 description that a Ray task turns into vectors, batch by batch, where it runs: the driver
 reads no vectors but a training sample's worth at most.
 
-- FileSource: .npy, .fvecs or .bvecs files, memory-mapped where they are read.
+- FileSource: .npy, .fvecs or .bvecs files, read a batch at a time where they are needed.
 - DatasetSource: a Ray Dataset with a column of vectors (embed() makes one from text).
 """
 
@@ -53,7 +53,7 @@ _VECS_DTYPE = {".fvecs": "<f4", ".bvecs": "u1"}
 class FileSource:
     """Vectors in .npy (any real dtype), .fvecs or .bvecs files, one after the other: row i
     of the source is row i of the concatenation, and has id i in the built index. Only the
-    files' headers are read here; the rows are read, memory-mapped, by the tasks that add them."""
+    files' headers are read here; the rows are read by the tasks that add them, a batch at a time."""
 
     def __init__(self, paths):
         if isinstance(paths, (str, os.PathLike)):
@@ -91,11 +91,11 @@ class FileSource:
         rows = np.sort(np.random.default_rng(seed).choice(self.nrows, size=n, replace=False))
         out = np.empty((n, self.d), dtype=np.float32)
         start = 0
-        for path, ext, count, _ in self.files:
+        for path, ext, count, d in self.files:
             mine = rows[(rows >= start) & (rows < start + count)] - start
             if mine.size:
                 at = np.searchsorted(rows, start)
-                out[at:at + mine.size] = _open(path, ext, count)[mine]
+                out[at:at + mine.size] = _RowFile(path, ext, d).take(mine)
             start += count
         return out
 
@@ -105,43 +105,58 @@ class FileSource:
             np.empty((0, self.d), dtype=np.float32)
 
 
-def _open(path, ext, rows):
-    """The rows of one file, memory-mapped, checked row by row where they are read (.fvecs/.bvecs)."""
-    if ext == ".npy":
-        return np.load(path, mmap_mode="r", allow_pickle=False)
-    itemsize = _VECS_ITEMSIZE[ext]
-    with open(path, "rb") as f:
-        (d,) = struct.unpack("<i", f.read(4))
-    raw = np.memmap(path, dtype=np.uint8, mode="r", shape=(rows, 4 + d * itemsize))
-    return _VecsRows(path, raw, d, np.dtype(_VECS_DTYPE[ext]))
+class _RowFile:
+    """The rows of one input file, read with plain file reads: a task holds the batch it reads,
+    not every page it has read (as a memory mapping would). Rows of .fvecs/.bvecs files are
+    checked against the first row's dimension as they are read."""
 
+    def __init__(self, path, ext, d):
+        self.path, self.d, self.vecs = path, d, ext != ".npy"
+        if self.vecs:
+            self.dtype, self.offset = np.dtype(_VECS_DTYPE[ext]), 0
+            self.row_bytes = 4 + d * self.dtype.itemsize
+        else:
+            header = np.load(path, mmap_mode="r", allow_pickle=False)
+            self.fortran = header.ndim == 2 and header.shape[1] > 1 and not header.flags.c_contiguous
+            self.dtype, self.offset = header.dtype, header.offset
+            self.row_bytes = d * self.dtype.itemsize
 
-class _VecsRows:
-    """Rows of a .fvecs/.bvecs mapping; each slice checks the dimension headers of its rows."""
-
-    def __init__(self, path, raw, d, dtype):
-        self.path, self.raw, self.d, self.dtype = path, raw, d, dtype
-
-    def __getitem__(self, rows):
-        block = self.raw[rows]
+    def _rows(self, raw, n):
+        if not self.vecs:
+            return np.frombuffer(raw, dtype=self.dtype).reshape(n, self.d)
+        block = np.frombuffer(raw, dtype=np.uint8).reshape(n, self.row_bytes)
         dims = block[:, :4].copy().view("<i4")[:, 0]
         if (dims != self.d).any():
             raise SourceError(f"{self.path}: a row has dimension {dims[dims != self.d][0]}, expected {self.d}")
         return block[:, 4:].copy().view(self.dtype)
 
+    def read(self, a, b):
+        """Rows [a, b) as float32."""
+        if not self.vecs and self.fortran:  # column-major .npy: no contiguous rows to read
+            return np.ascontiguousarray(np.load(self.path, mmap_mode="r")[a:b], dtype=np.float32)
+        with open(self.path, "rb") as f:
+            raw = os.pread(f.fileno(), (b - a) * self.row_bytes, self.offset + a * self.row_bytes)
+        if len(raw) != (b - a) * self.row_bytes:
+            raise SourceError(f"{self.path}: the file is shorter than its header says (truncated?)")
+        return np.ascontiguousarray(self._rows(raw, b - a), dtype=np.float32)
+
+    def take(self, rows):
+        """The given rows (sorted), as float32: each run of consecutive rows in one read."""
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        runs = np.split(rows, breaks) if rows.size else []
+        return np.concatenate([self.read(run[0], run[-1] + 1) for run in runs]) if runs else \
+            np.empty((0, self.d), dtype=np.float32)
+
 
 def _batches(source, lo, hi, batch_rows):
     """float32 batches of at most batch_rows rows covering rows [lo, hi) of a FileSource."""
     start = 0
-    for path, ext, count, _ in source.files:
+    for path, ext, count, d in source.files:
         a, b = max(lo, start), min(hi, start + count)
         if a < b:
-            rows = _open(path, ext, count)
+            rows = _RowFile(path, ext, d)
             for i in range(a - start, b - start, batch_rows):
-                batch = np.asarray(rows[i:min(b - start, i + batch_rows)])
-                if not np.issubdtype(batch.dtype, np.floating) and not np.issubdtype(batch.dtype, np.integer):
-                    raise SourceError(f"{path}: holds {batch.dtype} values; expected numbers")
-                yield np.ascontiguousarray(batch, dtype=np.float32)
+                yield rows.read(i, min(b - start, i + batch_rows))
         start += count
 
 
