@@ -181,9 +181,10 @@ void Index::merge_from_impl(Index&, idx_t) {
   SEXTANT_CHECK(false, type_name(), " cannot merge indexes (add the other index's vectors instead)");
 }
 
-void Index::check_no_id_shift(idx_t add_id) const {
-  SEXTANT_CHECK(add_id == 0, type_name(), " numbers its vectors itself: merged vectors follow its own, so add_id ",
-                "must be 0, got ", add_id, " (wrap it in IndexIDMap to choose ids)");
+void Index::check_append_id(idx_t add_id) const {
+  SEXTANT_CHECK(add_id == 0 || add_id == ntotal_, type_name(), " numbers its vectors itself: the merged vectors get ids ",
+                ntotal_, ".. after its own, so add_id must be 0 or ", ntotal_, ", got ", add_id,
+                " (wrap it in IndexIDMap to choose ids)");
 }
 
 }  // namespace sextant

@@ -83,9 +83,12 @@ class Index {
 
   /// Moves every vector of `other` into this index; `other` ends empty. Both
   /// must be of the same type, with the same parameters and training (shards
-  /// of one trained index, say). Ids follow Faiss: an index that numbers its
-  /// vectors itself appends them after its own (add_id must be 0); one that
-  /// keeps ids (IVF, IDMap) keeps theirs, plus add_id.
+  /// of one trained index, say). Ids follow Faiss: an index that keeps ids
+  /// (IVF, IDMap) keeps the other's, plus add_id; one that numbers its vectors
+  /// itself appends them after its own, ids ntotal().. (add_id 0, as Faiss
+  /// asks, or ntotal(), the same ids said). So parts of a collection merged
+  /// in order, each with add_id = the number of vectors before it, give every
+  /// vector the id it has in the whole collection, whatever the index type.
   void merge_from(Index& other, idx_t add_id = 0);
 
   /// The SearchParams knobs this index, and the indexes inside it, read.
@@ -113,12 +116,9 @@ class Index {
   /// `other` has this index's type, d and metric; the default cannot merge.
   virtual void merge_from_impl(Index& other, idx_t add_id);
 
-  /// For merge_from_impl of an index whose ids are positions: throws unless add_id is 0.
-  void check_no_id_shift(idx_t add_id) const;
-  /// The add_id that merges into `inner` (an index nested in this one, whose
-  /// ids are positions) append the other's vectors after its own: 0 for an
-  /// index that numbers its vectors itself, its ntotal for one that keeps ids.
-  static idx_t append_shift(const Index& inner) { return inner.removal_closes_up_ids() ? 0 : inner.ntotal(); }
+  /// For merge_from_impl of an index whose ids are positions: the merged
+  /// vectors get ids ntotal().., which add_id may say (ntotal()) or leave (0).
+  void check_append_id(idx_t add_id) const;
   /// Throws unless x holds n * d() finite floats.
   void check_vectors(idx_t n, const float* x, const char* what) const;
   /// Throws unless the arguments of a search are valid for this index; the

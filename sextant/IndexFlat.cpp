@@ -57,7 +57,7 @@ void IndexFlat::add_impl(idx_t n, const float* x, const idx_t* ids) {
 }
 
 void IndexFlat::merge_from_impl(Index& other_index, idx_t add_id) {
-  check_no_id_shift(add_id);
+  check_append_id(add_id);
   auto& other = dynamic_cast<IndexFlat&>(other_index);
   other.xb_.owned(other.type_name());  // other must end empty: refuse a read-only one before changing anything
   const size_t first_new = static_cast<size_t>(ntotal_), n = static_cast<size_t>(other.ntotal_);

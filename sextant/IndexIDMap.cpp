@@ -105,7 +105,7 @@ void IndexIDMap::merge_from_impl(Index& other_index, idx_t add_id) {
     SEXTANT_CHECK(id <= std::numeric_limits<idx_t>::max() - add_id, "merge_from: id ", id, " + add_id ", add_id,
                   " overflows");
   }
-  index_->merge_from(*other.index_, append_shift(*index_));
+  index_->merge_from(*other.index_, index_->ntotal());  // after its own positions
   for (idx_t id : other.id_map_) id_map_.push_back(id + add_id);
   other.id_map_.clear();
   ntotal_ = static_cast<idx_t>(id_map_.size());

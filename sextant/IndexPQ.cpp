@@ -68,7 +68,7 @@ void IndexPQ::set_codes(Storage<uint8_t> codes) {
 }
 
 void IndexPQ::merge_from_impl(Index& other_index, idx_t add_id) {
-  check_no_id_shift(add_id);
+  check_append_id(add_id);
   auto& other = dynamic_cast<IndexPQ&>(other_index);
   SEXTANT_CHECK(pq_.same_codebooks(other.pq_), "cannot merge: the product quantizers differ (train one index, then copy it for each part)");
   codes_.move_from(other.codes_, type_name(), other.type_name());

@@ -104,7 +104,7 @@ size_t IndexPQFastScan::remove_ids_impl(const IDSelector& sel) {
 }
 
 void IndexPQFastScan::merge_from_impl(Index& other_index, idx_t add_id) {
-  check_no_id_shift(add_id);
+  check_append_id(add_id);
   auto& other = dynamic_cast<IndexPQFastScan&>(other_index);
   SEXTANT_CHECK(pq_.same_codebooks(other.pq_),
                 "cannot merge: the product quantizers differ (train one index, then copy it for each part)");

@@ -179,13 +179,13 @@ size_t IndexRefine::remove_ids_impl(const IDSelector& sel) {
 }
 
 void IndexRefine::merge_from_impl(Index& other_index, idx_t add_id) {
-  check_no_id_shift(add_id);
+  check_append_id(add_id);
   auto& other = dynamic_cast<IndexRefine&>(other_index);
   SEXTANT_CHECK(other.refine_->type_name() == refine_->type_name(), "cannot merge: the refine indexes differ (",
                 other.refine_->type_name(), " and ", refine_->type_name(), ")");
   // The base's checks (quantizers, encoders) run before either index changes.
-  base_->merge_from(*other.base_, append_shift(*base_));
-  refine_->merge_from(*other.refine_, append_shift(*refine_));
+  base_->merge_from(*other.base_, base_->ntotal());  // ids are positions: the other's come after ours
+  refine_->merge_from(*other.refine_, refine_->ntotal());
   ntotal_ = base_->ntotal();
   other.ntotal_ = 0;
 }

@@ -19,7 +19,8 @@ class IndexRefine : public Index {
   /// alike (as read_index restores them).
   IndexRefine(std::shared_ptr<Index> base, std::shared_ptr<Index> refine);
   std::string type_name() const override { return "IndexRefine"; }
-  bool removal_closes_up_ids() const override { return base_->removal_closes_up_ids(); }
+  /// Ids are positions in the refine index, whose removal decides how they move.
+  bool removal_closes_up_ids() const override { return refine_->removal_closes_up_ids(); }
   bool is_trained() const override { return base_->is_trained() && refine_->is_trained(); }
   KnobSet search_knobs() const override { return base_->search_knobs() | kKnobSel | kKnobKFactor; }
 

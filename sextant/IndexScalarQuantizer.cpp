@@ -75,7 +75,7 @@ void IndexScalarQuantizer::set_codes(Storage<uint8_t> codes) {
 }
 
 void IndexScalarQuantizer::merge_from_impl(Index& other_index, idx_t add_id) {
-  check_no_id_shift(add_id);
+  check_append_id(add_id);
   auto& other = dynamic_cast<IndexScalarQuantizer&>(other_index);
   SEXTANT_CHECK(sq_.same_ranges(other.sq_), "cannot merge: the scalar quantizers differ (train one index, then copy it for each part)");
   codes_.move_from(other.codes_, type_name(), other.type_name());

@@ -185,9 +185,11 @@ index.search(xq, k, params=SearchParams(nprobe=16)).)doc")
           },
           py::arg("other"), py::arg("add_id") = 0, R"doc(
 Moves every vector of `other` into this index; `other` ends empty. Both must have
-the same type, parameters and training (parts of one trained index). Flat, PQ and
-SQ indexes append the other's vectors after their own (add_id must be 0); IVF and
-IDMap keep the other's ids, plus add_id. HNSW graphs cannot be merged.)doc");
+the same type, parameters and training (parts of one trained index). IVF and IDMap
+keep the other's ids, plus add_id; Flat, PQ, SQ and Refine append the other's
+vectors after their own, ids ntotal.. (add_id 0, or ntotal: the same ids). Parts
+merged in order, each with add_id = the number of vectors before it, keep their
+ids in the whole collection. HNSW graphs cannot be merged.)doc");
 
   py::class_<IndexFlat, Index, std::shared_ptr<IndexFlat>>(m, "IndexFlat",
                                                            "Exact search over vectors stored as they are.")

@@ -158,7 +158,7 @@ def test_merge_from_follows_faiss(rng):
     fa.merge_from(fb, 7)
     np.testing.assert_array_equal(a.search(q, 5)[1], fa.search(q, 5)[1])
     np.testing.assert_array_equal(a.reconstruct(int(ids[200]) + 7), x[200])
-    with pytest.raises(ValueError, match="add_id must be 0"):
+    with pytest.raises(ValueError, match="add_id must be 0 or 0"):
         sx.IndexFlatL2(8).merge_from(sx.IndexFlatL2(8), 5)
     with pytest.raises(ValueError, match="cannot merge"):
         sx.IndexHNSWFlat(8, 8).merge_from(sx.IndexHNSWFlat(8, 8))
