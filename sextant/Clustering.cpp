@@ -9,6 +9,7 @@ Clustering::Clustering(int d, int k, const KMeansParams& params, MetricType metr
     : d_(d), k_(k), params_(params), metric_(metric) {
   SEXTANT_CHECK(d > 0, "d (the vector dimension) must be > 0, got ", d);
   SEXTANT_CHECK(k > 0, "k (the number of centroids) must be > 0, got ", k);
+  check_metric(metric);
 }
 
 void Clustering::train(idx_t n, const float* x, Index* assigner) {

@@ -12,8 +12,7 @@ namespace sextant {
 
 Index::Index(int d, MetricType metric, bool is_trained) : d_(d), metric_(metric), is_trained_(is_trained) {
   SEXTANT_CHECK(d > 0, "d (the vector dimension) must be > 0, got ", d);
-  SEXTANT_CHECK(metric == MetricType::L2 || metric == MetricType::INNER_PRODUCT,
-                "metric must be L2 or INNER_PRODUCT, got ", static_cast<int>(metric));
+  check_metric(metric);
 }
 
 void Index::check_vectors(idx_t n, const float* x, const char* what) const {

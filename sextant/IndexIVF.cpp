@@ -21,8 +21,12 @@ constexpr idx_t kAddChunk = 65536;  // vectors encoded at a time by add(): bound
 const Index& checked_quantizer(const std::shared_ptr<Index>& quantizer, int d, MetricType metric) {
   SEXTANT_CHECK(quantizer != nullptr, "an IVF index needs a coarse quantizer, got null");
   SEXTANT_CHECK(quantizer->d() == d, "the coarse quantizer has dimension ", quantizer->d(), ", expected d=", d);
+  // Faiss lets an L2 quantizer assign the lists of an inner-product index; here the lists
+  // are assigned and scanned with one metric, so the message shows the spelling to use.
   SEXTANT_CHECK(quantizer->metric() == metric, "the coarse quantizer's metric (", metric_name(quantizer->metric()),
-                ") must be the index's (", metric_name(metric), ")");
+                ") must be the index's (", metric_name(metric), "): build the quantizer with the index's metric, e.g. ",
+                metric == MetricType::L2 ? "IndexIVFFlat(IndexFlatL2(d), d, nlist, METRIC_L2)"
+                                         : "IndexIVFFlat(IndexFlatIP(d), d, nlist, METRIC_INNER_PRODUCT)");
   return *quantizer;
 }
 

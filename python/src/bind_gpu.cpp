@@ -181,6 +181,7 @@ py::tuple select_k(py::handle x, int64_t k, bool largest, ResourcesPtr res) {
 }
 
 py::tuple kmeans(ResourcesPtr res, py::handle x, int64_t k, const KMeansParams& params, MetricType metric) {
+  check_metric(metric);
   res = resources_or_default(res);
   FloatMatrix xs = host_copy(x, -1, *res);
   const int64_t n = xs.shape(0), d = xs.shape(1);

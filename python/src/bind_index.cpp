@@ -63,10 +63,17 @@ std::string repr(const Index& index) {
 }  // namespace
 
 void bind_index(py::module_& m) {
-  py::enum_<MetricType>(m, "MetricType")
-      .value("METRIC_L2", MetricType::L2)
-      .value("METRIC_INNER_PRODUCT", MetricType::INNER_PRODUCT)
-      .export_values();
+  // An IntEnum with Faiss's values (metric_type.h): METRIC_INNER_PRODUCT == 0, METRIC_L2 == 1.
+  py::list members;
+  members.append(py::make_tuple("METRIC_INNER_PRODUCT", int(MetricType::INNER_PRODUCT)));
+  members.append(py::make_tuple("METRIC_L2", int(MetricType::L2)));
+  py::object metric_type =
+      py::module_::import("enum").attr("IntEnum")("MetricType", members, py::arg("module") = m.attr("__name__"));
+  metric_type.attr("__doc__") = "The two metrics: METRIC_L2 (1, squared L2 distance) and METRIC_INNER_PRODUCT (0).";
+  metric_type_class() = metric_type.inc_ref().ptr();
+  m.attr("MetricType") = metric_type;
+  m.attr("METRIC_INNER_PRODUCT") = metric_type.attr("METRIC_INNER_PRODUCT");
+  m.attr("METRIC_L2") = metric_type.attr("METRIC_L2");
 
 
   py::class_<Index, std::shared_ptr<Index>>(m, "Index", R"doc(

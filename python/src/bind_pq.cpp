@@ -84,6 +84,7 @@ void bind_pq(py::module_& m) {
             FloatMatrix xa = as_matrix(x, "x", static_cast<int64_t>(self.d()));
             SEXTANT_CHECK(xa.shape(0) == 1, "compute_distance_table takes one vector, shape (1, d)");
             SEXTANT_CHECK(self.is_trained(), "the product quantizer is not trained: call train() first");
+            check_metric(metric);
             py::array_t<float> table(std::vector<py::ssize_t>{static_cast<py::ssize_t>(self.M()),
                                                               static_cast<py::ssize_t>(self.ksub())});
             self.compute_table(xa.data(), metric, table.mutable_data());

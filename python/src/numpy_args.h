@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "metric_type.h"
 #include "sextant/SearchParams.h"
 
 namespace sextant::python {

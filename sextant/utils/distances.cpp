@@ -6,6 +6,7 @@
 
 #include "sextant/utils/blas.h"
 #include "sextant/utils/kernels.h"
+#include "sextant/utils/validate.h"
 
 namespace sextant {
 
@@ -34,6 +35,7 @@ void normalize_L2(float* x, size_t n, size_t d) {
 
 void pairwise_distances(const float* xq, size_t nq, const float* xb, size_t nb, size_t d, MetricType metric,
                         float* out) {
+  check_metric(metric);
   const Kernels& k = kernels();
   const bool l2 = metric == MetricType::L2;
   if (nq < 20) {

@@ -95,6 +95,7 @@ struct Plan {
 
 Plan make_plan(const float* xq, size_t nq, const VectorSet& db, MetricType metric, const IDSelector* sel) {
   SEXTANT_CHECK(db.d > 0, "dimension d must be > 0");
+  check_metric(metric);
   SEXTANT_CHECK(nq == 0 || xq != nullptr, "queries must not be null");
   SEXTANT_CHECK(db.n == 0 || db.x != nullptr, "database vectors must not be null");
   // Restrict the scan to the ids the selector can accept.

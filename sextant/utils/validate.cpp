@@ -58,4 +58,9 @@ void check_finite(const float* x, size_t n, size_t d, const char* what) {
   SEXTANT_CHECK(bad == total, what, " must be finite: row ", bad / d, ", column ", bad % d, " is ", x[bad]);
 }
 
+void check_metric(MetricType metric) {
+  SEXTANT_CHECK(metric == MetricType::L2 || metric == MetricType::INNER_PRODUCT,
+                "metric must be METRIC_L2 (1) or METRIC_INNER_PRODUCT (0), got ", static_cast<int>(metric));
+}
+
 }  // namespace sextant

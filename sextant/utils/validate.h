@@ -2,7 +2,13 @@
 
 #include <cstddef>
 
+#include "sextant/MetricType.h"
+
 namespace sextant {
+
+/// Throws Error unless metric is L2 or INNER_PRODUCT (a metric may arrive as
+/// a plain integer from Python, Faiss's convention).
+void check_metric(MetricType metric);
 
 /// Index of the first NaN or infinity among x[0..n), or n when all are finite.
 size_t find_non_finite(const float* x, size_t n);
