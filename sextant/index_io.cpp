@@ -28,17 +28,25 @@ std::unique_ptr<Index> read_any(ByteReader& whole) {
              leading_bytes(whole.data(), whole.size()), ")");
 }
 
+void write_in(const Index& index, ByteSink& sink, FileFormat format) {
+  if (format == FileFormat::faiss) {
+    write_faiss_file(index, sink);
+  } else {
+    write_sextant_file(index, sink);
+  }
+}
+
 }  // namespace
 
-void write_index(const Index& index, const std::string& path) {
+void write_index(const Index& index, const std::string& path, FileFormat format) {
   AtomicFileSink sink(path);
-  write_sextant_file(index, sink);
+  write_in(index, sink, format);
   sink.commit();
 }
 
-std::vector<uint8_t> serialize_index(const Index& index) {
+std::vector<uint8_t> serialize_index(const Index& index, FileFormat format) {
   VectorSink sink;
-  write_sextant_file(index, sink);
+  write_in(index, sink, format);
   return std::move(sink.bytes());
 }
 

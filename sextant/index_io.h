@@ -30,16 +30,23 @@ struct IOFlags {
   bool mmap = false;
 };
 
+/// The formats write_index writes; read_index recognises both.
+enum class FileFormat {
+  sextant,  ///< sextant's own: every index type, checksummed, laid out for mmap
+  faiss,    ///< Faiss's (faiss.read_index reads it): the types read_index reads from Faiss, fast-scan excepted
+};
+
 /// Writes `index` to `path` atomically: a temporary file in the same
-/// directory is written, flushed (fsync) and renamed over `path`, so a crash
-/// or a full disk leaves any previous file intact.
-void write_index(const Index& index, const std::string& path);
+/// directory is written, flushed (fsync) and renamed over `path`, so a crash,
+/// a full disk or an index the format cannot hold leaves any previous file
+/// intact.
+void write_index(const Index& index, const std::string& path, FileFormat format = FileFormat::sextant);
 
 /// Reads a sextant or Faiss index file.
 std::unique_ptr<Index> read_index(const std::string& path, IOFlags flags = {});
 
 /// The bytes write_index would write.
-std::vector<uint8_t> serialize_index(const Index& index);
+std::vector<uint8_t> serialize_index(const Index& index, FileFormat format = FileFormat::sextant);
 
 /// Reads an index from bytes in memory (sextant or Faiss format); the
 /// result owns copies of everything (it does not refer to `data`).

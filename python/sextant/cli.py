@@ -3,6 +3,7 @@
     sextant build --factory "IVF1024,SQ8" --input base.fvecs -o index.sxt
     sextant search index.sxt --queries queries.npy -k 10 --nprobe 16 -o labels.npy
     sextant info index.sxt              # also for files written by Faiss
+    sextant convert index.sxt --to faiss -o index.faiss   # a file faiss.read_index reads
     sextant bench index.sxt --queries queries.npy --gt groundtruth.ivecs --nprobe 1,4,16
 
 Vectors come from .npy (any real dtype), .fvecs or .bvecs files, read memory-mapped and
@@ -250,6 +251,16 @@ def cmd_info(args):
         print(line)
 
 
+# --------------------------------------------------------------------------- convert
+
+
+def cmd_convert(args):
+    index = open_index(args.index)
+    core.write_index(index, args.output, format=args.to)
+    note(args, f"wrote {args.output} ({os.path.getsize(args.output):,} bytes, {args.to} format, "
+               f"{type(index).__name__}, {index.ntotal:,} vectors)")
+
+
 # --------------------------------------------------------------------------- bench
 
 
@@ -329,6 +340,13 @@ def parser():
     i = sub.add_parser("info", help="describe an index file (sextant or Faiss)")
     i.add_argument("index")
     i.set_defaults(run=cmd_info)
+
+    c = sub.add_parser("convert", help="rewrite an index file in sextant's or Faiss's format")
+    c.add_argument("index", help="index file to read (sextant or Faiss)")
+    c.add_argument("-o", "--output", required=True, help="index file to write")
+    c.add_argument("--to", choices=["sextant", "faiss"], required=True,
+                   help="format to write: faiss makes a file faiss.read_index reads")
+    c.set_defaults(run=cmd_convert)
 
     r = sub.add_parser("bench", help="recall and queries per second against ground truth")
     r.add_argument("index")

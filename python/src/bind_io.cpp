@@ -14,6 +14,12 @@ namespace {
 
 std::string path_of(py::handle path) { return py::str(py::module_::import("os").attr("fspath")(path)); }
 
+FileFormat format_of(const std::string& name) {
+  if (name == "sextant") return FileFormat::sextant;
+  if (name == "faiss") return FileFormat::faiss;
+  throw py::value_error("format must be 'sextant' or 'faiss', got '" + name + "'");
+}
+
 std::shared_ptr<Index> deserialize(py::handle data) {
   // bytes, bytearray, memoryview, or a numpy uint8 array: any contiguous buffer.
   py::buffer buffer = py::reinterpret_borrow<py::buffer>(data);
@@ -43,15 +49,19 @@ py::bytes serialize_to_bytes(const Index& index) {
 void bind_io(py::module_& m) {
   m.def(
       "write_index",
-      [](const Index& index, py::handle path) {
+      [](const Index& index, py::handle path, const std::string& format) {
         const std::string p = path_of(path);
+        const FileFormat f = format_of(format);
         py::gil_scoped_release release;
-        write_index(index, p);
+        write_index(index, p, f);
       },
-      py::arg("index"), py::arg("path"), R"doc(
-Writes an index to a sextant file, atomically: a temporary file next to it is
-written, flushed and renamed, so a crash or a full disk leaves any previous
-file intact. OSError when the path cannot be written.)doc");
+      py::arg("index"), py::arg("path"), py::kw_only(), py::arg("format") = "sextant", R"doc(
+Writes an index to a file, atomically: a temporary file next to it is written,
+flushed and renamed, so a crash, a full disk or an error leaves any previous
+file intact. format="sextant" (every index type, checksummed, mappable) or
+"faiss" (a file faiss.read_index reads: flat, SQ, PQ, IVF, HNSW, id maps,
+refine and pre-transform indexes; ValueError for the fast-scan types).
+OSError when the path cannot be written.)doc");
   m.def(
       "read_index",
       [](py::handle path, bool mmap) {
@@ -66,17 +76,19 @@ page cache, read-only (add/remove raise ValueError). OSError when the file
 cannot be opened; ValueError when it is not a valid index file.)doc");
   m.def(
       "serialize_index",
-      [](const Index& index) {
+      [](const Index& index, const std::string& format) {
+        const FileFormat f = format_of(format);
         std::vector<uint8_t> bytes;
         {
           py::gil_scoped_release release;
-          bytes = serialize_index(index);
+          bytes = serialize_index(index, f);
         }
         py::array_t<uint8_t> out(static_cast<py::ssize_t>(bytes.size()));
         if (!bytes.empty()) std::memcpy(out.mutable_data(), bytes.data(), bytes.size());
         return out;
       },
-      py::arg("index"), "The bytes of the index's sextant file, as a uint8 numpy array.");
+      py::arg("index"), py::kw_only(), py::arg("format") = "sextant",
+      "The bytes of the index's file (format 'sextant' or 'faiss', as write_index), as a uint8 numpy array.");
   m.def("deserialize_index", &deserialize, py::arg("data"),
         "An index from the bytes of a sextant (or Faiss) index file: bytes, bytearray, memoryview or uint8 array.");
 

@@ -15,6 +15,14 @@
 // random rotation, normalization, centering transforms). HNSW graphs and
 // transforms are parsed into neutral structs (faiss_structs.h) and converted
 // in faiss_convert.cpp.
+//
+// Written (faiss_write.cpp): the same types, so that faiss.read_index loads
+// what sextant writes: IndexFlat (as IxF2 / IxFI), IndexScalarQuantizer,
+// IndexPQ, IndexIVFFlat, IndexIVFScalarQuantizer, IndexIVFPQ, IndexIDMap,
+// IndexIDMap2, IndexRefine(Flat), IndexHNSWFlat / SQ / PQ and
+// IndexPreTransform (PCA, OPQ and other linear maps, random rotation, L2
+// normalisation). HNSW graphs are renumbered by id, as Faiss numbers them.
+// The fast-scan indexes are refused (their Faiss block layout differs).
 
 #include <cstddef>
 #include <cstdint>
@@ -35,5 +43,9 @@ bool is_faiss_file(const uint8_t* data, size_t size);
 /// file when the reader can borrow and they happen to be aligned; everything
 /// else is copied (Faiss files are not laid out for mapping).
 std::unique_ptr<Index> read_faiss_file(ByteReader& whole);
+
+/// Writes `index` as a Faiss index file; an index type (or a part of one)
+/// without a Faiss format raises Error naming it.
+void write_faiss_file(const Index& index, ByteSink& out);
 
 }  // namespace sextant

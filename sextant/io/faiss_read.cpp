@@ -135,8 +135,9 @@ FaissPQ read_pq(FaissParser& p, int d) {
   return {M, nbits, p.vec<std::vector<float>>("PQ centroids")};
 }
 
-void restore_pq(ProductQuantizer& pq, std::vector<float> centroids) {
-  if (!centroids.empty()) pq.set_centroids(std::move(centroids));  // checks the count
+// Faiss stores an untrained quantizer's codebooks as zeros: only a trained index's are kept.
+void restore_pq(ProductQuantizer& pq, std::vector<float> centroids, bool trained) {
+  if (trained && !centroids.empty()) pq.set_centroids(std::move(centroids));  // checks the count
 }
 
 std::unique_ptr<Index> read_index_pq(FaissParser& p, uint32_t tag) {
@@ -153,7 +154,7 @@ std::unique_ptr<Index> read_index_pq(FaissParser& p, uint32_t tag) {
   // Faiss's oldest PQ files say inner product but meant L2 (Faiss forces L2 too).
   if (tag != fourcc("IxPq")) h.metric = MetricType::L2;
   auto index = std::make_unique<IndexPQ>(h.d, pq.M, pq.nbits, h.metric);
-  restore_pq(index->pq(), std::move(pq.centroids));
+  restore_pq(index->pq(), std::move(pq.centroids), h.is_trained);
   in.check(codes.size() == static_cast<size_t>(h.ntotal) * index->pq().code_size(), "IndexPQ: ", codes.size(),
            " code bytes for ", h.ntotal, " codes");
   index->set_codes(std::move(codes));
@@ -301,7 +302,7 @@ std::unique_ptr<Index> read_ivf_pq(FaissParser& p, uint32_t tag) {
   auto ivf = std::make_unique<IndexIVFPQ>(head.quantizer, head.h.d, head.nlist, pq.M, pq.nbits, head.h.metric,
                                           by_residual);
   in.check(code_size == ivf->code_size(), "IVF-PQ code size ", code_size, ", expected ", ivf->code_size());
-  restore_pq(ivf->pq(), std::move(pq.centroids));
+  restore_pq(ivf->pq(), std::move(pq.centroids), head.h.is_trained);
   if (legacy) {
     read_legacy_lists(p, head, *ivf);
   } else {
