@@ -9,6 +9,6 @@ harnesses can use them in a process that runs a peer library (one OpenMP/BLAS
 runtime per process).
 """
 
-from . import datasets, evaluation
+from . import datasets, evaluation, progress
 
-__all__ = ["datasets", "evaluation"]
+__all__ = ["datasets", "evaluation", "progress"]

@@ -22,8 +22,10 @@ from . import _sextant as core
 
 try:  # installed package: sextant.contrib
     from .contrib import datasets, evaluation
+    from .contrib.progress import Progress
 except ImportError:  # pragma: no cover - a build tree without contrib next to the module
     from contrib import datasets, evaluation
+    from contrib.progress import Progress
 
 CHUNK = 65536  # vectors converted and added at a time: bounds the float32 copies of the input
 
@@ -64,38 +66,6 @@ def as_float32(x):
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
-class Progress:
-    """A one-line progress report on stderr: redrawn in place on a terminal, a line per
-    quarter otherwise (logs stay short). Silent with --quiet."""
-
-    def __init__(self, label, total, quiet=False):
-        self.label, self.total, self.quiet = label, max(int(total), 1), quiet
-        self.tty = sys.stderr.isatty()
-        self.start = self.last = time.perf_counter()
-        self.next_quarter = 0.25
-
-    def update(self, done):
-        if self.quiet:
-            return
-        now = time.perf_counter()
-        fraction = done / self.total
-        if self.tty and (now - self.last > 0.2 or done >= self.total):
-            rate = done / max(now - self.start, 1e-9)
-            sys.stderr.write(f"\r{self.label}: {fraction:6.1%} ({done:,}/{self.total:,}, {rate:,.0f}/s)")
-            self.last = now
-        elif not self.tty and fraction >= self.next_quarter:
-            sys.stderr.write(f"{self.label}: {fraction:.0%} ({done:,}/{self.total:,})\n")
-            while self.next_quarter <= fraction:
-                self.next_quarter += 0.25
-        sys.stderr.flush()
-
-    def done(self):
-        if not self.quiet:
-            if self.tty:
-                sys.stderr.write("\n")
-            sys.stderr.write(f"{self.label}: done in {time.perf_counter() - self.start:.1f} s\n")
-
-
 def note(args, message):
     if not args.quiet:
         print(message, file=sys.stderr, flush=True)
@@ -123,6 +93,14 @@ def open_index(path, mmap=False):
 # --------------------------------------------------------------------------- build
 
 
+def inner_ivf(index):
+    """The IndexIVF an index is or wraps (id map, pre-transform, refine), or None."""
+    while index is not None and not isinstance(index, core.IndexIVF):
+        index = getattr(index, "index", None) or getattr(index, "base_index", None)
+    return index
+
+
+
 def cmd_build(args):
     xb = read_vectors(args.input, "input")
     n, d = xb.shape
@@ -139,10 +117,14 @@ def cmd_build(args):
             rows = np.sort(np.random.default_rng(0).choice(len(xt), args.max_train, replace=False))
             xt = xt[rows]
         note(args, f"training on {len(xt):,} vectors")
+        ivf = inner_ivf(index)
+        if ivf is not None and not args.quiet:
+            ivf.cp.verbose = True  # k-means draws its iterations on a terminal
         start = time.perf_counter()
         index.train(as_float32(xt))
         note(args, f"training: done in {time.perf_counter() - start:.1f} s")
-    progress = Progress(f"adding {n:,} vectors", n, args.quiet)
+    start = time.perf_counter()
+    progress = Progress(f"adding {n:,} vectors", n, enabled=False if args.quiet else None)
     needs_ids = type(index).__name__.startswith("IndexIDMap")
     for i0 in range(0, n, CHUNK):
         chunk = as_float32(xb[i0:i0 + CHUNK])
@@ -150,8 +132,9 @@ def cmd_build(args):
             index.add_with_ids(chunk, np.arange(i0, i0 + len(chunk), dtype=np.int64))
         else:
             index.add(chunk)
-        progress.update(i0 + len(chunk))
-    progress.done()
+        progress.update(len(chunk))
+    progress.close()
+    note(args, f"adding {n:,} vectors: done in {time.perf_counter() - start:.1f} s")
     core.write_index(index, args.output)
     note(args, f"wrote {args.output} ({os.path.getsize(args.output):,} bytes, {index.ntotal:,} vectors)")
 
@@ -168,12 +151,11 @@ def run_search(index, xq, k, knobs, quiet=True):
     nq = len(xq)
     D = np.empty((nq, k), dtype=np.float32)
     I = np.empty((nq, k), dtype=np.int64)
-    progress = Progress(f"searching {nq:,} queries", nq, quiet)
+    progress = Progress(f"searching {nq:,} queries", nq, enabled=False if quiet or nq <= CHUNK else None)
     for i0 in range(0, nq, CHUNK):
         D[i0:i0 + CHUNK], I[i0:i0 + CHUNK] = index.search(as_float32(xq[i0:i0 + CHUNK]), k, **knobs)
-        progress.update(min(i0 + CHUNK, nq))
-    if nq > CHUNK:
-        progress.done()
+        progress.update(min(CHUNK, nq - i0))
+    progress.close()
     return D, I
 
 
@@ -314,7 +296,8 @@ def cmd_bench(args):
 def parser():
     p = argparse.ArgumentParser(prog="sextant", description="Build, search, inspect and benchmark sextant indexes.")
     p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no messages (progress bars show only on a terminal anyway)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     b = sub.add_parser("build", help="build an index from vectors and write it")

@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-import time
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from ._sextant import embed as _embed
+from .contrib.progress import Progress
 
 Tokenizer = _embed.Tokenizer
 read_safetensors = _embed.read_safetensors
@@ -105,36 +105,6 @@ def _batches(items: Iterable, size: int):
         yield chunk
 
 
-class _Progress:
-    """tqdm when installed, else a one-line counter on stderr."""
-
-    def __init__(self, total, enabled, unit="texts"):
-        self.bar = None
-        self.enabled, self.total, self.unit, self.done, self.start = enabled, total, unit, 0, time.time()
-        if enabled:
-            try:
-                from tqdm.auto import tqdm
-
-                self.bar = tqdm(total=total, unit=unit)
-            except ImportError:
-                pass
-
-    def update(self, n):
-        self.done += n
-        if self.bar is not None:
-            self.bar.update(n)
-        elif self.enabled:
-            rate = self.done / max(time.time() - self.start, 1e-9)
-            of = f"/{self.total}" if self.total else ""
-            print(f"\rembedded {self.done}{of} {self.unit} ({rate:.0f}/s)", end="", file=sys.stderr, flush=True)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-        elif self.enabled:
-            print(file=sys.stderr)
-
-
 def index_corpus(encoder: Encoder, texts: Iterable[str], index, batch_size: int = 256, progress: bool = True,
                  layer: int = -1, pooling: str = "mean", normalize: bool = True) -> int:
     """Embeds `texts` (any iterable, consumed in chunks of batch_size, so a file's lines stream
@@ -142,7 +112,7 @@ def index_corpus(encoder: Encoder, texts: Iterable[str], index, batch_size: int 
     if pooling == "none":
         raise ValueError("index_corpus needs one vector per text: pooling must be mean, cls or last")
     total = len(texts) if hasattr(texts, "__len__") else None
-    bar = _Progress(total, progress)
+    bar = Progress("embedding", total, unit="texts", enabled=None if progress else False)
     added = 0
     try:
         for chunk in _batches(texts, batch_size):
@@ -179,7 +149,7 @@ def main(argv=None) -> int:
     encoder = Encoder.from_pretrained(args.model)
     texts = _read_lines(args.input)
     normalize = not args.no_normalize
-    bar = _Progress(len(texts), not args.quiet)
+    bar = Progress("embedding", len(texts), unit="texts", enabled=False if args.quiet else None)
     if args.pooling == "none":
         parts, offsets = [], [0]
         for chunk in _batches(texts, 256):

@@ -9,6 +9,9 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <string>
+
+#include <unistd.h>
 
 #include "sextant/utils/Error.h"
 #include "sextant/utils/distances.h"
@@ -32,6 +35,29 @@ std::vector<size_t> sample_without_replacement(size_t n, size_t m, std::mt19937_
   std::sort(perm.begin(), perm.end());
   return perm;
 }
+
+// With verbose: a bar of the iterations redrawn in place on a terminal;
+// nothing while a piped stderr would fill a log with one line per iteration.
+class IterationBar {
+ public:
+  IterationBar(bool verbose, int total) : enabled_(verbose && isatty(STDERR_FILENO) == 1), total_(total) {}
+  void update(int done, double objective, double ms) {
+    if (!enabled_) return;
+    constexpr int kWidth = 24;
+    const int filled = total_ > 0 ? done * kWidth / total_ : kWidth;
+    const std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '.');
+    width_ = std::fprintf(stderr, "\rk-means [%s] iteration %d/%d, objective %.6g, %.1f ms/iteration  ", bar.c_str(),
+                          done, total_, objective, ms);
+    std::fflush(stderr);
+  }
+  void close() {
+    if (enabled_ && width_ > 0) std::fprintf(stderr, "\r%*s\r", width_, "");
+  }
+
+ private:
+  bool enabled_;
+  int total_, width_ = 0;
+};
 
 void init_random(size_t n, size_t d, const float* x, size_t k, std::mt19937_64& rng, float* centroids) {
   std::vector<size_t> chosen = sample_without_replacement(n, k, rng);
@@ -164,6 +190,8 @@ KMeansResult kmeans(size_t n, size_t d, const float* x, size_t k, const KMeansPa
                  params.min_points_per_centroid);
   }
 
+  const auto start = std::chrono::steady_clock::now();
+  IterationBar bar(params.verbose, params.nredo * params.niter);
   KMeansResult best;
   std::vector<idx_t> labels(n);
   std::vector<float> distances(n);
@@ -191,15 +219,19 @@ KMeansResult kmeans(size_t n, size_t d, const float* x, size_t k, const KMeansPa
       update_centroids(n, d, x, k, labels.data(), run.centroids.data(), counts);
       run.empty_splits += split_empty_clusters(d, k, run.centroids.data(), counts, rng);
       if (params.spherical) normalize_L2(run.centroids.data(), k, d);
-      if (params.verbose) {
-        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        std::fprintf(stderr, "k-means run %d iteration %d: objective %.6g, %.1f ms\n", redo, it, obj, ms);
-      }
+      bar.update(redo * params.niter + it + 1, obj,
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     const bool better = best.centroids.empty() || run.objective.empty() ||
                         (maximize ? run.objective.back() > best.objective.back()
                                   : run.objective.back() < best.objective.back());
     if (better) best = std::move(run);
+  }
+  bar.close();
+  if (params.verbose) {
+    std::fprintf(stderr, "k-means: %zu centroids from %zu points, %d x %d iterations, objective %.6g, %.2f s\n", k,
+                 n, params.nredo, params.niter, best.objective.empty() ? 0.0 : double(best.objective.back()),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return best;
 }

@@ -19,7 +19,7 @@ struct KMeansParams {
   uint64_t seed = 1234;               ///< same seed and thread count: same result
   int max_points_per_centroid = 256;  ///< train on a sample of at most this many points per centroid
   int min_points_per_centroid = 39;   ///< fewer points per centroid than this is reported as a warning
-  bool verbose = false;               ///< print the objective per iteration (stderr)
+  bool verbose = false;               ///< report on stderr: a bar per iteration on a terminal, a summary at the end
 };
 
 /// The assignment step: for each of the n points, the nearest of the k
