@@ -74,13 +74,27 @@ from .clustering import Kmeans
 
 __version__ = build_info()["version"]
 
-__all__ = [name for name in dir() if not name.startswith("_")] + ["embed", "gpu", "distributed"]
+
+def install_as_faiss():
+    """Registers sextant.faiss (sextant under Faiss's names) as the module `faiss`, so that a
+    library that imports faiss itself (LangChain's and LlamaIndex's Faiss vector stores) runs on
+    sextant. Call it before the library imports faiss; returns the module."""
+    import sys
+
+    from . import faiss
+
+    sys.modules["faiss"] = faiss
+    return faiss
+
+
+__all__ = [name for name in dir() if not name.startswith("_")] + ["embed", "gpu", "distributed", "faiss"]
 
 
 def __getattr__(name):
     # sx.embed (the embedding producer) is imported on first use, so that
-    # `python -m sextant.embed` does not find it half-imported; sx.gpu and sx.distributed (Ray) too.
-    if name in ("embed", "gpu", "distributed"):
+    # `python -m sextant.embed` does not find it half-imported; sx.gpu, sx.distributed (Ray) and
+    # sx.faiss too.
+    if name in ("embed", "gpu", "distributed", "faiss"):
         import importlib
 
         return importlib.import_module("." + name, __name__)

@@ -27,9 +27,38 @@ py::dict stats_dict(const IndexHNSW& index) {
   return d;
 }
 
+// index.hnsw as Faiss spells it: the knobs and the graph's top, read and
+// written through the index (there is no separate graph object to keep in sync).
+struct HNSWView {
+  std::shared_ptr<IndexHNSW> index;
+};
+
 }  // namespace
 
 void bind_hnsw(py::module_& m) {
+  py::class_<HNSWView>(m, "HNSWView", "index.hnsw: a view of an HNSW index with Faiss's field names.")
+      .def_property(
+          "efSearch", [](const HNSWView& v) { return v.index->efSearch(); },
+          [](HNSWView& v, int ef) { v.index->set_efSearch(ef); }, "The index's efSearch (default of searches).")
+      .def_property(
+          "efConstruction", [](const HNSWView& v) { return v.index->efConstruction(); },
+          [](HNSWView& v, int ef) { v.index->set_efConstruction(ef); }, "The index's efConstruction.")
+      .def_property_readonly(
+          "max_level", [](const HNSWView& v) { return v.index->hnsw().max_level(); },
+          "The top level of the graph (-1 when empty).")
+      .def_property_readonly(
+          "entry_point",
+          [](const HNSWView& v) {
+            const node_t entry = v.index->hnsw().entry_point();
+            return entry == HNSW::kNoNode ? idx_t(-1) : v.index->label_of(entry);
+          },
+          "The id of the vector where searches enter the graph (-1 when empty).")
+      .def("__repr__", [](const HNSWView& v) {
+        return "<sextant.HNSWView efSearch=" + std::to_string(v.index->efSearch()) +
+               " efConstruction=" + std::to_string(v.index->efConstruction()) +
+               " max_level=" + std::to_string(v.index->hnsw().max_level()) + ">";
+      });
+
   py::class_<IndexHNSW, Index, std::shared_ptr<IndexHNSW>>(m, "IndexHNSW", R"doc(
 Graph index (HNSW). Vectors are numbered 0 .. ntotal-1 in insertion order;
 remove_ids closes the gaps (wrap in IndexIDMap2 for caller-chosen ids) and
@@ -39,6 +68,9 @@ update(keys, x) replaces vectors in place. Search knobs: efSearch, sel.)doc")
                     "Candidate-list size when adding vectors (default 40).")
       .def_property("efSearch", &IndexHNSW::efSearch, &IndexHNSW::set_efSearch,
                     "Default candidate-list size of searches (default 16); a call may pass efSearch=...")
+      .def_property_readonly(
+          "hnsw", [](std::shared_ptr<IndexHNSW> self) { return HNSWView{std::move(self)}; },
+          "Faiss's spelling of the knobs: index.hnsw.efSearch, .efConstruction, .max_level, .entry_point.")
       .def(
           "set_seed", [](IndexHNSW& self, uint64_t seed) { self.set_seed(seed); }, py::arg("seed"),
           "Reseeds the generator that draws the levels of the vectors added next.")
