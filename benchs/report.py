@@ -175,10 +175,10 @@ def plot(summary, path):
             ax.set_ylim(bottom=min(libs[n]["points"][0][k] for n in names for k in ("batch_qps", "single_qps")) / 3)
             ax.set_ylabel("queries per second")
         else:
-            for lib, e in libs.items():
+            for n, (lib, e) in enumerate(libs.items()):  # a colour per library, a line style per mode
                 for key, style in (("batch_qps", "-o"), ("single_qps", "--x")):
                     ax.plot([p["recall@10"] for p in e["points"]], [p[key] for p in e["points"]], style,
-                            label=f"{lib} {key.split('_')[0]}")
+                            color=f"C{n}", label=f"{lib} {key.split('_')[0]}")
             ax.set_xlabel("recall@10")
             ax.set_ylabel("queries per second")
         ax.set_yscale("log")

@@ -1,16 +1,19 @@
-"""The recall/QPS harness: sextant against its peers, side by side, in one run.
+"""sextant's first command: a tour of what it finds, then recall/QPS next to faiss and hnswlib.
 
     benchs/setup.sh                        # peers: faiss-cpu, hnswlib, threadpoolctl, matplotlib
-    python benchs/run.py                   # all datasets, exact search, sextant faiss hnswlib
-    python benchs/run.py --datasets fashion-mnist --libs sextant,faiss
-    python benchs/run.py --datasets synthetic-1m --quick
-    python benchs/run.py --subset 5000 --rounds 1       # smoke run
+    python3 benchs/run.py                  # the tour (benchs/tour.py), then Fashion-MNIST HNSW32 on 20,000
+                                           # images against faiss and hnswlib: a few minutes
+    python3 benchs/run.py --full           # the whole benchmark: every dataset, exact and HNSW (tens of minutes)
+    python3 benchs/run.py --full --record  # ... and its table written into benchs/RESULTS.md
+    python3 benchs/run.py --full --datasets fashion-mnist --libs sextant,faiss
+    python3 benchs/run.py --full --datasets synthetic-1m --quick
 
 For each dataset and index family (benchs/specs.py), the exact top-100 ground truth is
 computed once (numpy, float64, cached), then each library runs in its own process
 (benchs/runners.py), in the order A B A B..., and the best of the rounds is kept. Exact
 search also runs the SGEMM reference (<build-dir>/benchs/sgemm_rate) in the same run.
-Writes raw JSON and a PNG under --results-dir and the table into --results-md.
+Writes raw JSON and a recall/QPS plot (PNG) under --results-dir (not tracked by git); only
+--record touches a tracked file (the table in --results-md).
 """
 
 import argparse
@@ -29,6 +32,9 @@ import numpy as np
 import report
 import runners
 import specs
+import tour
+
+Progress = runners.import_contrib().progress.Progress
 
 REPO = runners.REPO
 # Set on some machines for old-OpenBLAS safety; they force slower GEMM kernels (BENCHMARKS.md).
@@ -37,16 +43,26 @@ SGEMM_MAX_C_VALUES = 1 << 26      # 256 MB output matrix
 SGEMM_MAX_FLOP = 3e10             # per call, so the reference takes about a second
 
 
+# What a run measures unless told otherwise: the tour's one comparison, or the whole benchmark.
+TOUR = {"datasets": ["fashion-mnist"], "indexes": ["hnsw32"], "rounds": 1, "subset": 20_000, "nq": 1_000,
+        "quick": True}
+FULL = {"datasets": list(specs.DATASETS), "indexes": specs.DEFAULT_INDEXES, "rounds": 2}
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     csv = lambda s: [x for x in s.split(",") if x]  # noqa: E731
-    ap.add_argument("--datasets", type=csv, default=list(specs.DATASETS), help="comma-separated")
-    ap.add_argument("--indexes", type=csv, default=specs.DEFAULT_INDEXES, help="comma-separated")
+    ap.add_argument("--full", action="store_true",
+                    help="the whole benchmark (every dataset, exact and HNSW indexes, 2 rounds) instead of the tour")
+    ap.add_argument("--record", action="store_true", help="write the table into --results-md (a tracked file)")
+    ap.add_argument("--corpus", type=int, default=tour.CORPUS, help="texts the tour embeds and searches")
+    ap.add_argument("--datasets", type=csv, help="comma-separated (default: all with --full, else fashion-mnist)")
+    ap.add_argument("--indexes", type=csv, help="comma-separated (default: flat,hnsw32 with --full, else hnsw32)")
     ap.add_argument("--libs", type=csv, default=specs.LIBRARIES, help="comma-separated, in run order")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--k", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=2, help="A B A B rounds; the best of each is kept")
-    ap.add_argument("--subset", type=int, help="use only the first N base vectors (and fewer queries)")
+    ap.add_argument("--rounds", type=int, help="A B A B rounds; the best of each is kept (default 2, tour 1)")
+    ap.add_argument("--subset", type=int, help="use only the first N base vectors (and fewer queries; tour: 20000)")
     ap.add_argument("--nq", type=int, help="number of queries (default: the dataset's, fewer with --subset)")
     ap.add_argument("--single-nq", type=int, default=1000, help="queries in single-query mode")
     ap.add_argument("--single-budget", type=float, default=30.0, help="seconds per single-query pass")
@@ -56,6 +72,10 @@ def parse_args(argv=None):
     ap.add_argument("--results-md", default=str(REPO / "benchs" / "RESULTS.md"))
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per runner process")
     args = ap.parse_args(argv)
+    preset = FULL if args.full else TOUR
+    for name, value in preset.items():
+        if getattr(args, name) in (None, False):
+            setattr(args, name, value)
     for name, chosen, known in (("dataset", args.datasets, specs.DATASETS), ("index", args.indexes, specs.INDEXES),
                                 ("library", args.libs, runners.RUNNERS)):
         unknown = [x for x in chosen if x not in known]
@@ -208,9 +228,18 @@ def main(argv=None):
                                                         for k, v in vars(args).items()},
                "notes": notes, "facts": {}, "sgemm": {}, "sgemm_shapes": {}, "runs": [], "best": []}
     sgemm_runs = {}   # (nq, nb, d) -> every sgemm_rate result of this run
+    started = time.perf_counter()
+    preflight(args, env)
+    if not args.full:
+        subprocess.run([sys.executable, tour.__file__, "--corpus", str(args.corpus)], env=env, check=True)
+        print(f"\nsextant next to {', '.join(lib for lib in args.libs if lib != 'sextant')}: "
+              f"{', '.join(args.indexes)} on {', '.join(args.datasets)}"
+              + (f" (first {args.subset:,} vectors)" if args.subset else "") + "; the whole benchmark: --full")
     for note in notes:
         print("note:", note)
-    preflight(args, env)
+    plan = run_plan(args)
+    runs = args.rounds * sum(len([lib for lib in args.libs if lib in specs.INDEXES[index]["libs"]]) for _, index in plan)
+    bar = Progress("benchmark", runs, unit="runs", stream=sys.stdout)
     with tempfile.TemporaryDirectory(prefix="sextant-bench-") as tmp:
         for dataset in args.datasets:
             try:
@@ -225,15 +254,16 @@ def main(argv=None):
             d = xb.shape[1]
             t0 = time.perf_counter()
             _, gt = contrib.evaluation.ground_truth(xb[:nb], xq[:nq], 100, metric)
-            print(f"{dataset}: {nb} x {d} base, {nq} queries, {metric}; ground truth {time.perf_counter() - t0:.1f} s")
+            bar.write(f"{dataset}: {nb} x {d} base, {nq} queries, {metric}; ground truth "
+                      f"{time.perf_counter() - t0:.1f} s")
             texts = specs.dataset_texts(dataset, contrib.datasets)
             for q in range(3 if texts else 0):  # a text corpus: show what a search answers
-                print(f'  "{texts[1][q]}" -> ' + " | ".join(texts[0][j] for j in gt[q, :3]))
+                bar.write(f'  "{texts[1][q]}" -> ' + " | ".join(texts[0][j] for j in gt[q, :3]))
             gt_path = Path(tmp) / f"gt-{dataset}.npy"
             np.save(gt_path, gt)
             del xb, xq
             for index in args.indexes:
-                if dataset not in specs.INDEXES[index].get("datasets", [dataset]):
+                if (dataset, index) not in plan:
                     continue  # a family tuned for other dimensions (PQ sizes)
                 exact = specs.INDEXES[index]["exact"]
                 libs = [lib for lib in args.libs if lib in specs.INDEXES[index]["libs"]]
@@ -244,7 +274,8 @@ def main(argv=None):
                         res["round"] = r
                         summary["runs"].append(res)
                         per_lib[lib].append(res)
-                        print(f"  [round {r + 1}] {dataset}/{index} {lib}: {describe(res)}", flush=True)
+                        bar.update(1)
+                        bar.write(f"  [round {r + 1}] {dataset}/{index} {lib}: {describe(res)}")
                     if exact:
                         sgemm_runs.setdefault((nq, nb, d), []).append(sgemm_reference(args, env, nq, nb, d))
                         summary["sgemm_shapes"][dataset] = (nq, nb, d)
@@ -253,6 +284,7 @@ def main(argv=None):
                     summary["best"].append(best)
                     if best.get("facts"):
                         summary["facts"].setdefault(lib, best["facts"])
+    bar.close()
     attach_sgemm(summary, sgemm_runs)
     summary["ratios"] = report.ratios(summary["best"])
     for lib, facts in summary["facts"].items():
@@ -260,6 +292,13 @@ def main(argv=None):
         if ok is False and lib != specs.HEADLINE_LIB:
             notes.append(f"{lib}: {why}; no ratio against it is reported")
     write_outputs(args, summary)
+    print(f"done in {time.perf_counter() - started:.0f} s")
+
+
+def run_plan(args):
+    """The (dataset, index) pairs to run: a family runs on the datasets it is tuned for."""
+    return [(dataset, index) for dataset in args.datasets for index in args.indexes
+            if dataset in specs.INDEXES[index].get("datasets", [dataset])]
 
 
 def write_outputs(args, summary):
@@ -273,11 +312,15 @@ def write_outputs(args, summary):
     except Exception as e:  # noqa: BLE001 - a missing matplotlib must not lose the numbers
         print(f"plot skipped: {e!r}")
     section = report.markdown(summary)
-    report.update_results_md(Path(args.results_md), section + f"\nRaw: {json_path.name}, plot: {png_path.name}\n",
-                             summary["command"])
+    written = [json_path, png_path]
+    if args.record:
+        report.update_results_md(Path(args.results_md), section + f"\nRaw: {json_path.name}, plot: {png_path.name}\n",
+                                 summary["command"])
+        written.append(args.results_md)
     print()
     print(section)
-    print(f"wrote {json_path}, {png_path}, {args.results_md}")
+    print("wrote " + ", ".join(map(str, written)) + ("" if args.record else " (--record writes the table into "
+                                                      f"{Path(args.results_md).name})"))
     return json_path
 
 

