@@ -100,7 +100,6 @@ def inner_ivf(index):
     return index
 
 
-
 def cmd_build(args):
     xb = read_vectors(args.input, "input")
     n, d = xb.shape

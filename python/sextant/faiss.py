@@ -16,6 +16,8 @@ differently, with Faiss's semantics. Differences that remain:
   ValueError: write those with sextant.write_index.
 - read_index maps the file for IO_FLAG_MMAP and IO_FLAG_READ_ONLY, as
   sextant.read_index(path, mmap=True) does; flags that skip parts of a file are refused.
+- IndexShards(d, metric, successive_ids) and IndexReplicas(d, metric) take the metric where
+  Faiss takes `threaded` (sextant chooses how to thread their searches).
 - No swig_ptr: no sextant function takes a raw pointer. vector_to_array copies
   an array (sextant's attributes, such as IndexIDMap.id_map, are numpy arrays).
 """
@@ -55,7 +57,9 @@ from ._sextant import (  # noqa: F401 - re-exported under Faiss's names
     IndexPreTransform,
     IndexRefine,
     IndexRefineFlat,
+    IndexReplicas,
     IndexScalarQuantizer,
+    IndexShards,
     LinearTransform,
     NormalizationTransform,
     OPQMatrix,
@@ -114,6 +118,12 @@ def write_index(index, fname):
 def serialize_index(index):
     """The bytes of `index` as a Faiss index file, as a uint8 numpy array."""
     return _core.serialize_index(index, format="faiss")
+
+
+def merge_knn_results(Dall, Iall, keep_max=False):
+    """Merges (nshard, nq, k) sorted results into (nq, k): the smallest distances, or the
+    largest with keep_max (inner product)."""
+    return _core.merge_knn_results(Dall, Iall, METRIC_INNER_PRODUCT if keep_max else METRIC_L2)
 
 
 def clone_index(index):

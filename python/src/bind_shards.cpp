@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "metric_type.h"
 #include "sextant/IndexReplicas.h"
 #include "sextant/IndexShards.h"
 #include "sextant/utils/Error.h"

@@ -2,8 +2,9 @@
 // bind_index), so a metric compares equal to Faiss's plain ints
 // (METRIC_INNER_PRODUCT == 0) and any integer converts to one (IndexFlat(d, 1)
 // is L2). Every function that takes a metric checks its value (check_metric).
-// Included by every binding file that passes metrics (through numpy_args.h),
-// so that they all use this caster.
+// Every binding file that names MetricType includes this header (directly or
+// through numpy_args.h), so that all use this caster: one that does not fails
+// when the module is imported or the function called.
 #pragma once
 
 #include <pybind11/pybind11.h>

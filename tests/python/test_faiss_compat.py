@@ -247,6 +247,19 @@ def test_files_clones_and_arrays(tmp_path):
     assert km_ours.centroids.shape == km_theirs.centroids.shape == (4, D)
 
 
+def test_merge_knn_results_as_faiss():
+    rng = np.random.default_rng(5)
+    for keep_max in (False, True):
+        Dall = np.sort(rng.standard_normal((3, 20, 6)).astype(np.float32), axis=2)
+        if keep_max:
+            Dall = Dall[:, :, ::-1].copy()
+        Iall = rng.integers(0, 1000, (3, 20, 6)).astype(np.int64)
+        D_ours, I_ours = F.merge_knn_results(Dall, Iall, keep_max)
+        D_theirs, I_theirs = faiss.merge_knn_results(Dall, Iall, keep_max)
+        np.testing.assert_array_equal(D_ours, D_theirs)
+        np.testing.assert_array_equal(I_ours, I_theirs)
+
+
 def test_install_as_faiss():
     code = ("import sextant, sys; module = sextant.install_as_faiss(); import faiss; "
             "assert faiss is module is sys.modules['faiss'] and faiss.IndexFlatL2 is sextant.IndexFlatL2; "
