@@ -41,6 +41,9 @@ std::vector<size_t> sample_without_replacement(size_t n, size_t m, std::mt19937_
 class IterationBar {
  public:
   IterationBar(bool verbose, int total) : enabled_(verbose && isatty(STDERR_FILENO) == 1), total_(total) {}
+  ~IterationBar() { close(); }  // an exception leaves no half-drawn bar behind
+  IterationBar(const IterationBar&) = delete;
+  IterationBar& operator=(const IterationBar&) = delete;
   void update(int done, double objective, double ms) {
     if (!enabled_) return;
     constexpr int kWidth = 24;
@@ -52,6 +55,7 @@ class IterationBar {
   }
   void close() {
     if (enabled_ && width_ > 0) std::fprintf(stderr, "\r%*s\r", width_, "");
+    width_ = 0;
   }
 
  private:

@@ -5,6 +5,7 @@ import os
 import pty
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -81,3 +82,17 @@ def test_sextant_build_bar_on_a_terminal_quiet_when_piped(tmp_path):
     assert "adding 3,000 vectors: done in" in piped.stderr and "wrote" in piped.stderr
     quiet = subprocess.run(build[:3] + ["--quiet"] + build[3:], capture_output=True, text=True)
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_embed_command_bar_on_a_terminal_quiet_when_piped(tmp_path):
+    model = Path(__file__).resolve().parents[1] / "fixtures" / "embed" / "bert"
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("".join(f"line number {i}\n" for i in range(300)), encoding="utf-8")
+    embed = [sys.executable, "-m", "sextant.embed", "--model", str(model), "--input", str(corpus),
+             "-o", str(tmp_path / "vectors.npy")]
+    code, err = run_on_terminal(embed)
+    assert code == 0, err
+    assert "\rembedding [" in err and "300/300 texts" in err
+    piped = subprocess.run(embed, capture_output=True, text=True)
+    assert piped.returncode == 0, piped.stderr
+    assert "\r" not in piped.stderr and piped.stderr.strip() == f"wrote 300 vectors to {tmp_path / 'vectors.npy'}"
