@@ -1,5 +1,5 @@
 """Progress bars: drawn on a terminal (a pseudo-terminal here), silent when the output is
-piped, for the Python helper, `sextant build`, k-means with verbose and the embedder."""
+piped, for the Python progress bar, `sextant build`, k-means with verbose and the embedder."""
 import io
 import os
 import pty
