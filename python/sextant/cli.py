@@ -5,6 +5,8 @@
     sextant info index.sxt              # also for files written by Faiss
     sextant convert index.sxt --to faiss -o index.faiss   # a file faiss.read_index reads
     sextant bench index.sxt --queries queries.npy --gt groundtruth.ivecs --nprobe 1,4,16
+    sextant build --factory "IVF4096,PQ32" --input base.npy --shards 8 --ray auto -o index/   # on Ray
+    sextant search index/manifest.json --queries queries.npy --ray auto     # every shard, merged
 
 Vectors come from .npy (any real dtype), .fvecs or .bvecs files, read memory-mapped and
 processed in chunks. Errors are printed as one line saying what to change; --debug shows
@@ -84,9 +86,40 @@ def search_knobs(args):
     return knobs
 
 
-def open_index(path, mmap=False):
+def is_manifest(path):
+    """A sharded index: its manifest, or the directory holding it."""
+    return path.endswith(".json") or os.path.isfile(os.path.join(path, "manifest.json"))
+
+
+def connect_ray(args):
+    """sextant.distributed, on the cluster --ray names (default: a Ray instance started here)."""
+    try:
+        import ray
+
+        from . import distributed
+    except ImportError as e:
+        raise CliError(f'sharded indexes need Ray: pip install "ray[data]" ({e})') from e
+    if not ray.is_initialized():
+        ray.init(address=args.ray if args.ray != "local" else None, log_to_driver=False,
+                 **({"include_dashboard": False} if args.ray == "local" else {}))
+    return distributed
+
+
+def open_index(path, mmap=False, args=None):
+    """A sextant or Faiss index file, or (with args, from `search` and `bench`) a sharded index's manifest."""
     if not os.path.exists(path):
         raise CliError(f"index file {path!r} does not exist")
+    if args is not None and is_manifest(path):
+        distributed = connect_ray(args)
+        manifest = distributed.Manifest.read(path)
+        cpus = args.cpus
+        if cpus is None:  # the cluster's CPUs shared by the actors, one at most each
+            import ray
+
+            cpus = min(1.0, ray.cluster_resources().get("CPU", 1) / (len(manifest.shards) * args.replicas))
+        return distributed.ShardedIndex.open(manifest, replicas=args.replicas, num_cpus=cpus, mmap=True)
+    if os.path.isdir(path):
+        raise CliError(f"{path!r} is a directory without a manifest.json (not a sharded index)")
     return core.read_index(path, mmap=mmap)
 
 
@@ -100,7 +133,23 @@ def inner_ivf(index):
     return index
 
 
+def cmd_build_sharded(args):
+    if args.train:
+        raise CliError("--train is not used with --shards: the build trains on a sample of the input (--max-train)")
+    distributed = connect_ray(args)
+    note(args, f"building {args.factory} as {args.shards} shards on Ray, metric={args.metric}")
+    manifest = distributed.build([args.input], args.factory, shards=args.shards, out_dir=args.output,
+                                 metric=args.metric, train_sample=args.max_train or None, num_cpus=args.cpus,
+                                 overwrite=args.overwrite, progress=False if args.quiet else None)
+    note(args, f"wrote {manifest.path}: {manifest.ntotal:,} vectors in {len(manifest.shards)} shards, "
+               f"{sum(s['bytes'] for s in manifest.shards):,} bytes, {manifest.data['build']['seconds']:.1f} s")
+
+
 def cmd_build(args):
+    if args.shards is not None:
+        return cmd_build_sharded(args)
+    if args.ray != "local":
+        raise CliError("--ray builds a sharded index: give --shards N too")
     xb = read_vectors(args.input, "input")
     n, d = xb.shape
     try:
@@ -159,7 +208,7 @@ def run_search(index, xq, k, knobs, quiet=True):
 
 
 def cmd_search(args):
-    index = open_index(args.index, args.mmap)
+    index = open_index(args.index, args.mmap, args)
     xq = read_vectors(args.queries, "query")
     check_queries(xq, index, args.queries)
     D, I = run_search(index, xq, args.k, search_knobs(args), args.quiet)
@@ -218,7 +267,27 @@ def describe_tree(index, indent=""):
     return lines
 
 
+def manifest_info(path):
+    from .distributed.manifest import Manifest
+
+    manifest = Manifest.read(path)
+    print(f"manifest: {manifest.path}")
+    print(f"format: sharded sextant index, {len(manifest.shards)} shards")
+    print(f"factory: {manifest.factory}, metric {manifest.metric}")
+    print(f"vectors: {manifest.ntotal:,} of dimension {manifest.d}")
+    for s, shard in enumerate(manifest.shards):
+        state = "ok"
+        try:
+            manifest.check_shard_file(s)
+        except ValueError as e:
+            state = str(e)
+        print(f"  shard {s}: {shard['file']}, ids {shard['id_offset']:,}..{shard['id_offset'] + shard['ntotal'] - 1:,}, "
+              f"{shard['bytes']:,} bytes: {state}")
+
+
 def cmd_info(args):
+    if is_manifest(args.index):
+        return manifest_info(args.index)
     index = open_index(args.index, mmap=True)  # mapped: info on a large file reads little
     print(f"file: {args.index} ({os.path.getsize(args.index):,} bytes)")
     print(f"format: {file_format(args.index)}")
@@ -256,7 +325,7 @@ def parse_list(text, name):
 
 
 def cmd_bench(args):
-    index = open_index(args.index, args.mmap)
+    index = open_index(args.index, args.mmap, args)
     xq = read_vectors(args.queries, "query")
     check_queries(xq, index, args.queries)
     if args.gt:
@@ -292,6 +361,27 @@ def cmd_bench(args):
 # --------------------------------------------------------------------------- main
 
 
+def positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def add_ray_arguments(p, replicas=True):
+    p.add_argument("--ray", nargs="?", const="auto", default="local", metavar="ADDRESS",
+                   help="the Ray cluster of a sharded index: its address, or 'auto' (RAY_ADDRESS, or the cluster "
+                        "started on this machine) when given alone; default: a Ray instance started here")
+    if replicas:
+        p.add_argument("--replicas", type=positive, default=1,
+                       help="sharded index: Ray actors serving each shard (default 1)")
+        p.add_argument("--cpus", type=float, help="sharded index: CPUs of each actor (default: the cluster's "
+                       "CPUs shared by the actors, at most 1 each)")
+
+
 def parser():
     p = argparse.ArgumentParser(prog="sextant", description="Build, search, inspect and benchmark sextant indexes.")
     p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
@@ -305,7 +395,12 @@ def parser():
     b.add_argument("--train", help="training vectors (default: the input)")
     b.add_argument("--max-train", type=int, default=0, help="train on a random sample of at most this many vectors")
     b.add_argument("--metric", choices=["l2", "ip"], default="l2", help="distance (default l2)")
-    b.add_argument("-o", "--output", required=True, help="index file to write")
+    b.add_argument("-o", "--output", required=True, help="index file to write (with --shards: a directory)")
+    b.add_argument("--shards", type=positive, help="build a sharded index on Ray: this many shard files and a "
+                   "manifest in the --output directory")
+    b.add_argument("--cpus", type=positive, default=1, help="with --shards: CPUs of each shard's task (default 1)")
+    b.add_argument("--overwrite", action="store_true", help="with --shards: replace a sharded index there")
+    add_ray_arguments(b, replicas=False)
     b.set_defaults(run=cmd_build)
 
     s = sub.add_parser("search", help="search an index for the nearest neighbours of queries")
@@ -317,6 +412,7 @@ def parser():
     s.add_argument("--mmap", action="store_true", help="map the index file instead of reading it")
     s.add_argument("-o", "--output", help="write the labels (int64, nq x k) to this .npy file")
     s.add_argument("--distances", help="write the distances (float32, nq x k) to this .npy file")
+    add_ray_arguments(s)
     s.set_defaults(run=cmd_search)
 
     i = sub.add_parser("info", help="describe an index file (sextant or Faiss)")
@@ -340,6 +436,7 @@ def parser():
     r.add_argument("--ef", help="comma-separated efSearch values to sweep")
     r.add_argument("--repeat", type=int, default=3, help="timed runs per setting; the best counts (default 3)")
     r.add_argument("--mmap", action="store_true", help="map the index file instead of reading it")
+    add_ray_arguments(r)
     r.set_defaults(run=cmd_bench)
     return p
 

@@ -270,3 +270,46 @@ def test_text_through_the_embedding_producer(tmp_path):
         np.testing.assert_allclose(D1, D2, rtol=1e-5)
     with pytest.raises(ValueError, match="pooling"):
         sxd.embed(texts, model, pooling="none")
+
+
+def test_command_line(data, tmp_path, capsys):
+    from sextant import cli
+
+    root, xb, xq, files = data
+    np.save(tmp_path / "q.npy", xq)
+    out = tmp_path / "index"
+    assert cli.main(["build", "--factory", "IVF16,Flat", "--input", str(files[0]), "--shards", "2", "--max-train",
+                     "2000", "-o", str(out)]) == 0
+    assert cli.main(["info", str(out)]) == 0
+    info = capsys.readouterr().out
+    assert "2 shards" in info and "ids 1,250..2,499" in info and info.count(": ok") == 2
+    assert cli.main(["search", str(out / "manifest.json"), "--queries", str(tmp_path / "q.npy"), "-k", "5",
+                     "--nprobe", "16", "--replicas", "2", "-o", str(tmp_path / "I.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "I.npy"), sx.knn(xq, xb[:2500], 5)[1])
+    assert cli.main(["bench", str(out), "--queries", str(tmp_path / "q.npy"), "--base", str(files[0]),
+                     "--nprobe", "16", "--repeat", "1"]) == 0
+    assert "1.0000" in capsys.readouterr().out  # nprobe = nlist: exact
+    assert cli.main(["build", "--factory", "Flat", "--input", str(files[0]), "--ray", "-o", str(tmp_path / "x")]) == 1
+    assert "give --shards" in capsys.readouterr().err
+    assert cli.main(["build", "--factory", "Flat", "--input", str(files[0]), "--shards", "2", "--train",
+                     str(files[0]), "-o", str(tmp_path / "x")]) == 1
+    assert "--train is not used with --shards" in capsys.readouterr().err
+    assert cli.main(["build", "--factory", "Flat", "--input", str(files[0]), "--shards", "2", "-o", str(out)]) == 1
+    assert "overwrite" in capsys.readouterr().err
+
+
+def test_progress_bars_per_shard_on_a_terminal_only():
+    import io
+
+    from sextant.distributed.progress import Bars
+
+    stream = io.StringIO()
+    bars = Bars([10, 20], "2 shards", enabled=True, stream=stream)
+    bars.draw([5, 20])
+    bars.draw([10, 20])
+    lines = stream.getvalue().split("\x1b[3F")  # the second drawing starts back on the first line
+    assert len(lines) == 2 and lines[1].count("\n") == 3
+    assert "shard 0 [" in lines[1] and "100% 10/10" in lines[1] and "2 shards [" in lines[1]
+    quiet = io.StringIO()
+    Bars([10], "1 shard", stream=quiet).draw([10])  # StringIO is no terminal
+    assert quiet.getvalue() == ""

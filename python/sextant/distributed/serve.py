@@ -65,10 +65,10 @@ class ShardedIndex:
         import sextant as sx
 
         self._sx = sx
-        self.metric = sx.METRIC_L2 if manifest.metric == "l2" else sx.METRIC_INNER_PRODUCT
+        self.metric_type = sx.METRIC_L2 if manifest.metric == "l2" else sx.METRIC_INNER_PRODUCT
 
     @classmethod
-    def open(cls, manifest, *, replicas=1, mmap=True, num_cpus=1, max_restarts=3, timeout=None, start_timeout=300):
+    def open(cls, manifest, *, replicas=1, mmap=True, num_cpus=1, max_restarts=3, timeout=None, start_timeout=120):
         """Starts replicas x shards actors (num_cpus CPUs each, a fraction allowed; spread over the
         cluster's nodes) and waits, at most start_timeout seconds, until every one has loaded its
         shard. mmap: serve each shard from its mapped file (the page cache; little private
@@ -209,13 +209,13 @@ class ShardedIndex:
         xq = self._queries(x)
         answers, missing = self._scatter("search", xq, int(k), knobs, allow_partial, timeout)
         nq = len(xq)
-        worst = np.inf if self.metric == self._sx.METRIC_L2 else -np.inf
+        worst = np.inf if self.metric_type == self._sx.METRIC_L2 else -np.inf
         Dall = np.full((self.nshards, nq, k), worst, dtype=np.float32)
         Iall = np.full((self.nshards, nq, k), -1, dtype=np.int64)
         for s, parts in answers.items():
             Dall[s] = np.concatenate([D for D, _ in parts])
             Iall[s] = np.concatenate([I for _, I in parts])
-        D, I = self._sx.merge_knn_results(Dall, Iall, self.metric)
+        D, I = self._sx.merge_knn_results(Dall, Iall, self.metric_type)
         return (D, I, missing) if allow_partial else (D, I)
 
     def range_search(self, x, radius, *, allow_partial=False, timeout=None, **knobs):
@@ -229,6 +229,6 @@ class ShardedIndex:
                 lims += (lims[-1] + np.asarray(part_lims[1:])).tolist()
             per_shard.append((np.asarray(lims, dtype=np.int64), np.concatenate([p[1] for p in answers[s]]),
                               np.concatenate([p[2] for p in answers[s]])))
-        lims, D, I = self._sx.merge_range_results(per_shard, len(xq), self.metric)
+        lims, D, I = self._sx.merge_range_results(per_shard, len(xq), self.metric_type)
         return (lims, D, I, missing) if allow_partial else (lims, D, I)
 
