@@ -26,10 +26,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = {
     96: [("IVF4096,PQ32,Refine(SQ8)", "nprobe", [4, 8, 16, 32, 64, 128], {"k_factor": 4}),
+         ("IVF4096,PQ48x4fs,Refine(SQ8)", "nprobe", [4, 8, 16, 32, 64, 128], {"k_factor": 4}),
          ("IVF4096,PQ48", "nprobe", [4, 8, 16, 32, 64, 128], {}),
          ("HNSW32", "efSearch", [16, 24, 32, 48, 64, 96, 128], {})],
     768: [("IVF1024,PQ96x4fs,Refine(SQ8)", "nprobe", [4, 8, 16, 32, 64], {"k_factor": 8}),
-          ("OPQ64_256,IVF1024,PQ64,Refine(SQ4)", "nprobe", [4, 8, 16, 32, 64], {"k_factor": 8}),
           ("HNSW32", "efSearch", [16, 24, 32, 48, 64, 96, 128], {})],
 }
 SIZES = {96: 1_000_000, 768: 200_000}
@@ -68,7 +68,7 @@ def measure(d, n, recipes, threads):
             sweep.append({knob: value, "recall": recall, "qps_per_core": len(xq) / best})
             print(f"  d={d} {factory} {knob}={value}: recall@10 {recall:.4f}, {len(xq) / best:,.0f} QPS/core",
                   flush=True)
-            if recall >= 0.95:
+            if recall >= 0.95 and len(sweep) >= 4:
                 break
         at = next((s for s in sweep if s["recall"] >= 0.9), None)
         rows.append({"d": d, "n": n, "factory": factory, "knob": knob, "extra": extra,
@@ -77,47 +77,59 @@ def measure(d, n, recipes, threads):
     return rows
 
 
-def model(rows, node_memory_gib, usable, cores, qps_targets, n_total=1e9):
-    """The 1B table: per recipe, the index's memory, shards, nodes for each QPS target, build core-hours.
+def seconds_per_code(r):
+    """IVF: the time a query spends per code it scans, and the rest (one core), fitted over the nprobe sweep."""
+    nlist = int(r["factory"].split("IVF")[1].split(",")[0])
+    codes = np.array([s["nprobe"] * r["n"] / nlist for s in r["sweep"]])
+    seconds = np.array([1 / s["qps_per_core"] for s in r["sweep"]])
+    slope, intercept = np.polyfit(codes, seconds, 1)
+    return max(slope, 0.0), max(intercept, 0.0), nlist
 
-    A shard fills a node's usable memory. IVF shards keep the measured lists' length (nlist grows
-    with the shard) and probe the measured nprobe, so they scan as many codes per query as
-    measured; their coarse quantizer becomes an HNSW over nlist centroids, costed as the HNSW
-    recipe of the same d at that size. HNSW's cost grows with log(n). Every query visits every
-    shard: a node holding one shard replica answers cores x (QPS per core on that shard)."""
+
+def model(rows, node_memory_gib, usable, cores, qps_targets, scanned=(1e5, 1e6), n_total=1e9):
+    """The 1B tables: memory and shards per recipe; then nodes for each QPS target.
+
+    A shard fills a node's usable memory; every query visits every shard, so a node holding one
+    replica of a shard answers cores / (seconds per query on that shard) queries a second.
+    IVF: a query costs its fixed part plus the codes it scans times the time per code, both
+    fitted on the measured sweep, plus its coarse quantizer, an HNSW over the shard's lists
+    (lists keep the measured length), costed as the HNSW recipe of the same d at that size.
+    The codes a query must scan for recall@10 0.9 depend on the data: as measured on the
+    synthetic set (nprobe x list length), and at 1e5 and 1e6 codes, the range that Faiss's
+    billion-scale operating points imply. HNSW: the measured cost, times log(n) / log(n measured)."""
     hnsw = {r["d"]: r for r in rows if r["knob"] == "efSearch" and r["at_0.9"]}
 
     def hnsw_seconds(d, n):  # one query on one core, an HNSW of n vectors at recall 0.9
         r = hnsw[d]
         return math.log(n) / math.log(r["n"]) / r["at_0.9"]["qps_per_core"]
 
-    table = []
+    print(f"\n{n_total:,.0f} vectors; nodes of {node_memory_gib} GiB ({usable:.0%} for the index) and {cores} cores")
+    header = f"{'d':>4} {'recipe':<32} {'B/vec':>6} {'TiB':>6} {'shards':>6} {'add core-h':>10}"
+    print(header)
+    plans = []
     for r in rows:
         if r["at_0.9"] is None:
             continue
         index_bytes = r["bytes_per_vector"] * n_total
         shards = math.ceil(index_bytes / (node_memory_gib * 2**30 * usable))
         shard_n = n_total / shards
-        seconds = 1 / r["at_0.9"]["qps_per_core"]
+        print(f"{r['d']:>4} {r['factory']:<32} {r['bytes_per_vector']:>6.0f} {index_bytes / 2**40:>6.2f} {shards:>6} "
+              f"{n_total / r['add_per_core_per_s'] / 3600:>10,.0f}")
         if r["knob"] == "efSearch":
-            seconds = hnsw_seconds(r["d"], shard_n)
-        else:
-            nlist = int(r["factory"].split("IVF")[1].split(",")[0]) * shard_n / r["n"]
-            seconds += hnsw_seconds(r["d"], nlist)
-        replicas = [math.ceil(q * seconds / cores) for q in qps_targets]
-        table.append({"d": r["d"], "factory": r["factory"], "bytes_per_vector": r["bytes_per_vector"],
-                      "index_tib": index_bytes / 2**40, "shards": shards, "ms_per_query_shard": 1000 * seconds,
-                      "nodes": [shards * k for k in replicas],
-                      "build_core_hours": n_total / r["add_per_core_per_s"] / 3600})
-    print(f"{n_total:,.0f} vectors; nodes of {node_memory_gib} GiB ({usable:.0%} for the index) and {cores} cores; "
-          "recall@10 >= 0.9 as measured")
-    print(f"{'d':>4} {'recipe':<36} {'B/vec':>6} {'TiB':>6} {'shards':>6} {'ms/query/shard':>14} "
-          + " ".join(f"{'nodes@' + format(q, ','):>12}" for q in qps_targets) + f" {'add core-h':>10}")
-    for t in table:
-        print(f"{t['d']:>4} {t['factory']:<36} {t['bytes_per_vector']:>6.0f} {t['index_tib']:>6.2f} {t['shards']:>6} "
-              f"{t['ms_per_query_shard']:>14.2f} " + " ".join(f"{v:>12,}" for v in t["nodes"])
-              + f" {t['build_core_hours']:>10,.0f}")
-    return table
+            plans.append((r, shards, [("measured", hnsw_seconds(r["d"], shard_n))]))
+            continue
+        per_code, fixed, nlist = seconds_per_code(r)
+        coarse = hnsw_seconds(r["d"], nlist * shard_n / r["n"])
+        measured_codes = r["at_0.9"]["nprobe"] * r["n"] / nlist
+        plans.append((r, shards, [(f"{c:,.0f} codes", fixed + c * per_code + coarse)
+                                  for c in (measured_codes, *scanned)]))
+    print(f"\n{'d':>4} {'recipe':<32} {'codes scanned/query':>20} {'ms/query/shard':>14} "
+          + " ".join(f"{'nodes@' + format(q, ','):>12}" for q in qps_targets))
+    for r, shards, cases in plans:
+        for label, seconds in cases:
+            nodes = [shards * math.ceil(q * seconds / cores) for q in qps_targets]
+            print(f"{r['d']:>4} {r['factory']:<32} {label:>20} {1000 * seconds:>14.3f} "
+                  + " ".join(f"{v:>12,}" for v in nodes))
 
 
 def main():
@@ -130,8 +142,10 @@ def main():
     ap.add_argument("--cores", type=int, default=32, help="cores per node (model)")
     args = ap.parse_args()
     if not args.model:
-        rows = []
-        for d in (int(v) for v in args.dims.split(",")):
+        dims = [int(v) for v in args.dims.split(",")]
+        rows = [r for r in json.loads(Path(args.json).read_text()) if r["d"] not in dims] \
+            if os.path.exists(args.json) else []
+        for d in dims:
             rows += measure(d, SIZES[d], RECIPES[d], args.threads)
         os.makedirs(os.path.dirname(args.json), exist_ok=True)
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")

@@ -17,7 +17,8 @@ DEFAULT_TRAIN_SAMPLE = 100_000
 TRAIN_PER_LIST = 40  # training vectors per inverted list at least, when the sample size is left to build()
 
 
-def _peak_rss_bytes():
+def peak_rss_bytes():
+    """The peak resident memory of this process (a task or actor runs in its own)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
@@ -40,7 +41,7 @@ def _train(source, factory, d, metric, sample_size, seed, threads):
     index = sx.index_factory(d, factory, metric)
     index.train(source.sample(sample_size, seed))
     return {"index": sx.serialize_index(index), "seconds": time.perf_counter() - start,
-            "peak_rss_bytes": _peak_rss_bytes()}
+            "peak_rss_bytes": peak_rss_bytes()}
 
 
 def _fill_shard(trained, part, path, shard, board, threads):
@@ -63,7 +64,7 @@ def _fill_shard(trained, part, path, shard, board, threads):
     sx.write_index(index, path)
     checksum, size = file_checksum(path)
     return {"ntotal": int(index.ntotal), "bytes": size, "xxh64": checksum, "seconds": time.perf_counter() - start,
-            "peak_rss_bytes": _peak_rss_bytes()}
+            "peak_rss_bytes": peak_rss_bytes()}
 
 
 def _default_sample(factory, nrows):

@@ -1,10 +1,10 @@
 """ShardedIndex: a sharded index served by Ray actors, searched like one index."""
 
 import os
-import resource
 
 import numpy as np
 
+from .build import peak_rss_bytes
 from .errors import ShardUnavailableError, task_error
 from .manifest import Manifest, ManifestError, file_checksum
 
@@ -44,7 +44,7 @@ class _ShardServer:
         import ray
 
         return {"ntotal": int(self.index.ntotal), "pid": os.getpid(), "node": ray.get_runtime_context().get_node_id(),
-                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+                "peak_rss_bytes": peak_rss_bytes()}
 
 
 def _split(n, parts):
