@@ -96,7 +96,9 @@ def model(rows, node_memory_gib, usable, cores, qps_targets, scanned=(1e5, 1e6),
     (lists keep the measured length), costed as the HNSW recipe of the same d at that size.
     The codes a query must scan for recall@10 0.9 depend on the data: as measured on the
     synthetic set (nprobe x list length), and at 1e5 and 1e6 codes, the range that Faiss's
-    billion-scale operating points imply. HNSW: the measured cost, times log(n) / log(n measured)."""
+    billion-scale operating points imply. HNSW: the measured cost, times log(n) / log(n measured).
+    Adding: IVF, the measured rate per core plus one coarse-quantizer search per vector; HNSW, the
+    measured rate scaled as its searches."""
     hnsw = {r["d"]: r for r in rows if r["knob"] == "efSearch" and r["at_0.9"]}
 
     def hnsw_seconds(d, n):  # one query on one core, an HNSW of n vectors at recall 0.9
@@ -113,13 +115,17 @@ def model(rows, node_memory_gib, usable, cores, qps_targets, scanned=(1e5, 1e6),
         index_bytes = r["bytes_per_vector"] * n_total
         shards = math.ceil(index_bytes / (node_memory_gib * 2**30 * usable))
         shard_n = n_total / shards
+        ivf = r["knob"] == "nprobe"
+        if ivf:  # adding pays one coarse-quantizer search per vector more than it did over the measured lists
+            per_code, fixed, nlist = seconds_per_code(r)
+            coarse = hnsw_seconds(r["d"], nlist * shard_n / r["n"])
+        add_seconds = n_total * (1 / r["add_per_core_per_s"] + coarse) if ivf else \
+            n_total / r["add_per_core_per_s"] * math.log(shard_n) / math.log(r["n"])  # an insertion is a search
         print(f"{r['d']:>4} {r['factory']:<32} {r['bytes_per_vector']:>6.0f} {index_bytes / 2**40:>6.2f} {shards:>6} "
-              f"{n_total / r['add_per_core_per_s'] / 3600:>10,.0f}")
-        if r["knob"] == "efSearch":
+              f"{add_seconds / 3600:>10,.0f}")
+        if not ivf:
             plans.append((r, shards, [("measured", hnsw_seconds(r["d"], shard_n))]))
             continue
-        per_code, fixed, nlist = seconds_per_code(r)
-        coarse = hnsw_seconds(r["d"], nlist * shard_n / r["n"])
         measured_codes = r["at_0.9"]["nprobe"] * r["n"] / nlist
         plans.append((r, shards, [(f"{c:,.0f} codes", fixed + c * per_code + coarse)
                                   for c in (measured_codes, *scanned)]))
