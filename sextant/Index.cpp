@@ -1,5 +1,6 @@
 #include "sextant/Index.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -47,19 +48,43 @@ void check_params(const Index& index, const SearchParams& params) {
   KnobSet unknown = params.knobs() & ~index.search_knobs();
   SEXTANT_CHECK(unknown == 0, index.type_name(), " does not use SearchParams field(s): ", knob_names(unknown));
 }
+
+// Rows of `found` results spread out, in place, to rows of k, the rest padded
+// as missing. Last row first: a row only moves to a higher address.
+void pad_rows(idx_t n, idx_t found, idx_t k, MetricType metric, float* distances, idx_t* labels) {
+  if (found == k) return;
+  for (idx_t i = n - 1; i >= 0; i--) {
+    std::copy_backward(distances + i * found, distances + (i + 1) * found, distances + i * k + found);
+    std::copy_backward(labels + i * found, labels + (i + 1) * found, labels + i * k + found);
+    std::fill(distances + i * k + found, distances + (i + 1) * k, worst_distance(metric));
+    std::fill(labels + i * k + found, labels + (i + 1) * k, idx_t{-1});
+  }
+}
 }  // namespace
+
+idx_t Index::results_needed(idx_t k) const {
+  // No index returns more than it holds: the scratch of a search is sized by
+  // what the answer can need, not by a huge k.
+  return std::min(k, std::max<idx_t>(ntotal_, 1));
+}
 
 void Index::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                    const SearchParams& params) const {
   check_search(n, x, k, distances, labels, params);
-  if (n > 0) search_impl(n, x, k, distances, labels, params);
+  if (n == 0) return;
+  const idx_t found = results_needed(k);
+  search_impl(n, x, found, distances, labels, params);
+  pad_rows(n, found, k, metric_, distances, labels);
 }
 
 void Index::search_grouped(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
                            const SearchParams& params) const {
   check_search(n, x, k, distances, labels, params);
   SEXTANT_CHECK(n == 0 || order != nullptr, "order must not be null");
-  if (n > 0) search_grouped_impl(n, x, k, distances, labels, order, params);
+  if (n == 0) return;
+  const idx_t found = results_needed(k);
+  search_grouped_impl(n, x, found, distances, labels, order, params);
+  pad_rows(n, found, k, metric_, distances, labels);
 }
 
 void Index::search_grouped_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
@@ -82,11 +107,13 @@ void Index::search_nested(const Index& inner, idx_t n, const float* x, idx_t k, 
   SEXTANT_CHECK(inner.d_ == d_, inner.type_name(), " has dimension ", inner.d_, ", expected d=", d_);
   inner.check_search(n, x, k, distances, labels, params, true);
   if (n == 0) return;
+  const idx_t found = inner.results_needed(k);
   if (order != nullptr) {
-    inner.search_grouped_impl(n, x, k, distances, labels, order, params);
+    inner.search_grouped_impl(n, x, found, distances, labels, order, params);
   } else {
-    inner.search_impl(n, x, k, distances, labels, params);
+    inner.search_impl(n, x, found, distances, labels, params);
   }
+  pad_rows(n, found, k, inner.metric_, distances, labels);
 }
 
 RangeSearchResult Index::range_search(idx_t n, const float* x, float radius, const SearchParams& params) const {

@@ -119,6 +119,8 @@ class Index {
   /// For merge_from_impl of an index whose ids are positions: the merged
   /// vectors get ids ntotal().., which add_id may say (ntotal()) or leave (0).
   void check_append_id(idx_t add_id) const;
+  /// The number of results a search for k needs to compute: k, at most ntotal().
+  idx_t results_needed(idx_t k) const;
   /// Throws unless x holds n * d() finite floats.
   void check_vectors(idx_t n, const float* x, const char* what) const;
   /// Throws unless the arguments of a search are valid for this index; the

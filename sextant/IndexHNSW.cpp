@@ -10,6 +10,7 @@
 
 #include "sextant/utils/Error.h"
 #include "sextant/utils/TopK.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
@@ -301,29 +302,35 @@ void IndexHNSW::search_impl(idx_t n, const float* x, idx_t k, float* distances, 
   const bool grouped = n >= kGroupMinQueries && ntotal_ > 0 && !plan.brute() && storage().cheap_query_setup();
   std::vector<HNSW::Entry> entries(grouped ? n : 0);
   std::vector<idx_t> order(grouped ? n : 0);
+  ParallelErrors errors;
 #pragma omp parallel
   {
-    std::unique_ptr<GraphDistance> dist = storage().distance_computer();
-    SearchBuffersPool::Handle buf = buffers_.take();
+    std::unique_ptr<GraphDistance> dist;
+    SearchBuffersPool::Handle buf{nullptr, {nullptr}};
+    errors.run([&] {
+      dist = storage().distance_computer();
+      buf = buffers_.take();
+    });
     if (grouped) {
 #pragma omp for schedule(static)
-      for (idx_t q = 0; q < n; q++) {
+      for (idx_t q = 0; q < n; q++) errors.run([&] {
         dist->set_query(x + size_t(q) * d_);
         entries[q] = hnsw_.descend(*dist, *buf);
-      }
+      });
 #pragma omp single
-      {
+      errors.run([&] {
         std::iota(order.begin(), order.end(), idx_t{0});
         std::stable_sort(order.begin(), order.end(),
                          [&](idx_t a, idx_t b) { return entries[a].node < entries[b].node; });
-      }  // implicit barrier: every thread sees the order
+      });  // implicit barrier: every thread sees the order
     }
 #pragma omp for schedule(dynamic, 2)
-    for (idx_t i = 0; i < n; i++) {
+    for (idx_t i = 0; i < n; i++) errors.run([&] {
       const idx_t q = grouped ? order[i] : i;
       one_query(*dist, *buf, q, grouped ? &entries[q] : nullptr);
-    }
+    });
   }
+  errors.rethrow();
 }
 
 void IndexHNSW::scan_within(GraphDistance& dist, const FilterPlan& plan, float bound,
@@ -352,14 +359,19 @@ void IndexHNSW::range_search_impl(idx_t n, const float* x, float radius, const S
   const bool negate = is_similarity(metric_);
   const float bound = negate ? -radius : radius;  // hits have graph distance < bound
   std::vector<std::vector<std::pair<float, idx_t>>> hits(n);
+  ParallelErrors errors;
 #pragma omp parallel if (n > 1)
   {
-    std::unique_ptr<GraphDistance> dist = storage().distance_computer();
-    SearchBuffersPool::Handle buf = buffers_.take();
+    std::unique_ptr<GraphDistance> dist;
+    SearchBuffersPool::Handle buf{nullptr, {nullptr}};
+    errors.run([&] {
+      dist = storage().distance_computer();
+      buf = buffers_.take();
+    });
     std::vector<float> D;
     std::vector<idx_t> I;
 #pragma omp for schedule(dynamic, 2)
-    for (idx_t q = 0; q < n; q++) {
+    for (idx_t q = 0; q < n; q++) errors.run([&] {
       dist->set_query(x + size_t(q) * d_);
       auto& out = hits[q];
       size_t ef = ef0;
@@ -381,8 +393,9 @@ void IndexHNSW::range_search_impl(idx_t n, const float* x, float radius, const S
         for (size_t j = 0; j < inside; j++) out.emplace_back(D[j], I[j]);
         break;
       }
-    }
+    });
   }
+  errors.rethrow();
   result.lims.assign(n + 1, 0);
   for (idx_t q = 0; q < n; q++) result.lims[q + 1] = result.lims[q] + hits[q].size();
   result.distances.resize(result.lims[n]);

@@ -11,6 +11,7 @@
 #include "sextant/Clustering.h"
 #include "sextant/utils/Error.h"
 #include "sextant/utils/distances.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
@@ -238,11 +239,18 @@ size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
   std::vector<std::vector<idx_t>> removed(nl);
   std::vector<std::vector<std::pair<idx_t, size_t>>> moved(nl);
   const bool mapped = direct_map_.type() != DirectMapType::none;
+  ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic, 16)
-  for (long l = 0; l < static_cast<long>(nl); l++) {
+  for (long l = 0; l < static_cast<long>(nl); l++) errors.run([&] {
     const size_t size = lists_->list_size(l);
     const idx_t* ids = lists_->ids(l);
+    size_t members = 0;
+    for (size_t i = 0; i < size; i++) members += sel.is_member(ids[i]);
+    if (members == 0) return;
+    // All a list needs is allocated before it changes: a failure leaves it whole.
     std::vector<uint8_t> code(code_size());
+    removed[l].reserve(members);
+    if (mapped) moved[l].reserve(size - members);
     size_t kept = 0;
     for (size_t i = 0; i < size; i++) {
       const idx_t id = ids[i];
@@ -257,8 +265,9 @@ size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
       }
       kept++;
     }
-    if (kept != size) lists_->shrink(l, kept);
-  }
+    lists_->shrink(l, kept);
+  });
+  // The lists that changed are accounted for even when another failed.
   size_t count = 0;
   for (size_t l = 0; l < nl; l++) {
     count += removed[l].size();
@@ -266,6 +275,7 @@ size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
     for (auto [id, offset] : moved[l]) direct_map_.move(id, l, offset);
   }
   ntotal_ -= static_cast<idx_t>(count);
+  errors.rethrow();
   return count;
 }
 

@@ -10,6 +10,7 @@
 #include "sextant/utils/distances.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/knn.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
@@ -82,8 +83,9 @@ void ProductQuantizer::train(size_t n, const float* x) {
   std::vector<float> centroids(M_ * ksub_ * dsub_);
   // Subspaces are independent: one k-means per thread (each seeded by its
   // subspace, so the result does not depend on the thread count).
+  ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic) if (M_ >= size_t(omp_get_max_threads()))
-  for (long m = 0; m < static_cast<long>(M_); m++) {
+  for (long m = 0; m < static_cast<long>(M_); m++) errors.run([&] {
     std::vector<float> sub(m_rows * dsub_);
     for (size_t i = 0; i < m_rows; i++) {
       std::memcpy(sub.data() + i * dsub_, x + rows[i] * d_ + m * dsub_, sizeof(float) * dsub_);
@@ -92,7 +94,8 @@ void ProductQuantizer::train(size_t n, const float* x) {
     params.seed = train_params_.seed + 7919 * uint64_t(m);
     KMeansResult r = kmeans(m_rows, dsub_, sub.data(), ksub_, params, exact_assign(dsub_, MetricType::L2), false);
     std::copy(r.centroids.begin(), r.centroids.end(), centroids.begin() + m * ksub_ * dsub_);
-  }
+  });
+  errors.rethrow();
   adopt(std::move(centroids));
 }
 

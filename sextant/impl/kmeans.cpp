@@ -17,6 +17,7 @@
 #include "sextant/utils/distances.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/knn.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
@@ -107,8 +108,9 @@ void update_centroids(size_t n, size_t d, const float* x, size_t k, const idx_t*
                       std::vector<size_t>& counts) {
   counts.assign(k, 0);
   for (size_t i = 0; i < n; i++) counts[labels[i]]++;
+  ParallelErrors errors;
 #pragma omp parallel
-  {
+  errors.run([&] {
     const size_t nt = omp_get_num_threads(), t = omp_get_thread_num();
     const size_t c0 = k * t / nt, c1 = k * (t + 1) / nt;
     std::vector<double> sums((c1 - c0) * d, 0.0);
@@ -124,7 +126,8 @@ void update_centroids(size_t n, size_t d, const float* x, size_t k, const idx_t*
       const double inv = 1.0 / double(counts[c]);
       for (size_t j = 0; j < d; j++) centroids[c * d + j] = float(sums[(c - c0) * d + j] * inv);
     }
-  }
+  });
+  errors.rethrow();
 }
 
 // An empty cluster takes half of a cluster chosen with probability
