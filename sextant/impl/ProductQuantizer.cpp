@@ -11,6 +11,7 @@
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/knn.h"
 #include "sextant/utils/threads.h"
+#include "sextant/utils/validate.h"
 
 namespace sextant {
 
@@ -63,6 +64,21 @@ void ProductQuantizer::adopt(std::vector<float> centroids) {
 void ProductQuantizer::set_centroids(std::vector<float> centroids) {
   SEXTANT_CHECK(centroids.size() == M_ * ksub_ * dsub_, "a product quantizer with M=", M_, ", nbits=", nbits_,
                 ", d=", d_, " needs ", M_ * ksub_ * dsub_, " centroid values, got ", centroids.size());
+  check_finite(centroids.data(), centroids.size(), 1, "product quantizer centroids");
+  // The longest vector a code can decode to must be within the norm bound, like the vectors it codes.
+  double longest = 0;
+  for (size_t m = 0; m < M_; m++) {
+    double sub = 0;
+    for (size_t j = 0; j < ksub_; j++) {
+      const float* c = centroids.data() + (m * ksub_ + j) * dsub_;
+      double norm = 0;
+      for (size_t i = 0; i < dsub_; i++) norm += double(c[i]) * c[i];
+      sub = std::max(sub, norm);
+    }
+    longest += sub;
+  }
+  SEXTANT_CHECK(longest <= double(kMaxSquaredNorm), "product quantizer centroids decode to vectors of squared norm up to ",
+                longest, ", above the limit 2^120");
   adopt(std::move(centroids));
 }
 

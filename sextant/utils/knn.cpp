@@ -359,8 +359,8 @@ void knn(const float* xq, size_t nq, const VectorSet& db, size_t k, MetricType m
   SEXTANT_CHECK(db.d > 0, "dimension d must be > 0");
   SEXTANT_CHECK(nq == 0 || xq != nullptr, "queries must not be null");
   SEXTANT_CHECK(db.n == 0 || db.x != nullptr, "database vectors must not be null");
-  check_finite(xq, nq, db.d, "queries");
-  check_finite(db.x, db.n, db.d, "database vectors");
+  check_bounded(xq, nq, db.d, "queries");
+  check_bounded(db.x, db.n, db.d, "database vectors");
   exact_search(xq, nq, db, k, metric, distances, labels, sel);
 }
 
