@@ -20,10 +20,11 @@ void Index::check_vectors(idx_t n, const float* x, const char* what) const {
   SEXTANT_CHECK(n >= 0, "n (the number of ", what, ") must be >= 0, got ", n);
   if (n == 0) return;
   SEXTANT_CHECK(x != nullptr, what, " must not be null");
-  check_finite(x, n, d_, what);
+  check_bounded(x, n, d_, what);
 }
 
 void Index::train(idx_t n, const float* x) {
+  const WriteLock lock(mutex_);
   check_vectors(n, x, "training vectors");
   train_impl(n, x);
 }
@@ -31,15 +32,19 @@ void Index::train(idx_t n, const float* x) {
 void Index::train_impl(idx_t, const float*) {}
 
 void Index::add(idx_t n, const float* x) {
+  const WriteLock lock(mutex_);
   SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before add()");
   check_vectors(n, x, "added vectors");
   if (n > 0) add_impl(n, x, nullptr);
 }
 
 void Index::add_with_ids(idx_t n, const float* x, const idx_t* ids) {
+  const WriteLock lock(mutex_);
   SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before add_with_ids()");
   check_vectors(n, x, "added vectors");
   SEXTANT_CHECK(n == 0 || ids != nullptr, "ids must not be null");
+  for (idx_t i = 0; i < n; i++)
+    SEXTANT_CHECK(ids[i] >= 0, "ids must be >= 0 (-1 means no result in search results): ids[", i, "] = ", ids[i]);
   if (n > 0) add_impl(n, x, ids);
 }
 
@@ -70,6 +75,12 @@ idx_t Index::results_needed(idx_t k) const {
 
 void Index::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                    const SearchParams& params) const {
+  const ReadLock lock(mutex_);
+  search_unlocked(n, x, k, distances, labels, params);
+}
+
+void Index::search_unlocked(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                            const SearchParams& params) const {
   check_search(n, x, k, distances, labels, params);
   if (n == 0) return;
   const idx_t found = results_needed(k);
@@ -79,6 +90,7 @@ void Index::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* la
 
 void Index::search_grouped(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
                            const SearchParams& params) const {
+  const ReadLock lock(mutex_);
   check_search(n, x, k, distances, labels, params);
   SEXTANT_CHECK(n == 0 || order != nullptr, "order must not be null");
   if (n == 0) return;
@@ -117,6 +129,7 @@ void Index::search_nested(const Index& inner, idx_t n, const float* x, idx_t k, 
 }
 
 RangeSearchResult Index::range_search(idx_t n, const float* x, float radius, const SearchParams& params) const {
+  const ReadLock lock(mutex_);
   SEXTANT_CHECK(!std::isnan(radius), "radius must not be NaN");
   SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before range_search()");
   check_vectors(n, x, "queries");
@@ -132,8 +145,9 @@ RangeSearchResult Index::range_search(idx_t n, const float* x, float radius, con
 
 void Index::search_and_reconstruct(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                                    float* recons, const SearchParams& params) const {
+  const ReadLock lock(mutex_);
   SEXTANT_CHECK(n == 0 || recons != nullptr, "recons must not be null");
-  search(n, x, k, distances, labels, params);
+  search_unlocked(n, x, k, distances, labels, params);
   const size_t d = d_;
   for (size_t i = 0; i < static_cast<size_t>(n) * static_cast<size_t>(k); i++) {
     float* out = recons + i * d;
@@ -146,11 +160,13 @@ void Index::search_and_reconstruct(idx_t n, const float* x, idx_t k, float* dist
 }
 
 void Index::reconstruct(idx_t key, float* recons) const {
+  const ReadLock lock(mutex_);
   SEXTANT_CHECK(recons != nullptr, "recons must not be null");
   reconstruct_impl(key, recons);
 }
 
 void Index::reconstruct_n(idx_t i0, idx_t n, float* recons) const {
+  const ReadLock lock(mutex_);
   SEXTANT_CHECK(n >= 0, "n must be >= 0, got ", n);
   SEXTANT_CHECK(n == 0 || recons != nullptr, "recons must not be null");
   for (idx_t i = 0; i < n; i++) reconstruct_impl(i0 + i, recons + static_cast<size_t>(i) * d_);
@@ -163,6 +179,7 @@ void Index::reconstruct_impl(idx_t, float*) const {
 size_t Index::sa_code_size() const { return sa_code_size_impl(); }
 
 void Index::sa_encode(idx_t n, const float* x, uint8_t* codes) const {
+  const ReadLock lock(mutex_);
   SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before sa_encode()");
   check_vectors(n, x, "vectors to encode");
   SEXTANT_CHECK(n == 0 || codes != nullptr, "codes must not be null");
@@ -170,6 +187,7 @@ void Index::sa_encode(idx_t n, const float* x, uint8_t* codes) const {
 }
 
 void Index::sa_decode(idx_t n, const uint8_t* codes, float* x) const {
+  const ReadLock lock(mutex_);
   SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before sa_decode()");
   SEXTANT_CHECK(n >= 0, "n must be >= 0, got ", n);
   SEXTANT_CHECK(n == 0 || (codes != nullptr && x != nullptr), "codes and x must not be null");
@@ -185,14 +203,22 @@ void Index::sa_encode_impl(idx_t, const float*, uint8_t*) const { sa_code_size_i
 
 void Index::sa_decode_impl(idx_t, const uint8_t*, float*) const { sa_code_size_impl(); }
 
-size_t Index::remove_ids(const IDSelector& sel) { return remove_ids_impl(sel); }
+size_t Index::remove_ids(const IDSelector& sel) {
+  const WriteLock lock(mutex_);
+  return remove_ids_impl(sel);
+}
 
 size_t Index::remove_ids_impl(const IDSelector&) {
   SEXTANT_CHECK(false, type_name(), " cannot remove vectors");
   return 0;
 }
 
-void Index::reset() { reset_impl(); }
+void Index::reset() {
+  const WriteLock lock(mutex_);
+  reset_impl();
+}
+
+void Index::reconstruct_nested(const Index& inner, idx_t key, float* recons) { inner.reconstruct_impl(key, recons); }
 
 void Index::merge_from(Index& other, idx_t add_id) {
   SEXTANT_CHECK(&other != this, "cannot merge an index into itself");

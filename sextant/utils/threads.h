@@ -1,5 +1,7 @@
 #pragma once
 
+#include <pthread.h>
+
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -10,6 +12,25 @@ namespace sextant {
 /// changes this itself: the caller decides, here or with OMP_NUM_THREADS.
 void set_num_threads(int n);
 int get_num_threads();
+
+/// A reader/writer lock (std::shared_lock / std::unique_lock work with it)
+/// that lets a waiting writer in before new readers: threads searching in a
+/// tight loop never starve an add, as they would with std::shared_mutex
+/// (glibc lets readers overtake). Not recursive.
+class RWLock {
+ public:
+  RWLock();
+  ~RWLock();
+  RWLock(const RWLock&) = delete;
+  RWLock& operator=(const RWLock&) = delete;
+  void lock();
+  void unlock();
+  void lock_shared();
+  void unlock_shared();
+
+ private:
+  pthread_rwlock_t lock_;
+};
 
 /// Carries exceptions out of an OpenMP parallel region, which they may not
 /// cross (the runtime would call std::terminate: a bad_alloc or a check in a
