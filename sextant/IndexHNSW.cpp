@@ -110,7 +110,14 @@ void IndexHNSW::add_impl(idx_t n, const float* x, const idx_t* ids) {
   SEXTANT_CHECK(n <= kMaxNodes - ntotal_, type_name(), " holds at most ", kMaxNodes, " vectors, has ", ntotal_,
                 " and got ", n, " more");
   storage_append(n, x);
-  hnsw_.add(n, storage());
+  try {
+    hnsw_.add(n, storage());  // on failure the graph drops the new nodes...
+  } catch (...) {
+    std::vector<node_t> kept(ntotal_);  // ...and the storage their rows
+    std::iota(kept.begin(), kept.end(), node_t{0});
+    storage_compact(kept);
+    throw;
+  }
   // The orphan check reads every list: a trickle of small adds skips it.
   if (size_t(n) * 1024 >= hnsw_.ntotal()) adopt_orphans();
   ntotal_ += n;
@@ -161,6 +168,7 @@ void IndexHNSW::restore_graph(const HNSW::Layout& layout, std::vector<node_t> la
 }
 
 void IndexHNSW::update(idx_t n, const idx_t* keys, const float* x) {
+  const WriteLock hold(lock());
   SEXTANT_CHECK(n >= 0, "n (the number of updated vectors) must be >= 0, got ", n);
   if (n == 0) return;
   SEXTANT_CHECK(keys != nullptr, "keys must not be null");

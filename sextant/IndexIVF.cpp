@@ -89,6 +89,13 @@ void IndexIVF::replace_invlists(std::unique_ptr<InvertedLists> lists) {
   SEXTANT_CHECK(lists != nullptr, "inverted lists must not be null");
   SEXTANT_CHECK(lists->nlist() == nlist() && lists->code_size() == code_size(), "the new lists have nlist=",
                 lists->nlist(), ", code_size=", lists->code_size(), "; expected ", nlist(), " and ", code_size());
+  for (size_t l = 0; l < lists->nlist(); l++) {
+    const size_t size = lists->list_size(l);
+    const idx_t* ids = lists->ids(l);
+    for (size_t i = 0; i < size; i++)
+      SEXTANT_CHECK(ids[i] >= 0, type_name(), ": list ", l, " holds id ", ids[i], " (ids are >= 0; -1 means no result)");
+    if (size > 0) check_codes(lists->codes(l), size);
+  }
   lists_ = std::move(lists);
   ntotal_ = static_cast<idx_t>(lists_->total_size());
   if (direct_map_.type() != DirectMapType::none) direct_map_.set_type(direct_map_.type(), *lists_);
@@ -109,7 +116,9 @@ void IndexIVF::restore_state(idx_t next_id, bool is_trained) {
 
 void IndexIVF::make_direct_map(DirectMapType type) { direct_map_.set_type(type, *lists_); }
 
-void IndexIVF::centroid(size_t list, float* out) const { quantizer_->reconstruct(static_cast<idx_t>(list), out); }
+void IndexIVF::centroid(size_t list, float* out) const {
+  reconstruct_nested(*quantizer_, static_cast<idx_t>(list), out);  // per list scanned: no lock of its own
+}
 
 void IndexIVF::assign_lists(idx_t n, const float* x, idx_t* lists) const {
   SEXTANT_CHECK(quantizer_->is_trained() && quantizer_->ntotal() == idx_t(nlist()), type_name(),

@@ -130,7 +130,7 @@ void PQListTables::set_list(size_t list, float coarse) {
     for (size_t i = 0; i < table_.size(); i++) table_[i] = pre[i] - 2 * query_table_[i];
     return;
   }
-  index_.quantizer()->reconstruct(static_cast<idx_t>(list), centroid_.data());
+  index_.centroid(list, centroid_.data());
   for (size_t j = 0; j < residual_.size(); j++) residual_[j] = x_[j] - centroid_[j];
   pq_.compute_table(residual_.data(), MetricType::L2, table_.data());
 }

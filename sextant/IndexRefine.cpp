@@ -87,7 +87,7 @@ void IndexRefine::refined_distances(const float* x, const idx_t* ids, size_t n, 
       }
       y = flat->vectors() + size_t(ids[i]) * d_;  // no copy for the common case
     } else {
-      refine_->reconstruct(ids[i], buf);
+      reconstruct_nested(*refine_, ids[i], buf);
     }
     out[i] = metric_ == MetricType::L2 ? k.l2sqr(x, y, d_) : k.inner_product(x, y, d_);
   }

@@ -11,6 +11,7 @@ namespace sextant {
 
 bool labels_below(const Index& index, idx_t bound) {
   if (const auto* ivf = dynamic_cast<const IndexIVF*>(&index)) {
+    if (ivf->next_id() != ntotal) return false;
     const InvertedLists& lists = ivf->invlists();
     for (size_t l = 0; l < lists.nlist(); l++) {
       const idx_t* ids = lists.ids(l);
