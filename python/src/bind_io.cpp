@@ -12,7 +12,8 @@ namespace py = pybind11;
 
 namespace {
 
-std::string path_of(py::handle path) { return py::str(py::module_::import("os").attr("fspath")(path)); }
+// The bytes of a path (str, bytes or os.PathLike), as the operating system sees them.
+std::string path_of(py::handle path) { return py::bytes(py::module_::import("os").attr("fsencode")(path)); }
 
 FileFormat format_of(const std::string& name) {
   if (name == "sextant") return FileFormat::sextant;
