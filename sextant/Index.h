@@ -131,7 +131,8 @@ class Index {
   void check_append_id(idx_t add_id) const;
   /// The number of results a search for k needs to compute: k, at most ntotal().
   idx_t results_needed(idx_t k) const;
-  /// Throws unless x holds n * d() finite floats.
+  /// Throws unless x holds n * d() finite floats, each row within the norm
+  /// bound (kMaxSquaredNorm, sextant/utils/validate.h).
   void check_vectors(idx_t n, const float* x, const char* what) const;
   /// Throws unless the arguments of a search are valid for this index; the
   /// queries are scanned for non-finite values unless queries_checked.

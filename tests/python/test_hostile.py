@@ -15,11 +15,11 @@ import sextant as sx
 D = 16
 
 
-def run_child(code, memory_mib=None, timeout=120):
-    """Runs `code` in a fresh interpreter (numpy as np, sextant as sx imported), under an
-    address-space limit of `memory_mib` above its size at startup when given; returns its stdout.
-    Fails the test on a signal, a non-zero exit or a timeout."""
-    prelude = "import numpy as np, sextant as sx\n"
+def run_child(code, memory_mib=None, timeout=120, setup=""):
+    """Runs `setup`, then `code` in a fresh interpreter (numpy as np, sextant as sx imported),
+    the code under an address-space limit of `memory_mib` above the size after setup when given;
+    returns its stdout. Fails the test on a signal, a non-zero exit or a timeout."""
+    prelude = "import numpy as np, sextant as sx\n" + textwrap.dedent(setup)
     if memory_mib:
         prelude += textwrap.dedent(f"""
             import resource
@@ -103,27 +103,34 @@ def test_norm_limit_is_the_documented_one():
 def test_huge_k_needs_no_k_sized_scratch(description):
     # k = 2e7 needs 240 MB of output; before, each thread also reserved 2k candidates of 16 bytes.
     knobs = {"nprobe": 16} if "IVF" in description else {}
-    out = run_child(f"""
-        rng = np.random.default_rng(0)
-        x = rng.standard_normal((2000, {D})).astype('float32')
+    setup = f"""
+        x = np.random.default_rng(0).standard_normal((2000, {D})).astype('float32')
         index = sx.index_factory({D}, "{description}")
         index.train(x)
         index.add(x)
+        index.search(x[:100], 10)  # the threads and their BLAS buffers exist before the limit
+    """
+    out = run_child(f"""
         D, I = index.search(x[:1], 20_000_000, **{knobs!r})
         found = int((I[0] >= 0).sum())
         assert found >= 1900 and (I[0, found:] == -1).all() and len(set(I[0, :found].tolist())) == found
         print("ok")
-    """, memory_mib=900)
+    """, memory_mib=900, setup=setup)
     assert out.strip() == "ok"
 
 
 def test_allocation_failure_inside_threads_is_memory_error():
     # The hits of a range search grow inside the threads: a failed allocation there becomes
     # MemoryError (it used to end the process in std::terminate); the index stays usable.
-    out = run_child(f"""
+    # The threads and their BLAS buffers exist before the limit: OpenBLAS waits forever for a
+    # buffer it cannot map, and glibc aborts a thread it cannot give thread-local storage.
+    setup = f"""
         x = np.random.default_rng(0).standard_normal((20000, {D})).astype('float32')
         index = sx.IndexFlatL2({D})
         index.add(x)
+        index.range_search(x[:2000], 1e-3)
+    """
+    out = run_child("""
         try:
             index.range_search(x[:2000], 1e9)
             raise SystemExit("allocated")
@@ -131,17 +138,22 @@ def test_allocation_failure_inside_threads_is_memory_error():
             pass
         assert index.search(x[:3], 1)[1][:, 0].tolist() == [0, 1, 2]
         print("ok")
-    """, memory_mib=300)
+    """, memory_mib=300, setup=setup)
     assert out.strip() == "ok"
 
 
 @pytest.mark.parametrize("factory", ["HNSW16", "HNSW16,SQ8"])
 def test_huge_ef_construction_allocates_nothing_huge(factory):
-    out = run_child(f"""
+    setup = f"""
         x = np.random.default_rng(0).standard_normal((300, {D})).astype('float32')
+        warm = sx.index_factory({D}, "{factory}")
+        warm.train(x)
+        warm.add(x)  # the threads exist before the limit
         index = sx.index_factory({D}, "{factory}")
         index.efConstruction = 2**30
         index.train(x)
+    """
+    out = run_child("""
         index.add(x[:100])
         index.add(x[100:])
         index.remove_ids(sx.IDSelectorRange(0, 10))
@@ -149,7 +161,7 @@ def test_huge_ef_construction_allocates_nothing_huge(factory):
         D, I = index.search(x[150:160], 1)
         assert (I[:, 0] == np.arange(140, 150)).all()
         print("ok")
-    """, memory_mib=600)
+    """, memory_mib=600, setup=setup)
     assert out.strip() == "ok"
 
 
