@@ -38,7 +38,7 @@ void grow(sextant::Index& index, const std::vector<float>& queries) {
   }
 }
 
-void exercise(sextant::Index& index) {
+void exercise(const sextant::Index& index) {
   using namespace sextant;
   if (index.is_trained() && index.ntotal() <= 100000) {
     const idx_t k = 3;

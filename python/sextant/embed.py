@@ -133,8 +133,7 @@ def _read_lines(path):
         with open(path, encoding="utf-8") as f:
             return [line.rstrip("\n") for line in f if line.strip()]
     except UnicodeDecodeError as e:
-        raise ValueError(f"input file {path!r} is not UTF-8 text: byte 0x{e.object[e.start]:02x} at offset "
-                         f"{e.start} of a chunk cannot be decoded") from None
+        raise ValueError(f"input file {path!r} is not UTF-8 text ({e})") from None
 
 
 def _write_embeddings(args, encoder, texts, out_file):

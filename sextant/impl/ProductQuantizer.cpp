@@ -65,7 +65,7 @@ void ProductQuantizer::set_centroids(std::vector<float> centroids) {
   SEXTANT_CHECK(centroids.size() == M_ * ksub_ * dsub_, "a product quantizer with M=", M_, ", nbits=", nbits_,
                 ", d=", d_, " needs ", M_ * ksub_ * dsub_, " centroid values, got ", centroids.size());
   check_finite(centroids.data(), centroids.size(), 1, "product quantizer centroids");
-  // The longest vector a code can decode to must be within the norm bound, like the vectors it codes.
+  // The longest vector a code can decode to must be within the bound of decoded vectors.
   double longest = 0;
   for (size_t m = 0; m < M_; m++) {
     double sub = 0;
@@ -77,8 +77,9 @@ void ProductQuantizer::set_centroids(std::vector<float> centroids) {
     }
     longest += sub;
   }
-  SEXTANT_CHECK(longest <= double(kMaxSquaredNorm), "product quantizer centroids decode to vectors of squared norm up to ",
-                longest, ", above the limit 2^120");
+  SEXTANT_CHECK(longest <= double(kMaxDecodedSquaredNorm),
+                "product quantizer centroids decode to vectors of squared norm up to ", longest,
+                ", above the limit 2^124");
   adopt(std::move(centroids));
 }
 

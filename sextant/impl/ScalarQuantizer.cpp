@@ -84,7 +84,7 @@ void ScalarQuantizer::set_trained(std::vector<float> trained) {
                 " trained values, got ", trained.size());
   for (float v : trained) SEXTANT_CHECK(std::isfinite(v), "scalar quantizer ranges must be finite");
   // A code decodes within [vmin, vmin + vdiff] per component: the longest
-  // vector it can give must be within the norm bound, like the vectors it codes.
+  // vector it can give must be within the bound of decoded vectors.
   const size_t ranges = trained.size() / 2;
   double longest = 0;
   for (size_t j = 0; j < d_ && ranges > 0; j++) {
@@ -92,8 +92,9 @@ void ScalarQuantizer::set_trained(std::vector<float> trained) {
     const double lo = trained[r], hi = lo + double(trained[ranges + r]);
     longest += std::max(lo * lo, hi * hi);
   }
-  SEXTANT_CHECK(longest <= double(kMaxSquaredNorm), "scalar quantizer ranges decode to vectors of squared norm up to ",
-                longest, ", above the limit 2^120");
+  SEXTANT_CHECK(longest <= double(kMaxDecodedSquaredNorm),
+                "scalar quantizer ranges decode to vectors of squared norm up to ", longest,
+                ", above the limit 2^124");
   trained_ = std::move(trained);
   derive_affine();
 }
@@ -148,9 +149,9 @@ void ScalarQuantizer::check_codes(size_t n, const uint8_t* codes) const {
   for (size_t i0 = 0; i0 < n; i0 += kChunk) {
     const size_t m = std::min(kChunk, n - i0);
     decode(m, codes + i0 * code_size(), x.data());
-    const size_t bad = find_unbounded_row(x.data(), m, d_);
+    const size_t bad = find_unbounded_row(x.data(), m, d_, kMaxDecodedSquaredNorm);
     SEXTANT_CHECK(bad == m, quantizer_type_name(type_), " code ", i0 + bad,
-                  " decodes to a vector with NaN, infinity or a squared norm above 2^120");
+                  " decodes to a vector with NaN, infinity or a squared norm above 2^124");
   }
 }
 

@@ -64,14 +64,14 @@ void check_metric(MetricType metric) {
                 "metric must be METRIC_L2 (1) or METRIC_INNER_PRODUCT (0), got ", static_cast<int>(metric));
 }
 
-size_t find_unbounded_row(const float* x, size_t n, size_t d) {
+size_t find_unbounded_row(const float* x, size_t n, size_t d, float limit) {
   // One pass of SIMD squared norms: a NaN or an infinity makes the norm NaN or
   // infinite, so one comparison catches all three. Threads as find_non_finite.
   const Kernels& k = kernels();
   auto scan = [&](size_t r0, size_t r1) {
     for (size_t r = r0; r < r1; r++) {
       const float* row = x + r * d;
-      if (!(k.inner_product(row, row, d) <= kMaxSquaredNorm)) return r;
+      if (!(k.inner_product(row, row, d) <= limit)) return r;
     }
     return r1;
   };

@@ -16,6 +16,12 @@ void check_metric(MetricType metric);
 /// approximations and residuals — stays finite in float, so no search ever
 /// meets +inf - inf = NaN. Longer vectors are refused where they enter.
 inline constexpr float kMaxSquaredNorm = 0x1p120f;
+/// The largest squared norm a quantizer code may decode to (SQ ranges, PQ
+/// centroids, fp16/bf16 codes): 16 times more. A quantizer trained on bounded
+/// vectors can decode beyond them (per-component ranges add up over vectors,
+/// fp16/bf16 rounding), and distances from a bounded query to such
+/// reconstructions still stay below 2^125, far from float's 2^128.
+inline constexpr float kMaxDecodedSquaredNorm = 16 * kMaxSquaredNorm;
 
 /// Index of the first NaN or infinity among x[0..n), or n when all are finite.
 size_t find_non_finite(const float* x, size_t n);
@@ -25,8 +31,8 @@ size_t find_non_finite(const float* x, size_t n);
 void check_finite(const float* x, size_t n, size_t d, const char* what);
 
 /// Index of the first row of the n x d matrix x that holds a NaN or infinity
-/// or whose squared norm exceeds kMaxSquaredNorm, or n when there is none.
-size_t find_unbounded_row(const float* x, size_t n, size_t d);
+/// or whose squared norm exceeds `limit`, or n when there is none.
+size_t find_unbounded_row(const float* x, size_t n, size_t d, float limit = kMaxSquaredNorm);
 
 /// Throws Error naming `what` and the first row of x that is not finite or
 /// whose squared norm exceeds kMaxSquaredNorm (vectors for an index, a search,

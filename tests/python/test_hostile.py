@@ -96,6 +96,22 @@ def test_norm_limit_is_the_documented_one():
     assert sx.knn(np.ones((1, 1), "float32"), np.array([[2.0 ** 60]], "float32"), 1)[1][0, 0] == 0
 
 
+@pytest.mark.parametrize("description", ["SQ8", "SQbf16", "SQfp16", "PQ4x4", "IVF4,SQ8"])
+def test_quantizers_of_vectors_at_the_limit(description):
+    # Each vector has one component of 2^60 (squared norm 2^120, the limit itself), a different
+    # one for each: the ranges add up beyond any vector, bf16 rounds up; all must train, add,
+    # search, and write a file that reads back.
+    x = np.zeros((64, D), "float32")
+    x[np.arange(64), np.arange(64) % D] = 2.0 ** 60
+    index = sx.index_factory(D, description)
+    index.train(x)
+    index.add(x)
+    Dist, I = index.search(x[:4], 1)
+    assert np.isfinite(Dist).all() and (I >= 0).all()
+    again = sx.deserialize_index(sx.serialize_index(index))
+    assert again.ntotal == 64
+
+
 # ---------------------------------------------------------------- allocations: bounded by what the answer needs
 
 
