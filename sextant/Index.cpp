@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <vector>
@@ -226,6 +227,11 @@ void Index::merge_from(Index& other, idx_t add_id) {
                 other.type_name(), " (d=", other.d_, ", ", metric_name(other.metric_), ") into ", type_name(), " (d=",
                 d_, ", ", metric_name(metric_), "): they must have the same type, dimension and metric");
   SEXTANT_CHECK(add_id >= 0, "add_id must be >= 0, got ", add_id);
+  // Both indexes change (the other may be emptied); locked in address order so
+  // that two opposite merges cannot deadlock.
+  Index* first = std::min(this, &other, std::less<Index*>());
+  Index* second = first == this ? &other : this;
+  const WriteLock hold_first(first->mutex_), hold_second(second->mutex_);
   merge_from_impl(other, add_id);
 }
 
