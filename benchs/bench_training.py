@@ -3,9 +3,10 @@
 parameters, 2 threads, each library in its own subprocess, rounds alternating the order
 (A B, B A) and the best time kept.
 
-  kmeans  k=1024 (an IVF1024 coarse quantizer), niter=20, random init, seed 1234, all points
-          (max 256 per centroid); reported: seconds and the final objective (sum of squared
-          distances to the nearest centroid; k-means itself is seeded differently in each library)
+  kmeans  k=1024 (an IVF1024 coarse quantizer), niter=20, each library's default init (sextant:
+          k-means++ on a projected sample, faiss: random points; "sextant:random" in --libs runs
+          sextant with faiss's), seed 1234, all points (max 256 per centroid); reported: seconds
+          and the final objective (sum of squared distances to the nearest centroid)
   pq      ProductQuantizer(784, 56, 8) trained on all points, niter=25 per sub-quantizer;
           reported: seconds and the mean squared reconstruction error of the base
   opq     OPQMatrix(784, 56) then its PQ56: niter=10 alternations, niter_pq=4, niter_pq_0=20,
@@ -13,6 +14,7 @@ parameters, 2 threads, each library in its own subprocess, rounds alternating th
           rotation + PQ
 
     PYTHONPATH=<build>/python python benchs/bench_training.py [--tasks kmeans,pq,opq] [--rounds 2]
+        [--libs sextant,faiss]
 """
 import argparse
 import importlib
@@ -31,16 +33,17 @@ def mse(a, b):
     return float(((a - b) ** 2).sum(1).mean())
 
 
-def run(lib, task, x):
+def run(lib, task, x, init=None):
     """Trains `task` with `lib` (the sextant or faiss module: the same class names and
-    parameters); returns (seconds, quality)."""
+    parameters; `init` chooses sextant's k-means initialisation); returns (seconds, quality)."""
     if lib.__name__ == "faiss":
         lib.omp_set_num_threads(2)
     else:
         lib.set_num_threads(2)
     t = time.perf_counter()
     if task == "kmeans":
-        km = lib.Kmeans(x.shape[1], K, niter=NITER, seed=SEED, max_points_per_centroid=256)
+        km = lib.Kmeans(x.shape[1], K, niter=NITER, seed=SEED, max_points_per_centroid=256,
+                        **({"init": init} if init else {}))
         km.train(x)
         elapsed = time.perf_counter() - t
         return elapsed, float(lib.knn(x, km.centroids, 1)[0].sum())
@@ -64,7 +67,8 @@ def worker(lib, task):
     import numpy as np
     from contrib import datasets
     x = np.array(datasets.load_fashion_mnist()[0])
-    seconds, quality = run(importlib.import_module(lib), task, x)
+    module, _, init = lib.partition(":")
+    seconds, quality = run(importlib.import_module(module), task, x, init or None)
     print(json.dumps({"seconds": seconds, "quality": quality}))
 
 
@@ -72,12 +76,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", default="kmeans,pq,opq")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--libs", default="sextant,faiss",
+                    help="libraries, in order; sextant:random = sextant with k-means initialised as faiss does")
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         worker(*args.worker)
         return
-    libs = ["sextant", "faiss"]
+    libs = args.libs.split(",")
     print("| task | library | seconds (best) | quality (lower is better) |\n|---|---|---|---|")
     for task in args.tasks.split(","):
         best = {}
@@ -90,9 +96,10 @@ def main():
                     best[lib] = res
         for lib in libs:
             print(f"| {task} | {lib} | {best[lib]['seconds']:.2f} | {best[lib]['quality']:.6g} |", flush=True)
-        s, f = best["sextant"], best["faiss"]
-        print(f"| {task} | sextant / faiss | time {s['seconds'] / f['seconds']:.2f}x | "
-              f"quality {s['quality'] / f['quality'] - 1:+.2%} |", flush=True)
+        for lib in libs[:-1]:
+            s, f = best[lib], best[libs[-1]]
+            print(f"| {task} | {lib} / {libs[-1]} | time {s['seconds'] / f['seconds']:.2f}x | "
+                  f"quality {s['quality'] / f['quality'] - 1:+.2%} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ Clustering::Clustering(int d, int k, const KMeansParams& params, MetricType metr
 
 void Clustering::train(idx_t n, const float* x, Index* assigner) {
   SEXTANT_CHECK(n >= 0 && (n == 0 || x != nullptr), "training points must not be null");
-  check_finite(x, n, d_, "training points");
+  check_bounded(x, n, d_, "training points");
   KMeansAssign assign = exact_assign(d_, metric_);
   bool maximize = is_similarity(metric_);
   if (assigner != nullptr) {

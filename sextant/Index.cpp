@@ -1,6 +1,8 @@
 #include "sextant/Index.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <vector>
@@ -19,10 +21,11 @@ void Index::check_vectors(idx_t n, const float* x, const char* what) const {
   SEXTANT_CHECK(n >= 0, "n (the number of ", what, ") must be >= 0, got ", n);
   if (n == 0) return;
   SEXTANT_CHECK(x != nullptr, what, " must not be null");
-  check_finite(x, n, d_, what);
+  check_bounded(x, n, d_, what);
 }
 
 void Index::train(idx_t n, const float* x) {
+  const WriteLock lock(mutex_);
   check_vectors(n, x, "training vectors");
   train_impl(n, x);
 }
@@ -30,15 +33,19 @@ void Index::train(idx_t n, const float* x) {
 void Index::train_impl(idx_t, const float*) {}
 
 void Index::add(idx_t n, const float* x) {
+  const WriteLock lock(mutex_);
   SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before add()");
   check_vectors(n, x, "added vectors");
   if (n > 0) add_impl(n, x, nullptr);
 }
 
 void Index::add_with_ids(idx_t n, const float* x, const idx_t* ids) {
+  const WriteLock lock(mutex_);
   SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before add_with_ids()");
   check_vectors(n, x, "added vectors");
   SEXTANT_CHECK(n == 0 || ids != nullptr, "ids must not be null");
+  for (idx_t i = 0; i < n; i++)
+    SEXTANT_CHECK(ids[i] >= 0, "ids must be >= 0 (-1 means no result in search results): ids[", i, "] = ", ids[i]);
   if (n > 0) add_impl(n, x, ids);
 }
 
@@ -47,19 +54,50 @@ void check_params(const Index& index, const SearchParams& params) {
   KnobSet unknown = params.knobs() & ~index.search_knobs();
   SEXTANT_CHECK(unknown == 0, index.type_name(), " does not use SearchParams field(s): ", knob_names(unknown));
 }
+
+// Rows of `found` results spread out, in place, to rows of k, the rest padded
+// as missing. Last row first: a row only moves to a higher address.
+void pad_rows(idx_t n, idx_t found, idx_t k, MetricType metric, float* distances, idx_t* labels) {
+  if (found == k) return;
+  for (idx_t i = n - 1; i >= 0; i--) {
+    std::copy_backward(distances + i * found, distances + (i + 1) * found, distances + i * k + found);
+    std::copy_backward(labels + i * found, labels + (i + 1) * found, labels + i * k + found);
+    std::fill(distances + i * k + found, distances + (i + 1) * k, worst_distance(metric));
+    std::fill(labels + i * k + found, labels + (i + 1) * k, idx_t{-1});
+  }
+}
 }  // namespace
+
+idx_t Index::results_needed(idx_t k) const {
+  // No index returns more than it holds: the scratch of a search is sized by
+  // what the answer can need, not by a huge k.
+  return std::min(k, std::max<idx_t>(ntotal_, 1));
+}
 
 void Index::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                    const SearchParams& params) const {
+  const ReadLock lock(mutex_);
+  search_unlocked(n, x, k, distances, labels, params);
+}
+
+void Index::search_unlocked(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                            const SearchParams& params) const {
   check_search(n, x, k, distances, labels, params);
-  if (n > 0) search_impl(n, x, k, distances, labels, params);
+  if (n == 0) return;
+  const idx_t found = results_needed(k);
+  search_impl(n, x, found, distances, labels, params);
+  pad_rows(n, found, k, metric_, distances, labels);
 }
 
 void Index::search_grouped(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
                            const SearchParams& params) const {
+  const ReadLock lock(mutex_);
   check_search(n, x, k, distances, labels, params);
   SEXTANT_CHECK(n == 0 || order != nullptr, "order must not be null");
-  if (n > 0) search_grouped_impl(n, x, k, distances, labels, order, params);
+  if (n == 0) return;
+  const idx_t found = results_needed(k);
+  search_grouped_impl(n, x, found, distances, labels, order, params);
+  pad_rows(n, found, k, metric_, distances, labels);
 }
 
 void Index::search_grouped_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels, idx_t* order,
@@ -82,14 +120,17 @@ void Index::search_nested(const Index& inner, idx_t n, const float* x, idx_t k, 
   SEXTANT_CHECK(inner.d_ == d_, inner.type_name(), " has dimension ", inner.d_, ", expected d=", d_);
   inner.check_search(n, x, k, distances, labels, params, true);
   if (n == 0) return;
+  const idx_t found = inner.results_needed(k);
   if (order != nullptr) {
-    inner.search_grouped_impl(n, x, k, distances, labels, order, params);
+    inner.search_grouped_impl(n, x, found, distances, labels, order, params);
   } else {
-    inner.search_impl(n, x, k, distances, labels, params);
+    inner.search_impl(n, x, found, distances, labels, params);
   }
+  pad_rows(n, found, k, inner.metric_, distances, labels);
 }
 
 RangeSearchResult Index::range_search(idx_t n, const float* x, float radius, const SearchParams& params) const {
+  const ReadLock lock(mutex_);
   SEXTANT_CHECK(!std::isnan(radius), "radius must not be NaN");
   SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before range_search()");
   check_vectors(n, x, "queries");
@@ -105,8 +146,9 @@ RangeSearchResult Index::range_search(idx_t n, const float* x, float radius, con
 
 void Index::search_and_reconstruct(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                                    float* recons, const SearchParams& params) const {
+  const ReadLock lock(mutex_);
   SEXTANT_CHECK(n == 0 || recons != nullptr, "recons must not be null");
-  search(n, x, k, distances, labels, params);
+  search_unlocked(n, x, k, distances, labels, params);
   const size_t d = d_;
   for (size_t i = 0; i < static_cast<size_t>(n) * static_cast<size_t>(k); i++) {
     float* out = recons + i * d;
@@ -119,11 +161,13 @@ void Index::search_and_reconstruct(idx_t n, const float* x, idx_t k, float* dist
 }
 
 void Index::reconstruct(idx_t key, float* recons) const {
+  const ReadLock lock(mutex_);
   SEXTANT_CHECK(recons != nullptr, "recons must not be null");
   reconstruct_impl(key, recons);
 }
 
 void Index::reconstruct_n(idx_t i0, idx_t n, float* recons) const {
+  const ReadLock lock(mutex_);
   SEXTANT_CHECK(n >= 0, "n must be >= 0, got ", n);
   SEXTANT_CHECK(n == 0 || recons != nullptr, "recons must not be null");
   for (idx_t i = 0; i < n; i++) reconstruct_impl(i0 + i, recons + static_cast<size_t>(i) * d_);
@@ -136,6 +180,7 @@ void Index::reconstruct_impl(idx_t, float*) const {
 size_t Index::sa_code_size() const { return sa_code_size_impl(); }
 
 void Index::sa_encode(idx_t n, const float* x, uint8_t* codes) const {
+  const ReadLock lock(mutex_);
   SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before sa_encode()");
   check_vectors(n, x, "vectors to encode");
   SEXTANT_CHECK(n == 0 || codes != nullptr, "codes must not be null");
@@ -143,6 +188,7 @@ void Index::sa_encode(idx_t n, const float* x, uint8_t* codes) const {
 }
 
 void Index::sa_decode(idx_t n, const uint8_t* codes, float* x) const {
+  const ReadLock lock(mutex_);
   SEXTANT_CHECK(is_trained(), type_name(), " is not trained: call train() before sa_decode()");
   SEXTANT_CHECK(n >= 0, "n must be >= 0, got ", n);
   SEXTANT_CHECK(n == 0 || (codes != nullptr && x != nullptr), "codes and x must not be null");
@@ -158,14 +204,22 @@ void Index::sa_encode_impl(idx_t, const float*, uint8_t*) const { sa_code_size_i
 
 void Index::sa_decode_impl(idx_t, const uint8_t*, float*) const { sa_code_size_impl(); }
 
-size_t Index::remove_ids(const IDSelector& sel) { return remove_ids_impl(sel); }
+size_t Index::remove_ids(const IDSelector& sel) {
+  const WriteLock lock(mutex_);
+  return remove_ids_impl(sel);
+}
 
 size_t Index::remove_ids_impl(const IDSelector&) {
   SEXTANT_CHECK(false, type_name(), " cannot remove vectors");
   return 0;
 }
 
-void Index::reset() { reset_impl(); }
+void Index::reset() {
+  const WriteLock lock(mutex_);
+  reset_impl();
+}
+
+void Index::reconstruct_nested(const Index& inner, idx_t key, float* recons) { inner.reconstruct_impl(key, recons); }
 
 void Index::merge_from(Index& other, idx_t add_id) {
   SEXTANT_CHECK(&other != this, "cannot merge an index into itself");
@@ -173,6 +227,11 @@ void Index::merge_from(Index& other, idx_t add_id) {
                 other.type_name(), " (d=", other.d_, ", ", metric_name(other.metric_), ") into ", type_name(), " (d=",
                 d_, ", ", metric_name(metric_), "): they must have the same type, dimension and metric");
   SEXTANT_CHECK(add_id >= 0, "add_id must be >= 0, got ", add_id);
+  // Both indexes change (the other may be emptied); locked in address order so
+  // that two opposite merges cannot deadlock.
+  Index* first = std::min(this, &other, std::less<Index*>());
+  Index* second = first == this ? &other : this;
+  const WriteLock hold_first(first->mutex_), hold_second(second->mutex_);
   merge_from_impl(other, add_id);
 }
 

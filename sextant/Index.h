@@ -1,12 +1,15 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "sextant/IDSelector.h"
 #include "sextant/MetricType.h"
 #include "sextant/RangeSearchResult.h"
 #include "sextant/SearchParams.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
@@ -21,6 +24,13 @@ namespace sextant {
 /// Search is const and never changes the index, so any number of threads may
 /// search one index at once. Missing results are labelled -1 with the worst
 /// distance (+inf for L2, -inf for inner product).
+///
+/// Threads: the methods that read the index (search, range_search,
+/// reconstruct, sa_encode/decode...) hold its lock shared, those that change it
+/// (train, add, add_with_ids, remove_ids, reset) hold it exclusively, so an add
+/// or a removal while other threads search waits for them instead of racing.
+/// The lock covers the indexes nested in this one as long as they are used
+/// through it.
 class Index {
  public:
   virtual ~Index() = default;
@@ -119,12 +129,23 @@ class Index {
   /// For merge_from_impl of an index whose ids are positions: the merged
   /// vectors get ids ntotal().., which add_id may say (ntotal()) or leave (0).
   void check_append_id(idx_t add_id) const;
-  /// Throws unless x holds n * d() finite floats.
+  /// The number of results a search for k needs to compute: k, at most ntotal().
+  idx_t results_needed(idx_t k) const;
+  /// Throws unless x holds n * d() finite floats, each row within the norm
+  /// bound (kMaxSquaredNorm, sextant/utils/validate.h).
   void check_vectors(idx_t n, const float* x, const char* what) const;
   /// Throws unless the arguments of a search are valid for this index; the
   /// queries are scanned for non-finite values unless queries_checked.
   void check_search(idx_t n, const float* x, idx_t k, const float* distances, const idx_t* labels,
                     const SearchParams& params, bool queries_checked = false) const;
+  /// For the methods of subclasses that change the index (HNSW update, IVF
+  /// merge_from): they hold the lock as the methods above do.
+  using ReadLock = std::shared_lock<RWLock>;
+  using WriteLock = std::unique_lock<RWLock>;
+  RWLock& lock() const { return mutex_; }
+  /// reconstruct() of an index nested in this one, whose lock this one's covers
+  /// (called per candidate or per list: no lock of its own).
+  static void reconstruct_nested(const Index& inner, idx_t key, float* recons);
   /// search() (order null) or search_grouped() of an index nested in this one
   /// (a re-ranking base, a coarse quantizer) with queries that this index has
   /// checked already: all is checked again but the queries' values, so that a
@@ -136,6 +157,11 @@ class Index {
   MetricType metric_;
   idx_t ntotal_ = 0;
   bool is_trained_;
+
+ private:
+  void search_unlocked(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                       const SearchParams& params) const;
+  mutable RWLock mutex_;
 };
 
 }  // namespace sextant

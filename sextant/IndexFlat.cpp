@@ -1,10 +1,12 @@
 #include "sextant/IndexFlat.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "sextant/utils/Error.h"
 #include "sextant/utils/distances.h"
 #include "sextant/utils/knn.h"
+#include "sextant/utils/validate.h"
 
 namespace sextant {
 
@@ -76,13 +78,24 @@ void IndexFlat::set_vectors(idx_t n, Storage<float> vectors, Storage<float> norm
   SEXTANT_CHECK(n >= 0 && vectors.size() == static_cast<size_t>(n) * d_, type_name(), ": ", n,
                 " vectors of dimension ", d_, " need ", static_cast<size_t>(n) * d_, " floats, got ",
                 vectors.size());
-  if (metric_ == MetricType::L2 && norms.empty() && n > 0) {
+  // Stored vectors (a file, say) obey what add() demands of new ones.
+  check_bounded(vectors.data(), n, d_, "stored vectors");
+  SEXTANT_CHECK(norms.empty() || norms.size() == (metric_ == MetricType::L2 ? static_cast<size_t>(n) : 0),
+                type_name(), ": expected ", metric_ == MetricType::L2 ? n : 0, " norms, got ", norms.size());
+  if (metric_ == MetricType::L2 && n > 0) {
     LargeVector<float> computed(n);
     fvec_norms_L2sqr(vectors.data(), n, d_, computed.data());
-    norms = Storage<float>(std::move(computed));
+    if (norms.empty()) {
+      norms = Storage<float>(std::move(computed));
+    } else {
+      // Search trusts the norms as it trusts the vectors: they must agree (up to rounding).
+      const float* stored = norms.data();
+      for (idx_t i = 0; i < n; i++) {
+        SEXTANT_CHECK(std::fabs(stored[i] - computed[i]) <= 1e-3f * computed[i] + 1e-30f, type_name(),
+                      ": the stored squared norm of vector ", i, " is ", stored[i], ", its vector's is ", computed[i]);
+      }
+    }
   }
-  SEXTANT_CHECK(norms.size() == (metric_ == MetricType::L2 ? static_cast<size_t>(n) : 0), type_name(),
-                ": expected ", metric_ == MetricType::L2 ? n : 0, " norms, got ", norms.size());
   xb_ = std::move(vectors);
   norms_ = std::move(norms);
   ntotal_ = n;

@@ -10,6 +10,7 @@
 
 #include "sextant/utils/Error.h"
 #include "sextant/utils/TopK.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
@@ -109,7 +110,14 @@ void IndexHNSW::add_impl(idx_t n, const float* x, const idx_t* ids) {
   SEXTANT_CHECK(n <= kMaxNodes - ntotal_, type_name(), " holds at most ", kMaxNodes, " vectors, has ", ntotal_,
                 " and got ", n, " more");
   storage_append(n, x);
-  hnsw_.add(n, storage());
+  try {
+    hnsw_.add(n, storage());  // on failure the graph drops the new nodes...
+  } catch (...) {
+    std::vector<node_t> kept(ntotal_);  // ...and the storage their rows
+    std::iota(kept.begin(), kept.end(), node_t{0});
+    storage_compact(kept);
+    throw;
+  }
   // The orphan check reads every list: a trickle of small adds skips it.
   if (size_t(n) * 1024 >= hnsw_.ntotal()) adopt_orphans();
   ntotal_ += n;
@@ -160,6 +168,7 @@ void IndexHNSW::restore_graph(const HNSW::Layout& layout, std::vector<node_t> la
 }
 
 void IndexHNSW::update(idx_t n, const idx_t* keys, const float* x) {
+  const WriteLock hold(lock());
   SEXTANT_CHECK(n >= 0, "n (the number of updated vectors) must be >= 0, got ", n);
   if (n == 0) return;
   SEXTANT_CHECK(keys != nullptr, "keys must not be null");
@@ -301,29 +310,35 @@ void IndexHNSW::search_impl(idx_t n, const float* x, idx_t k, float* distances, 
   const bool grouped = n >= kGroupMinQueries && ntotal_ > 0 && !plan.brute() && storage().cheap_query_setup();
   std::vector<HNSW::Entry> entries(grouped ? n : 0);
   std::vector<idx_t> order(grouped ? n : 0);
+  ParallelErrors errors;
 #pragma omp parallel
   {
-    std::unique_ptr<GraphDistance> dist = storage().distance_computer();
-    SearchBuffersPool::Handle buf = buffers_.take();
+    std::unique_ptr<GraphDistance> dist;
+    SearchBuffersPool::Handle buf{nullptr, {nullptr}};
+    errors.run([&] {
+      dist = storage().distance_computer();
+      buf = buffers_.take();
+    });
     if (grouped) {
 #pragma omp for schedule(static)
-      for (idx_t q = 0; q < n; q++) {
+      for (idx_t q = 0; q < n; q++) errors.run([&] {
         dist->set_query(x + size_t(q) * d_);
         entries[q] = hnsw_.descend(*dist, *buf);
-      }
+      });
 #pragma omp single
-      {
+      errors.run([&] {
         std::iota(order.begin(), order.end(), idx_t{0});
         std::stable_sort(order.begin(), order.end(),
                          [&](idx_t a, idx_t b) { return entries[a].node < entries[b].node; });
-      }  // implicit barrier: every thread sees the order
+      });  // implicit barrier: every thread sees the order
     }
 #pragma omp for schedule(dynamic, 2)
-    for (idx_t i = 0; i < n; i++) {
+    for (idx_t i = 0; i < n; i++) errors.run([&] {
       const idx_t q = grouped ? order[i] : i;
       one_query(*dist, *buf, q, grouped ? &entries[q] : nullptr);
-    }
+    });
   }
+  errors.rethrow();
 }
 
 void IndexHNSW::scan_within(GraphDistance& dist, const FilterPlan& plan, float bound,
@@ -352,14 +367,19 @@ void IndexHNSW::range_search_impl(idx_t n, const float* x, float radius, const S
   const bool negate = is_similarity(metric_);
   const float bound = negate ? -radius : radius;  // hits have graph distance < bound
   std::vector<std::vector<std::pair<float, idx_t>>> hits(n);
+  ParallelErrors errors;
 #pragma omp parallel if (n > 1)
   {
-    std::unique_ptr<GraphDistance> dist = storage().distance_computer();
-    SearchBuffersPool::Handle buf = buffers_.take();
+    std::unique_ptr<GraphDistance> dist;
+    SearchBuffersPool::Handle buf{nullptr, {nullptr}};
+    errors.run([&] {
+      dist = storage().distance_computer();
+      buf = buffers_.take();
+    });
     std::vector<float> D;
     std::vector<idx_t> I;
 #pragma omp for schedule(dynamic, 2)
-    for (idx_t q = 0; q < n; q++) {
+    for (idx_t q = 0; q < n; q++) errors.run([&] {
       dist->set_query(x + size_t(q) * d_);
       auto& out = hits[q];
       size_t ef = ef0;
@@ -381,8 +401,9 @@ void IndexHNSW::range_search_impl(idx_t n, const float* x, float radius, const S
         for (size_t j = 0; j < inside; j++) out.emplace_back(D[j], I[j]);
         break;
       }
-    }
+    });
   }
+  errors.rethrow();
   result.lims.assign(n + 1, 0);
   for (idx_t q = 0; q < n; q++) result.lims[q + 1] = result.lims[q] + hits[q].size();
   result.distances.resize(result.lims[n]);

@@ -24,6 +24,14 @@ class PositionSelector final : public IDSelector {
   std::shared_ptr<const IDSelector> by_id_;
 };
 
+// The id of position p of the wrapped index. Its labels may come from a
+// memory-mapped file that changed after it was checked: never trusted blindly.
+idx_t id_at(const std::vector<idx_t>& id_map, idx_t p) {
+  SEXTANT_CHECK(p >= 0 && static_cast<size_t>(p) < id_map.size(), "IndexIDMap: the wrapped index returned position ",
+                p, ", outside [0, ", id_map.size(), ") (a memory-mapped index file modified in place?)");
+  return id_map[p];
+}
+
 const Index& empty_index(const std::shared_ptr<Index>& index) {
   SEXTANT_CHECK(index != nullptr, "IndexIDMap needs an index to wrap, got null");
   SEXTANT_CHECK(index->ntotal() == 0, "IndexIDMap needs an empty index to wrap, got one with ntotal=",
@@ -35,6 +43,8 @@ const Index& filled_index(const std::shared_ptr<Index>& index, const std::vector
   SEXTANT_CHECK(index != nullptr, "IndexIDMap needs an index to wrap, got null");
   SEXTANT_CHECK(index->ntotal() == static_cast<idx_t>(id_map.size()), "IndexIDMap: the wrapped index holds ",
                 index->ntotal(), " vectors, but the id map has ", id_map.size(), " ids");
+  for (size_t i = 0; i < id_map.size(); i++)
+    SEXTANT_CHECK(id_map[i] >= 0, "IndexIDMap: id ", id_map[i], " at position ", i, " is negative (-1 means no result)");
   return *index;
 }
 
@@ -56,6 +66,7 @@ void IndexIDMap::train_impl(idx_t n, const float* x) { index_->train(n, x); }
 
 void IndexIDMap::add_impl(idx_t n, const float* x, const idx_t* ids) {
   SEXTANT_CHECK(ids != nullptr, type_name(), " needs the ids of the vectors: use add_with_ids()");
+  id_map_.reserve(id_map_.size() + n);  // nothing can fail once the wrapped index holds the vectors
   index_->add(n, x);
   id_map_.insert(id_map_.end(), ids, ids + n);
   ntotal_ = static_cast<idx_t>(id_map_.size());
@@ -71,14 +82,14 @@ void IndexIDMap::search_impl(idx_t n, const float* x, idx_t k, float* distances,
                              const SearchParams& params) const {
   search_nested(*index_, n, x, k, distances, labels, nullptr, positional(params));
   for (size_t i = 0; i < static_cast<size_t>(n) * k; i++) {
-    if (labels[i] >= 0) labels[i] = id_map_[labels[i]];
+    if (labels[i] >= 0) labels[i] = id_at(id_map_, labels[i]);
   }
 }
 
 void IndexIDMap::range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
                                    RangeSearchResult& result) const {
   result = index_->range_search(n, x, radius, positional(params));
-  for (idx_t& label : result.labels) label = id_map_[label];
+  for (idx_t& label : result.labels) label = id_at(id_map_, label);
 }
 
 size_t IndexIDMap::remove_ids_impl(const IDSelector& sel) {

@@ -11,6 +11,7 @@
 #include "sextant/Clustering.h"
 #include "sextant/utils/Error.h"
 #include "sextant/utils/distances.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
@@ -88,6 +89,13 @@ void IndexIVF::replace_invlists(std::unique_ptr<InvertedLists> lists) {
   SEXTANT_CHECK(lists != nullptr, "inverted lists must not be null");
   SEXTANT_CHECK(lists->nlist() == nlist() && lists->code_size() == code_size(), "the new lists have nlist=",
                 lists->nlist(), ", code_size=", lists->code_size(), "; expected ", nlist(), " and ", code_size());
+  for (size_t l = 0; l < lists->nlist(); l++) {
+    const size_t size = lists->list_size(l);
+    const idx_t* ids = lists->ids(l);
+    for (size_t i = 0; i < size; i++)
+      SEXTANT_CHECK(ids[i] >= 0, type_name(), ": list ", l, " holds id ", ids[i], " (ids are >= 0; -1 means no result)");
+    if (size > 0) check_codes(lists->codes(l), size);
+  }
   lists_ = std::move(lists);
   ntotal_ = static_cast<idx_t>(lists_->total_size());
   if (direct_map_.type() != DirectMapType::none) direct_map_.set_type(direct_map_.type(), *lists_);
@@ -108,7 +116,9 @@ void IndexIVF::restore_state(idx_t next_id, bool is_trained) {
 
 void IndexIVF::make_direct_map(DirectMapType type) { direct_map_.set_type(type, *lists_); }
 
-void IndexIVF::centroid(size_t list, float* out) const { quantizer_->reconstruct(static_cast<idx_t>(list), out); }
+void IndexIVF::centroid(size_t list, float* out) const {
+  reconstruct_nested(*quantizer_, static_cast<idx_t>(list), out);  // per list scanned: no lock of its own
+}
 
 void IndexIVF::assign_lists(idx_t n, const float* x, idx_t* lists) const {
   SEXTANT_CHECK(quantizer_->is_trained() && quantizer_->ntotal() == idx_t(nlist()), type_name(),
@@ -238,11 +248,18 @@ size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
   std::vector<std::vector<idx_t>> removed(nl);
   std::vector<std::vector<std::pair<idx_t, size_t>>> moved(nl);
   const bool mapped = direct_map_.type() != DirectMapType::none;
+  ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic, 16)
-  for (long l = 0; l < static_cast<long>(nl); l++) {
+  for (long l = 0; l < static_cast<long>(nl); l++) errors.run([&] {
     const size_t size = lists_->list_size(l);
     const idx_t* ids = lists_->ids(l);
+    size_t members = 0;
+    for (size_t i = 0; i < size; i++) members += sel.is_member(ids[i]);
+    if (members == 0) return;
+    // All a list needs is allocated before it changes: a failure leaves it whole.
     std::vector<uint8_t> code(code_size());
+    removed[l].reserve(members);
+    if (mapped) moved[l].reserve(size - members);
     size_t kept = 0;
     for (size_t i = 0; i < size; i++) {
       const idx_t id = ids[i];
@@ -257,8 +274,9 @@ size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
       }
       kept++;
     }
-    if (kept != size) lists_->shrink(l, kept);
-  }
+    lists_->shrink(l, kept);
+  });
+  // The lists that changed are accounted for even when another failed.
   size_t count = 0;
   for (size_t l = 0; l < nl; l++) {
     count += removed[l].size();
@@ -266,6 +284,7 @@ size_t IndexIVF::remove_ids_impl(const IDSelector& sel) {
     for (auto [id, offset] : moved[l]) direct_map_.move(id, l, offset);
   }
   ntotal_ -= static_cast<idx_t>(count);
+  errors.rethrow();
   return count;
 }
 

@@ -33,7 +33,8 @@ class IndexIVF : public Index {
   size_t nlist() const { return lists_->nlist(); }
   size_t code_size() const { return lists_->code_size(); }
   const InvertedLists& invlists() const { return *lists_; }
-  /// Replaces the lists' storage (e.g. with memory-mapped lists); same nlist and code_size.
+  /// Replaces the lists' storage (e.g. with memory-mapped lists); same nlist
+  /// and code_size. The new lists are checked: ids >= 0, codes as check_codes.
   void replace_invlists(std::unique_ptr<InvertedLists> lists);
   /// True when codes hold residuals to their list's centroid.
   bool by_residual() const { return by_residual_; }
@@ -59,6 +60,8 @@ class IndexIVF : public Index {
 
   /// The list each of the n vectors belongs to (coarse assignment).
   void assign_lists(idx_t n, const float* x, idx_t* lists) const;
+  /// The centroid of a list (for residuals).
+  void centroid(size_t list, float* out) const;
 
  protected:
   IndexIVF(std::shared_ptr<Index> quantizer, int d, size_t nlist, size_t code_size, MetricType metric,
@@ -73,6 +76,9 @@ class IndexIVF : public Index {
   virtual void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const = 0;
   /// The vector coded by `code` in `list`.
   virtual void decode(size_t list, const uint8_t* code, float* x) const = 0;
+  /// Throws unless n stored codes (read from a file, say) decode to finite
+  /// vectors within the norm bound; encodings whose codes always do skip it.
+  virtual void check_codes(const uint8_t*, size_t) const {}
   /// The scanner of the default search; encodings that override the
   /// *_preassigned searches need none (the default throws).
   virtual std::unique_ptr<InvertedListScanner> make_scanner() const;
@@ -84,9 +90,6 @@ class IndexIVF : public Index {
   virtual bool supports_list_major_search() const { return true; }
   /// Whether codes of `other` (same type) decode alike here: same trained encoder.
   virtual bool same_encoder(const IndexIVF&) const { return true; }
-
-  /// The centroid of a list (for residuals).
-  void centroid(size_t list, float* out) const;
 
   /// Searches the lists the coarse step picked: probes[i * nprobe + p] is the
   /// p-th list of query i (-1: none), coarse its distance to the centroid.

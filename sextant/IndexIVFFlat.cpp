@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "sextant/utils/kernels.h"
+#include "sextant/utils/validate.h"
 
 namespace sextant {
 
@@ -36,6 +37,10 @@ void IndexIVFFlat::encode(idx_t n, const float* x, const idx_t*, uint8_t* codes)
 }
 
 void IndexIVFFlat::decode(size_t, const uint8_t* code, float* x) const { std::memcpy(x, code, sizeof(float) * d_); }
+
+void IndexIVFFlat::check_codes(const uint8_t* codes, size_t n) const {
+  check_bounded(reinterpret_cast<const float*>(codes), n, d_, "stored vectors");
+}
 
 std::unique_ptr<InvertedListScanner> IndexIVFFlat::make_scanner() const {
   return std::make_unique<FlatScanner>(d_, metric_);

@@ -4,6 +4,7 @@
 
 #include "sextant/utils/Error.h"
 #include "sextant/utils/kernels.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
@@ -58,11 +59,13 @@ void IndexIVFPQ::set_use_precomputed_table(bool use) {
     norms[i] = k.inner_product(r, r, dsub);
   }
   precomputed_.resize(nlist() * M * ksub);
+  ParallelErrors errors;
 #pragma omp parallel
   {
-    std::vector<float> c(d_);
+    std::vector<float> c;
+    errors.run([&] { c.resize(d_); });
 #pragma omp for schedule(static)
-    for (long list = 0; list < static_cast<long>(nlist()); list++) {
+    for (long list = 0; list < static_cast<long>(nlist()); list++) errors.run([&] {
       centroid(list, c.data());
       float* out = precomputed_.data() + list * M * ksub;
       for (size_t m = 0; m < M; m++) {
@@ -70,8 +73,10 @@ void IndexIVFPQ::set_use_precomputed_table(bool use) {
                            out + m * ksub);
         for (size_t j = 0; j < ksub; j++) out[m * ksub + j] = norms[m * ksub + j] + 2 * out[m * ksub + j];
       }
-    }
+    });
   }
+  if (errors.failed()) precomputed_.clear();  // no half-built table
+  errors.rethrow();
 }
 
 void IndexIVFPQ::encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const {
@@ -125,7 +130,7 @@ void PQListTables::set_list(size_t list, float coarse) {
     for (size_t i = 0; i < table_.size(); i++) table_[i] = pre[i] - 2 * query_table_[i];
     return;
   }
-  index_.quantizer()->reconstruct(static_cast<idx_t>(list), centroid_.data());
+  index_.centroid(list, centroid_.data());
   for (size_t j = 0; j < residual_.size(); j++) residual_[j] = x_[j] - centroid_[j];
   pq_.compute_table(residual_.data(), MetricType::L2, table_.data());
 }

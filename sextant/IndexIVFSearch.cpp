@@ -14,6 +14,7 @@
 #include "sextant/utils/distances.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/select.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
@@ -136,25 +137,30 @@ void IndexIVF::search_query_major(idx_t n, const float* x, size_t k, size_t npro
   };
 
   const size_t items = n * slices;
+  ParallelErrors errors;
 #pragma omp parallel if (items > 1 && nthreads > 1)
   {
-    std::unique_ptr<InvertedListScanner> scanner = make_scanner();
+    std::unique_ptr<InvertedListScanner> scanner;
+    errors.run([&] { scanner = make_scanner(); });
 #pragma omp for schedule(dynamic)
     for (long item = 0; item < static_cast<long>(items); item++) {
-      const idx_t q = item / slices;
-      const size_t s = item % slices;
-      if (slices == 1) {
-        TopKHeap heap(distances + q * k, labels + q * k, k);
-        scan(*scanner, q, 0, nprobe, heap);
-        heap.finish();
-      } else {
-        const size_t at = (s * n + q) * k;
-        TopKHeap heap(slice_keys.data() + at, slice_ids.data() + at, k);
-        scan(*scanner, q, nprobe * s / slices, nprobe * (s + 1) / slices, heap);
-        heap.finish();
-      }
+      errors.run([&] {
+        const idx_t q = item / slices;
+        const size_t s = item % slices;
+        if (slices == 1) {
+          TopKHeap heap(distances + q * k, labels + q * k, k);
+          scan(*scanner, q, 0, nprobe, heap);
+          heap.finish();
+        } else {
+          const size_t at = (s * n + q) * k;
+          TopKHeap heap(slice_keys.data() + at, slice_ids.data() + at, k);
+          scan(*scanner, q, nprobe * s / slices, nprobe * (s + 1) / slices, heap);
+          heap.finish();
+        }
+      });
     }
   }
+  errors.rethrow();
   for (idx_t q = 0; q < n && slices > 1; q++) {
     TopKHeap merged(distances + q * k, labels + q * k, k);
     for (size_t s = 0; s < slices; s++) {
@@ -202,21 +208,27 @@ void IndexIVF::search_list_major(idx_t n, const float* x, size_t k, size_t nprob
   const size_t nthreads = std::min<size_t>(available_threads(), nl);
   std::vector<float> heap_keys(nthreads * n * k);
   std::vector<idx_t> heap_ids(heap_keys.size());
+  ParallelErrors errors;
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
   {
     const size_t t = omp_get_thread_num();
     std::vector<TopKHeap> heaps;
-    heaps.reserve(n);
-    for (idx_t q = 0; q < n; q++) heaps.emplace_back(&heap_keys[(t * n + q) * k], &heap_ids[(t * n + q) * k], k);
-    std::vector<float> gathered(std::min<size_t>(kQueryBlock, n) * d), decoded(kDbBlock * d), norms(kDbBlock);
-    std::vector<float> tile(kQueryBlock * kDbBlock);
+    std::vector<float> gathered, decoded, norms, tile;
+    errors.run([&] {
+      heaps.reserve(n);
+      for (idx_t q = 0; q < n; q++) heaps.emplace_back(&heap_keys[(t * n + q) * k], &heap_ids[(t * n + q) * k], k);
+      gathered.resize(std::min<size_t>(kQueryBlock, n) * d);
+      decoded.resize(kDbBlock * d);
+      norms.resize(kDbBlock);
+      tile.resize(kQueryBlock * kDbBlock);
+    });
 #pragma omp for schedule(dynamic, 1)
-    for (long o = 0; o < static_cast<long>(nl); o++) {
+    for (long o = 0; o < static_cast<long>(nl); o++) errors.run([&] {
       const size_t list = order[o];
       const size_t size = lists_->list_size(list);
       const idx_t* queries = by_list.data() + start[list];
       const size_t nq = start[list + 1] - start[list];
-      if (size == 0 || nq == 0) continue;
+      if (size == 0 || nq == 0) return;
       const uint8_t* codes = lists_->codes(list);
       const idx_t* ids = lists_->ids(list);
       for (size_t j0 = 0; j0 < size; j0 += kDbBlock) {
@@ -240,19 +252,23 @@ void IndexIVF::search_list_major(idx_t n, const float* x, size_t k, size_t nprob
           }
         }
       }
-    }
-    for (TopKHeap& heap : heaps) heap.finish();
+    });
+    errors.run([&] {
+      for (TopKHeap& heap : heaps) heap.finish();
+    });
   }
+  errors.rethrow();
 
 #pragma omp parallel for schedule(static) if (size_t(n) * k > 4096)
-  for (long q = 0; q < static_cast<long>(n); q++) {
+  for (long q = 0; q < static_cast<long>(n); q++) errors.run([&] {
     TopKHeap merged(distances + q * k, labels + q * k, k);
     for (size_t t = 0; t < nthreads; t++) {
       const size_t at = (t * n + q) * k;
       for (size_t i = 0; i < k && heap_ids[at + i] >= 0; i++) merged.push(heap_keys[at + i], heap_ids[at + i]);
     }
     merged.finish();
-  }
+  });
+  errors.rethrow();
   keys_to_distances(metric_, n, k, l2 ? query_norms.data() : nullptr, distances);
 }
 
@@ -276,11 +292,13 @@ void IndexIVF::range_search_preassigned(idx_t n, const float* x, float radius, s
                                         const idx_t* probes, const IDSelector* sel, RangeSearchResult& result) const {
   const bool l2 = metric_ == MetricType::L2;
   std::vector<std::vector<std::pair<float, idx_t>>> hits(n);
+  ParallelErrors errors;
 #pragma omp parallel if (n > 1)
   {
-    std::unique_ptr<InvertedListScanner> scanner = make_scanner();
+    std::unique_ptr<InvertedListScanner> scanner;
+    errors.run([&] { scanner = make_scanner(); });
 #pragma omp for schedule(dynamic)
-    for (long q = 0; q < static_cast<long>(n); q++) {
+    for (long q = 0; q < static_cast<long>(n); q++) errors.run([&] {
       scanner->set_query(x + q * d_);
       for (size_t p = 0; p < nprobe; p++) {
         const idx_t list = probes[q * nprobe + p];
@@ -292,8 +310,9 @@ void IndexIVF::range_search_preassigned(idx_t n, const float* x, float radius, s
       std::sort(hits[q].begin(), hits[q].end(), [l2](const auto& a, const auto& b) {
         return (l2 ? a.first < b.first : a.first > b.first) || (a.first == b.first && a.second < b.second);
       });
-    }
+    });
   }
+  errors.rethrow();
   result.lims.assign(n + 1, 0);
   for (idx_t q = 0; q < n; q++) result.lims[q + 1] = result.lims[q] + hits[q].size();
   result.distances.resize(result.lims[n]);

@@ -11,12 +11,20 @@
 #include "sextant/utils/TopK.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/select.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
 namespace {
 
 constexpr size_t kRefineGroup = 8;  // rows per gather call: the bound tightens between groups
+
+// A base label is a row of the refine index. It may come from a memory-mapped
+// file that changed after it was checked: never trusted blindly.
+void check_row(idx_t row, idx_t rows) {
+  SEXTANT_CHECK(row < rows, "IndexRefine: the base index returned label ", row, ", outside [0, ", rows,
+                ") (a memory-mapped index file modified in place?)");
+}
 
 const Index& checked_base(const std::shared_ptr<Index>& base) {
   SEXTANT_CHECK(base != nullptr, "IndexRefine needs a base index, got null");
@@ -69,6 +77,7 @@ void IndexRefine::refined_distances(const float* x, const idx_t* ids, size_t n, 
   const size_t row_bytes = sizeof(float) * d_;
   for (size_t i = 0; i < n; i++) {
     if (ids[i] < 0) continue;
+    check_row(ids[i], refine_->ntotal());
     const float* y = buf;
     if (flat != nullptr) {
       // Candidates are scattered rows: fetch the next one's first lines while this one is computed.
@@ -78,7 +87,7 @@ void IndexRefine::refined_distances(const float* x, const idx_t* ids, size_t n, 
       }
       y = flat->vectors() + size_t(ids[i]) * d_;  // no copy for the common case
     } else {
-      refine_->reconstruct(ids[i], buf);
+      reconstruct_nested(*refine_, ids[i], buf);
     }
     out[i] = metric_ == MetricType::L2 ? k.l2sqr(x, y, d_) : k.inner_product(x, y, d_);
   }
@@ -103,12 +112,18 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
   const float scale = metric_ == MetricType::L2 ? 1.0f : -1.0f;
   const auto* flat = dynamic_cast<const IndexFlat*>(refine_.get());
   const bool gather_l2 = flat != nullptr && metric_ == MetricType::L2 && ntotal_ <= idx_t{UINT32_MAX};
+  ParallelErrors errors;
 #pragma omp parallel if (n > 1)
   {
-    std::vector<float> buf(d_), exact(kb);
-    std::vector<uint32_t> rows(kb);
+    std::vector<float> buf, exact;
+    std::vector<uint32_t> rows;
+    errors.run([&] {
+      buf.resize(d_);
+      exact.resize(kb);
+      rows.resize(kb);
+    });
 #pragma omp for schedule(dynamic, 16)
-    for (idx_t row = 0; row < n; row++) {
+    for (idx_t row = 0; row < n; row++) errors.run([&] {
       const idx_t q = order[row];
       const idx_t* candidates = base_l.get() + row * kb;
       TopKHeap heap(distances + q * k, labels + q * k, k);
@@ -118,7 +133,9 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
         // after a block of it instead of reading all of it from memory.
         size_t m = 0;
         for (idx_t j = 0; j < kb; j++) {
-          if (candidates[j] >= 0) rows[m++] = uint32_t(candidates[j]);
+          if (candidates[j] < 0) continue;
+          check_row(candidates[j], ntotal_);
+          rows[m++] = uint32_t(candidates[j]);
         }
         for (size_t j0 = 0; j0 < m; j0 += kRefineGroup) {
           const size_t g = std::min(kRefineGroup, m - j0);
@@ -133,8 +150,9 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
         }
       }
       heap.finish();
-    }
+    });
   }
+  errors.rethrow();
   keys_to_distances(metric_, n, k, nullptr, distances);
 }
 

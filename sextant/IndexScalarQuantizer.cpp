@@ -70,6 +70,7 @@ size_t IndexScalarQuantizer::remove_ids_impl(const IDSelector& sel) {
 }
 
 void IndexScalarQuantizer::set_codes(Storage<uint8_t> codes) {
+  sq_.check_codes(codes.size() / sq_.code_size(), codes.data());
   codes_.assign(std::move(codes));
   ntotal_ = static_cast<idx_t>(codes_.size());
 }
@@ -121,7 +122,7 @@ class SQScanner final : public InvertedListScanner {
       list_term_ = coarse;
       return;
     }
-    index_.quantizer()->reconstruct(static_cast<idx_t>(list), centroid_.data());
+    index_.centroid(list, centroid_.data());
     for (size_t j = 0; j < residual_.size(); j++) residual_[j] = x_[j] - centroid_[j];
     scorer_.set_query(residual_.data());
   }

@@ -33,6 +33,18 @@ std::vector<float> random_orthonormal(int d_out, int d_in, uint64_t seed) {
   return t;
 }
 
+// The exponent e that scales x[0..n) by 2^e (exactly) to a largest magnitude in
+// [0.5, 1), when sums of `terms` products of such values could overflow float
+// (a covariance, a cross-correlation over many rows); 0 when they cannot.
+int overflow_guard_exponent(const float* x, size_t n, size_t terms) {
+  float largest = 0;
+  for (size_t i = 0; i < n; i++) largest = std::max(largest, std::fabs(x[i]));
+  if (!(double(largest) * largest * double(terms) > 0x1p100)) return 0;
+  int e;
+  std::frexp(largest, &e);
+  return -e;
+}
+
 bool rows_orthonormal(const std::vector<float>& A, int rows, int cols) {
   if (rows > cols) return false;
   // The Gram matrix through the BLAS: a loop of dot products takes seconds at d = 2048.
@@ -58,7 +70,7 @@ VectorTransform::VectorTransform(int d_in, int d_out, bool is_trained)
 
 void VectorTransform::train(idx_t n, const float* x) {
   SEXTANT_CHECK(n > 0 && x != nullptr, type_name(), " needs training vectors, got n=", n);
-  check_finite(x, n, d_in_, "training vectors");
+  check_bounded(x, n, d_in_, "training vectors");
   train_impl(n, x);
   is_trained_ = true;
 }
@@ -70,7 +82,7 @@ void VectorTransform::apply(idx_t n, const float* x, float* out) const {
   SEXTANT_CHECK(n >= 0, "n must be >= 0, got ", n);
   if (n == 0) return;
   SEXTANT_CHECK(x != nullptr && out != nullptr, "vectors must not be null");
-  check_finite(x, n, d_in_, "vectors");
+  check_bounded(x, n, d_in_, "vectors");
   apply_impl(n, x, out);
 }
 
@@ -135,6 +147,8 @@ PCAMatrix::PCAMatrix(int d_in, int d_out, float eigen_power, bool random_rotatio
 
 void PCAMatrix::train_impl(idx_t n, const float* x) {
   const int d = d_in_;
+  SEXTANT_CHECK(n >= d_out_, "training a PCA to ", d_out_, " dimensions needs at least ", d_out_,
+                " vectors, got ", n, ": fewer leave directions undetermined");
   mean_.assign(d, 0.0f);
   std::vector<double> sum(d, 0.0);
   for (idx_t i = 0; i < n; i++) {
@@ -150,9 +164,16 @@ void PCAMatrix::train_impl(idx_t n, const float* x) {
   for (idx_t i = 0; i < n; i++) {
     for (int j = 0; j < d; j++) transposed[size_t(j) * n + i] = centred[i * d + j];
   }
+  // Large values are scaled down by a power of two so that the sums of n
+  // squares stay finite; the eigenvalues are scaled back, the vectors do not change.
+  const int e = overflow_guard_exponent(transposed.data(), transposed.size(), size_t(n));
+  if (e != 0) {
+    for (float& v : transposed) v = std::ldexp(v, e);
+  }
   gemm_abt(d, d, n, 1.0f / float(n), transposed.data(), n, transposed.data(), n, 0.0f, cov.data(), d);
   std::vector<float> values(d);
   symmetric_eigen(d, cov.data(), values.data());
+  for (float& v : values) v = std::ldexp(v, -2 * e);
   // LAPACK orders eigenvalues ascending: keep the largest first.
   eigenvalues_.assign(values.rbegin(), values.rend());
   std::vector<float> A(size_t(d_out_) * d);
@@ -208,6 +229,14 @@ void OPQMatrix::train_impl(idx_t n, const float* x) {
     for (size_t i = 0; i < rows.size(); i++) std::memcpy(&sample[i * din], x + rows[i] * din, sizeof(float) * din);
     x = sample.data();
     n = idx_t(rows.size());
+  }
+  // The rotation does not depend on the scale of the data: large values are
+  // scaled down by a power of two so that the cross-correlations (sums over n
+  // rows) stay finite and the SVD sees a finite matrix.
+  if (const int e = overflow_guard_exponent(x, size_t(n) * din, size_t(n)); e != 0) {
+    if (sample.empty()) sample.assign(x, x + size_t(n) * din);
+    for (float& v : sample) v = std::ldexp(v, e);
+    x = sample.data();
   }
   std::vector<float> A = random_orthonormal(dout, din, seed);
   std::vector<float> projected(size_t(n) * dout), decoded(projected.size()), cross(size_t(dout) * din);

@@ -51,10 +51,15 @@ std::vector<uint8_t> serialize_index(const Index& index, FileFormat format) {
 }
 
 std::unique_ptr<Index> read_index(const std::string& path, IOFlags flags) {
-  auto file = std::make_shared<const MappedFile>(path);
-  // Without mmap the mapping is only read through: arrays are copied out and
-  // the file is unmapped when this function returns.
-  ByteReader whole(file->data(), file->size(), "'" + path + "'", flags.mmap ? file : nullptr);
+  if (flags.mmap) {
+    auto file = std::make_shared<const MappedFile>(path);
+    ByteReader whole(file->data(), file->size(), "'" + path + "'", file);
+    return read_any(whole);
+  }
+  // Read, not mapped: a file rewritten by another process meanwhile gives a
+  // torn copy that the checks refuse, never a SIGBUS. The index copies what it keeps.
+  const FileContents file(path);
+  ByteReader whole(file.data(), file.size(), "'" + path + "'");
   return read_any(whole);
 }
 

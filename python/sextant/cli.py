@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - a build tree without contrib next to t
     from contrib.progress import Progress
 
 CHUNK = 65536  # vectors converted and added at a time: bounds the float32 copies of the input
+INT64_MAX = 2**63 - 1
 
 
 class CliError(Exception):
@@ -314,12 +315,23 @@ def cmd_convert(args):
 # --------------------------------------------------------------------------- bench
 
 
+def positive_int(text):
+    """argparse type: an integer in [1, 2^63 - 1] (what the library's knobs hold)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 1 <= value <= INT64_MAX:
+        raise argparse.ArgumentTypeError(f"must be in [1, 2^63 - 1], got {text}")
+    return value
+
+
 def parse_list(text, name):
     try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise CliError(f"--{name} takes comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 1:
+        values = [positive_int(v) for v in text.split(",") if v.strip()]
+    except argparse.ArgumentTypeError as e:
+        raise CliError(f"--{name} takes comma-separated integers >= 1: {e}") from None
+    if not values:
         raise CliError(f"--{name} values must be >= 1, got {text!r}")
     return values
 
@@ -361,29 +373,26 @@ def cmd_bench(args):
 # --------------------------------------------------------------------------- main
 
 
-def positive(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def add_ray_arguments(p, replicas=True):
     p.add_argument("--ray", nargs="?", const="auto", default="local", metavar="ADDRESS",
                    help="the Ray cluster of a sharded index: its address, or 'auto' (RAY_ADDRESS, or the cluster "
                         "started on this machine) when given alone; default: a Ray instance started here")
     if replicas:
-        p.add_argument("--replicas", type=positive, default=1,
+        p.add_argument("--replicas", type=positive_int, default=1,
                        help="sharded index: Ray actors serving each shard (default 1)")
         p.add_argument("--cpus", type=float, help="sharded index: CPUs of each actor (default: the cluster's "
                        "CPUs shared by the actors, at most 1 each)")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line (no usage block), like every other error of the command."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def parser():
-    p = argparse.ArgumentParser(prog="sextant", description="Build, search, inspect and benchmark sextant indexes.")
+    p = OneLineParser(prog="sextant", description="Build, search, inspect and benchmark sextant indexes.")
     p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no messages (progress bars show only on a terminal anyway)")
@@ -393,12 +402,12 @@ def parser():
     b.add_argument("--factory", required=True, help='index description, e.g. "IVF1024,SQ8" or "HNSW32,Flat"')
     b.add_argument("--input", required=True, help="vectors to add (.npy, .fvecs, .bvecs)")
     b.add_argument("--train", help="training vectors (default: the input)")
-    b.add_argument("--max-train", type=int, default=0, help="train on a random sample of at most this many vectors")
+    b.add_argument("--max-train", type=positive_int, help="train on a random sample of at most this many vectors")
     b.add_argument("--metric", choices=["l2", "ip"], default="l2", help="distance (default l2)")
     b.add_argument("-o", "--output", required=True, help="index file to write (with --shards: a directory)")
-    b.add_argument("--shards", type=positive, help="build a sharded index on Ray: this many shard files and a "
+    b.add_argument("--shards", type=positive_int, help="build a sharded index on Ray: this many shard files and a "
                    "manifest in the --output directory")
-    b.add_argument("--cpus", type=positive, default=1, help="with --shards: CPUs of each shard's task (default 1)")
+    b.add_argument("--cpus", type=positive_int, default=1, help="with --shards: CPUs of each shard's task (default 1)")
     b.add_argument("--overwrite", action="store_true", help="with --shards: replace a sharded index there")
     add_ray_arguments(b, replicas=False)
     b.set_defaults(run=cmd_build)
@@ -406,9 +415,9 @@ def parser():
     s = sub.add_parser("search", help="search an index for the nearest neighbours of queries")
     s.add_argument("index")
     s.add_argument("--queries", required=True, help="query vectors (.npy, .fvecs, .bvecs)")
-    s.add_argument("-k", type=int, default=10, help="neighbours per query (default 10)")
-    s.add_argument("--nprobe", type=int, help="IVF: lists to scan per query")
-    s.add_argument("--ef", type=int, help="HNSW: efSearch")
+    s.add_argument("-k", type=positive_int, default=10, help="neighbours per query (default 10)")
+    s.add_argument("--nprobe", type=positive_int, help="IVF: lists to scan per query")
+    s.add_argument("--ef", type=positive_int, help="HNSW: efSearch")
     s.add_argument("--mmap", action="store_true", help="map the index file instead of reading it")
     s.add_argument("-o", "--output", help="write the labels (int64, nq x k) to this .npy file")
     s.add_argument("--distances", help="write the distances (float32, nq x k) to this .npy file")
@@ -431,10 +440,11 @@ def parser():
     r.add_argument("--queries", required=True, help="query vectors (.npy, .fvecs, .bvecs)")
     r.add_argument("--gt", help="ground-truth ids, nq x >=k (.npy or .ivecs)")
     r.add_argument("--base", help="base vectors, to compute the ground truth when --gt is not given")
-    r.add_argument("-k", type=int, default=10, help="recall@k (default 10)")
+    r.add_argument("-k", type=positive_int, default=10, help="recall@k (default 10)")
     r.add_argument("--nprobe", help="comma-separated nprobe values to sweep")
     r.add_argument("--ef", help="comma-separated efSearch values to sweep")
-    r.add_argument("--repeat", type=int, default=3, help="timed runs per setting; the best counts (default 3)")
+    r.add_argument("--repeat", type=positive_int, default=3,
+                   help="timed runs per setting; the best counts (default 3)")
     r.add_argument("--mmap", action="store_true", help="map the index file instead of reading it")
     add_ray_arguments(r)
     r.set_defaults(run=cmd_bench)
@@ -443,18 +453,17 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    if getattr(args, "k", 1) < 1:
-        print("sextant: error: -k must be >= 1", file=sys.stderr)
-        return 2
     try:
         args.run(args)
-    except (CliError, ValueError, OSError, TypeError) as e:
+    except (CliError, ValueError, OSError, TypeError, OverflowError, MemoryError) as e:
         if args.debug:
             raise
         message = str(e)
         if isinstance(e, OSError) and e.strerror:  # sextant's OSErrors already name the path
             named = e.filename is None or str(e.filename) in e.strerror
             message = e.strerror if named else f"{e.strerror}: {e.filename}"
+        if isinstance(e, MemoryError):
+            message = f"not enough memory ({message or 'an allocation failed'}); a smaller -k or batch may fit"
         print(f"sextant {args.command}: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

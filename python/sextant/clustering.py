@@ -12,10 +12,11 @@ class Kmeans:
     index; with gpu=True, or a device number, or a StandardGpuResources, the
     assignment step runs on the GPU); afterwards `centroids` is (k, d), `obj` holds the objective after
     each iteration, and assign(x) returns the (distance, label) of each row's
-    nearest centroid.
+    nearest centroid. init="kmeans++" (the default) draws the starting centroids by k-means++
+    on a sample; init="random" draws them uniformly, as Faiss does.
     """
 
-    def __init__(self, d, k, niter=25, nredo=1, spherical=False, seed=1234, verbose=False, init="random",
+    def __init__(self, d, k, niter=25, nredo=1, spherical=False, seed=1234, verbose=False, init="kmeans++",
                  max_points_per_centroid=256, min_points_per_centroid=39, metric=METRIC_L2, gpu=False):
         if init not in ("random", "kmeans++"):
             raise ValueError(f"init must be 'random' or 'kmeans++', got {init!r}")

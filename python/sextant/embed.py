@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import sys
+import tempfile
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -127,8 +129,39 @@ def index_corpus(encoder: Encoder, texts: Iterable[str], index, batch_size: int 
 
 
 def _read_lines(path):
-    with open(path, encoding="utf-8") as f:
-        return [line.rstrip("\n") for line in f if line.strip()]
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [line.rstrip("\n") for line in f if line.strip()]
+    except UnicodeDecodeError as e:
+        raise ValueError(f"input file {path!r} is not UTF-8 text ({e})") from None
+
+
+def _write_embeddings(args, encoder, texts, out_file):
+    """Embeds the texts into out_file (an open binary file), as main() describes."""
+    normalize = not args.no_normalize
+    bar = Progress("embedding", len(texts), unit="texts", enabled=False if args.quiet else None)
+    if args.pooling == "none":
+        parts, offsets = [], [0]
+        for chunk in _batches(texts, 256):
+            for tokens in encoder.encode(chunk, args.layer, "none", normalize, args.batch_size):
+                parts.append(tokens)
+                offsets.append(offsets[-1] + len(tokens))
+            bar.update(len(chunk))
+        bar.close()
+        vectors = np.concatenate(parts) if parts else np.zeros((0, encoder.hidden_size), np.float32)
+        np.savez(out_file, vectors=vectors, offsets=np.asarray(offsets, np.int64))
+        return
+    # Written through a memory map: the corpus never has to fit in memory twice.
+    out = np.lib.format.open_memmap(out_file.name, mode="w+", dtype=np.float32,
+                                    shape=(len(texts), encoder.hidden_size))
+    row = 0
+    for chunk in _batches(texts, 256):
+        out[row:row + len(chunk)] = encoder.encode(chunk, args.layer, args.pooling, normalize, args.batch_size)
+        row += len(chunk)
+        bar.update(len(chunk))
+    bar.close()
+    out.flush()
+    del out
 
 
 def main(argv=None) -> int:
@@ -146,32 +179,32 @@ def main(argv=None) -> int:
                              "'vectors' (all tokens) and 'offsets' (sequence i = rows offsets[i]:offsets[i+1])")
     args = parser.parse_args(argv)
 
-    encoder = Encoder.from_pretrained(args.model)
-    texts = _read_lines(args.input)
-    normalize = not args.no_normalize
-    bar = Progress("embedding", len(texts), unit="texts", enabled=False if args.quiet else None)
-    if args.pooling == "none":
-        parts, offsets = [], [0]
-        for chunk in _batches(texts, 256):
-            for tokens in encoder.encode(chunk, args.layer, "none", normalize, args.batch_size):
-                parts.append(tokens)
-                offsets.append(offsets[-1] + len(tokens))
-            bar.update(len(chunk))
-        bar.close()
-        vectors = np.concatenate(parts) if parts else np.zeros((0, encoder.hidden_size), np.float32)
-        np.savez(args.output, vectors=vectors, offsets=np.asarray(offsets, np.int64))
-    else:
-        # Written through a memory map: the corpus never has to fit in memory twice.
-        out = np.lib.format.open_memmap(args.output, mode="w+", dtype=np.float32,
-                                        shape=(len(texts), encoder.hidden_size))
-        row = 0
-        for chunk in _batches(texts, 256):
-            out[row:row + len(chunk)] = encoder.encode(chunk, args.layer, args.pooling, normalize, args.batch_size)
-            row += len(chunk)
-            bar.update(len(chunk))
-        bar.close()
-        out.flush()
-        del out
+    # The vectors go to a temporary file next to the output, renamed over it once complete:
+    # a failed run leaves no output (a pipeline that ignores the exit status indexes nothing),
+    # and errors are one line.
+    temp = None
+    try:
+        encoder = Encoder.from_pretrained(args.model)
+        texts = _read_lines(args.input)
+        directory, name = os.path.split(os.path.abspath(args.output))
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=f".{name[:200]}.", suffix=".tmp",
+                                         delete=False) as out_file:
+            temp = out_file.name
+            _write_embeddings(args, encoder, texts, out_file)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # an ordinary file, not the temporary file's 0600
+        os.replace(temp, args.output)
+        temp = None
+    except (ValueError, OSError, RuntimeError, MemoryError) as e:
+        print(f"python -m sextant.embed: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("python -m sextant.embed: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if temp is not None:
+            os.unlink(temp)
     if not args.quiet:
         print(f"wrote {len(texts)} {'token sequences' if args.pooling == 'none' else 'vectors'} "
               f"to {args.output}", file=sys.stderr)

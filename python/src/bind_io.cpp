@@ -12,7 +12,8 @@ namespace py = pybind11;
 
 namespace {
 
-std::string path_of(py::handle path) { return py::str(py::module_::import("os").attr("fspath")(path)); }
+// The bytes of a path (str, bytes or os.PathLike), as the operating system sees them.
+std::string path_of(py::handle path) { return py::bytes(py::module_::import("os").attr("fsencode")(path)); }
 
 FileFormat format_of(const std::string& name) {
   if (name == "sextant") return FileFormat::sextant;
@@ -56,12 +57,12 @@ void bind_io(py::module_& m) {
         write_index(index, p, f);
       },
       py::arg("index"), py::arg("path"), py::kw_only(), py::arg("format") = "sextant", R"doc(
-Writes an index to a file, atomically: a temporary file next to it is written,
-flushed and renamed, so a crash, a full disk or an error leaves any previous
-file intact. format="sextant" (every index type, checksummed, mappable) or
-"faiss" (a file faiss.read_index reads: flat, SQ, PQ, IVF, HNSW, id maps,
-refine and pre-transform indexes; ValueError for the fast-scan types).
-OSError when the path cannot be written.)doc");
+Writes an index to a file (path: str, bytes or path-like), atomically: a
+temporary file next to it is written, flushed and renamed, so a crash, a full
+disk or an error leaves any previous file intact. format="sextant" (every index
+type, checksummed, mappable) or "faiss" (a file faiss.read_index reads: flat,
+SQ, PQ, IVF, HNSW, id maps, refine and pre-transform indexes; ValueError for
+the fast-scan types). OSError when the path cannot be written.)doc");
   m.def(
       "read_index",
       [](py::handle path, bool mmap) {
@@ -70,10 +71,13 @@ OSError when the path cannot be written.)doc");
         return std::shared_ptr<Index>(read_index(p, IOFlags{mmap}));
       },
       py::arg("path"), py::arg("mmap") = false, R"doc(
-Reads a sextant index file, or an index file written by Faiss (faiss.write_index).
-mmap=True maps the file: vectors, codes and inverted lists are served from the
-page cache, read-only (add/remove raise ValueError). OSError when the file
-cannot be opened; ValueError when it is not a valid index file.)doc");
+Reads a sextant index file, or an index file written by Faiss (faiss.write_index);
+path is a str, bytes or path-like. By default the file is read into memory: a
+file rewritten meanwhile is refused as torn, never a crash. mmap=True maps the
+file: vectors, codes and inverted lists are served from the page cache,
+read-only (add/remove raise ValueError); the file must not change while mapped
+(see docs/index_files.md). OSError when the file cannot be opened; ValueError
+when it is not a valid index file.)doc");
   m.def(
       "serialize_index",
       [](const Index& index, const std::string& format) {

@@ -1,6 +1,8 @@
 // The compiled module sextant._sextant; the package sextant re-exports it.
 #include <pybind11/pybind11.h>
 
+#include <cstring>
+
 #include "sextant/impl/io_file.h"
 #include "sextant/utils/Error.h"
 
@@ -24,6 +26,13 @@ void bind_gpu(py::module_& m);
 #endif
 }  // namespace sextant::python
 
+namespace {
+// An error's text as a str; bytes that are not UTF-8 (a file name) become U+FFFD.
+py::str message(const std::exception& e) {
+  return py::reinterpret_steal<py::str>(PyUnicode_DecodeUTF8(e.what(), std::strlen(e.what()), "replace"));
+}
+}  // namespace
+
 PYBIND11_MODULE(_sextant, m) {
   m.doc() = "sextant: vector similarity search (compiled core)";
   // A broken precondition is a bad argument or a call out of order, or a bad
@@ -34,10 +43,13 @@ PYBIND11_MODULE(_sextant, m) {
       if (p) std::rethrow_exception(p);
     } catch (const sextant::FileError& e) {
       // OSError(errno, message, filename) makes the matching subclass (FileNotFoundError, ...).
-      py::object error = py::reinterpret_borrow<py::object>(PyExc_OSError)(e.error_number(), e.what(), e.path());
+      // Paths are bytes: the file name decodes as os.fsdecode does, the message never fails to.
+      py::object filename = py::reinterpret_steal<py::object>(PyUnicode_DecodeFSDefaultAndSize(e.path().data(),
+                                                                                               e.path().size()));
+      py::object error = py::reinterpret_borrow<py::object>(PyExc_OSError)(e.error_number(), message(e), filename);
       PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())), error.ptr());
     } catch (const sextant::Error& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
+      PyErr_SetObject(PyExc_ValueError, message(e).ptr());
     }
   });
   sextant::python::bind_search_params(m);

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "sextant/utils/Error.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant::embed {
 
@@ -153,10 +154,12 @@ Matrix MoE::apply(const Matrix& x) const {
   const DeepseekConfig& c = config_;
   const Matrix logits = gate_.apply(x);
   std::vector<Route> routes(x.rows);
+  ParallelErrors errors;
 #pragma omp parallel for if (x.rows > 16)
-  for (size_t t = 0; t < x.rows; t++) {
+  for (size_t t = 0; t < x.rows; t++) errors.run([&] {
     routes[t] = route_token(c, logits.row(t), correction_bias_.empty() ? nullptr : correction_bias_.data());
-  }
+  });
+  errors.rethrow();
   // Gather the tokens of each expert so that it runs as one GEMM over them.
   const size_t n = experts_.size();
   std::vector<std::vector<std::pair<size_t, float>>> assigned(n);

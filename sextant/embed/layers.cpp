@@ -9,6 +9,7 @@
 
 #include "sextant/utils/Error.h"
 #include "sextant/utils/blas.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant::embed {
 
@@ -200,14 +201,15 @@ void add_in_place(Matrix& a, const Matrix& b) {
 void attention(const AttentionArgs& a, const std::vector<size_t>& offsets, float* out, size_t out_stride) {
   const size_t n_seq = offsets.size() - 1;
   const size_t tasks = n_seq * a.heads;
+  ParallelErrors errors;
 #pragma omp parallel
   {
     std::vector<float> scores, v_t;  // per-thread scratch: L x L scores, V^T of one head
 #pragma omp for schedule(dynamic)
-    for (size_t task = 0; task < tasks; task++) {
+    for (size_t task = 0; task < tasks; task++) errors.run([&] {
       const size_t s = task / a.heads, h = task % a.heads;
       const size_t begin = offsets[s], len = offsets[s + 1] - begin;
-      if (len == 0) continue;
+      if (len == 0) return;
       scores.resize(len * len);
       const float* q = a.q + begin * a.q_stride + h * a.q_head_stride;
       const float* k = a.k + begin * a.k_stride + h * a.k_head_stride;
@@ -237,8 +239,9 @@ void attention(const AttentionArgs& a, const std::vector<size_t>& offsets, float
       }
       gemm_abt(len, a.v_dim, len, 1.0f, scores.data(), len, v_t.data(), len, 0.0f,
                out + begin * out_stride + h * a.v_dim, out_stride);
-    }
+    });
   }
+  errors.rethrow();
 }
 
 }  // namespace sextant::embed

@@ -5,6 +5,7 @@
 #include "sextant/embed/json.h"
 #include "sextant/embed/unicode.h"
 #include "sextant/utils/Error.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant::embed {
 
@@ -183,18 +184,10 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, const EncodeOption
 std::vector<std::vector<int32_t>> Tokenizer::encode_batch(const std::vector<std::string>& texts,
                                                           const EncodeOptions& options) const {
   std::vector<std::vector<int32_t>> out(texts.size());
-  // Exceptions must not leave an OpenMP region: keep the first and rethrow after.
-  std::exception_ptr error;
+  ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic, 16)
-  for (size_t i = 0; i < texts.size(); i++) {
-    try {
-      out[i] = encode(texts[i], options);
-    } catch (...) {
-#pragma omp critical
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  for (size_t i = 0; i < texts.size(); i++) errors.run([&] { out[i] = encode(texts[i], options); });
+  errors.rethrow();
   return out;
 }
 

@@ -23,6 +23,7 @@ inline void prefetch_code(const uint8_t* code, size_t code_size) {
 void CodeGraphStorage::assign(LargeVector<uint8_t> codes, size_t n) {
   SEXTANT_CHECK(codes.size() == n * code_size_, "HNSW storage: ", codes.size(), " code bytes for ", n, " codes of ",
                 code_size_, " bytes");
+  check_codes(n, codes.data());
   codes_ = std::move(codes);
 }
 

@@ -35,6 +35,9 @@ class CodeGraphStorage : public GraphStorage {
   virtual void train(size_t n, const float* x) = 0;
   virtual void encode(size_t n, const float* x, uint8_t* codes) const = 0;
   virtual void decode(size_t n, const uint8_t* codes, float* x) const = 0;
+  /// Throws unless the n codes decode to finite vectors within the norm bound
+  /// (codes from a file); codes that always do are not read.
+  virtual void check_codes(size_t, const uint8_t*) const {}
 
   void append(size_t n, const float* x);
   void replace(size_t i, const float* x) { encode(1, x, row(i)); }
@@ -94,6 +97,7 @@ class SQGraphStorage final : public CodeGraphStorage {
   void train(size_t n, const float* x) override { sq_.train(n, x); }
   void encode(size_t n, const float* x, uint8_t* codes) const override { sq_.encode(n, x, codes); }
   void decode(size_t n, const uint8_t* codes, float* x) const override { sq_.decode(n, codes, x); }
+  void check_codes(size_t n, const uint8_t* codes) const override { sq_.check_codes(n, codes); }
   std::unique_ptr<GraphDistance> distance_computer() const override;
 
  private:

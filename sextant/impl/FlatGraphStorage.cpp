@@ -9,6 +9,7 @@
 #include "sextant/impl/permute_rows.h"
 #include "sextant/utils/Error.h"
 #include "sextant/utils/kernels.h"
+#include "sextant/utils/validate.h"
 
 namespace sextant {
 
@@ -246,6 +247,9 @@ void FlatGraphStorage::restore(std::vector<uint32_t> order, bool fixed, const ui
   std::vector<float> buf(d_);
   for (size_t i = 0; i < n; i++) {  // stored as they are: the column order is not set yet
     std::memcpy(buf.data(), rows + i * d_ * sizeof(float), d_ * sizeof(float));
+    // A graph built or searched over a NaN or an overflowing vector corrupts itself.
+    SEXTANT_CHECK(find_unbounded_row(buf.data(), 1, d_) == 1, "HNSW storage: stored vector ", i,
+                  " holds a NaN or an infinity, or its squared norm is above 2^120");
     store(buf.data(), i);
   }
   order_ = std::move(order);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "sextant/utils/Error.h"
+#include "sextant/utils/threads.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -98,22 +99,44 @@ void HNSW::append_nodes(const std::vector<uint8_t>& new_levels) {
 void HNSW::add(size_t n, const GraphStorage& storage) {
   if (n == 0) return;
   const size_t first = n_;
-  grow(n);
   std::vector<node_t> nodes(n);
   for (size_t i = 0; i < n; i++) nodes[i] = node_t(first + i);
-  insert_all(nodes, storage);
+  grow(n);
+  try {
+    insert_all(nodes, storage);
+  } catch (...) {
+    // The new nodes leave the graph again (removal reroutes any link to them).
+    std::vector<uint8_t> added(n_, 0);
+    std::fill(added.begin() + first, added.end(), 1);
+    remove(added, storage);
+    throw;
+  }
+}
+
+size_t HNSW::construction_pool() const {
+  // A pool larger than the graph never fills: a huge efConstruction costs no memory.
+  return std::min<size_t>(std::max(efConstruction, 1), std::max<size_t>(n_, 1));
 }
 
 void HNSW::insert_all(const std::vector<node_t>& nodes, const GraphStorage& storage) {
+  ParallelErrors errors;
 #pragma omp parallel if (nodes.size() > 1)
   {
-    std::unique_ptr<GraphDistance> dist = storage.distance_computer();
+    std::unique_ptr<GraphDistance> dist;
     SearchBuffers buf;
+    errors.run([&] {
+      dist = storage.distance_computer();
+      buf.pool.reset(construction_pool());
+      buf.visited.start(n_);
+    });
+    // Every thread has its buffers before any node is linked.
+#pragma omp barrier
     // Dynamic scheduling in small chunks: with one thread the order is the
     // input order, so the graph is reproducible.
 #pragma omp for schedule(dynamic, 4)
-    for (size_t i = 0; i < nodes.size(); i++) insert(nodes[i], *dist, buf);
+    for (size_t i = 0; i < nodes.size(); i++) errors.run([&] { insert(nodes[i], *dist, buf); });
   }
+  errors.rethrow();
 }
 
 void HNSW::insert(node_t v, GraphDistance& dist, SearchBuffers& buf) {
@@ -143,7 +166,7 @@ void HNSW::insert(node_t v, GraphDistance& dist, SearchBuffers& buf) {
   const int linked_top = std::min(level, top);
   std::vector<std::vector<Candidate>> chosen(linked_top + 1);
   for (int l = linked_top; l >= 0; l--) {
-    search_layer_locked(dist, buf, ep, ep_d, l, std::max<size_t>(efConstruction, 1));
+    search_layer_locked(dist, buf, ep, ep_d, l, construction_pool());
     const CandidatePool& pool = buf.pool;
     std::vector<Candidate>& cand = chosen[l];
     for (size_t j = 0; j < pool.size(); j++) {

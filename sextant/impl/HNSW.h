@@ -181,6 +181,8 @@ class HNSW {
   void select_neighbors(GraphDistance& dist, std::vector<Candidate>& cand, size_t m) const;
   void connect(node_t v, const std::vector<Candidate>& selected, int level, GraphDistance& dist);
   void insert_all(const std::vector<node_t>& nodes, const GraphStorage& storage);
+  /// Candidate-pool size of an insertion: efConstruction, at most ntotal().
+  size_t construction_pool() const;
 
   // Repair (HNSW_repair.cpp).
   void reroute_around(const std::vector<uint8_t>& gone, const GraphStorage& storage);

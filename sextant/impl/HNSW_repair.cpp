@@ -9,6 +9,7 @@
 
 #include "sextant/impl/HNSW.h"
 #include "sextant/utils/Error.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
@@ -20,22 +21,26 @@ void HNSW::reroute_around(const std::vector<uint8_t>& gone, const GraphStorage& 
   // writes, so the nodes are repaired in parallel without locks.
   for (int level = 0; level <= max_level_; level++) {
     const size_t maxd = max_degree(level);
+    ParallelErrors errors;
 #pragma omp parallel
     {
-      std::unique_ptr<GraphDistance> dist = storage.distance_computer();
+      std::unique_ptr<GraphDistance> dist;
+      errors.run([&] { dist = storage.distance_computer(); });
       std::vector<node_t> near;
       std::vector<float> near_d;
       std::vector<Candidate> cand;
       auto add_live = [&](node_t y, node_t u) {
         if (y != u && !gone[y]) near.push_back(y);
       };
+      // A node's list is rewritten only once its new links are chosen: a
+      // failure (no memory) leaves every list valid.
 #pragma omp for schedule(dynamic, 64)
-      for (size_t i = 0; i < n_; i++) {
+      for (size_t i = 0; i < n_; i++) errors.run([&] {
         const node_t u = node_t(i);
-        if (gone[u] || levels_[u] < level) continue;
+        if (gone[u] || levels_[u] < level) return;
         node_t* l = links(u, level);
         const size_t cnt = l[0];
-        if (std::none_of(l + 1, l + 1 + cnt, [&](node_t x) { return gone[x] != 0; })) continue;
+        if (std::none_of(l + 1, l + 1 + cnt, [&](node_t x) { return gone[x] != 0; })) return;
         near.clear();
         for (size_t j = 1; j <= cnt; j++) {
           const node_t x = l[j];
@@ -65,8 +70,9 @@ void HNSW::reroute_around(const std::vector<uint8_t>& gone, const GraphStorage& 
         select_neighbors(*dist, cand, maxd);
         l[0] = node_t(cand.size());
         for (size_t j = 0; j < cand.size(); j++) l[1 + j] = cand[j].id;
-      }
+      });
     }
+    errors.rethrow();
   }
 }
 
@@ -204,7 +210,7 @@ void HNSW::adopt_orphans(const GraphStorage& storage) {
     }
     if (!adopted) {
       dist->set_query_node(v);
-      const size_t ef = std::max<size_t>(maxd, efConstruction);
+      const size_t ef = std::max<size_t>(maxd, construction_pool());
       const size_t found = search(*dist, buf, maxd, ef, nullptr, D.data(), I.data());
       for (size_t j = 0; j < found && !adopted; j++) adopted = node_t(I[j]) != v && adopt(v, node_t(I[j]));
     }

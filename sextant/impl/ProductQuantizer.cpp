@@ -10,6 +10,8 @@
 #include "sextant/utils/distances.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/knn.h"
+#include "sextant/utils/threads.h"
+#include "sextant/utils/validate.h"
 
 namespace sextant {
 
@@ -62,6 +64,22 @@ void ProductQuantizer::adopt(std::vector<float> centroids) {
 void ProductQuantizer::set_centroids(std::vector<float> centroids) {
   SEXTANT_CHECK(centroids.size() == M_ * ksub_ * dsub_, "a product quantizer with M=", M_, ", nbits=", nbits_,
                 ", d=", d_, " needs ", M_ * ksub_ * dsub_, " centroid values, got ", centroids.size());
+  check_finite(centroids.data(), centroids.size(), 1, "product quantizer centroids");
+  // The longest vector a code can decode to must be within the bound of decoded vectors.
+  double longest = 0;
+  for (size_t m = 0; m < M_; m++) {
+    double sub = 0;
+    for (size_t j = 0; j < ksub_; j++) {
+      const float* c = centroids.data() + (m * ksub_ + j) * dsub_;
+      double norm = 0;
+      for (size_t i = 0; i < dsub_; i++) norm += double(c[i]) * c[i];
+      sub = std::max(sub, norm);
+    }
+    longest += sub;
+  }
+  SEXTANT_CHECK(longest <= double(kMaxDecodedSquaredNorm),
+                "product quantizer centroids decode to vectors of squared norm up to ", longest,
+                ", above the limit 2^124");
   adopt(std::move(centroids));
 }
 
@@ -82,8 +100,9 @@ void ProductQuantizer::train(size_t n, const float* x) {
   std::vector<float> centroids(M_ * ksub_ * dsub_);
   // Subspaces are independent: one k-means per thread (each seeded by its
   // subspace, so the result does not depend on the thread count).
+  ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic) if (M_ >= size_t(omp_get_max_threads()))
-  for (long m = 0; m < static_cast<long>(M_); m++) {
+  for (long m = 0; m < static_cast<long>(M_); m++) errors.run([&] {
     std::vector<float> sub(m_rows * dsub_);
     for (size_t i = 0; i < m_rows; i++) {
       std::memcpy(sub.data() + i * dsub_, x + rows[i] * d_ + m * dsub_, sizeof(float) * dsub_);
@@ -92,7 +111,8 @@ void ProductQuantizer::train(size_t n, const float* x) {
     params.seed = train_params_.seed + 7919 * uint64_t(m);
     KMeansResult r = kmeans(m_rows, dsub_, sub.data(), ksub_, params, exact_assign(dsub_, MetricType::L2), false);
     std::copy(r.centroids.begin(), r.centroids.end(), centroids.begin() + m * ksub_ * dsub_);
-  }
+  });
+  errors.rethrow();
   adopt(std::move(centroids));
 }
 

@@ -8,6 +8,7 @@
 #include "sextant/utils/blas.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/select.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
@@ -98,15 +99,17 @@ void ProjectedRows::assign(const float* x, size_t n) {
 void ProjectedRows::search(const float* xq, size_t nq, const float* rows, size_t k, float* distances,
                            idx_t* labels) const {
   const size_t nblocks = (nq + kQueryBlock - 1) / kQueryBlock;
+  ParallelErrors errors;
 #pragma omp parallel if (nblocks > 1)
   {
     Scratch scratch;
 #pragma omp for schedule(dynamic)
-    for (size_t b = 0; b < nblocks; b++) {
+    for (size_t b = 0; b < nblocks; b++) errors.run([&] {
       const size_t q0 = b * kQueryBlock, m = std::min(nq - q0, kQueryBlock);
       search_block(xq + q0 * d_, m, rows, k, scratch, distances + q0 * k, labels + q0 * k);
-    }
+    });
   }
+  errors.rethrow();
 }
 
 size_t ProjectedRows::search_block(const float* xq, size_t m, const float* rows, size_t k, Scratch& scratch,

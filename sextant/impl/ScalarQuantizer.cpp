@@ -7,10 +7,13 @@
 
 #include "sextant/utils/Error.h"
 #include "sextant/utils/kernels.h"
+#include "sextant/utils/validate.h"
 
 namespace sextant {
 
 namespace {
+
+constexpr float kHalfMax = 65504.0f;  // the largest finite fp16 value
 
 SQCodec codec_of(QuantizerType type) {
   switch (type) {
@@ -80,6 +83,18 @@ void ScalarQuantizer::set_trained(std::vector<float> trained) {
   SEXTANT_CHECK(trained.size() == expected, quantizer_type_name(type_), " needs ", expected,
                 " trained values, got ", trained.size());
   for (float v : trained) SEXTANT_CHECK(std::isfinite(v), "scalar quantizer ranges must be finite");
+  // A code decodes within [vmin, vmin + vdiff] per component: the longest
+  // vector it can give must be within the bound of decoded vectors.
+  const size_t ranges = trained.size() / 2;
+  double longest = 0;
+  for (size_t j = 0; j < d_ && ranges > 0; j++) {
+    const size_t r = ranges == 1 ? 0 : j;
+    const double lo = trained[r], hi = lo + double(trained[ranges + r]);
+    longest += std::max(lo * lo, hi * hi);
+  }
+  SEXTANT_CHECK(longest <= double(kMaxDecodedSquaredNorm),
+                "scalar quantizer ranges decode to vectors of squared norm up to ", longest,
+                ", above the limit 2^124");
   trained_ = std::move(trained);
   derive_affine();
 }
@@ -110,7 +125,9 @@ void ScalarQuantizer::encode(size_t n, const float* x, uint8_t* codes) const {
     uint8_t* code = codes + i * cs;
     for (size_t j = 0; j < d_; j++) {
       if (codec_ == kSQfp16 || codec_ == kSQbf16) {
-        const uint16_t h = codec_ == kSQfp16 ? sq_float_to_half(xi[j]) : sq_float_to_bf16(xi[j]);
+        // fp16 saturates at its largest finite value rather than storing an infinity.
+        const uint16_t h = codec_ == kSQfp16 ? sq_float_to_half(std::clamp(xi[j], -kHalfMax, kHalfMax))
+                                             : sq_float_to_bf16(xi[j]);
         std::memcpy(code + 2 * j, &h, 2);
       } else if (is_direct(type_)) {
         const float v = type_ == QuantizerType::QT_8bit_direct ? xi[j] : xi[j] + 128.0f;
@@ -122,6 +139,19 @@ void ScalarQuantizer::encode(size_t n, const float* x, uint8_t* codes) const {
         sq_put(codec_, code, j, uint32_t(levels * unit));  // truncation, as Faiss
       }
     }
+  }
+}
+
+void ScalarQuantizer::check_codes(size_t n, const uint8_t* codes) const {
+  if (sq_is_integer(codec_)) return;
+  constexpr size_t kChunk = 4096;
+  std::vector<float> x(std::min(n, kChunk) * d_);
+  for (size_t i0 = 0; i0 < n; i0 += kChunk) {
+    const size_t m = std::min(kChunk, n - i0);
+    decode(m, codes + i0 * code_size(), x.data());
+    const size_t bad = find_unbounded_row(x.data(), m, d_, kMaxDecodedSquaredNorm);
+    SEXTANT_CHECK(bad == m, quantizer_type_name(type_), " code ", i0 + bad,
+                  " decodes to a vector with NaN, infinity or a squared norm above 2^124");
   }
 }
 

@@ -51,6 +51,12 @@ class ScalarQuantizer {
     return d_ == other.d_ && type_ == other.type_ && trained_ == other.trained_;
   }
 
+  /// Throws unless n codes decode to finite vectors within the bound of
+  /// decoded vectors (kMaxDecodedSquaredNorm): fp16 and bf16 codes can hold
+  /// anything, codes read from a file are checked. Integer codes stay within
+  /// the trained ranges.
+  void check_codes(size_t n, const uint8_t* codes) const;
+
   /// Scores codes against one query with the active SIMD kernels. The query
   /// is prepared once (per query, or per list for residual codes).
   class Scorer {

@@ -83,9 +83,9 @@ class CandidatePool {
   float bound() const { return full() ? dist_[size_ - 1] : std::numeric_limits<float>::infinity(); }
 
   /// Inserts (d, id) when d < bound(), and then returns true; the worst entry
-  /// falls off a full pool.
+  /// falls off a full pool. A NaN never enters (it would break the order).
   bool insert(float d, node_t id) {
-    if (d >= bound()) return false;
+    if (!(d < bound())) return false;
     // The first entry > d, counted rather than searched: a binary search
     // mispredicts about every other step, a count of a few dozen floats runs
     // in vector compares.

@@ -7,6 +7,7 @@
 
 #include "sextant/utils/TopK.h"
 #include "sextant/utils/select.h"
+#include "sextant/utils/threads.h"
 
 namespace sextant {
 
@@ -34,11 +35,13 @@ void search_codes(size_t n, const float* x, size_t d, size_t nb, size_t k, Metri
   std::vector<float> slice_keys(slices > 1 ? slices * n * k : 0);
   std::vector<idx_t> slice_ids(slice_keys.size());
   const size_t items = n * slices;
+  ParallelErrors errors;
 #pragma omp parallel if (items > 1 && nthreads > 1)
   {
-    std::unique_ptr<CodeScorer> scorer = make_scorer();
+    std::unique_ptr<CodeScorer> scorer;
+    errors.run([&] { scorer = make_scorer(); });
 #pragma omp for schedule(dynamic)
-    for (long item = 0; item < static_cast<long>(items); item++) {
+    for (long item = 0; item < static_cast<long>(items); item++) errors.run([&] {
       const size_t q = item / slices, s = item % slices;
       const size_t j_begin = nb * s / slices, j_end = nb * (s + 1) / slices;
       const size_t at = (s * n + q) * k;
@@ -47,8 +50,9 @@ void search_codes(size_t n, const float* x, size_t d, size_t nb, size_t k, Metri
       scorer->set_query(x + q * d);
       scorer->scan(j_begin, j_end, heap, sel);
       heap.finish();
-    }
+    });
   }
+  errors.rethrow();
   for (size_t q = 0; q < n && slices > 1; q++) {
     TopKHeap merged(distances + q * k, labels + q * k, k);
     for (size_t s = 0; s < slices; s++) {
@@ -65,13 +69,20 @@ RangeSearchResult range_search_codes(size_t n, const float* x, size_t d, size_t 
   const Kernels& kern = kernels();
   const bool l2 = metric == MetricType::L2;
   std::vector<std::vector<std::pair<float, idx_t>>> hits(n);
+  ParallelErrors errors;
 #pragma omp parallel if (n > 1)
   {
-    std::unique_ptr<CodeScorer> scorer = make_scorer();
-    std::vector<float> scores(kChunk), keys(kChunk);
-    std::vector<uint32_t> idx(kChunk);
+    std::unique_ptr<CodeScorer> scorer;
+    std::vector<float> scores, keys;
+    std::vector<uint32_t> idx;
+    errors.run([&] {
+      scorer = make_scorer();
+      scores.resize(kChunk);
+      keys.resize(kChunk);
+      idx.resize(kChunk);
+    });
 #pragma omp for schedule(dynamic)
-    for (long q = 0; q < static_cast<long>(n); q++) {
+    for (long q = 0; q < static_cast<long>(n); q++) errors.run([&] {
       scorer->set_query(x + q * d);
       for (size_t j0 = 0; j0 < nb; j0 += kChunk) {
         const size_t m = std::min(kChunk, nb - j0);
@@ -87,8 +98,9 @@ RangeSearchResult range_search_codes(size_t n, const float* x, size_t d, size_t 
       std::sort(hits[q].begin(), hits[q].end(), [l2](const auto& a, const auto& b) {
         return (l2 ? a.first < b.first : a.first > b.first) || (a.first == b.first && a.second < b.second);
       });
-    }
+    });
   }
+  errors.rethrow();
   RangeSearchResult result;
   result.lims.assign(n + 1, 0);
   for (size_t q = 0; q < n; q++) result.lims[q + 1] = result.lims[q] + hits[q].size();

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 
@@ -23,6 +25,19 @@ std::string directory_of(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// `path` + ".tmp.XXXXXX" (a mkstemp template) in the same directory, the
+// file name cut short when it would pass the file-name limit (NAME_MAX): a
+// valid target name of 245 to 255 bytes still gets a temporary file.
+std::string temporary_template(const std::string& path) {
+  static const std::string kSuffix = ".tmp.XXXXXX";
+  const size_t slash = path.find_last_of('/');
+  const size_t name_at = slash == std::string::npos ? 0 : slash + 1;
+  long name_max = ::pathconf(directory_of(path).c_str(), _PC_NAME_MAX);
+  if (name_max <= 0) name_max = NAME_MAX;
+  const size_t keep = std::min(path.size() - name_at, size_t(name_max) - kSuffix.size());
+  return path.substr(0, name_at + keep) + kSuffix;
 }
 
 // write() until done, retrying on EINTR; returns 0 or an errno.
@@ -49,9 +64,8 @@ uint64_t abort_after_from_environment() {
 
 }  // namespace
 
-// ---------------------------------------------------------------- MappedFile
-
-MappedFile::MappedFile(const std::string& path) : path_(path) {
+// An index file opened for reading, and its size.
+int open_index_file(const std::string& path, size_t& size) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_file_error("cannot open index file", path, errno);
   struct stat st;
@@ -64,7 +78,14 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     ::close(fd);
     throw_file_error("not a regular file:", path, EINVAL);
   }
-  size_ = static_cast<size_t>(st.st_size);
+  size = static_cast<size_t>(st.st_size);
+  return fd;
+}
+
+// ---------------------------------------------------------------- MappedFile
+
+MappedFile::MappedFile(const std::string& path) : path_(path) {
+  const int fd = open_index_file(path, size_);
   if (size_ > 0) {
     void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
@@ -81,12 +102,32 @@ MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
+// ---------------------------------------------------------------- FileContents
+
+FileContents::FileContents(const std::string& path) {
+  size_t expected = 0;
+  const int fd = open_index_file(path, expected);
+  data_.reset(new uint8_t[std::max<size_t>(expected, 1)]);  // not zeroed: read() fills what counts
+  while (size_ < expected) {  // a file shortened meanwhile ends the copy early
+    const ssize_t r = ::read(fd, data_.get() + size_, expected - size_);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      const int e = errno;
+      ::close(fd);
+      throw_file_error("cannot read index file", path, e);
+    }
+    if (r == 0) break;
+    size_ += static_cast<size_t>(r);
+  }
+  ::close(fd);
+}
+
 // ---------------------------------------------------------------- AtomicFileSink
 
 AtomicFileSink::AtomicFileSink(std::string path)
     : path_(std::move(path)), abort_after_(abort_after_from_environment()) {
   SEXTANT_CHECK(!path_.empty(), "write_index: the path is empty");
-  std::string pattern = path_ + ".tmp.XXXXXX";
+  std::string pattern = temporary_template(path_);
   fd_ = ::mkstemp(pattern.data());
   if (fd_ < 0) throw_file_error("cannot create a temporary file next to", path_, errno);
   temp_path_ = pattern;

@@ -47,6 +47,21 @@ class MappedFile {
   size_t size_ = 0;
 };
 
+/// A whole file read into memory. Unlike a mapping, a copy cannot be killed
+/// by another process truncating or rewriting the file meanwhile (a mapped
+/// page past the new end raises SIGBUS): the copy comes out short or torn, and
+/// the parser refuses it like any damaged file.
+class FileContents {
+ public:
+  explicit FileContents(const std::string& path);
+  const uint8_t* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<uint8_t[]> data_;
+  size_t size_ = 0;
+};
+
 /// Writes a file atomically: the bytes go to a temporary file in the same
 /// directory, which commit() flushes (fsync), renames over the target and
 /// makes durable (fsync of the directory). Without commit() — an exception,

@@ -10,12 +10,14 @@ namespace sextant {
 
 enum class KMeansInit { random, kmeans_plus_plus };
 
-/// Parameters of k-means; the defaults follow Faiss's.
+/// Parameters of k-means; the defaults follow Faiss's but for the initialisation.
 struct KMeansParams {
   int niter = 25;                     ///< Lloyd iterations per run
   int nredo = 1;                      ///< independent runs; the best objective wins
   bool spherical = false;             ///< normalise centroids after each update (for inner product)
-  KMeansInit init = KMeansInit::random;
+  /// k-means++ (on a projected sample, see kmeans.cpp): on clustered data it
+  /// finds a much lower objective than Faiss's uniform draw, for under 1% of the time.
+  KMeansInit init = KMeansInit::kmeans_plus_plus;
   uint64_t seed = 1234;               ///< same seed and thread count: same result
   int max_points_per_centroid = 256;  ///< train on a sample of at most this many points per centroid
   int min_points_per_centroid = 39;   ///< fewer points per centroid than this is reported as a warning

@@ -11,6 +11,10 @@ namespace sextant {
 
 bool labels_below(const Index& index, idx_t bound) {
   if (const auto* ivf = dynamic_cast<const IndexIVF*>(&index)) {
+    // A later add() numbers vectors from next_id: past bound they would index
+    // past the parent's arrays; where the labels are positions they go on from ntotal.
+    const idx_t next = ivf->next_id();
+    if (next > bound || (bound == ivf->ntotal() && next != bound)) return false;
     const InvertedLists& lists = ivf->invlists();
     for (size_t l = 0; l < lists.nlist(); l++) {
       const idx_t* ids = lists.ids(l);

@@ -50,6 +50,7 @@ class TopKHeap {
       return;
     }
     if (size_ < k_) {
+      if (std::isnan(key)) return;  // a NaN is no result (once full, the comparison below drops it)
       size_t i = size_++;
       while (i > 0) {  // sift up
         size_t parent = (i - 1) / 2;

@@ -421,7 +421,8 @@ struct SplitRows {
 
   size_t length() const { return w; }
   size_t row_bytes() const { return w * sizeof(uint32_t); }
-  Cursor row(size_t id) const { return {high + id * w, low + id * w}; }
+  // Without kExact the low halves may not exist (low is null): no pointer into them.
+  Cursor row(size_t id) const { return {high + id * w, kExact ? low + id * w : nullptr}; }
   const char* head(size_t id) const { return reinterpret_cast<const char*>(high + id * w); }
   Cursor parked() const { return {q.words, q.words + w}; }
   Query query(size_t i, size_t r) const {

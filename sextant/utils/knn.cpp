@@ -14,6 +14,7 @@
 #include "sextant/utils/distances.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/select.h"
+#include "sextant/utils/threads.h"
 #include "sextant/utils/validate.h"
 
 namespace sextant {
@@ -201,13 +202,14 @@ void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, 
   const size_t items = query_blocks * slices;
   const size_t workers = std::min(items, nthreads);
   std::unique_ptr<float[]> buffers(new float[workers * plan.buffer_size()]);
+  ParallelErrors errors;
 #pragma omp parallel num_threads(workers) if (workers > 1)
   {
     float* buffer = buffers.get() + omp_get_thread_num() * plan.buffer_size();
     std::vector<TopKHeap> heaps;
-    heaps.reserve(plan.query_block);
+    errors.run([&] { heaps.reserve(plan.query_block); });
 #pragma omp for schedule(dynamic)
-    for (long item = 0; item < static_cast<long>(items); item++) {
+    for (long item = 0; item < static_cast<long>(items); item++) errors.run([&] {
       const size_t qb = item / slices, s = item % slices;
       const size_t q0 = qb * plan.query_block, q1 = std::min(nq, q0 + plan.query_block);
       const size_t a = s * slice_rows, b = std::min(nb, a + slice_rows);
@@ -219,11 +221,12 @@ void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, 
         });
       }
       for (TopKHeap& heap : heaps) heap.finish();
-    }
+    });
   }
+  errors.rethrow();
 
 #pragma omp parallel for schedule(static) if (nq * k > 4096)
-  for (long ql = 0; ql < static_cast<long>(nq); ql++) {
+  for (long ql = 0; ql < static_cast<long>(nq); ql++) errors.run([&] {
     const size_t q = ql;
     float* row_d = distances + q * k;
     idx_t* row_l = labels + q * k;
@@ -241,7 +244,8 @@ void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, 
     }
     const float offset = plan.offset(q);
     keys_to_distances(metric, 1, k, &offset, row_d);
-  }
+  });
+  errors.rethrow();
   if (plan.blas) recompute_distances(xq, nq, db_in, k, metric, distances, labels);
 }
 
@@ -250,11 +254,12 @@ void recompute_distances(const float* xq, size_t nq, const VectorSet& db, size_t
   const Kernels& kern = kernels();
   const bool l2 = metric == MetricType::L2;
   const size_t d = db.d;
+  ParallelErrors errors;
 #pragma omp parallel if (nq * k * d > (size_t{1} << 18) && !omp_in_parallel())
   {
     std::vector<std::pair<float, idx_t>> row;  // (key, label): smaller keys first, NaN last
 #pragma omp for schedule(static)
-    for (long ql = 0; ql < static_cast<long>(nq); ql++) {
+    for (long ql = 0; ql < static_cast<long>(nq); ql++) errors.run([&] {
       const size_t q = ql;
       const float* x = xq + q * d;
       row.clear();
@@ -275,8 +280,9 @@ void recompute_distances(const float* xq, size_t nq, const VectorSet& db, size_t
         distances[q * k + i] = l2 ? row[i].first : -row[i].first;
         labels[q * k + i] = row[i].second;
       }
-    }
+    });
   }
+  errors.rethrow();
 }
 
 RangeSearchResult exact_range_search(const float* xq, size_t nq, const VectorSet& db_in, float radius,
@@ -295,13 +301,14 @@ RangeSearchResult exact_range_search(const float* xq, size_t nq, const VectorSet
   std::vector<std::vector<std::pair<float, idx_t>>> hits(nq);
   std::unique_ptr<float[]> buffers(new float[workers * plan.buffer_size()]);
 
+  ParallelErrors errors;
 #pragma omp parallel num_threads(workers) if (workers > 1)
   {
     float* buffer = buffers.get() + omp_get_thread_num() * plan.buffer_size();
     uint32_t idx[kCollectChunk];
     float keys[kCollectChunk];
 #pragma omp for schedule(dynamic)
-    for (long item = 0; item < static_cast<long>(items); item++) {
+    for (long item = 0; item < static_cast<long>(items); item++) errors.run([&] {
       const size_t q0 = item * per_item, q1 = std::min(nq, q0 + per_item);
       for (size_t j0 = 0; j0 < nb; j0 += plan.db_block) {
         plan.score(q0, q1, j0, std::min(nb, j0 + plan.db_block), buffer, [&](size_t q, const ScoreRun& run) {
@@ -322,8 +329,9 @@ RangeSearchResult exact_range_search(const float* xq, size_t nq, const VectorSet
           }
         });
       }
-    }
+    });
   }
+  errors.rethrow();
 
   for (size_t q = 0; q < nq; q++) result.lims[q + 1] = result.lims[q] + hits[q].size();
   result.distances.resize(result.lims[nq]);
@@ -351,8 +359,8 @@ void knn(const float* xq, size_t nq, const VectorSet& db, size_t k, MetricType m
   SEXTANT_CHECK(db.d > 0, "dimension d must be > 0");
   SEXTANT_CHECK(nq == 0 || xq != nullptr, "queries must not be null");
   SEXTANT_CHECK(db.n == 0 || db.x != nullptr, "database vectors must not be null");
-  check_finite(xq, nq, db.d, "queries");
-  check_finite(db.x, db.n, db.d, "database vectors");
+  check_bounded(xq, nq, db.d, "queries");
+  check_bounded(db.x, db.n, db.d, "database vectors");
   exact_search(xq, nq, db, k, metric, distances, labels, sel);
 }
 

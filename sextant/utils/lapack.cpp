@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "sextant/utils/Error.h"
+#include "sextant/utils/validate.h"
 
 extern "C" {
 // Fortran LAPACK; the trailing sizes are the hidden character-argument lengths.
@@ -21,6 +22,8 @@ void sorgqr_(const int* m, const int* n, const int* k, float* a, const int* lda,
 namespace sextant {
 
 void symmetric_eigen(int n, float* a, float* eigenvalues) {
+  // LAPACK may loop forever on a NaN or an infinity: refuse them first.
+  check_finite(a, size_t(n) * n, 1, "the matrix of an eigen-decomposition");
   // Row-major a is its own transpose (symmetric); column-major eigenvectors are our rows.
   // Divide and conquer: several times faster than ssyev's QR iteration at d = 784.
   int info = 0, lwork = -1, liwork = -1, iquery = 0;
@@ -39,6 +42,7 @@ void symmetric_eigen(int n, float* a, float* eigenvalues) {
 void svd(int m, int n, const float* a, float* u, float* s, float* vt) {
   // Row-major a (m x n) is column-major a^T (n x m) = V S U^T: LAPACK's U is
   // our V (its columns are our rows of V^T) and LAPACK's V^T is our U.
+  check_finite(a, size_t(m) * n, 1, "the matrix of a singular value decomposition");  // LAPACK may loop on them
   std::vector<float> copy(a, a + size_t(m) * n);
   int info = 0, lwork = -1;
   float query = 0;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "sextant/utils/Error.h"
+#include "sextant/utils/kernels.h"
 
 namespace sextant {
 
@@ -61,6 +62,42 @@ void check_finite(const float* x, size_t n, size_t d, const char* what) {
 void check_metric(MetricType metric) {
   SEXTANT_CHECK(metric == MetricType::L2 || metric == MetricType::INNER_PRODUCT,
                 "metric must be METRIC_L2 (1) or METRIC_INNER_PRODUCT (0), got ", static_cast<int>(metric));
+}
+
+size_t find_unbounded_row(const float* x, size_t n, size_t d, float limit) {
+  // One pass of SIMD squared norms: a NaN or an infinity makes the norm NaN or
+  // infinite, so one comparison catches all three. Threads as find_non_finite.
+  const Kernels& k = kernels();
+  auto scan = [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; r++) {
+      const float* row = x + r * d;
+      if (!(k.inner_product(row, row, d) <= limit)) return r;
+    }
+    return r1;
+  };
+  const size_t rows_per_chunk = std::max<size_t>(1, (size_t(1) << 18) / std::max<size_t>(d, 1));
+  if (n <= rows_per_chunk) return scan(0, n);
+  const long chunks = static_cast<long>((n + rows_per_chunk - 1) / rows_per_chunk);
+  size_t first = n;
+#pragma omp parallel for schedule(static) reduction(min : first)
+  for (long c = 0; c < chunks; c++) {
+    const size_t r0 = size_t(c) * rows_per_chunk, r1 = std::min(n, r0 + rows_per_chunk);
+    const size_t bad = scan(r0, r1);
+    if (bad < r1) first = std::min(first, bad);
+  }
+  return first;
+}
+
+void check_bounded(const float* x, size_t n, size_t d, const char* what) {
+  const size_t bad = find_unbounded_row(x, n, d);
+  if (bad == n) return;
+  const float* row = x + bad * d;
+  const size_t column = find_non_finite(row, d);
+  SEXTANT_CHECK(column == d, what, " must be finite: row ", bad, ", column ", column, " is ", row[std::min(column, d - 1)]);
+  double norm2 = 0;
+  for (size_t j = 0; j < d; j++) norm2 += double(row[j]) * row[j];
+  SEXTANT_CHECK(false, what, ": row ", bad, " has squared L2 norm ", norm2,
+                ", above the limit 2^120 (about 1.3e36), beyond which distances overflow float; scale the data down");
 }
 
 }  // namespace sextant

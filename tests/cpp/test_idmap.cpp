@@ -51,7 +51,7 @@ TEST(IndexIDMap2, ReconstructsByIdAndRejectsDuplicates) {
   const size_t nb = 50, d = 4;
   auto xb = test::random_vectors(nb, d, 2);
   std::vector<idx_t> ids(nb);
-  for (size_t i = 0; i < nb; i++) ids[i] = 77 * idx_t(i) - 500;
+  for (size_t i = 0; i < nb; i++) ids[i] = 77 * idx_t(i) + 500;
   IndexIDMap2 index(std::make_shared<IndexFlat>(d, MetricType::INNER_PRODUCT));
   index.add_with_ids(nb, xb.data(), ids.data());
   std::vector<float> r(d);
@@ -61,6 +61,8 @@ TEST(IndexIDMap2, ReconstructsByIdAndRejectsDuplicates) {
   EXPECT_THROW(index.add_with_ids(1, xb.data(), &ids[3]), Error);
   idx_t twice[2] = {9999, 9999};
   EXPECT_THROW(index.add_with_ids(2, xb.data(), twice), Error);
+  idx_t negative[2] = {9999, -1};  // -1 is the label of a missing result
+  EXPECT_THROW(index.add_with_ids(2, xb.data(), negative), Error);
   EXPECT_EQ(index.ntotal(), idx_t(nb));
 
   IDSelectorRange first_half(ids[0], ids[25]);

@@ -104,6 +104,15 @@ def test_errors_are_one_actionable_line(files, tmp_path):
     np.save(tmp_path / "wrong.npy", np.zeros((3, 7), dtype=np.float32))
     r = cli("search", flat, "--queries", tmp_path / "wrong.npy", check=False)
     assert r.returncode == 1 and "dimension 7" in r.stderr
+    # Numbers out of range and answers too large for memory: one line each, no traceback.
+    for args in [("bench", flat, "--queries", files / "queries.npy", "--gt", files / "gt.npy", "--repeat", 0),
+                 ("search", flat, "--queries", files / "queries.npy", "--nprobe", 10 ** 20),
+                 ("search", flat, "--queries", files / "queries.npy", "-k", 0),
+                 ("bench", flat, "--queries", files / "queries.npy", "--gt", files / "gt.npy", "--ef", "1,-2"),
+                 ("search", flat, "--queries", files / "queries.npy", "-k", 10 ** 11)]:
+        r = cli(*args, check=False)
+        assert r.returncode in (1, 2) and len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
+        assert "Traceback" not in r.stderr and "error:" in r.stderr
 
 
 def test_info_on_a_faiss_file(tmp_path):

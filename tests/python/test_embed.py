@@ -158,6 +158,25 @@ def test_cli_writes_vectors(tmp_path):
     np.testing.assert_allclose(x, enc.encode(["first line", "second line"]), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("pooling", ["mean", "none"])
+def test_cli_failure_leaves_no_output(tmp_path, pooling):
+    # A run that fails (here: a layer the model does not have, found while embedding) prints one
+    # line and leaves nothing at the output path: no zero-filled file for a pipeline to index.
+    src = tmp_path / "corpus.txt"
+    src.write_text("first line\nsecond line\n", encoding="utf-8")
+    out = tmp_path / ("vectors.npy" if pooling == "mean" else "tokens.npz")
+    base = [sys.executable, "-m", "sextant.embed", "--model", str(FIXTURES / "bert"), "--pooling", pooling,
+            "-o", str(out), "--quiet"]
+    r = subprocess.run(base + ["--input", str(src), "--layer", "99"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "layer" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.txt"]
+    src.write_bytes(b"caf\xe9 latin-1\n")
+    r = subprocess.run(base + ["--input", str(src)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "not UTF-8" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.txt"]
+
+
 # ---- checkpoints and errors -------------------------------------------------------------------
 
 def test_fp8_block_scaled_weights():

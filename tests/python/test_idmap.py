@@ -27,7 +27,7 @@ def test_idmap_search_filter_remove(rng):
 
 def test_idmap2_reconstruct_and_unique_ids(rng):
     xb = rng.random((50, 4), dtype=np.float32)
-    ids = np.arange(50) * 11 - 100
+    ids = np.arange(50) * 11 + 100
     index = sx.IndexIDMap2(sx.IndexFlatIP(4))
     index.add_with_ids(xb, ids)
     np.testing.assert_array_equal(index.reconstruct(int(ids[7])), xb[7])

@@ -68,9 +68,8 @@ def test_errors(rng):
 
 
 def test_objective_close_to_faiss(rng):
-    """Same data and parameters: the mean objective over seeds within 1% of faiss's.
-    (Unstructured data: on well-separated blobs the objective depends on the
-    random start by several percent, in both libraries.)"""
+    """Same data and parameters, unstructured data: the mean objective over seeds no worse than
+    faiss's by more than 1%."""
     faiss = pytest.importorskip("faiss")
     x = rng.standard_normal((20000, 32), dtype=np.float32)
     ours, theirs = [], []
@@ -81,4 +80,34 @@ def test_objective_close_to_faiss(rng):
         fk = faiss.Kmeans(32, 256, niter=20, seed=seed)
         fk.train(x)
         theirs.append(fk.obj[-1])
-    assert abs(np.mean(ours) - np.mean(theirs)) <= 0.01 * np.mean(theirs)
+    assert np.mean(ours) <= 1.01 * np.mean(theirs)
+
+
+def gaussian_clusters(seed, n=20000, d=32, clusters=50, spread=4.0):
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((clusters, d)) * spread
+    return (centers[rng.integers(0, clusters, n)] + rng.standard_normal((n, d))).astype(np.float32)
+
+
+def test_clustered_objective_at_least_faiss():
+    """50 Gaussian clusters in 32-d, 20,000 points, k=50, niter=20, six seeds: a uniform draw of
+    starting points leaves about a third of the clusters unseeded, and Lloyd cannot carry a
+    surplus seed across the gap to one; k-means++ seeds nearly every cluster."""
+    faiss = pytest.importorskip("faiss")
+    ours, theirs = [], []
+    for seed in range(6):
+        x = gaussian_clusters(seed)
+        km = sx.Kmeans(32, 50, niter=20, seed=1234)
+        km.train(x)
+        ours.append(km.obj[-1])
+        fk = faiss.Kmeans(32, 50, niter=20, seed=1234)
+        fk.train(x)
+        theirs.append(fk.obj[-1])
+    assert np.mean(ours) <= np.mean(theirs)
+    # The seeding is the reason: with faiss's uniform draw, sextant lands where faiss does.
+    uniform = []
+    for seed in range(6):
+        km = sx.Kmeans(32, 50, niter=20, seed=1234, init="random")
+        km.train(gaussian_clusters(seed))
+        uniform.append(km.obj[-1])
+    assert np.mean(ours) < 0.8 * np.mean(uniform)
