@@ -47,11 +47,6 @@ ResourcesPtr resources_or_default(const ResourcesPtr& res) {
   return res ? res : make_resources(0, GpuResources::kDefaultScratchBytes);
 }
 
-template <class T>
-py::array_t<T> host_matrix(int64_t rows, int64_t cols) {
-  return py::array_t<T>(std::vector<py::ssize_t>{rows, cols});
-}
-
 // Device outputs matching `like` (torch/CuPy), or device buffers copied into
 // numpy arrays afterwards.
 struct Outputs {
@@ -80,8 +75,8 @@ struct Outputs {
   /// The (D, I) tuple, copying to host arrays when the outputs are ours.
   py::tuple finish(GpuResources& res, int64_t rows, int64_t cols) {
     if (!own_d.empty() || rows * cols == 0) {
-      auto hd = host_matrix<float>(rows, cols);
-      auto hl = host_matrix<int64_t>(rows, cols);
+      auto hd = result_array<float>({rows, cols});
+      auto hl = result_array<int64_t>({rows, cols});
       if (rows * cols > 0) {
         gpu::copy_to_host(res, hd.mutable_data(), d, size_t(rows) * cols * sizeof(float));
         gpu::copy_to_host(res, hl.mutable_data(), l, size_t(rows) * cols * sizeof(int64_t));
@@ -99,8 +94,8 @@ py::tuple search(const GpuIndex& index, py::handle x, int64_t k, py::handle para
   if (!dev) {
     FloatMatrix xq = as_matrix(x, "x", index.d());
     const int64_t n = xq.shape(0);
-    auto distances = host_matrix<float>(n, k);
-    auto labels = host_matrix<int64_t>(n, k);
+    auto distances = result_array<float>({n, k});
+    auto labels = result_array<int64_t>({n, k});
     py::gil_scoped_release release;
     index.search(n, xq.data(), k, distances.mutable_data(), labels.mutable_data(), p);
     return py::make_tuple(distances, labels);
@@ -156,8 +151,8 @@ py::tuple select_k(py::handle x, int64_t k, bool largest, ResourcesPtr res) {
   if (!dev) {
     FloatMatrix v = as_matrix(x, "distances");
     const int64_t rows = v.shape(0), cols = v.shape(1);
-    auto values = host_matrix<float>(rows, k);
-    auto indices = host_matrix<int64_t>(rows, k);
+    auto values = result_array<float>({rows, k});
+    auto indices = result_array<int64_t>({rows, k});
     py::gil_scoped_release release;
     auto lock = res->lock();
     DeviceBuffer<float> in(size_t(rows) * cols), ov(size_t(rows) * k);
@@ -191,7 +186,7 @@ py::tuple kmeans(ResourcesPtr res, py::handle x, int64_t k, const KMeansParams& 
     check_finite(xs.data(), n, d, "x");
     r = gpu::gpu_kmeans(res, n, d, xs.data(), k, params, metric);
   }
-  auto centroids = host_matrix<float>(k, d);
+  auto centroids = result_array<float>({k, d});
   std::copy(r.centroids.begin(), r.centroids.end(), centroids.mutable_data());
   return py::make_tuple(centroids, py::array_t<float>(r.objective.size(), r.objective.data()));
 }

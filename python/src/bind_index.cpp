@@ -13,18 +13,13 @@ namespace sextant::python {
 
 namespace {
 
-template <class T>
-py::array_t<T> new_array(std::initializer_list<py::ssize_t> shape) {
-  return py::array_t<T>(std::vector<py::ssize_t>(shape));
-}
-
 py::tuple search(const Index& index, py::handle x, int64_t k, py::handle params, const py::kwargs& knobs) {
   SEXTANT_CHECK(k > 0, "k must be > 0, got ", k);
   FloatMatrix xq = as_matrix(x, "x", index.d());
   SearchParams p = search_params(params, knobs);
   const int64_t n = xq.shape(0);
-  auto distances = new_array<float>({n, k});
-  auto labels = new_array<int64_t>({n, k});
+  auto distances = result_array<float>({n, k});
+  auto labels = result_array<int64_t>({n, k});
   {
     py::gil_scoped_release release;
     index.search(n, xq.data(), k, distances.mutable_data(), labels.mutable_data(), p);
@@ -126,9 +121,9 @@ index.search(xq, k, params=SearchParams(nprobe=16)).)doc")
             FloatMatrix xq = as_matrix(x, "x", self.d());
             SearchParams p = search_params(params, knobs);
             const int64_t n = xq.shape(0);
-            auto distances = new_array<float>({n, k});
-            auto labels = new_array<int64_t>({n, k});
-            auto recons = new_array<float>({n, k, self.d()});
+            auto distances = result_array<float>({n, k});
+            auto labels = result_array<int64_t>({n, k});
+            auto recons = result_array<float>({n, k, self.d()});
             {
               py::gil_scoped_release release;
               self.search_and_reconstruct(n, xq.data(), k, distances.mutable_data(), labels.mutable_data(),
@@ -141,7 +136,7 @@ index.search(xq, k, params=SearchParams(nprobe=16)).)doc")
       .def(
           "reconstruct",
           [](const Index& self, int64_t key) {
-            auto out = new_array<float>({self.d()});
+            auto out = result_array<float>({self.d()});
             self.reconstruct(key, out.mutable_data());
             return out;
           },
@@ -151,7 +146,7 @@ index.search(xq, k, params=SearchParams(nprobe=16)).)doc")
           [](const Index& self, int64_t i0, std::optional<int64_t> n) {
             int64_t count = n.value_or(self.ntotal() - i0);
             SEXTANT_CHECK(count >= 0, "n must be >= 0, got ", count);
-            auto out = new_array<float>({count, self.d()});
+            auto out = result_array<float>({count, self.d()});
             py::gil_scoped_release release;
             self.reconstruct_n(i0, count, out.mutable_data());
             return out;
@@ -163,7 +158,7 @@ index.search(xq, k, params=SearchParams(nprobe=16)).)doc")
           [](const Index& self, py::handle x) {
             FloatMatrix xa = as_matrix(x, "x", self.d());
             const int64_t n = xa.shape(0);
-            auto codes = new_array<uint8_t>({n, static_cast<py::ssize_t>(self.sa_code_size())});
+            auto codes = result_array<uint8_t>({n, static_cast<py::ssize_t>(self.sa_code_size())});
             py::gil_scoped_release release;
             self.sa_encode(n, xa.data(), codes.mutable_data());
             return codes;
@@ -175,7 +170,7 @@ index.search(xq, k, params=SearchParams(nprobe=16)).)doc")
             const auto size = static_cast<py::ssize_t>(self.sa_code_size());
             SEXTANT_CHECK(codes.ndim() == 2 && codes.shape(1) == size, "codes must have shape (n, ", size, ")");
             const int64_t n = codes.shape(0);
-            auto out = new_array<float>({n, self.d()});
+            auto out = result_array<float>({n, self.d()});
             py::gil_scoped_release release;
             self.sa_decode(n, codes.data(), out.mutable_data());
             return out;

@@ -22,8 +22,8 @@ void bind_utils(py::module_& m) {
         FloatMatrix b = as_matrix(xb, "xb");
         FloatMatrix q = as_matrix(xq, "xq", b.shape(1));
         const int64_t n = q.shape(0);
-        py::array_t<float> distances(std::vector<py::ssize_t>{n, k});
-        py::array_t<int64_t> labels(std::vector<py::ssize_t>{n, k});
+        auto distances = result_array<float>({n, k});
+        auto labels = result_array<int64_t>({n, k});
         {
           py::gil_scoped_release release;
           knn(q.data(), n, VectorSet{b.data(), static_cast<size_t>(b.shape(0)), static_cast<size_t>(b.shape(1))},
