@@ -81,6 +81,8 @@ def test_flat_shards_answer_like_one_index_bit_for_bit(data, tmp_path):
         manifest = sxd.build(files, "Flat", shards=3, out_dir=out, metric=metric, progress=False)
         assert manifest.ntotal == 4001 and [s["id_offset"] for s in manifest.shards] == [0, 1333, 2667]
         assert sorted(os.listdir(out)) == ["manifest.json", "shard-00000.sxt", "shard-00001.sxt", "shard-00002.sxt"]
+        modes = {f: os.stat(out / f).st_mode for f in os.listdir(out)}
+        assert len(set(modes.values())) == 1, modes  # the manifest is as readable as the shards
         one.add(xb)
         with sxd.ShardedIndex.open(out / "manifest.json", replicas=2, num_cpus=0.25) as index:
             assert (index.nshards, index.replicas, index.ntotal, index.d) == (3, 2, 4001, D)

@@ -127,13 +127,13 @@ def build(source, factory, *, shards, out_dir, metric="l2", train_sample=None, s
     if empty.is_trained:
         trained = ray.put({"index": sx.serialize_index(empty), "seconds": 0.0, "peak_rss_bytes": 0})
     else:
-        trained = ray.remote(_train).options(**retry).remote(source, factory, source.d, metric_value, sample_size,
-                                                            seed, num_cpus)
+        train = ray.remote(max_calls=1)(_train).options(**retry)  # its worker exits: the sample is freed
+        trained = train.remote(source, factory, source.d, metric_value, sample_size, seed, num_cpus)
     try:
         trained_info = ray.get(trained)
     except ray.exceptions.RayError as e:
         raise BuildError(f"training failed: {task_error(e)}") from e
-    fill = ray.remote(max_calls=1)(_fill_shard).options(**retry)  # a fresh worker per shard: its peak RSS is its own
+    fill = ray.remote(max_calls=1)(_fill_shard).options(**retry)  # each worker exits after its shard
     parts = source.parts(shards)
     board = ray.remote(ProgressBoard).options(num_cpus=0).remote(shards)
     files = [f"shard-{s:05d}.sxt" for s in range(shards)]

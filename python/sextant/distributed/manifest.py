@@ -74,6 +74,9 @@ class Manifest:
                 f.write("\n")
                 f.flush()
                 os.fsync(f.fileno())
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # readable as the shard files are, not the temporary file's 0600
             os.replace(tmp, self.path)
         except BaseException:
             if os.path.exists(tmp):
