@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sextant/embed/unicode.h"
 #include "sextant/utils/Error.h"
 
 namespace sextant::embed {
@@ -265,24 +266,6 @@ class Parser {
     return value;
   }
 
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += char(cp);
-    } else if (cp < 0x800) {
-      out += char(0xC0 | (cp >> 6));
-      out += char(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += char(0xE0 | (cp >> 12));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    } else {
-      out += char(0xF0 | (cp >> 18));
-      out += char(0x80 | ((cp >> 12) & 0x3F));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    }
-  }
-
   std::string parse_string() {
     pos_++;  // opening quote
     std::string out;
@@ -323,7 +306,7 @@ class Parser {
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             fail("unpaired surrogate in a \\u escape");
           }
-          append_utf8(out, cp);
+          append_utf8(char32_t(cp), out);
           break;
         }
         default: fail("unknown escape");
