@@ -17,8 +17,8 @@ std::unique_ptr<GpuIndex> index_cpu_to_gpu(std::shared_ptr<GpuResources> res, in
   SEXTANT_CHECK(device == res->device(), "index_cpu_to_gpu: device ", device, " differs from the resources' device ",
                 res->device());
   if (dynamic_cast<const IndexIVFPQFastScan*>(&index) != nullptr) {
-    SEXTANT_CHECK(false, "index_cpu_to_gpu: IndexIVFPQFastScan has no GPU twin (its 8-bit tables give other "
-                  "results); build an IndexIVFPQ instead");
+    SEXTANT_FAIL("index_cpu_to_gpu: IndexIVFPQFastScan has no GPU twin (its 8-bit tables give other "
+                 "results); build an IndexIVFPQ instead");
   }
   if (const auto* pq = dynamic_cast<const IndexIVFPQ*>(&index)) return std::make_unique<GpuIndexIVFPQ>(res, *pq);
   if (const auto* ivf = dynamic_cast<const IndexIVFFlat*>(&index)) return std::make_unique<GpuIndexIVFFlat>(res, *ivf);
@@ -28,8 +28,7 @@ std::unique_ptr<GpuIndex> index_cpu_to_gpu(std::shared_ptr<GpuResources> res, in
     config.precision = options.precision;
     return std::make_unique<GpuIndexFlat>(res, *flat, config);
   }
-  SEXTANT_CHECK(false, "index_cpu_to_gpu supports IndexFlat, IndexIVFFlat and IndexIVFPQ, got ", index.type_name());
-  return nullptr;
+  SEXTANT_FAIL("index_cpu_to_gpu supports IndexFlat, IndexIVFFlat and IndexIVFPQ, got ", index.type_name());
 }
 
 std::unique_ptr<Index> index_gpu_to_cpu(const Index& index) {
@@ -40,9 +39,8 @@ std::unique_ptr<Index> index_gpu_to_cpu(const Index& index) {
     flat->copy_to(*cpu);
     return cpu;
   }
-  SEXTANT_CHECK(false, "index_gpu_to_cpu supports GpuIndexFlat, GpuIndexIVFFlat and GpuIndexIVFPQ, got ",
-                index.type_name());
-  return nullptr;
+  SEXTANT_FAIL("index_gpu_to_cpu supports GpuIndexFlat, GpuIndexIVFFlat and GpuIndexIVFPQ, got ",
+               index.type_name());
 }
 
 }  // namespace sextant::gpu

@@ -97,7 +97,7 @@ void GpuIndex::add_impl(idx_t n, const float* x, const idx_t* ids) {
 }
 
 void GpuIndex::range_search_impl(idx_t, const float*, float, const SearchParams&, RangeSearchResult&) const {
-  SEXTANT_CHECK(false, type_name(), " has no range search on the GPU: convert it with index_gpu_to_cpu()");
+  SEXTANT_FAIL(type_name(), " has no range search on the GPU: convert it with index_gpu_to_cpu()");
 }
 
 }  // namespace sextant::gpu

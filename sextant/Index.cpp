@@ -174,7 +174,7 @@ void Index::reconstruct_n(idx_t i0, idx_t n, float* recons) const {
 }
 
 void Index::reconstruct_impl(idx_t, float*) const {
-  SEXTANT_CHECK(false, type_name(), " cannot reconstruct vectors");
+  SEXTANT_FAIL(type_name(), " cannot reconstruct vectors");
 }
 
 size_t Index::sa_code_size() const { return sa_code_size_impl(); }
@@ -196,8 +196,7 @@ void Index::sa_decode(idx_t n, const uint8_t* codes, float* x) const {
 }
 
 size_t Index::sa_code_size_impl() const {
-  SEXTANT_CHECK(false, type_name(), " has no standalone codes (sa_encode/sa_decode)");
-  return 0;
+  SEXTANT_FAIL(type_name(), " has no standalone codes (sa_encode/sa_decode)");
 }
 
 void Index::sa_encode_impl(idx_t, const float*, uint8_t*) const { sa_code_size_impl(); }
@@ -210,8 +209,7 @@ size_t Index::remove_ids(const IDSelector& sel) {
 }
 
 size_t Index::remove_ids_impl(const IDSelector&) {
-  SEXTANT_CHECK(false, type_name(), " cannot remove vectors");
-  return 0;
+  SEXTANT_FAIL(type_name(), " cannot remove vectors");
 }
 
 void Index::reset() {
@@ -236,7 +234,7 @@ void Index::merge_from(Index& other, idx_t add_id) {
 }
 
 void Index::merge_from_impl(Index&, idx_t) {
-  SEXTANT_CHECK(false, type_name(), " cannot merge indexes (add the other index's vectors instead)");
+  SEXTANT_FAIL(type_name(), " cannot merge indexes (add the other index's vectors instead)");
 }
 
 void Index::check_append_id(idx_t add_id) const {

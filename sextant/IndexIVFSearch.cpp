@@ -103,8 +103,7 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, size_t k, size_t npro
 }
 
 std::unique_ptr<InvertedListScanner> IndexIVF::make_scanner() const {
-  SEXTANT_CHECK(false, type_name(), " has no list scanner");
-  return nullptr;
+  SEXTANT_FAIL(type_name(), " has no list scanner");
 }
 
 // One heap per query, filled by the query's own scanner. With fewer queries

@@ -196,7 +196,7 @@ void IndexShards::reconstruct_impl(idx_t key, float* recons) const {
       errors += "; shard " + std::to_string(s) + ": " + e.what();
     }
   }
-  SEXTANT_CHECK(false, "id ", key, " is in no shard", errors);
+  SEXTANT_FAIL("id ", key, " is in no shard", errors);
 }
 
 size_t IndexShards::remove_ids_impl(const IDSelector& sel) {

@@ -95,7 +95,7 @@ void VectorTransform::reverse_transform(idx_t n, const float* xt, float* out) co
 }
 
 void VectorTransform::reverse_impl(idx_t, const float*, float*) const {
-  SEXTANT_CHECK(false, type_name(), " has no reverse transform");
+  SEXTANT_FAIL(type_name(), " has no reverse transform");
 }
 
 // ----------------------------------------------------------------- LinearTransform

@@ -342,7 +342,7 @@ std::string describe_transform(const VectorTransform& t) {
     if (pca->random_rotation()) out += "R";
     out += std::to_string(t.d_out());
   } else {
-    SEXTANT_CHECK(false, "describe: ", t.type_name(), " has no factory description");
+    SEXTANT_FAIL("describe: ", t.type_name(), " has no factory description");
   }
   return out;
 }
@@ -417,8 +417,7 @@ std::string describe(const Index& index) {
     if (ivf_fs) return head + describe_pq(ivf_fs->pq()) + (ivf_fs->by_residual() ? "fsr" : "fs");
     if (auto* p = dynamic_cast<const IndexIVFPQ*>(ivf)) return head + describe_pq(p->pq());
   }
-  SEXTANT_CHECK(false, "describe: ", index.type_name(), " has no factory description");
-  return {};
+  SEXTANT_FAIL("describe: ", index.type_name(), " has no factory description");
 }
 
 }  // namespace sextant

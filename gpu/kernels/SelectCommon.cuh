@@ -99,7 +99,7 @@ void dispatch_queue_slots(int slots, F&& f) {
     case 16: return f(std::integral_constant<int, 16>{});
     case 32: return f(std::integral_constant<int, 32>{});
     case 64: return f(std::integral_constant<int, 64>{});
-    default: SEXTANT_CHECK(false, "no register queue for ", slots, " slots (internal error)");
+    default: SEXTANT_FAIL("no register queue for ", slots, " slots (internal error)");
   }
 }
 

@@ -109,7 +109,10 @@ SearchParams search_params(py::handle params, const py::kwargs& knobs) {
 
 std::string format_shape(std::initializer_list<int64_t> shape) {
   std::string text = "(";
-  for (int64_t extent : shape) text += (text.size() > 1 ? ", " : "") + std::to_string(extent);
+  for (int64_t extent : shape) {
+    if (text.size() > 1) text += ", ";
+    text += std::to_string(extent);
+  }
   return text + ")";
 }
 

@@ -28,8 +28,7 @@ const char* Json::type_name(Type type) {
 
 namespace {
 [[noreturn]] void wrong_type(std::string_view what, const char* expected, Json::Type got) {
-  SEXTANT_CHECK(false, what, " must be ", expected, ", got ", Json::type_name(got));
-  __builtin_unreachable();
+  SEXTANT_FAIL(what, " must be ", expected, ", got ", Json::type_name(got));
 }
 }  // namespace
 
@@ -167,8 +166,7 @@ class Parser {
         column++;
       }
     }
-    SEXTANT_CHECK(false, "invalid JSON in ", source_, " at line ", line, " column ", column, ": ", why);
-    __builtin_unreachable();
+    SEXTANT_FAIL("invalid JSON in ", source_, " at line ", line, " column ", column, ": ", why);
   }
 
   bool at_end() const { return pos_ >= text_.size(); }

@@ -151,8 +151,7 @@ Activation activation_from_name(const std::string& name) {
   if (name == "gelu_new" || name == "gelu_pytorch_tanh") return Activation::gelu_tanh;
   if (name == "relu") return Activation::relu;
   if (name == "silu") return Activation::silu;
-  SEXTANT_CHECK(false, "activation \"", name, "\" is not supported");
-  __builtin_unreachable();
+  SEXTANT_FAIL("activation \"", name, "\" is not supported");
 }
 
 void activate(Activation act, float* x, size_t n) {

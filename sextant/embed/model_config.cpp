@@ -149,7 +149,7 @@ ModelConfig parse_model_config(const Json& c, const std::string& source) {
     out.family = type == "deepseek_v2" ? ModelFamily::deepseek_v2 : ModelFamily::deepseek_v3;
     out.deepseek = parse_deepseek(c, source, type == "deepseek_v2" ? 2 : 3);
   } else {
-    SEXTANT_CHECK(false, source, ": model_type \"", type, "\" is not supported (bert, deepseek_v2, deepseek_v3)");
+    SEXTANT_FAIL(source, ": model_type \"", type, "\" is not supported (bert, deepseek_v2, deepseek_v3)");
   }
   if (const Json* q = c.find("quantization_config"); q != nullptr && q->is_object()) {
     if (const Json* block = q->find("weight_block_size"); block != nullptr && !block->is_null()) {

@@ -12,8 +12,7 @@ Pooling pooling_from_name(const std::string& name) {
   if (name == "mean") return Pooling::mean;
   if (name == "cls") return Pooling::cls;
   if (name == "last") return Pooling::last;
-  SEXTANT_CHECK(false, "pooling must be one of none, mean, cls, last; got \"", name, "\"");
-  __builtin_unreachable();
+  SEXTANT_FAIL("pooling must be one of none, mean, cls, last; got \"", name, "\"");
 }
 
 Matrix pool(const Matrix& states, const std::vector<size_t>& offsets, Pooling pooling) {

@@ -56,7 +56,7 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    SEXTANT_CHECK(false, path, " is not a readable regular file");
+    SEXTANT_FAIL(path, " is not a readable regular file");
   }
   size_ = static_cast<size_t>(st.st_size);
   if (size_ > 0) {
@@ -87,8 +87,7 @@ DType parse_dtype(const std::string& name, const std::string& tensor, const std:
   for (const DTypeInfo& i : kDTypes) {
     if (name == i.name) return i.dtype;
   }
-  SEXTANT_CHECK(false, path, ": tensor \"", tensor, "\" has unknown dtype \"", name, "\"");
-  __builtin_unreachable();
+  SEXTANT_FAIL(path, ": tensor \"", tensor, "\" has unknown dtype \"", name, "\"");
 }
 
 // The safetensors format itself caps the header at 100 MB.

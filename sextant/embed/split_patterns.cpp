@@ -264,10 +264,9 @@ MatchAt compile_split_pattern(const std::string& regex) {
   if (parse_bracket_pattern(p, bracket)) {
     return [bracket](std::u32string_view text, size_t pos) { return bracket.match(text, pos); };
   }
-  SEXTANT_CHECK(false, "tokenizer split pattern not supported: \"", regex,
-                "\" (supported: GPT-2's and DeepSeek's byte-level patterns, \\p{N}{1,3}, \\p{N}+, \\s+$, and "
-                "bracket classes like \\s?[...]+)");
-  __builtin_unreachable();
+  SEXTANT_FAIL("tokenizer split pattern not supported: \"", regex,
+               "\" (supported: GPT-2's and DeepSeek's byte-level patterns, \\p{N}{1,3}, \\p{N}+, \\s+$, and "
+               "bracket classes like \\s?[...]+)");
 }
 
 }  // namespace sextant::embed

@@ -65,8 +65,8 @@ void add_normalizer_steps(const Json& spec, std::vector<Normalizer::Step>& steps
     SEXTANT_CHECK(!step.pattern.empty(), "Replace normalizer: the pattern must not be empty");
     step.content = utf8_to_u32(spec.at("content", "Replace normalizer").as_string("content"));
   } else {
-    SEXTANT_CHECK(false, "normalizer \"", type,
-                  "\" is not supported (BertNormalizer, Lowercase, StripAccents, Strip, Prepend, Replace, Sequence)");
+    SEXTANT_FAIL("normalizer \"", type,
+                 "\" is not supported (BertNormalizer, Lowercase, StripAccents, Strip, Prepend, Replace, Sequence)");
   }
   steps.push_back(std::move(step));
 }
@@ -164,8 +164,7 @@ PreTokenizer::Behavior parse_behavior(const std::string& name) {
   if (name == "MergedWithPrevious") return B::merged_with_previous;
   if (name == "MergedWithNext") return B::merged_with_next;
   if (name == "Contiguous") return B::contiguous;
-  SEXTANT_CHECK(false, "split behavior \"", name, "\" is not supported");
-  __builtin_unreachable();
+  SEXTANT_FAIL("split behavior \"", name, "\" is not supported");
 }
 
 /// Cuts `piece` at the match ranges according to the behaviour, appending non-empty parts.
@@ -290,8 +289,8 @@ void add_pre_tokenizer_steps(const Json& spec, std::vector<PreTokenizer::Step>& 
     step.behavior = parse_behavior(spec.at("behavior", "Split pre_tokenizer").as_string("behavior"));
     step.invert = spec.get_bool("invert", false);
   } else {
-    SEXTANT_CHECK(false, "pre_tokenizer \"", type,
-                  "\" is not supported (BertPreTokenizer, WhitespaceSplit, ByteLevel, Split, Digits, Sequence)");
+    SEXTANT_FAIL("pre_tokenizer \"", type,
+                 "\" is not supported (BertPreTokenizer, WhitespaceSplit, ByteLevel, Split, Digits, Sequence)");
   }
   steps.push_back(std::move(step));
 }

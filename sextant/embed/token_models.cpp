@@ -35,8 +35,7 @@ std::unique_ptr<TokenModel> TokenModel::from_json(const Json& spec) {
   const std::string type = spec.at("type", "tokenizer model").as_string("model type");
   if (type == "WordPiece") return std::make_unique<WordPiece>(spec);
   if (type == "BPE") return std::make_unique<Bpe>(spec);
-  SEXTANT_CHECK(false, "tokenizer model \"", type, "\" is not supported (WordPiece, BPE)");
-  __builtin_unreachable();
+  SEXTANT_FAIL("tokenizer model \"", type, "\" is not supported (WordPiece, BPE)");
 }
 
 // ---- WordPiece ---------------------------------------------------------------------

@@ -55,8 +55,8 @@ void add_post_processor(const Json& spec, Affixes& out) {
     out.prefix.insert(out.prefix.begin(), added.prefix.begin(), added.prefix.end());
     out.suffix.insert(out.suffix.end(), added.suffix.begin(), added.suffix.end());
   } else {
-    SEXTANT_CHECK(false, "post_processor \"", type,
-                  "\" is not supported (TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence)");
+    SEXTANT_FAIL("post_processor \"", type,
+                 "\" is not supported (TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence)");
   }
 }
 

@@ -39,3 +39,8 @@ template <class... Parts>
     if (!(cond)) [[unlikely]]                                               \
       ::sextant::detail::throw_error(__FILE__, __LINE__, __VA_ARGS__);      \
   } while (0)
+
+/// Throws sextant::Error with the concatenation of the arguments; never
+/// returns, so the compiler needs no value after it:
+///   SEXTANT_FAIL("pooling must be one of none, mean, cls, last; got \"", name, "\"");
+#define SEXTANT_FAIL(...) ::sextant::detail::throw_error(__FILE__, __LINE__, __VA_ARGS__)

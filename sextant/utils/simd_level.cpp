@@ -63,7 +63,7 @@ SimdLevel choose_level() {
                     " asks for a level this build or CPU cannot run");
       return level;
     }
-    SEXTANT_CHECK(false, "SEXTANT_SIMD must be scalar, avx2 or avx512, got '", name, "'");
+    SEXTANT_FAIL("SEXTANT_SIMD must be scalar, avx2 or avx512, got '", name, "'");
   }
   for (SimdLevel level : {SimdLevel::avx512, SimdLevel::avx2}) {
     if (simd_level_available(level)) return level;

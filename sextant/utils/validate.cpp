@@ -96,8 +96,8 @@ void check_bounded(const float* x, size_t n, size_t d, const char* what) {
   SEXTANT_CHECK(column == d, what, " must be finite: row ", bad, ", column ", column, " is ", row[std::min(column, d - 1)]);
   double norm2 = 0;
   for (size_t j = 0; j < d; j++) norm2 += double(row[j]) * row[j];
-  SEXTANT_CHECK(false, what, ": row ", bad, " has squared L2 norm ", norm2,
-                ", above the limit 2^120 (about 1.3e36), beyond which distances overflow float; scale the data down");
+  SEXTANT_FAIL(what, ": row ", bad, " has squared L2 norm ", norm2,
+               ", above the limit 2^120 (about 1.3e36), beyond which distances overflow float; scale the data down");
 }
 
 }  // namespace sextant
