@@ -1,5 +1,5 @@
 // IndexIVF: training, adding, removal, merging, reconstruction and
-// standalone codes. Search lives in IndexIVFSearch.cpp.
+// standalone codes. Search lives in IndexIVF_search.cpp.
 #include "sextant/IndexIVF.h"
 
 #include <algorithm>
