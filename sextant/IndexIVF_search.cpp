@@ -160,14 +160,7 @@ void IndexIVF::search_query_major(idx_t n, const float* x, size_t k, size_t npro
     }
   }
   errors.rethrow();
-  for (idx_t q = 0; q < n && slices > 1; q++) {
-    TopKHeap merged(distances + q * k, labels + q * k, k);
-    for (size_t s = 0; s < slices; s++) {
-      const size_t at = (s * n + q) * k;
-      for (size_t i = 0; i < k && slice_ids[at + i] >= 0; i++) merged.push(slice_keys[at + i], slice_ids[at + i]);
-    }
-    merged.finish();
-  }
+  if (slices > 1) merge_slices(n, k, slices, slice_keys.data(), slice_ids.data(), distances, labels);
   keys_to_distances(metric_, n, k, nullptr, distances);
 }
 

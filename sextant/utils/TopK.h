@@ -156,4 +156,20 @@ class TopKHeap {
   Packed bound_ = kNoBound;   // entries must pack below it
 };
 
+/// Merges the partial top-k lists of `slices` slices of the work into one row
+/// per query: the list of slice s for query q sits at (s * n + q) * k in keys
+/// and ids, padded with id -1 as TopKHeap leaves it; the k best go to row q of
+/// out_keys and out_ids.
+inline void merge_slices(size_t n, size_t k, size_t slices, const float* keys, const idx_t* ids, float* out_keys,
+                         idx_t* out_ids) {
+  for (size_t q = 0; q < n; q++) {
+    TopKHeap merged(out_keys + q * k, out_ids + q * k, k);
+    for (size_t s = 0; s < slices; s++) {
+      const size_t at = (s * n + q) * k;
+      for (size_t i = 0; i < k && ids[at + i] >= 0; i++) merged.push(keys[at + i], ids[at + i]);
+    }
+    merged.finish();
+  }
+}
+
 }  // namespace sextant
