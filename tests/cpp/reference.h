@@ -4,16 +4,27 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <numeric>
 #include <random>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "sextant/MetricType.h"
 
 namespace sextant::test {
+
+/// The test name of a factory-string parameter: "IVF16,PQ8" becomes "IVF16_PQ8".
+inline std::string factory_name(const ::testing::TestParamInfo<const char*>& info) {
+  std::string name = info.param;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
 
 inline std::vector<float> random_vectors(size_t n, size_t d, uint32_t seed, float lo = -1.f, float hi = 1.f) {
   std::mt19937 rng(seed);

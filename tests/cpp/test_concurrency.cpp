@@ -108,26 +108,14 @@ TEST_P(ConcurrentWrites, AddAndRemoveWhileOthersSearch) {
 
 INSTANTIATE_TEST_SUITE_P(EveryIndex, ConcurrentWrites,
                          ::testing::Values("Flat", "SQ8", "IVF16,Flat", "IDMap2,Flat", "HNSW16", "HNSW8,SQ8"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+                         test::factory_name);
 
 INSTANTIATE_TEST_SUITE_P(EveryIndex, Concurrency,
                          ::testing::Values("Flat", "SQ8", "PQ8", "PQ8x4fs", "IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8",
                                            "IVF16,PQ8x4fs", "PCA16,IVF8,Flat", "IDMap2,Flat", "IVF16,PQ8,RFlat", "HNSW16",
                                            "IVF16_HNSW8,Flat", "Shards3,IVF16,Flat", "Shards2,HNSW16",
                                            "Replicas2,Flat"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+                         test::factory_name);
 
 }  // namespace
 }  // namespace sextant

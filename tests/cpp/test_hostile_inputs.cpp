@@ -4,7 +4,6 @@
 // Error or works, and leaves the index usable.
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -19,14 +18,6 @@
 
 namespace sextant {
 namespace {
-
-std::string name_of(const ::testing::TestParamInfo<const char*>& info) {
-  std::string name = info.param;
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return name;
-}
 
 class Overflow : public ::testing::TestWithParam<const char*> {};
 
@@ -51,7 +42,7 @@ TEST_P(Overflow, VectorsWhoseDistancesOverflowAreRefused) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryFamily, Overflow,
-                         ::testing::Values("Flat", "HNSW16", "HNSW16,SQ8", "HNSW16,PQ4", "IVF8,Flat", "PQ4"), name_of);
+                         ::testing::Values("Flat", "HNSW16", "HNSW16,SQ8", "HNSW16,PQ4", "IVF8,Flat", "PQ4"), test::factory_name);
 
 TEST(HostileInputs, NormLimitIsInclusive) {
   const float at_limit = std::sqrt(kMaxSquaredNorm), beyond = std::nextafter(at_limit, 1e30f);
@@ -83,7 +74,7 @@ TEST_P(HugeK, NeedsNoScratchOfItsSize) {
 
 INSTANTIATE_TEST_SUITE_P(EveryFamily, HugeK,
                          ::testing::Values("Flat", "IVF16,Flat", "PQ4", "IVF16,PQ4x4fs", "HNSW16", "IVF16,PQ4,RFlat"),
-                         name_of);
+                         test::factory_name);
 
 TEST(HostileInputs, HugeEfConstructionCostsNoMemory) {
   const size_t n = 300, d = 16;

@@ -68,13 +68,7 @@ INSTANTIATE_TEST_SUITE_P(EveryMergeableIndex, MergeFrom,
                          ::testing::Values("Flat", "SQ8", "PQ4", "PQ8x4fs", "IVF8,Flat", "IVF8,SQ8", "IVF8,PQ4",
                                            "IVF8,PQ8x4fs", "IDMap,Flat", "IDMap2,PQ4", "PCA8,IVF8,Flat",
                                            "IVF8,PQ4,RFlat", "IDMap,IVF8,SQ8"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+                         test::factory_name);
 
 TEST(MergeFrom, KeepsIdsPlusAddIdAndRefusesWhatCannotJoin) {
   const size_t d = 16;

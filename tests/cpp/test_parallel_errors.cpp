@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cctype>
 #include <memory>
 #include <vector>
 
@@ -79,13 +78,7 @@ TEST(ParallelErrors, KeepsTheFirstAndSkipsTheRest) {
 INSTANTIATE_TEST_SUITE_P(EveryIndex, ParallelErrorsTest,
                          ::testing::Values("Flat", "SQ8", "PQ8", "PQ8x4fs", "IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8",
                                            "IVF16,PQ8x4fs", "IDMap,Flat", "IVF16,PQ8,RFlat", "HNSW16", "HNSW8,SQ8"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+                         test::factory_name);
 
 }  // namespace
 }  // namespace sextant
