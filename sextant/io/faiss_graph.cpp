@@ -13,31 +13,6 @@ namespace {
 constexpr int kMaxTransforms = 16;
 constexpr int kMaxHNSWLevels = 64;
 
-struct Header {
-  int d;
-  idx_t ntotal;
-  MetricType metric;
-};
-
-// The Faiss index header (see faiss_read.cpp; repeated here to keep the
-// two files independent).
-Header read_header(FaissParser& p, const char* type) {
-  ByteReader& in = p.in();
-  Header h;
-  h.d = in.scalar<int32_t>("d");
-  in.check(h.d >= 1 && h.d <= kMaxFileDimension, type, ": d must be in [1, ", kMaxFileDimension, "], got ", h.d);
-  h.ntotal = in.scalar<int64_t>("ntotal");
-  in.check(h.ntotal >= 0, type, ": ntotal must be >= 0, got ", h.ntotal);
-  in.scalar<int64_t>("dummy");
-  in.scalar<int64_t>("dummy");
-  p.boolean("is_trained");
-  const int32_t metric = in.scalar<int32_t>("metric_type");
-  if (metric > 1) in.scalar<float>("metric_arg");
-  in.check(metric == 0 || metric == 1, type, ": Faiss metric type ", metric, " is not supported");
-  h.metric = static_cast<MetricType>(metric);
-  return h;
-}
-
 void check_graph(ByteReader& in, const FaissHNSWGraph& g, idx_t ntotal) {
   const size_t n = static_cast<size_t>(ntotal);
   in.check(g.levels.size() == n, "HNSW: ", g.levels.size(), " levels for ntotal=", ntotal);
@@ -120,7 +95,7 @@ FaissVectorTransform read_transform(FaissParser& p) {
 }  // namespace
 
 std::unique_ptr<Index> FaissParser::read_hnsw(uint32_t tag) {
-  const Header h = read_header(*this, "IndexHNSW");
+  const FaissHeader h = read_faiss_header(*this, "IndexHNSW");
   FaissHNSWGraph g;
   g.assign_probas = vec<std::vector<double>>("HNSW assign_probas");
   g.cum_nneighbor_per_level = vec<std::vector<int32_t>>("HNSW cum_nneighbor_per_level");
@@ -140,7 +115,7 @@ std::unique_ptr<Index> FaissParser::read_hnsw(uint32_t tag) {
 }
 
 std::unique_ptr<Index> FaissParser::read_pretransform() {
-  const Header h = read_header(*this, "IndexPreTransform");
+  const FaissHeader h = read_faiss_header(*this, "IndexPreTransform");
   const int32_t nt = in_.scalar<int32_t>("transform count");
   in_.check(nt >= 0 && nt <= kMaxTransforms, "transform chain of ", nt, " is out of range [0, ", kMaxTransforms,
             "]");

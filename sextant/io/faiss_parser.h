@@ -10,6 +10,20 @@
 
 namespace sextant {
 
+class FaissParser;
+
+/// The fields every Faiss index object starts with.
+struct FaissHeader {
+  int d = 0;
+  idx_t ntotal = 0;
+  bool is_trained = false;
+  MetricType metric = MetricType::L2;
+};
+
+/// Reads and checks the header of a `type` object (d in range, ntotal >= 0, a
+/// metric sextant has).
+FaissHeader read_faiss_header(FaissParser& p, const char* type);
+
 class FaissParser {
  public:
   explicit FaissParser(ByteReader& in) : in_(in) {}

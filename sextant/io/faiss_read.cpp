@@ -19,17 +19,7 @@
 
 namespace sextant {
 
-namespace {
-
-// The Faiss header fields of every index.
-struct FaissHeader {
-  int d = 0;
-  idx_t ntotal = 0;
-  bool is_trained = false;
-  MetricType metric = MetricType::L2;
-};
-
-FaissHeader read_header(FaissParser& p, const char* type) {
+FaissHeader read_faiss_header(FaissParser& p, const char* type) {
   ByteReader& in = p.in();
   FaissHeader h;
   h.d = in.scalar<int32_t>("d");
@@ -47,6 +37,8 @@ FaissHeader read_header(FaissParser& p, const char* type) {
   return h;
 }
 
+namespace {
+
 // The converted index must agree with the header Faiss wrote.
 std::unique_ptr<Index> checked(std::unique_ptr<Index> index, const FaissHeader& h, ByteReader& in) {
   in.check(index->d() == h.d && index->metric() == h.metric && index->ntotal() == h.ntotal, index->type_name(),
@@ -62,7 +54,7 @@ std::unique_ptr<Index> checked(std::unique_ptr<Index> index, const FaissHeader& 
 
 std::unique_ptr<Index> read_flat(FaissParser& p, uint32_t tag) {
   ByteReader& in = p.in();
-  const FaissHeader h = read_header(p, "IndexFlat");
+  const FaissHeader h = read_faiss_header(p, "IndexFlat");
   std::unique_ptr<IndexFlat> index;
   if (tag == fourcc("IxF2")) index = std::make_unique<IndexFlatL2>(h.d);
   else if (tag == fourcc("IxFI")) index = std::make_unique<IndexFlatIP>(h.d);
@@ -106,7 +98,7 @@ void restore_sq(ScalarQuantizer& sq, std::vector<float> trained) {
 
 std::unique_ptr<Index> read_index_sq(FaissParser& p) {
   ByteReader& in = p.in();
-  const FaissHeader h = read_header(p, "IndexScalarQuantizer");
+  const FaissHeader h = read_faiss_header(p, "IndexScalarQuantizer");
   FaissSQ sq = read_sq(p, h.d);
   auto index = std::make_unique<IndexScalarQuantizer>(h.d, sq.type, h.metric);
   restore_sq(index->sq(), std::move(sq.trained));
@@ -142,7 +134,7 @@ void restore_pq(ProductQuantizer& pq, std::vector<float> centroids, bool trained
 
 std::unique_ptr<Index> read_index_pq(FaissParser& p, uint32_t tag) {
   ByteReader& in = p.in();
-  FaissHeader h = read_header(p, "IndexPQ");
+  FaissHeader h = read_faiss_header(p, "IndexPQ");
   FaissPQ pq = read_pq(p, h.d);
   const uint64_t n = in.scalar<uint64_t>("code bytes");
   Storage<uint8_t> codes = in.storage_array<uint8_t>(n, "PQ codes");
@@ -175,7 +167,7 @@ struct FaissIVFHead {
 FaissIVFHead read_ivf_head(FaissParser& p, const char* type, bool legacy) {
   ByteReader& in = p.in();
   FaissIVFHead head;
-  head.h = read_header(p, type);
+  head.h = read_faiss_header(p, type);
   const uint64_t nlist = in.scalar<uint64_t>("nlist");
   in.check(nlist >= 1 && nlist <= in.size(), type, ": nlist=", nlist, " is out of range for this file");
   head.nlist = nlist;
@@ -318,7 +310,7 @@ std::unique_ptr<Index> read_ivf_pq(FaissParser& p, uint32_t tag) {
 
 std::unique_ptr<Index> read_idmap(FaissParser& p, uint32_t tag) {
   ByteReader& in = p.in();
-  const FaissHeader h = read_header(p, "IndexIDMap");
+  const FaissHeader h = read_faiss_header(p, "IndexIDMap");
   std::shared_ptr<Index> sub = p.index("IDMap sub-index");
   auto ids = p.vec<std::vector<idx_t>>("id map");
   in.check(labels_within_ntotal(*sub), "the IDMap sub-index returns labels that are not positions");
@@ -330,7 +322,7 @@ std::unique_ptr<Index> read_idmap(FaissParser& p, uint32_t tag) {
 
 std::unique_ptr<Index> read_refine(FaissParser& p) {
   ByteReader& in = p.in();
-  const FaissHeader h = read_header(p, "IndexRefine");
+  const FaissHeader h = read_faiss_header(p, "IndexRefine");
   std::shared_ptr<Index> base = p.index("refine base index");
   std::shared_ptr<Index> refine = p.index("refine index");
   const float k_factor = in.scalar<float>("k_factor");
