@@ -404,17 +404,13 @@ void IndexHNSW::range_search_impl(idx_t n, const float* x, float radius, const S
     });
   }
   errors.rethrow();
-  result.lims.assign(n + 1, 0);
-  for (idx_t q = 0; q < n; q++) result.lims[q + 1] = result.lims[q] + hits[q].size();
-  result.distances.resize(result.lims[n]);
-  result.labels.resize(result.lims[n]);
-  for (idx_t q = 0; q < n; q++) {
-    size_t at = result.lims[q];
-    for (const auto& [d, node] : hits[q]) {
-      result.distances[at] = negate ? -d : d;
-      result.labels[at++] = label_of(node_t(node));
+  for (auto& h : hits) {
+    for (auto& [d, node] : h) {  // graph distances and nodes become the caller's distances and labels
+      if (negate) d = -d;
+      node = label_of(node_t(node));
     }
   }
+  result = RangeSearchResult::from_hits(hits);
 }
 
 IndexHNSWFlat::IndexHNSWFlat(int d, int M, MetricType metric) : IndexHNSW(d, M, metric), storage_(d, metric) {}

@@ -305,16 +305,7 @@ void IndexIVF::range_search_preassigned(idx_t n, const float* x, float radius, s
     });
   }
   errors.rethrow();
-  result.lims.assign(n + 1, 0);
-  for (idx_t q = 0; q < n; q++) result.lims[q + 1] = result.lims[q] + hits[q].size();
-  result.distances.resize(result.lims[n]);
-  result.labels.resize(result.lims[n]);
-  for (idx_t q = 0; q < n; q++) {
-    for (size_t i = 0; i < hits[q].size(); i++) {
-      result.distances[result.lims[q] + i] = hits[q][i].first;
-      result.labels[result.lims[q] + i] = hits[q][i].second;
-    }
-  }
+  result = RangeSearchResult::from_hits(hits);
 }
 
 }  // namespace sextant

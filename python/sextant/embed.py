@@ -22,6 +22,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ._files import publish
 from ._sextant import embed as _embed
 from .contrib.progress import Progress
 
@@ -191,10 +192,7 @@ def main(argv=None) -> int:
                                          delete=False) as out_file:
             temp = out_file.name
             _write_embeddings(args, encoder, texts, out_file)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # an ordinary file, not the temporary file's 0600
-        os.replace(temp, args.output)
+        publish(temp, args.output)
         temp = None
     except (ValueError, OSError, RuntimeError, MemoryError) as e:
         print(f"python -m sextant.embed: error: {e}", file=sys.stderr)

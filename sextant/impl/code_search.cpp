@@ -94,16 +94,7 @@ RangeSearchResult range_search_codes(size_t n, const float* x, size_t d, size_t 
     });
   }
   errors.rethrow();
-  RangeSearchResult result;
-  result.lims.assign(n + 1, 0);
-  for (size_t q = 0; q < n; q++) result.lims[q + 1] = result.lims[q] + hits[q].size();
-  for (auto& h : hits) {
-    for (auto& [dist, id] : h) {
-      result.distances.push_back(dist);
-      result.labels.push_back(id);
-    }
-  }
-  return result;
+  return RangeSearchResult::from_hits(hits);
 }
 
 }  // namespace sextant

@@ -18,6 +18,8 @@ import json
 import os
 import tempfile
 
+from .._files import publish
+
 FORMAT = "sextant-sharded-index"
 VERSION = 1
 _END_MAGIC = b"SXTEND\0\0"
@@ -74,10 +76,7 @@ class Manifest:
                 f.write("\n")
                 f.flush()
                 os.fsync(f.fileno())
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # readable as the shard files are, not the temporary file's 0600
-            os.replace(tmp, self.path)
+            publish(tmp, self.path)  # readable as the shard files are
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
