@@ -22,7 +22,6 @@ Results: benchs/results/distributed-<n>.json and a table on stdout.
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -33,7 +32,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    from sextant.distributed.build import peak_rss_bytes
+
+    return peak_rss_bytes() / 2**20
 
 
 def make_data(n, d, clusters, seed):
