@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "sextant/base/Error.h"
 #include "sextant/index_factory.h"
-#include "sextant/utils/Error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/json.h"
 #include "sextant/embed/model_config.h"
-#include "sextant/utils/Error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sextant::embed;

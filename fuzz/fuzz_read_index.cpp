@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "sextant/base/Error.h"
 #include "sextant/index_factory.h"
 #include "sextant/index_io.h"
 #include "sextant/io/sextant_format.h"
-#include "sextant/utils/Error.h"
 
 namespace {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/safetensors.h"
-#include "sextant/utils/Error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sextant::embed;

@@ -23,11 +23,11 @@
 #include <utility>
 #include <vector>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/json.h"
 #include "sextant/embed/text_pipeline.h"
 #include "sextant/embed/tokenizer.h"
 #include "sextant/embed/unicode.h"
-#include "sextant/utils/Error.h"
 
 namespace {
 

@@ -18,7 +18,7 @@
 #include <limits>
 #include <random>
 
-#include "sextant/impl/io_checksum.h"
+#include "sextant/io/checksum.h"
 #include "sextant/io/sextant_format.h"
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);

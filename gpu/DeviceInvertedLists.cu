@@ -6,7 +6,7 @@
 #include "gpu/GpuResources.h"
 #include "gpu/kernels/VectorOps.h"
 #include "gpu/select/OrderedKey.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 

@@ -7,7 +7,7 @@
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexIVFPQFastScan.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 

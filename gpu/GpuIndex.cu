@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "gpu/select/Planning.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 

@@ -5,7 +5,7 @@
 #include "gpu/kernels/VectorOps.h"
 #include "gpu/select/OrderedKey.h"
 #include "gpu/select/Planning.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 

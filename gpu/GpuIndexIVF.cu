@@ -9,7 +9,7 @@
 #include "gpu/kernels/Select.h"
 #include "gpu/kernels/VectorOps.h"
 #include "gpu/select/Planning.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 

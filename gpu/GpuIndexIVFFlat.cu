@@ -5,7 +5,7 @@
 #include "gpu/kernels/IvfScan.h"
 #include "gpu/kernels/VectorOps.h"
 #include "sextant/IndexFlat.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 

@@ -11,7 +11,7 @@
 #include "gpu/kernels/VectorOps.h"
 #include "gpu/select/Planning.h"
 #include "sextant/IndexFlat.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 

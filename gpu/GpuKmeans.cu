@@ -3,7 +3,7 @@
 #include "gpu/GpuIndex.h"
 #include "gpu/kernels/FlatSearch.h"
 #include "gpu/kernels/VectorOps.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 

@@ -1,6 +1,6 @@
 #include "sextant/Clustering.h"
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 #include "sextant/utils/validate.h"
 
 namespace sextant {

@@ -7,7 +7,7 @@
 #include <numeric>
 #include <vector>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 #include "sextant/utils/validate.h"
 
 namespace sextant {

@@ -9,7 +9,7 @@
 #include "sextant/MetricType.h"
 #include "sextant/RangeSearchResult.h"
 #include "sextant/SearchParams.h"
-#include "sextant/utils/threads.h"
+#include "sextant/base/threads.h"
 
 namespace sextant {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 #include "sextant/utils/distances.h"
 #include "sextant/utils/knn.h"
 #include "sextant/utils/validate.h"

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "sextant/Index.h"
+#include "sextant/base/Storage.h"
 #include "sextant/impl/ProjectedRows.h"
-#include "sextant/utils/Storage.h"
 
 namespace sextant {
 

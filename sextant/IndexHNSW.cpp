@@ -8,9 +8,9 @@
 #include <numeric>
 #include <unordered_set>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 #include "sextant/utils/TopK.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant {
 

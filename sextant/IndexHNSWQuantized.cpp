@@ -1,6 +1,6 @@
 #include "sextant/IndexHNSWQuantized.h"
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 

@@ -4,7 +4,7 @@
 #include <limits>
 #include <unordered_set>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "sextant/Clustering.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 #include "sextant/utils/distances.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant {
 

@@ -2,9 +2,9 @@
 
 #include <vector>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 #include "sextant/utils/kernels.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant {
 

@@ -2,9 +2,9 @@
 
 #include <vector>
 
+#include "sextant/base/Error.h"
 #include "sextant/impl/BlockInvertedLists.h"
 #include "sextant/impl/FastScan.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant {
 

@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "sextant/IndexIVF.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 #include "sextant/utils/TopK.h"
 #include "sextant/utils/blas.h"
 #include "sextant/utils/distances.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/select.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant {
 

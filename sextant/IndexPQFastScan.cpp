@@ -2,8 +2,8 @@
 
 #include <vector>
 
+#include "sextant/base/Error.h"
 #include "sextant/impl/FastScan.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant {
 

@@ -1,9 +1,9 @@
 #pragma once
 
 #include "sextant/Index.h"
+#include "sextant/base/HugePageAllocator.h"
 #include "sextant/impl/ProductQuantizer.h"
 #include "sextant/impl/code_search.h"
-#include "sextant/utils/HugePageAllocator.h"
 
 namespace sextant {
 

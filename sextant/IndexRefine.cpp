@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "sextant/IndexFlat.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 #include "sextant/utils/TopK.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/select.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant {
 

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/parallel.h"
 #include "sextant/utils/merge_results.h"
-#include "sextant/utils/parallel.h"
 
 namespace sextant {
 

@@ -4,8 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "sextant/base/Error.h"
 #include "sextant/impl/code_search.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant {
 

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <limits>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/parallel.h"
+#include "sextant/base/threads.h"
 #include "sextant/utils/merge_results.h"
-#include "sextant/utils/parallel.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant {
 

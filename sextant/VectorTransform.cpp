@@ -6,8 +6,8 @@
 #include <cstring>
 #include <random>
 
+#include "sextant/base/Error.h"
 #include "sextant/impl/ProductQuantizer.h"
-#include "sextant/utils/Error.h"
 #include "sextant/utils/blas.h"
 #include "sextant/utils/distances.h"
 #include "sextant/utils/lapack.h"

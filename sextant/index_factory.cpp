@@ -21,7 +21,7 @@
 #include "sextant/IndexReplicas.h"
 #include "sextant/IndexScalarQuantizer.h"
 #include "sextant/IndexShards.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "sextant/io/atomic_file.h"
 #include "sextant/io/faiss_format.h"
 #include "sextant/io/sextant_format.h"
 

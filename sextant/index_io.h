@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "sextant/Index.h"
-#include "sextant/impl/io_file.h"
+#include "sextant/base/File.h"
 
 namespace sextant {
 

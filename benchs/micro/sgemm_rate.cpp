@@ -7,8 +7,8 @@
 #include <random>
 #include <vector>
 
+#include "sextant/base/threads.h"
 #include "sextant/utils/blas.h"
-#include "sextant/utils/threads.h"
 
 int main(int argc, char** argv) {
   if (argc < 4) {

@@ -13,7 +13,7 @@
 #include "gpu/kernels/Select.h"
 #include "gpu/kernels/SelectCommon.cuh"
 #include "gpu/kernels/VectorOps.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 

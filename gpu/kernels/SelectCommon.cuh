@@ -10,7 +10,7 @@
 #include "gpu/select/OrderedKey.h"
 #include "gpu/select/Planning.h"
 #include "gpu/select/WarpQueue.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 

@@ -14,7 +14,7 @@
 #include "gpu/GpuKmeans.h"
 #include "gpu/kernels/Select.h"
 #include "numpy_args.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 #include "sextant/utils/validate.h"
 
 namespace sextant::python {

@@ -6,7 +6,7 @@
 #include "numpy_args.h"
 #include "sextant/IndexHNSW.h"
 #include "sextant/IndexHNSWQuantized.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::python {
 

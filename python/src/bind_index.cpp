@@ -6,8 +6,8 @@
 #include "numpy_args.h"
 #include "sextant/IndexFlat.h"
 #include "sextant/IndexIDMap.h"
+#include "sextant/base/Error.h"
 #include "sextant/index_factory.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant::python {
 

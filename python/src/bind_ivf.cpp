@@ -7,7 +7,7 @@
 #include "sextant/Clustering.h"
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexScalarQuantizer.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 #include "sextant/utils/validate.h"
 
 namespace sextant::python {

@@ -8,7 +8,7 @@
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPQFastScan.h"
 #include "sextant/IndexRefine.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 #include "sextant/utils/validate.h"
 
 namespace sextant::python {

@@ -7,7 +7,7 @@
 #include "metric_type.h"
 #include "sextant/IndexReplicas.h"
 #include "sextant/IndexShards.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 #include "sextant/utils/merge_results.h"
 
 namespace sextant::python {

@@ -6,7 +6,7 @@
 #include "numpy_args.h"
 #include "sextant/IndexPreTransform.h"
 #include "sextant/VectorTransform.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::python {
 

@@ -4,12 +4,12 @@
 #include <pybind11/pybind11.h>
 
 #include "numpy_args.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 #include "sextant/utils/blas.h"
 #include "sextant/utils/distances.h"
 #include "sextant/utils/knn.h"
 #include "sextant/utils/simd_level.h"
-#include "sextant/utils/threads.h"
 #include "sextant/utils/validate.h"
 
 namespace sextant::python {

@@ -3,8 +3,8 @@
 
 #include <cstring>
 
-#include "sextant/impl/io_file.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/File.h"
 
 namespace py = pybind11;
 

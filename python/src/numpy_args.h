@@ -13,7 +13,7 @@
 
 #include "metric_type.h"
 #include "sextant/SearchParams.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::python {
 

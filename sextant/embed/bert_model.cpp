@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::embed {
 

@@ -10,9 +10,9 @@
 #include <optional>
 #include <variant>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/deepseek_moe.h"
 #include "sextant/embed/rope.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant::embed {
 

@@ -5,8 +5,8 @@
 #include <limits>
 #include <numeric>
 
-#include "sextant/utils/Error.h"
-#include "sextant/utils/threads.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 
 namespace sextant::embed {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/json.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant::embed {
 

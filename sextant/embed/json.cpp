@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/unicode.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant::embed {
 

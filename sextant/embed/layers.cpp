@@ -7,9 +7,9 @@
 #include <cstring>
 #include <limits>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 #include "sextant/utils/blas.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant::embed {
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/bert_model.h"
 #include "sextant/embed/deepseek_model.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant::embed {
 

@@ -2,8 +2,8 @@
 
 #include <cstdint>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/json.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant::embed {
 

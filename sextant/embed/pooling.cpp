@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::embed {
 

@@ -1,10 +1,5 @@
 #include "sextant/embed/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -12,8 +7,8 @@
 #include <limits>
 #include <set>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/json.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant::embed {
 
@@ -46,31 +41,6 @@ size_t dtype_size(DType dtype) { return info(dtype).size; }
 bool is_float_dtype(DType dtype) {
   return dtype == DType::F64 || dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16 ||
          dtype == DType::F8_E4M3;
-}
-
-// ---- MappedFile ---------------------------------------------------------------
-
-MappedFile::MappedFile(const std::string& path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  SEXTANT_CHECK(fd >= 0, "cannot open ", path, ": ", std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    SEXTANT_FAIL(path, " is not a readable regular file");
-  }
-  size_ = static_cast<size_t>(st.st_size);
-  if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    SEXTANT_CHECK(p != MAP_FAILED, "cannot memory-map ", path, ": ", std::strerror(errno));
-    data_ = static_cast<const uint8_t*>(p);
-  } else {
-    ::close(fd);
-  }
-}
-
-MappedFile::~MappedFile() {
-  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 // ---- SafeTensorsFile ---------------------------------------------------------

@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sextant/base/File.h"
+
 namespace sextant::embed {
 
 /// The dtypes a safetensors header may name. Only the floating-point ones
@@ -25,24 +27,6 @@ enum class DType { F64, F32, F16, BF16, F8_E4M3, F8_E5M2, I64, I32, I16, I8, U64
 
 const char* dtype_name(DType dtype);
 size_t dtype_size(DType dtype);
-
-/// A read-only memory mapping of a whole file, unmapped on destruction.
-class MappedFile {
- public:
-  explicit MappedFile(const std::string& path);
-  ~MappedFile();
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-
-  const uint8_t* data() const { return data_; }
-  size_t size() const { return size_; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  const uint8_t* data_ = nullptr;
-  size_t size_ = 0;
-};
 
 /// One tensor inside a mapped file: valid while its file is alive.
 struct TensorView {

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/unicode.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant::embed {
 

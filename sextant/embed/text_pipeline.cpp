@@ -2,9 +2,9 @@
 
 #include <utility>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/json.h"
 #include "sextant/embed/unicode.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant::embed {
 

@@ -3,9 +3,9 @@
 #include <climits>
 #include <cstdio>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/json.h"
 #include "sextant/embed/unicode.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant::embed {
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 #include "sextant/embed/json.h"
 #include "sextant/embed/unicode.h"
-#include "sextant/utils/Error.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant::embed {
 

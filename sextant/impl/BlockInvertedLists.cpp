@@ -1,7 +1,7 @@
 #include "sextant/impl/BlockInvertedLists.h"
 
+#include "sextant/base/Error.h"
 #include "sextant/impl/FastScan.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sextant/base/Error.h"
 #include "sextant/impl/permute_rows.h"
-#include "sextant/utils/Error.h"
 #include "sextant/utils/kernels.h"
 
 namespace sextant {

@@ -3,10 +3,10 @@
 #include <vector>
 
 #include "sextant/MetricType.h"
+#include "sextant/base/HugePageAllocator.h"
 #include "sextant/impl/GraphDistance.h"
 #include "sextant/impl/ProductQuantizer.h"
 #include "sextant/impl/ScalarQuantizer.h"
-#include "sextant/utils/HugePageAllocator.h"
 
 namespace sextant {
 

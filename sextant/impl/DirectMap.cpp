@@ -2,8 +2,8 @@
 
 #include <limits>
 
+#include "sextant/base/Error.h"
 #include "sextant/impl/InvertedLists.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant {
 

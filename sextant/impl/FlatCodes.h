@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "sextant/IDSelector.h"
-#include "sextant/utils/Storage.h"
+#include "sextant/base/Storage.h"
 
 namespace sextant {
 

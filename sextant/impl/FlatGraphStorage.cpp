@@ -6,8 +6,8 @@
 #include <cstring>
 #include <numeric>
 
+#include "sextant/base/Error.h"
 #include "sextant/impl/permute_rows.h"
-#include "sextant/utils/Error.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/validate.h"
 

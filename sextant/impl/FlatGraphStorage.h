@@ -3,8 +3,8 @@
 #include <vector>
 
 #include "sextant/MetricType.h"
+#include "sextant/base/HugePageAllocator.h"
 #include "sextant/impl/GraphDistance.h"
-#include "sextant/utils/HugePageAllocator.h"
 
 namespace sextant {
 

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <thread>
 
-#include "sextant/utils/Error.h"
-#include "sextant/utils/threads.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>

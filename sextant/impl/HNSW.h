@@ -10,9 +10,9 @@
 
 #include "sextant/IDSelector.h"
 #include "sextant/MetricType.h"
+#include "sextant/base/HugePageAllocator.h"
 #include "sextant/impl/GraphDistance.h"
 #include "sextant/impl/SearchBuffers.h"
-#include "sextant/utils/HugePageAllocator.h"
 
 namespace sextant {
 

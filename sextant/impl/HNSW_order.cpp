@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sextant/base/Error.h"
 #include "sextant/impl/HNSW.h"
 #include "sextant/impl/permute_rows.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant {
 

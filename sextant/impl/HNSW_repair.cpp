@@ -7,9 +7,9 @@
 #include <iterator>
 #include <limits>
 
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 #include "sextant/impl/HNSW.h"
-#include "sextant/utils/Error.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant {
 

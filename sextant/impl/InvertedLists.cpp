@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "sextant/MetricType.h"
-#include "sextant/utils/HugePageAllocator.h"
+#include "sextant/base/HugePageAllocator.h"
 
 namespace sextant {
 

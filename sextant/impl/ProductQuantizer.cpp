@@ -6,11 +6,11 @@
 #include <cstring>
 #include <random>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 #include "sextant/utils/distances.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/knn.h"
-#include "sextant/utils/threads.h"
 #include "sextant/utils/validate.h"
 
 namespace sextant {

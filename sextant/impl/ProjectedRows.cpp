@@ -4,11 +4,11 @@
 #include <cmath>
 
 #include "sextant/VectorTransform.h"
+#include "sextant/base/threads.h"
 #include "sextant/utils/TopK.h"
 #include "sextant/utils/blas.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/select.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant {
 

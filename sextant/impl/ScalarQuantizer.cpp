@@ -5,7 +5,7 @@
 #include <cstring>
 #include <limits>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/validate.h"
 

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "sextant/base/threads.h"
 #include "sextant/utils/TopK.h"
 #include "sextant/utils/select.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant {
 

@@ -13,12 +13,12 @@
 
 #include <unistd.h>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 #include "sextant/utils/blas.h"
 #include "sextant/utils/distances.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/knn.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant {
 

@@ -6,9 +6,9 @@
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPreTransform.h"
 #include "sextant/IndexScalarQuantizer.h"
+#include "sextant/base/Error.h"
 #include "sextant/io/faiss_structs.h"
 #include "sextant/io/sextant_format.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant {
 

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "sextant/Index.h"
-#include "sextant/impl/io_bytes.h"
+#include "sextant/io/bytes.h"
 
 namespace sextant {
 

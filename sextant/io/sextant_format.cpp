@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "sextant/impl/io_checksum.h"
+#include "sextant/io/checksum.h"
 
 namespace sextant {
 

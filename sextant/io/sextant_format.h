@@ -39,7 +39,7 @@
 #include <string>
 
 #include "sextant/Index.h"
-#include "sextant/impl/io_bytes.h"
+#include "sextant/io/bytes.h"
 
 namespace sextant {
 

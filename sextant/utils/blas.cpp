@@ -2,7 +2,7 @@
 
 #include <climits>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 extern "C" {
 // Fortran BLAS; the trailing lengths are the hidden character-argument lengths.

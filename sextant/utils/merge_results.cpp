@@ -5,7 +5,7 @@
 #include <limits>
 #include <vector>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 

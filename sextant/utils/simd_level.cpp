@@ -7,7 +7,7 @@
 #include <cpuid.h>
 #endif
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 

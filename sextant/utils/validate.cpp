@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 #include "sextant/utils/kernels.h"
 
 namespace sextant {

@@ -9,13 +9,13 @@
 #include <fstream>
 #include <string>
 
+#include "sextant/base/Error.h"
 #include "sextant/embed/deepseek_moe.h"
 #include "sextant/embed/json.h"
 #include "sextant/embed/rope.h"
 #include "sextant/embed/safetensors.h"
 #include "sextant/embed/split_patterns.h"
 #include "sextant/embed/unicode.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant::embed {
 namespace {

@@ -18,7 +18,7 @@
 #include "sextant/IndexFlat.h"
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 namespace {

@@ -7,7 +7,7 @@
 #include "gpu/DeviceMemory.h"
 #include "gpu/GpuResources.h"
 #include "gpu/kernels/Select.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant::gpu {
 namespace {

@@ -18,8 +18,8 @@
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexScalarQuantizer.h"
-#include "sextant/utils/Error.h"
-#include "sextant/utils/threads.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 
 namespace sextant {
 namespace {

@@ -12,8 +12,8 @@
 #include "sextant/IndexHNSW.h"
 #include "sextant/IndexPreTransform.h"
 #include "sextant/VectorTransform.h"
+#include "sextant/base/Error.h"
 #include "sextant/index_factory.h"
-#include "sextant/utils/Error.h"
 #include "sextant/utils/validate.h"
 
 namespace sextant {

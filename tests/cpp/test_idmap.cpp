@@ -6,7 +6,7 @@
 #include "reference.h"
 #include "sextant/IndexFlat.h"
 #include "sextant/IndexIDMap.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <string>
 
+#include "sextant/base/Error.h"
 #include "sextant/index_factory.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant {
 namespace {

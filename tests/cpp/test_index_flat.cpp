@@ -7,8 +7,8 @@
 
 #include "reference.h"
 #include "sextant/IndexFlat.h"
+#include "sextant/base/Error.h"
 #include "sextant/impl/ProjectedRows.h"
-#include "sextant/utils/Error.h"
 #include "sextant/utils/knn.h"
 
 namespace sextant {

@@ -14,11 +14,11 @@
 #include "sextant/IndexFlat.h"
 #include "sextant/IndexIDMap.h"
 #include "sextant/IndexIVFPQ.h"
+#include "sextant/base/Storage.h"
 #include "sextant/index_factory.h"
 #include "sextant/index_io.h"
-#include "sextant/impl/io_checksum.h"
+#include "sextant/io/checksum.h"
 #include "sextant/io/sextant_format.h"
-#include "sextant/utils/Storage.h"
 
 namespace sextant {
 namespace {

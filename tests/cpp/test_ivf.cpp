@@ -9,7 +9,7 @@
 #include "sextant/IndexFlat.h"
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexScalarQuantizer.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 namespace {

@@ -6,8 +6,8 @@
 #include "reference.h"
 #include "sextant/Clustering.h"
 #include "sextant/IndexFlat.h"
+#include "sextant/base/Error.h"
 #include "sextant/impl/kmeans.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant {
 namespace {

@@ -9,9 +9,9 @@
 #include "sextant/IndexFlat.h"
 #include "sextant/IndexHNSW.h"
 #include "sextant/IndexIDMap.h"
+#include "sextant/base/Error.h"
 #include "sextant/index_factory.h"
 #include "sextant/index_io.h"
-#include "sextant/utils/Error.h"
 
 namespace sextant {
 namespace {

@@ -10,9 +10,9 @@
 
 #include "reference.h"
 #include "sextant/IndexIDMap.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/threads.h"
 #include "sextant/index_factory.h"
-#include "sextant/utils/Error.h"
-#include "sextant/utils/threads.h"
 
 namespace sextant {
 namespace {

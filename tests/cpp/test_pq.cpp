@@ -9,7 +9,7 @@
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexRefine.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 namespace {

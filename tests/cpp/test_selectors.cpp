@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "sextant/IDSelector.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 namespace {

@@ -13,9 +13,9 @@
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexReplicas.h"
 #include "sextant/IndexShards.h"
+#include "sextant/base/Error.h"
 #include "sextant/index_factory.h"
 #include "sextant/index_io.h"
-#include "sextant/utils/Error.h"
 #include "sextant/utils/merge_results.h"
 
 namespace sextant {

@@ -223,7 +223,7 @@ def test_truncated_and_garbage_files(tmp_path):
     path.write_bytes(struct.pack("<Q", 4) + b"[1,2")
     with pytest.raises(ValueError, match="invalid JSON"):
         sx.embed.read_safetensors(str(path))
-    with pytest.raises(ValueError, match="cannot open"):
+    with pytest.raises(FileNotFoundError, match="cannot open"):
         sx.embed.read_safetensors(str(tmp_path / "missing.safetensors"))
 
 

@@ -1,8 +1,8 @@
-#include "sextant/utils/threads.h"
+#include "sextant/base/threads.h"
 
 #include <omp.h>
 
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 

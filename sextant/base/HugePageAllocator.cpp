@@ -1,4 +1,4 @@
-#include "sextant/utils/HugePageAllocator.h"
+#include "sextant/base/HugePageAllocator.h"
 
 #include <sys/mman.h>
 

@@ -14,9 +14,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "sextant/impl/io_checksum.h"
-#include "sextant/utils/Error.h"
-#include "sextant/utils/Storage.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/Storage.h"
+#include "sextant/io/checksum.h"
 
 namespace sextant {
 

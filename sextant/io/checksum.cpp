@@ -1,5 +1,5 @@
 // XXH64, written from the published algorithm description.
-#include "sextant/impl/io_checksum.h"
+#include "sextant/io/checksum.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,15 +1,14 @@
 #pragma once
 
-// Files under index I/O: read-only memory maps, and writes that replace a file
-// atomically (a crash or a full disk leaves the previous file as it was).
+// Reading whole files: read-only memory maps and in-memory copies, and the
+// error raised when the operating system refuses a file.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
-#include "sextant/impl/io_bytes.h"
-#include "sextant/utils/Error.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 
@@ -28,8 +27,11 @@ class FileError : public Error {
   int errno_;
 };
 
-/// A whole file mapped read-only. Shared by the indexes that borrow from it
-/// (see Storage), so it stays mapped while any of them lives.
+/// Throws FileError: "<what> '<path>': <the system's reason>".
+[[noreturn]] void throw_file_error(const std::string& what, const std::string& path, int error_number);
+
+/// A whole file mapped read-only. Shared by whatever borrows from it (see
+/// Storage), so it stays mapped while any of them lives.
 class MappedFile {
  public:
   explicit MappedFile(const std::string& path);
@@ -60,37 +62,6 @@ class FileContents {
  private:
   std::unique_ptr<uint8_t[]> data_;
   size_t size_ = 0;
-};
-
-/// Writes a file atomically: the bytes go to a temporary file in the same
-/// directory, which commit() flushes (fsync), renames over the target and
-/// makes durable (fsync of the directory). Without commit() — an exception,
-/// say — the temporary file is removed and the target is untouched.
-///
-/// Test hook: when the environment variable SEXTANT_TEST_ABORT_WRITE_AFTER is
-/// a number N, the process aborts once N bytes are written (a crash in the
-/// middle of a write, for the crash-safety tests).
-class AtomicFileSink final : public ByteSink {
- public:
-  explicit AtomicFileSink(std::string path);
-  ~AtomicFileSink() override;
-  AtomicFileSink(const AtomicFileSink&) = delete;
-  AtomicFileSink& operator=(const AtomicFileSink&) = delete;
-
-  void commit();
-
- protected:
-  void put(const void* data, size_t size) override;
-
- private:
-  void flush_buffer();
-  [[noreturn]] void fail(const std::string& action, int error_number);
-
-  std::string path_, temp_path_;
-  int fd_ = -1;
-  std::vector<uint8_t> buffer_;
-  uint64_t written_ = 0;
-  uint64_t abort_after_ = UINT64_MAX;
 };
 
 }  // namespace sextant

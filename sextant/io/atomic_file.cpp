@@ -1,14 +1,12 @@
-#include "sextant/impl/io_file.h"
+#include "sextant/io/atomic_file.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstdlib>
 #include <cstring>
 
 namespace sextant {
@@ -16,10 +14,6 @@ namespace sextant {
 namespace {
 
 constexpr size_t kWriteBuffer = size_t{1} << 20;
-
-[[noreturn]] void throw_file_error(const std::string& what, const std::string& path, int error_number) {
-  throw FileError(what + " '" + path + "': " + std::strerror(error_number), path, error_number, __FILE__, __LINE__);
-}
 
 std::string directory_of(const std::string& path) {
   const size_t slash = path.find_last_of('/');
@@ -54,78 +48,12 @@ int write_all(int fd, const uint8_t* p, size_t n) {
   return 0;
 }
 
-uint64_t abort_after_from_environment() {
-  const char* value = std::getenv("SEXTANT_TEST_ABORT_WRITE_AFTER");
-  if (value == nullptr || *value == '\0') return UINT64_MAX;
-  char* end = nullptr;
-  const unsigned long long n = std::strtoull(value, &end, 10);
-  return *end == '\0' ? uint64_t(n) : UINT64_MAX;
-}
-
 }  // namespace
-
-// An index file opened for reading, and its size.
-int open_index_file(const std::string& path, size_t& size) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_file_error("cannot open index file", path, errno);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    const int e = errno;
-    ::close(fd);
-    throw_file_error("cannot stat index file", path, e);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw_file_error("not a regular file:", path, EINVAL);
-  }
-  size = static_cast<size_t>(st.st_size);
-  return fd;
-}
-
-// ---------------------------------------------------------------- MappedFile
-
-MappedFile::MappedFile(const std::string& path) : path_(path) {
-  const int fd = open_index_file(path, size_);
-  if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      const int e = errno;
-      ::close(fd);
-      throw_file_error("cannot map index file", path, e);
-    }
-    data_ = static_cast<const uint8_t*>(p);
-  }
-  ::close(fd);  // the mapping keeps the file
-}
-
-MappedFile::~MappedFile() {
-  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
-}
-
-// ---------------------------------------------------------------- FileContents
-
-FileContents::FileContents(const std::string& path) {
-  size_t expected = 0;
-  const int fd = open_index_file(path, expected);
-  data_.reset(new uint8_t[std::max<size_t>(expected, 1)]);  // not zeroed: read() fills what counts
-  while (size_ < expected) {  // a file shortened meanwhile ends the copy early
-    const ssize_t r = ::read(fd, data_.get() + size_, expected - size_);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      const int e = errno;
-      ::close(fd);
-      throw_file_error("cannot read index file", path, e);
-    }
-    if (r == 0) break;
-    size_ += static_cast<size_t>(r);
-  }
-  ::close(fd);
-}
 
 // ---------------------------------------------------------------- AtomicFileSink
 
 AtomicFileSink::AtomicFileSink(std::string path)
-    : path_(std::move(path)), abort_after_(abort_after_from_environment()) {
+    : path_(std::move(path)) {
   SEXTANT_CHECK(!path_.empty(), "write_index: the path is empty");
   std::string pattern = temporary_template(path_);
   fd_ = ::mkstemp(pattern.data());
@@ -151,17 +79,9 @@ void AtomicFileSink::fail(const std::string& action, int error_number) {
 
 void AtomicFileSink::put(const void* data, size_t size) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
-  if (written_ + buffer_.size() + size >= abort_after_) {
-    // Test hook: write exactly the first N bytes, then die as a crash would.
-    flush_buffer();
-    const uint64_t keep = abort_after_ > written_ ? abort_after_ - written_ : 0;
-    write_all(fd_, p, std::min<uint64_t>(keep, size));
-    std::abort();
-  }
   if (size >= kWriteBuffer) {
     flush_buffer();
     if (const int e = write_all(fd_, p, size)) fail("cannot write index file", e);
-    written_ += size;
     return;
   }
   if (buffer_.size() + size > kWriteBuffer) flush_buffer();
@@ -171,7 +91,6 @@ void AtomicFileSink::put(const void* data, size_t size) {
 void AtomicFileSink::flush_buffer() {
   if (buffer_.empty()) return;
   if (const int e = write_all(fd_, buffer_.data(), buffer_.size())) fail("cannot write index file", e);
-  written_ += buffer_.size();
   buffer_.clear();
 }
 

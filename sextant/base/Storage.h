@@ -4,8 +4,8 @@
 #include <memory>
 #include <string_view>
 
-#include "sextant/utils/Error.h"
-#include "sextant/utils/HugePageAllocator.h"
+#include "sextant/base/Error.h"
+#include "sextant/base/HugePageAllocator.h"
 
 namespace sextant {
 
