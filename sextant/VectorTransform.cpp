@@ -11,6 +11,7 @@
 #include "sextant/utils/blas.h"
 #include "sextant/utils/distances.h"
 #include "sextant/utils/lapack.h"
+#include "sextant/utils/principal_axes.h"
 #include "sextant/utils/validate.h"
 
 namespace sextant {
@@ -31,18 +32,6 @@ std::vector<float> random_orthonormal(int d_out, int d_in, uint64_t seed) {
     for (int j = 0; j < d_in; j++) t[size_t(i) * d_in + j] = m[size_t(j) * d_out + i];
   }
   return t;
-}
-
-// The exponent e that scales x[0..n) by 2^e (exactly) to a largest magnitude in
-// [0.5, 1), when sums of `terms` products of such values could overflow float
-// (a covariance, a cross-correlation over many rows); 0 when they cannot.
-int overflow_guard_exponent(const float* x, size_t n, size_t terms) {
-  float largest = 0;
-  for (size_t i = 0; i < n; i++) largest = std::max(largest, std::fabs(x[i]));
-  if (!(double(largest) * largest * double(terms) > 0x1p100)) return 0;
-  int e;
-  std::frexp(largest, &e);
-  return -e;
 }
 
 bool rows_orthonormal(const std::vector<float>& A, int rows, int cols) {
@@ -149,36 +138,12 @@ void PCAMatrix::train_impl(idx_t n, const float* x) {
   const int d = d_in_;
   SEXTANT_CHECK(n >= d_out_, "training a PCA to ", d_out_, " dimensions needs at least ", d_out_,
                 " vectors, got ", n, ": fewer leave directions undetermined");
-  mean_.assign(d, 0.0f);
-  std::vector<double> sum(d, 0.0);
-  for (idx_t i = 0; i < n; i++) {
-    for (int j = 0; j < d; j++) sum[j] += x[i * d + j];
-  }
-  for (int j = 0; j < d; j++) mean_[j] = float(sum[j] / double(n));
-  // Covariance = Xc^T Xc / n, through GEMM on the centred data.
-  std::vector<float> centred(size_t(n) * d), cov(size_t(d) * d);
-  for (idx_t i = 0; i < n; i++) {
-    for (int j = 0; j < d; j++) centred[i * d + j] = x[i * d + j] - mean_[j];
-  }
-  std::vector<float> transposed(size_t(d) * n);
-  for (idx_t i = 0; i < n; i++) {
-    for (int j = 0; j < d; j++) transposed[size_t(j) * n + i] = centred[i * d + j];
-  }
-  // Large values are scaled down by a power of two so that the sums of n
-  // squares stay finite; the eigenvalues are scaled back, the vectors do not change.
-  const int e = overflow_guard_exponent(transposed.data(), transposed.size(), size_t(n));
-  if (e != 0) {
-    for (float& v : transposed) v = std::ldexp(v, e);
-  }
-  gemm_abt(d, d, n, 1.0f / float(n), transposed.data(), n, transposed.data(), n, 0.0f, cov.data(), d);
-  std::vector<float> values(d);
-  symmetric_eigen(d, cov.data(), values.data());
-  for (float& v : values) v = std::ldexp(v, -2 * e);
-  // LAPACK orders eigenvalues ascending: keep the largest first.
-  eigenvalues_.assign(values.rbegin(), values.rend());
+  PrincipalAxes axes = principal_axes(x, size_t(n), size_t(d));
+  mean_ = std::move(axes.mean);
+  eigenvalues_ = std::move(axes.eigenvalues);
   std::vector<float> A(size_t(d_out_) * d);
   for (int r = 0; r < d_out_; r++) {
-    const float* vec = cov.data() + size_t(d - 1 - r) * d;
+    const float* vec = axes.axes.data() + size_t(r) * d;
     const float scale = eigen_power_ == 0 ? 1.0f : std::pow(std::max(eigenvalues_[r], 1e-30f), eigen_power_);
     for (int j = 0; j < d; j++) A[size_t(r) * d + j] = vec[j] * scale;
   }

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sextant/VectorTransform.h"
 #include "sextant/base/threads.h"
 #include "sextant/utils/TopK.h"
 #include "sextant/utils/blas.h"
 #include "sextant/utils/kernels.h"
+#include "sextant/utils/principal_axes.h"
 #include "sextant/utils/select.h"
 
 namespace sextant {
@@ -36,10 +36,14 @@ ProjectedRows::ProjectedRows(const float* x, size_t n, size_t d) : d_(d) {
   const size_t step = std::max<size_t>(1, n / kMaxTrainRows);
   std::vector<float> sample;
   for (size_t i = 0; i < n; i += step) sample.insert(sample.end(), x + i * d, x + (i + 1) * d);
-  PCAMatrix pca(static_cast<int>(d), static_cast<int>(kDim));
-  pca.train(static_cast<idx_t>(sample.size() / d), sample.data());
-  axes_ = pca.A();
-  bias_ = pca.b();
+  const PrincipalAxes principal = principal_axes(sample.data(), sample.size() / d, d);
+  axes_.assign(principal.axes.begin(), principal.axes.begin() + kDim * d);
+  bias_.resize(kDim);  // -P mean
+  for (size_t r = 0; r < kDim; r++) {
+    double s = 0;
+    for (size_t j = 0; j < d; j++) s += double(axes_[r * d + j]) * principal.mean[j];
+    bias_[r] = float(-s);
+  }
   // |P v|^2 <= (1 + e) |v|^2 with e the Frobenius norm of P P^T - I.
   std::vector<float> gram(kDim * kDim);
   gemm_abt(kDim, kDim, d, 1.0f, axes_.data(), d, axes_.data(), d, 0.0f, gram.data(), kDim);
