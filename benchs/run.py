@@ -243,6 +243,9 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="sextant-bench-") as tmp:
         for dataset in args.datasets:
             try:
+                if specs.DATASETS[dataset]["source"] == "minilm_descriptions":  # embedded by sextant, once
+                    subprocess.run([sys.executable, runners.__file__, "--lib", "sextant", "--embed", "--dataset",
+                                    dataset], env=env, check=True)
                 xb, xq, metric = specs.load_dataset(dataset, contrib.datasets)
             except FileNotFoundError as e:
                 print(f"{dataset}: skipped, {e}")

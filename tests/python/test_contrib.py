@@ -139,3 +139,32 @@ def test_interpolate_qps_at_recall():
     dicts = [{"recall": r, "qps": q} for r, q in curve]
     assert evaluation.interpolate_qps_at_recall(dicts, 0.95) == pytest.approx(100)
     assert evaluation.interpolate_qps_at_recall([], 0.9) is None
+
+
+def test_contrib_imports_numpy_only():
+    """A benchmark process that runs a peer library imports contrib: never the compiled extension."""
+    import subprocess
+    repo = Path(__file__).resolve().parents[2]
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import contrib; "
+            "from contrib import datasets, evaluation, progress; "
+            "assert not any(m.startswith('sextant') for m in sys.modules), sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code, str(repo)], check=True, timeout=60)
+
+
+def test_text_set_embedded_once_by_the_given_encoder(monkeypatch):
+    texts = [f"package number {i}" for i in range(30)]
+    monkeypatch.setattr(datasets, "debian_descriptions", lambda: texts)
+    with pytest.raises(FileNotFoundError, match="encode="):
+        datasets.load_minilm_descriptions(n_base=20, nq=5, seed=3)
+    calls = []
+
+    def encode(batch):
+        calls.append(len(batch))
+        return np.array([[float(t.split()[-1]), 1.0] for t in batch], dtype=np.float32)
+
+    xb, xq = datasets.load_minilm_descriptions(n_base=20, nq=5, seed=3, encode=encode)
+    assert calls == [25] and xb.shape == (20, 2) and xq.shape == (5, 2)
+    base_texts, query_texts = datasets.minilm_description_texts(n_base=20, nq=5, seed=3)
+    assert [float(t.split()[-1]) for t in base_texts + query_texts] == list(np.concatenate([xb, xq])[:, 0])
+    xb2, _ = datasets.load_minilm_descriptions(n_base=20, nq=5, seed=3)  # cached: no encoder needed
+    assert np.array_equal(xb, xb2) and calls == [25]
