@@ -34,11 +34,7 @@ std::unique_ptr<GpuIndex> index_cpu_to_gpu(std::shared_ptr<GpuResources> res, in
 std::unique_ptr<Index> index_gpu_to_cpu(const Index& index) {
   if (const auto* pq = dynamic_cast<const GpuIndexIVFPQ*>(&index)) return pq->to_cpu();
   if (const auto* ivf = dynamic_cast<const GpuIndexIVFFlat*>(&index)) return ivf->to_cpu();
-  if (const auto* flat = dynamic_cast<const GpuIndexFlat*>(&index)) {
-    auto cpu = std::make_unique<IndexFlat>(flat->d(), flat->metric());
-    flat->copy_to(*cpu);
-    return cpu;
-  }
+  if (const auto* flat = dynamic_cast<const GpuIndexFlat*>(&index)) return flat->to_cpu();
   SEXTANT_FAIL("index_gpu_to_cpu supports GpuIndexFlat, GpuIndexIVFFlat and GpuIndexIVFPQ, got ",
                index.type_name());
 }

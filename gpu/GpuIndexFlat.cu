@@ -92,7 +92,7 @@ void GpuIndexFlat::search_device_impl(idx_t n, const float* x, idx_t k, float* d
   flat_search(*res_, x, n, database(), k, search_options(), distances, labels);
 }
 
-std::vector<float> GpuIndexFlat::vectors() const {
+std::vector<float> GpuIndexFlat::host_vectors() const {
   std::vector<float> out(size_t(ntotal_) * d_);
   if (ntotal_ == 0) return out;
   auto lock = res_->lock();
@@ -139,12 +139,11 @@ void GpuIndexFlat::copy_from(const IndexFlat& index) {
   add(index.ntotal(), index.vectors());
 }
 
-void GpuIndexFlat::copy_to(IndexFlat& index) const {
-  SEXTANT_CHECK(index.d() == d_ && index.metric() == metric_, "copy_to: the IndexFlat must have d=", d_,
-                " and metric ", metric_name(metric_));
-  const std::vector<float> x = vectors();
-  index.reset();
-  index.add(ntotal_, x.data());
+std::unique_ptr<IndexFlat> GpuIndexFlat::to_cpu() const {
+  auto index = std::make_unique<IndexFlat>(d_, metric_);
+  const std::vector<float> x = host_vectors();
+  index->add(ntotal_, x.data());
+  return index;
 }
 
 }  // namespace sextant::gpu

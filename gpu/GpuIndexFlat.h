@@ -33,10 +33,11 @@ class GpuIndexFlat : public GpuIndex {
 
   /// Replaces the contents with an IndexFlat's vectors.
   void copy_from(const IndexFlat& index);
-  /// Replaces the contents of a CPU IndexFlat (same d and metric) with these vectors.
-  void copy_to(IndexFlat& index) const;
-  /// All stored vectors as fp32, ntotal x d (from fp16 storage: the rounded values).
-  std::vector<float> vectors() const;
+  /// A CPU IndexFlat with these vectors (from fp16 storage: the rounded values).
+  std::unique_ptr<IndexFlat> to_cpu() const;
+  /// A host copy of all stored vectors as fp32, ntotal x d (IndexFlat::vectors()
+  /// points into the index; device memory can only be copied).
+  std::vector<float> host_vectors() const;
 
   /// The device view of the stored vectors, for kernels (caller holds the lock).
   FlatDatabase database() const;

@@ -181,7 +181,7 @@ void GpuIndexIVF::upload_lists(const InvertedLists& lists, idx_t next_id) {
   next_id_ = next_id;
 }
 
-std::vector<float> GpuIndexIVF::centroids() const { return quantizer_->vectors(); }
+std::vector<float> GpuIndexIVF::centroids() const { return quantizer_->host_vectors(); }
 
 const float* GpuIndexIVF::centroids_device() const { return quantizer_->database().xb32; }
 

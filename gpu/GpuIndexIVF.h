@@ -32,7 +32,7 @@ class GpuIndexIVF : public GpuIndex {
   KMeansParams& clustering_params() { return clustering_params_; }
   /// The coarse centroids.
   const GpuIndexFlat& quantizer() const { return *quantizer_; }
-  const DeviceInvertedLists& lists() const { return lists_; }
+  const DeviceInvertedLists& invlists() const { return lists_; }
   bool by_residual() const { return by_residual_; }
   /// The id add() gives to the next vector.
   idx_t next_id() const { return next_id_; }

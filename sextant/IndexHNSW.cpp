@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -98,8 +99,9 @@ HNSWStats IndexHNSW::hnsw_stats() const {
   return s;
 }
 
-void IndexHNSW::set_efSearch(int ef) {
+void IndexHNSW::set_efSearch(int64_t ef) {
   SEXTANT_CHECK(ef > 0, "efSearch must be > 0, got ", ef);
+  SEXTANT_CHECK(ef <= INT32_MAX, "efSearch must be <= 2147483647 (index files store 32 bits), got ", ef);
   efSearch_ = ef;
 }
 

@@ -73,8 +73,9 @@ class IndexHNSW : public Index {
   int M() const { return hnsw_.M(); }
   int efConstruction() const { return hnsw_.efConstruction; }
   void set_efConstruction(int ef);
-  int efSearch() const { return efSearch_; }
-  void set_efSearch(int ef);
+  int64_t efSearch() const { return efSearch_; }
+  /// 1 to 2^31 - 1 (the index files store it in 32 bits, as Faiss does).
+  void set_efSearch(int64_t ef);
   /// Reseeds the generator that draws the levels of the vectors added next.
   void set_seed(uint64_t seed) { hnsw_.set_seed(seed); }
 
@@ -143,7 +144,7 @@ class IndexHNSW : public Index {
   void renumber_for_locality();
 
   HNSW hnsw_;
-  int efSearch_ = 16;
+  int64_t efSearch_ = 16;
   mutable SearchBuffersPool buffers_;
   // Graph nodes are renumbered for locality; ids stay insertion order. Both
   // maps are empty (identity) until the first renumbering.

@@ -258,7 +258,7 @@ the library is not torch or CuPy).)doc")
       .def_property_readonly("cp", &gpu::GpuIndexIVF::clustering_params, py::return_value_policy::reference_internal)
       .def("list_size", [](const gpu::GpuIndexIVF& s, size_t l) {
         SEXTANT_CHECK(l < s.nlist(), "list ", l, " does not exist: nlist is ", s.nlist());
-        return s.lists().list_size(l);
+        return s.invlists().list_size(l);
       })
       .def("assign", [](const gpu::GpuIndexIVF& self, py::handle x) {
         FloatMatrix xa = as_matrix(x, "x", self.d());

@@ -39,7 +39,7 @@ void bind_hnsw(py::module_& m) {
   py::class_<HNSWView>(m, "HNSWView", "index.hnsw: a view of an HNSW index with Faiss's field names.")
       .def_property(
           "efSearch", [](const HNSWView& v) { return v.index->efSearch(); },
-          [](HNSWView& v, int ef) { v.index->set_efSearch(ef); }, "The index's efSearch (default of searches).")
+          [](HNSWView& v, int64_t ef) { v.index->set_efSearch(ef); }, "The index's efSearch (default of searches).")
       .def_property(
           "efConstruction", [](const HNSWView& v) { return v.index->efConstruction(); },
           [](HNSWView& v, int ef) { v.index->set_efConstruction(ef); }, "The index's efConstruction.")

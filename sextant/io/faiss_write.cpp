@@ -242,7 +242,7 @@ void FaissWriter::hnsw(const IndexHNSW& index, const char (&code)[5]) {
   scalar<int32_t>(layout.entry_point == HNSW::kNoNode ? -1 : int32_t(index.label_of(layout.entry_point)));
   scalar<int32_t>(top);
   scalar<int32_t>(index.efConstruction());
-  scalar<int32_t>(index.efSearch());
+  scalar<int32_t>(static_cast<int32_t>(index.efSearch()));
   scalar<int32_t>(1);  // upper_beam, unused by Faiss
 
   // The storage: an IndexFlat, IndexScalarQuantizer or IndexPQ of the same d,

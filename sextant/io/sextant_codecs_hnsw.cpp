@@ -15,7 +15,7 @@ namespace {
 void write_params(const IndexHNSW& hnsw, SextantWriter& out) {
   out.i32(hnsw.M());
   out.i32(hnsw.efConstruction());
-  out.i32(hnsw.efSearch());
+  out.i32(static_cast<int32_t>(hnsw.efSearch()));  // set_efSearch keeps it in range
 }
 
 struct Params {

@@ -705,6 +705,9 @@ TEST(HNSW, BadInputsAreClearErrors) {
   nprobe.nprobe = 4;
   EXPECT_THROW(index.search(1, xb.data(), 4, D, I, nprobe), Error);
   EXPECT_THROW(index.set_efSearch(0), Error);
+  EXPECT_THROW(index.set_efSearch(int64_t{1} << 31), Error);  // files store 32 bits
+  index.set_efSearch(int64_t{1} << 20);  // a 64-bit value like nprobe
+  EXPECT_EQ(index.efSearch(), int64_t{1} << 20);
   EXPECT_THROW(index.set_efConstruction(-1), Error);
   EXPECT_THROW(IndexHNSWFlat(kD, 1), Error);
   EXPECT_THROW(IndexHNSWFlat(0, 16), Error);
