@@ -1,6 +1,10 @@
 // config.json of the supported model families, read into plain structs with
 // Hugging Face's defaults. Unknown model types and impossible values are
 // rejected with an error that names the field.
+//
+// Field names follow config.json's keys, so a field's meaning is the one in
+// the model's Hugging Face documentation (BertConfig, DeepseekV2Config,
+// DeepseekV3Config); comments here say only what sextant adds or restricts.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +15,11 @@ namespace sextant::embed {
 
 class Json;
 
+/// The model_type values understood: "bert" (and BERT-family encoders with
+/// the same layout), "deepseek_v2", "deepseek_v3".
 enum class ModelFamily { bert, deepseek_v2, deepseek_v3 };
 
+/// A BERT-family encoder (post-norm transformer, absolute positions).
 struct BertConfig {
   int64_t vocab_size = 30522;
   int64_t hidden_size = 768;
@@ -37,6 +44,8 @@ struct RopeConfig {
   bool truncate = true;
 };
 
+/// A DeepSeek V2/V3 decoder: multi-head latent attention (the q/kv LoRA
+/// ranks and head dimensions below), RMSNorm, and mixture-of-experts layers.
 struct DeepseekConfig {
   int version = 3;  // 2 or 3
   int64_t vocab_size = 0;
@@ -73,6 +82,7 @@ struct DeepseekConfig {
   }
 };
 
+/// A whole config.json: `family` says which of `bert` / `deepseek` is filled.
 struct ModelConfig {
   ModelFamily family = ModelFamily::bert;
   BertConfig bert;
@@ -81,7 +91,9 @@ struct ModelConfig {
   int64_t fp8_block_rows = 128, fp8_block_cols = 128;
 };
 
+/// The config of a parsed config.json; `source` names it in errors.
 ModelConfig parse_model_config(const Json& config, const std::string& source);
+/// Reads and parses the config.json at `path`.
 ModelConfig read_model_config(const std::string& path);
 
 }  // namespace sextant::embed

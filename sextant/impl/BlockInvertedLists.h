@@ -7,11 +7,17 @@
 namespace sextant {
 
 /// Inverted lists of 4-bit PQ codes kept in the fast-scan block layout
-/// (impl/FastScan.h): codes(list) returns the list's blocks; entries come in
-/// and go out (add_entries, update_entry, get_code) as plain codes.
+/// (impl/FastScan.h), the store of IndexIVFPQFastScan. codes(list) returns the
+/// list's blocks of 32 vectors, which the fast-scan kernels read directly;
+/// entries come in and go out (add_entries, update_entry, get_code) as plain
+/// codes of (M + 1) / 2 bytes, the code size the InvertedLists contract
+/// reports. shrink drops a list's last entries (removal first moves the
+/// survivors with update_entry, as for every InvertedLists).
 class BlockInvertedLists final : public InvertedLists {
  public:
+  /// nlist empty lists of codes with M 4-bit sub-codes each.
   BlockInvertedLists(size_t nlist, size_t M);
+  /// Sub-quantizers per code.
   size_t M() const { return M_; }
 
   size_t list_size(size_t list) const override { return ids_[list].size(); }
@@ -25,8 +31,8 @@ class BlockInvertedLists final : public InvertedLists {
 
  private:
   size_t M_;
-  std::vector<LargeVector<uint8_t>> blocks_;
-  std::vector<std::vector<idx_t>> ids_;
+  std::vector<LargeVector<uint8_t>> blocks_;  // per list: nblocks(size) * block_bytes(M) bytes
+  std::vector<std::vector<idx_t>> ids_;       // per list: one id per entry, in entry order
 };
 
 }  // namespace sextant

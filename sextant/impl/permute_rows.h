@@ -1,5 +1,9 @@
 #pragma once
 
+// Renumbering the rows of a graph's storage in place (HNSW's reordering of
+// nodes for locality: impl/HNSW_order.cpp), for storages whose rows are too
+// large to copy twice: flat vectors, PQ/SQ codes, neighbour lists.
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -12,6 +16,8 @@ namespace sextant {
 /// Reorders fixed-size rows in place so that new row j is old row
 /// old_of_new[j]: each cycle of the permutation is followed once, carrying one
 /// row, so renumbering a graph never holds a second copy of its rows.
+/// `rows` holds old_of_new.size() rows of row_bytes bytes; old_of_new must be
+/// a permutation of 0..size-1 (the caller builds it; it is not checked).
 inline void permute_rows(void* rows, size_t row_bytes, const std::vector<node_t>& old_of_new) {
   uint8_t* base = static_cast<uint8_t*>(rows);
   auto row = [&](size_t i) { return base + i * row_bytes; };
