@@ -49,14 +49,28 @@ uint32_t ProductQuantizer::code_at(const uint8_t* code, size_t m) const {
   return value;
 }
 
+void ProductQuantizer::pack(const uint32_t* subcodes, uint8_t* code) const {
+  if (nbits_ == 8) {
+    for (size_t m = 0; m < M_; m++) code[m] = uint8_t(subcodes[m]);
+    return;
+  }
+  for (size_t m = 0; m < M_; m++) put_bits(code, m * nbits_, nbits_, subcodes[m]);
+}
+
 void ProductQuantizer::adopt(std::vector<float> centroids) {
   centroids_ = std::move(centroids);
   columns_.resize(centroids_.size());
+  norms_.resize(M_ * ksub_);
   for (size_t m = 0; m < M_; m++) {
     const float* c = centroids_.data() + m * ksub_ * dsub_;
     float* t = columns_.data() + m * ksub_ * dsub_;
     for (size_t j = 0; j < ksub_; j++) {
-      for (size_t i = 0; i < dsub_; i++) t[i * ksub_ + j] = c[j * dsub_ + i];
+      double norm = 0;
+      for (size_t i = 0; i < dsub_; i++) {
+        t[i * ksub_ + j] = c[j * dsub_ + i];
+        norm += double(c[j * dsub_ + i]) * c[j * dsub_ + i];
+      }
+      norms_[m * ksub_ + j] = float(norm);
     }
   }
 }
@@ -83,7 +97,7 @@ void ProductQuantizer::set_centroids(std::vector<float> centroids) {
   adopt(std::move(centroids));
 }
 
-void ProductQuantizer::train(size_t n, const float* x) {
+void ProductQuantizer::train(size_t n, const float* x, const float* directions) {
   SEXTANT_CHECK(n >= ksub_, "training a product quantizer with nbits=", nbits_, " needs at least ", ksub_,
                 " vectors, got ", n);
   // One sample for every subspace, so the codebooks see the same vectors.
@@ -114,10 +128,22 @@ void ProductQuantizer::train(size_t n, const float* x) {
   });
   errors.rethrow();
   adopt(std::move(centroids));
+  if (threshold_ == 0) return;
+  std::vector<float> xs(m_rows * d_), us(m_rows * d_);
+  for (size_t i = 0; i < m_rows; i++) {
+    std::memcpy(xs.data() + i * d_, x + rows[i] * d_, sizeof(float) * d_);
+    std::memcpy(us.data() + i * d_, (directions ? directions : x) + rows[i] * d_, sizeof(float) * d_);
+  }
+  refine_anisotropic(m_rows, xs.data(), us.data());
 }
 
-void ProductQuantizer::encode(size_t n, const float* x, uint8_t* codes) const {
+void ProductQuantizer::encode(size_t n, const float* x, uint8_t* codes, const float* directions) const {
   SEXTANT_CHECK(is_trained(), "the product quantizer is not trained");
+  if (threshold_ == 0) return encode_nearest(n, x, codes);
+  encode_anisotropic(n, x, directions ? directions : x, codes);
+}
+
+void ProductQuantizer::encode_nearest(size_t n, const float* x, uint8_t* codes) const {
   const size_t cs = code_size();
   std::memset(codes, 0, n * cs);
   std::vector<float> sub(std::min(n, kEncodeChunk) * dsub_), dist(std::min(n, kEncodeChunk));
