@@ -130,7 +130,7 @@ void IndexIVF::assign_lists(idx_t n, const float* x, idx_t* lists) const {
   }
 }
 
-void IndexIVF::train_encoder(idx_t, const float*) {}
+void IndexIVF::train_encoder(idx_t, const float*, const float*) {}
 
 void IndexIVF::train_impl(idx_t n, const float* x) {
   SEXTANT_CHECK(ntotal_ == 0, type_name(), " must be trained before vectors are added (it holds ", ntotal_,
@@ -154,9 +154,9 @@ void IndexIVF::train_impl(idx_t n, const float* x) {
       centroid(lists[i], c.data());
       for (int j = 0; j < d_; j++) residuals[i * d_ + j] = x[i * d_ + j] - c[j];
     }
-    train_encoder(n, residuals.data());
+    train_encoder(n, residuals.data(), x);
   } else {
-    train_encoder(n, x);
+    train_encoder(n, x, x);
   }
 }
 

@@ -70,8 +70,9 @@ class IndexIVF : public Index {
   // What an encoding provides.
   /// Whether the encoder (codebooks, ranges) is trained; true for raw vectors.
   virtual bool encoder_is_trained() const { return true; }
-  /// Trains the encoder on n vectors (residuals when by_residual()).
-  virtual void train_encoder(idx_t n, const float* x);
+  /// Trains the encoder on x: n vectors, or their residuals when by_residual();
+  /// `vectors` are the vectors themselves either way.
+  virtual void train_encoder(idx_t n, const float* x, const float* vectors);
   /// Codes of n vectors, given the list each goes to (for residuals).
   virtual void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const = 0;
   /// The vector coded by `code` in `list`.

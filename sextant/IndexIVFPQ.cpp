@@ -41,8 +41,8 @@ IndexIVFPQ::IndexIVFPQ(std::shared_ptr<Index> quantizer, int d, size_t nlist, si
     : IndexIVF(std::move(quantizer), d, nlist, checked_code_size(d, M, nbits), metric, by_residual),
       pq_(static_cast<size_t>(d), M, nbits) {}
 
-void IndexIVFPQ::train_encoder(idx_t n, const float* x) {
-  pq_.train(n, x);
+void IndexIVFPQ::train_encoder(idx_t n, const float* x, const float* vectors) {
+  pq_.train(n, x, vectors);  // anisotropic codes weigh the error parallel to the vector, not the residual
   set_use_precomputed_table(true);
 }
 
@@ -86,7 +86,7 @@ void IndexIVFPQ::encode(idx_t n, const float* x, const idx_t* lists, uint8_t* co
     centroid(lists[i], c.data());
     for (int j = 0; j < d_; j++) residuals[i * d_ + j] = x[i * d_ + j] - c[j];
   }
-  pq_.encode(n, residuals.data(), codes);
+  pq_.encode(n, residuals.data(), codes, x);
 }
 
 void IndexIVFPQ::decode(size_t list, const uint8_t* code, float* x) const {

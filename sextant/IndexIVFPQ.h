@@ -33,7 +33,7 @@ class IndexIVFPQ : public IndexIVF {
 
  protected:
   bool encoder_is_trained() const override { return pq_.is_trained(); }
-  void train_encoder(idx_t n, const float* x) override;
+  void train_encoder(idx_t n, const float* x, const float* vectors) override;
   void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const override;
   void decode(size_t list, const uint8_t* code, float* x) const override;
   std::unique_ptr<InvertedListScanner> make_scanner() const override;

@@ -148,7 +148,7 @@ IndexIVFScalarQuantizer::IndexIVFScalarQuantizer(std::shared_ptr<Index> quantize
     : IndexIVF(std::move(quantizer), d, nlist, checked_code_size(d, type), metric, by_residual),
       sq_(static_cast<size_t>(d), type) {}
 
-void IndexIVFScalarQuantizer::train_encoder(idx_t n, const float* x) { sq_.train(n, x); }
+void IndexIVFScalarQuantizer::train_encoder(idx_t n, const float* x, const float*) { sq_.train(n, x); }
 
 void IndexIVFScalarQuantizer::encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const {
   if (!by_residual()) return sq_.encode(n, x, codes);

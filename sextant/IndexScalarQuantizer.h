@@ -56,7 +56,7 @@ class IndexIVFScalarQuantizer : public IndexIVF {
 
  protected:
   bool encoder_is_trained() const override { return sq_.is_trained(); }
-  void train_encoder(idx_t n, const float* x) override;
+  void train_encoder(idx_t n, const float* x, const float* vectors) override;
   void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const override;
   void decode(size_t list, const uint8_t* code, float* x) const override;
   void check_codes(const uint8_t* codes, size_t n) const override { sq_.check_codes(n, codes); }

@@ -2,6 +2,7 @@
 #include "sextant/index_factory.h"
 
 #include <cctype>
+#include <charconv>
 #include <functional>
 #include <optional>
 #include <string_view>
@@ -40,7 +41,7 @@ constexpr long kMaxParts = 4096;  // shards or replicas of one index
 constexpr long kMaxRotationEntries = 1L << 22;
 constexpr long kMaxTransformDim = 1L << 20;  // the largest dimension an index file holds
 
-const char* kCodecs = "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>] or PQ<M>x4fs[r]";
+const char* kCodecs = "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>] or PQ<M>x4fs[r] (each PQ with an optional _aniso<T>)";
 
 class Parser {
  public:
@@ -218,10 +219,10 @@ class Parser {
     if (s == "Flat") return std::make_unique<IndexFlat>(d, metric_);
     if (auto type = sq_type(s)) return std::make_unique<IndexScalarQuantizer>(d, *type, metric_);
     if (take(s, "PQ")) {
-      auto [M, nbits, fast_scan, residual] = pq_params(s, part, d);
+      auto [M, nbits, fast_scan, residual, threshold] = pq_params(s, part, d);
       if (residual) fail(part, "PQ<M>x4fs (the 'r' of x4fsr is for IVF residuals)");
-      if (fast_scan) return std::make_unique<IndexPQFastScan>(d, M, metric_);
-      return std::make_unique<IndexPQ>(d, M, nbits, metric_);
+      if (fast_scan) return anisotropic(std::make_unique<IndexPQFastScan>(d, M, metric_), threshold, part);
+      return anisotropic(std::make_unique<IndexPQ>(d, M, nbits, metric_), threshold, part);
     }
     if (take(s, "HNSW")) return std::make_unique<IndexHNSWFlat>(d, hnsw_M(s, part), metric_);
     if (s.substr(0, 3) == "IVF") fail(part, "IVF<nlist>,<codec> with codec one of " + std::string(kCodecs));
@@ -251,9 +252,12 @@ class Parser {
       return std::make_unique<IndexIVFScalarQuantizer>(quantizer, d, *nlist, *type, metric_);
     }
     if (take(c, "PQ")) {
-      auto [M, nbits, fast_scan, residual] = pq_params(c, codec, d);
-      if (fast_scan) return std::make_unique<IndexIVFPQFastScan>(quantizer, d, *nlist, M, metric_, residual);
-      return std::make_unique<IndexIVFPQ>(quantizer, d, *nlist, M, nbits, metric_);
+      auto [M, nbits, fast_scan, residual, threshold] = pq_params(c, codec, d);
+      if (fast_scan) {
+        return anisotropic(std::make_unique<IndexIVFPQFastScan>(quantizer, d, *nlist, M, metric_, residual), threshold,
+                           codec);
+      }
+      return anisotropic(std::make_unique<IndexIVFPQ>(quantizer, d, *nlist, M, nbits, metric_), threshold, codec);
     }
     fail(codec, kCodecs);
   }
@@ -267,9 +271,9 @@ class Parser {
     if (c == "Flat") return std::make_unique<IndexHNSWFlat>(d, M, metric_);
     if (auto type = sq_type(c)) return std::make_unique<IndexHNSWSQ>(d, *type, M, metric_);
     if (take(c, "PQ")) {
-      auto [pq_M, nbits, fast_scan, residual] = pq_params(c, storage, d);
+      auto [pq_M, nbits, fast_scan, residual, threshold] = pq_params(c, storage, d);
       if (fast_scan) fail(storage, "PQ<M>[x<nbits>] (graph storage has no fast-scan layout)");
-      return std::make_unique<IndexHNSWPQ>(d, pq_M, M, nbits, metric_);
+      return anisotropic(std::make_unique<IndexHNSWPQ>(d, pq_M, M, nbits, metric_), threshold, storage);
     }
     fail(storage, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16 or PQ<M>[x<nbits>] (the storage of HNSW<M>,<storage>)");
   }
@@ -296,13 +300,27 @@ class Parser {
   struct PQParams {
     size_t M, nbits;
     bool fast_scan, residual;
+    float anisotropic_threshold;  // 0: plain
   };
 
-  // "<M>", "<M>x<nbits>", "<M>x4fs" or "<M>x4fsr" after "PQ".
+  // Sets the anisotropic threshold of an index's product quantizer (the range is checked there).
+  template <class I>
+  std::unique_ptr<I> anisotropic(std::unique_ptr<I> index, float threshold, const Part& part) const {
+    if (threshold == 0) return index;
+    try {
+      index->pq().set_anisotropic_threshold(threshold);
+    } catch (const Error& e) {
+      fail(part, std::string("a threshold in range after _aniso: ") + e.what());
+    }
+    return index;
+  }
+
+  // "<M>", "<M>x<nbits>", "<M>x4fs" or "<M>x4fsr" after "PQ", then "_aniso<T>" for
+  // score-aware codes with threshold T (ProductQuantizer.h).
   PQParams pq_params(std::string_view s, const Part& part, int d) const {
     auto M = take_int(s);
     if (!M) fail(part, "PQ<M>[x<nbits>] with M a positive integer");
-    PQParams p{size_t(*M), 8, false, false};
+    PQParams p{size_t(*M), 8, false, false, 0.0f};
     if (take(s, "x")) {
       auto b = take_int(s);
       if (!b) fail(part, "PQ<M>x<nbits> with nbits a positive integer");
@@ -311,7 +329,14 @@ class Parser {
       p.residual = p.fast_scan && take(s, "r");
       if (p.fast_scan && p.nbits != 4) fail(part, "PQ<M>x4fs: fast-scan codes have 4 bits");
     }
-    if (!s.empty()) fail(part, "PQ<M>[x<nbits>] or PQ<M>x4fs[r] with nothing after it");
+    if (take(s, "_aniso")) {
+      const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), p.anisotropic_threshold);
+      if (error != std::errc() || end != s.data() + s.size() || !(p.anisotropic_threshold > 0)) {
+        fail(part, "_aniso<T> with T a number in (0, 1), e.g. _aniso0.2");
+      }
+      s = {};
+    }
+    if (!s.empty()) fail(part, "PQ<M>[x<nbits>] or PQ<M>x4fs[r], then optionally _aniso<T>, with nothing after it");
     if (d % *M != 0) fail(part, "M dividing the dimension d=" + std::to_string(d));
     return p;
   }
@@ -347,10 +372,17 @@ std::string describe_transform(const VectorTransform& t) {
   return out;
 }
 
-std::string describe_pq(const ProductQuantizer& pq) {
+// "PQ<M>[x<nbits>]<layout>[_aniso<T>]", T in its shortest exact form.
+std::string describe_pq(const ProductQuantizer& pq, std::string_view layout = "") {
   std::string out = "PQ";
   out += std::to_string(pq.M());
   if (pq.nbits() != 8) out.append("x").append(std::to_string(pq.nbits()));
+  out += layout;
+  if (pq.anisotropic_threshold() != 0) {
+    char t[32];
+    const auto end = std::to_chars(t, t + sizeof(t), pq.anisotropic_threshold()).ptr;
+    out.append("_aniso").append(t, end);
+  }
   return out;
 }
 
@@ -400,7 +432,7 @@ std::string describe(const Index& index) {
   if (auto* h = dynamic_cast<const IndexHNSWPQ*>(&index)) return "HNSW" + std::to_string(h->M()) + "," + describe_pq(h->pq());
   if (auto* sq = dynamic_cast<const IndexScalarQuantizer*>(&index)) return quantizer_type_name(sq->sq().type());
   if (auto* pq = dynamic_cast<const IndexPQ*>(&index)) return describe_pq(pq->pq());
-  if (auto* fs = dynamic_cast<const IndexPQFastScan*>(&index)) return describe_pq(fs->pq()) + "fs";
+  if (auto* fs = dynamic_cast<const IndexPQFastScan*>(&index)) return describe_pq(fs->pq(), "fs");
   if (auto* ivf = dynamic_cast<const IndexIVF*>(&index)) {
     const Index* q = ivf->quantizer().get();
     const auto* hnsw_q = dynamic_cast<const IndexHNSWFlat*>(q);
@@ -414,7 +446,7 @@ std::string describe(const Index& index) {
     head += ",";
     if (dynamic_cast<const IndexIVFFlat*>(ivf)) return head + "Flat";
     if (auto* s = dynamic_cast<const IndexIVFScalarQuantizer*>(ivf)) return head + quantizer_type_name(s->sq().type());
-    if (ivf_fs) return head + describe_pq(ivf_fs->pq()) + (ivf_fs->by_residual() ? "fsr" : "fs");
+    if (ivf_fs) return head + describe_pq(ivf_fs->pq(), ivf_fs->by_residual() ? "fsr" : "fs");
     if (auto* p = dynamic_cast<const IndexIVFPQ*>(ivf)) return head + describe_pq(p->pq());
   }
   SEXTANT_FAIL("describe: ", index.type_name(), " has no factory description");
