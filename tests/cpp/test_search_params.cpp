@@ -3,8 +3,15 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "reference.h"
+#include "sextant/IndexFlat.h"
+#include "sextant/IndexHNSW.h"
+#include "sextant/IndexIVFFlat.h"
+#include "sextant/IndexRefine.h"
 #include "sextant/SearchParams.h"
+#include "sextant/base/Error.h"
 
 namespace sextant {
 namespace {
@@ -62,6 +69,59 @@ TEST(SearchParams, WithoutUnsetsExactlyTheConsumedKnobs) {
   EXPECT_EQ(full.knobs(), kAllKnobs);  // a copy: the original is untouched
   EXPECT_EQ(full.without(0).knobs(), kAllKnobs);
   EXPECT_EQ(full.without(kAllKnobs).knobs(), 0u);
+}
+
+std::string error_of(const Index& index, const float* x, const SearchParams& params) {
+  float dist[3];
+  idx_t labels[3];
+  try {
+    index.search(1, x, 3, dist, labels, params);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Each nested index gets the knobs its wrapper does not use up: a coarse
+// quantizer and a re-ranking base read theirs, and a knob nobody reads is refused.
+TEST(SearchParams, NestedIndexesGetTheKnobsTheirWrapperLeaves) {
+  const int d = 8, nlist = 4;
+  const size_t nb = 200;
+  const auto xb = test::random_vectors(nb, d, 5);
+  const float* q = xb.data();
+
+  IndexIVFFlat hnsw_ivf(std::make_shared<IndexHNSWFlat>(d, 8), d, nlist);
+  hnsw_ivf.train(nb, xb.data());
+  hnsw_ivf.add(nb, xb.data());
+  SearchParams p;
+  p.efSearch = 0;  // reaches the HNSW quantizer, which checks it
+  EXPECT_NE(error_of(hnsw_ivf, q, p).find("efSearch must be > 0"), std::string::npos);
+  p.efSearch = 16;
+  p.nprobe = nlist;
+  EXPECT_EQ(error_of(hnsw_ivf, q, p), "");
+
+  auto refine_quantizer = std::make_shared<IndexRefineFlat>(std::make_shared<IndexFlat>(d));
+  IndexIVFFlat refine_ivf(refine_quantizer, d, nlist);
+  refine_ivf.train(nb, xb.data());
+  refine_ivf.add(nb, xb.data());
+  p = SearchParams();
+  p.k_factor = 0.5f;  // reaches the quantizer, which checks it
+  EXPECT_NE(error_of(refine_ivf, q, p).find("k_factor must be >= 1"), std::string::npos);
+
+  auto ivf = std::make_shared<IndexIVFFlat>(std::make_shared<IndexFlat>(d), d, nlist);
+  IndexRefineFlat refined(ivf);
+  refined.train(nb, xb.data());
+  refined.add(nb, xb.data());
+  p = SearchParams();
+  p.k_factor = 2;  // used up by the refine step: the IVF base would refuse it
+  p.nprobe = nlist;
+  p.sel = std::make_shared<IDSelectorRange>(50, 100);
+  float dist[3];
+  idx_t labels[3];
+  refined.search(1, q, 3, dist, labels, p);
+  for (idx_t label : labels) EXPECT_TRUE(label >= 50 && label < 100) << label;
+  p.efSearch = 16;  // read by nothing inside
+  EXPECT_NE(error_of(refined, q, p).find("does not use SearchParams field(s): efSearch"), std::string::npos);
 }
 
 }  // namespace
