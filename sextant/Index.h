@@ -101,7 +101,10 @@ class Index {
   /// vector the id it has in the whole collection, whatever the index type.
   void merge_from(Index& other, idx_t add_id = 0);
 
-  /// The SearchParams knobs this index, and the indexes inside it, read.
+  /// The SearchParams knobs this index, and the indexes inside it, read. An
+  /// index that searches another hands it params.without(the knobs it uses up
+  /// itself); wrappers that use up none (IndexIDMap, IndexPreTransform,
+  /// IndexShards, IndexReplicas) pass all on, the selector translated if need be.
   virtual KnobSet search_knobs() const { return kKnobSel; }
 
  protected:

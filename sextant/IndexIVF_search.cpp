@@ -29,18 +29,19 @@ constexpr size_t kMaxHeapEntries = 1 << 22; // list-major keeps threads x querie
 
 int available_threads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
 
+// The knobs the IVF search uses up itself; the coarse quantizer gets the rest.
+constexpr KnobSet kOwnKnobs = kKnobSel | kKnobNprobe | kKnobMaxCodes;
+
 }  // namespace
 
 KnobSet IndexIVF::search_knobs() const {
   // Knobs of the coarse quantizer (efSearch of an HNSW quantizer) pass through.
-  return kKnobSel | kKnobNprobe | kKnobMaxCodes | (quantizer_->search_knobs() & ~kKnobSel);
+  return kOwnKnobs | quantizer_->search_knobs();
 }
 
 void IndexIVF::probe(idx_t n, const float* x, size_t nprobe, const SearchParams& params, float* coarse,
                      idx_t* lists) const {
-  SearchParams inner;
-  if (quantizer_->search_knobs() & kKnobEfSearch) inner.efSearch = params.efSearch;
-  search_nested(*quantizer_, n, x, static_cast<idx_t>(nprobe), coarse, lists, nullptr, inner);
+  search_nested(*quantizer_, n, x, static_cast<idx_t>(nprobe), coarse, lists, nullptr, params.without(kOwnKnobs));
 }
 
 void IndexIVF::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,

@@ -65,12 +65,6 @@ void IndexRefine::add_impl(idx_t n, const float* x, const idx_t* ids) {
   ntotal_ = base_->ntotal();
 }
 
-SearchParams IndexRefine::base_params(const SearchParams& params) const {
-  SearchParams inner = params;
-  inner.k_factor.reset();
-  return inner;
-}
-
 void IndexRefine::refined_distances(const float* x, const idx_t* ids, size_t n, float* out, float* buf) const {
   const Kernels& k = kernels();
   const auto* flat = dynamic_cast<const IndexFlat*>(refine_.get());
@@ -108,7 +102,7 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
   // then share candidates, and their rows are still in cache (on
   // Fashion-MNIST under IVF1024, 15-40% more queries a second at k_factor 16).
   std::vector<idx_t> order(n);
-  search_nested(*base_, n, x, kb, base_d.get(), base_l.get(), order.data(), base_params(params));
+  search_nested(*base_, n, x, kb, base_d.get(), base_l.get(), order.data(), params.without(kKnobKFactor));
   const float scale = metric_ == MetricType::L2 ? 1.0f : -1.0f;
   const auto* flat = dynamic_cast<const IndexFlat*>(refine_.get());
   const bool gather_l2 = flat != nullptr && metric_ == MetricType::L2 && ntotal_ <= idx_t{UINT32_MAX};
@@ -160,7 +154,7 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
 // they are kept when their refined distance is within the radius too.
 void IndexRefine::range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
                                     RangeSearchResult& result) const {
-  RangeSearchResult base = base_->range_search(n, x, radius, base_params(params));
+  RangeSearchResult base = base_->range_search(n, x, radius, params.without(kKnobKFactor));
   const bool l2 = metric_ == MetricType::L2;
   std::vector<float> buf(d_), exact;
   result.lims.assign(n + 1, 0);

@@ -47,8 +47,6 @@ class IndexRefine : public Index {
   /// Exact (refine-index) distances of query x to the n stored vectors ids
   /// (entries with id -1 are skipped); buf is scratch of d floats.
   void refined_distances(const float* x, const idx_t* ids, size_t n, float* out, float* buf) const;
-  /// The params for the base index: everything but k_factor.
-  SearchParams base_params(const SearchParams& params) const;
 
   std::shared_ptr<Index> base_, refine_;
   float k_factor_ = 1;

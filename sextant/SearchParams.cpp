@@ -2,21 +2,29 @@
 
 namespace sextant {
 
+KnobSet SearchParams::knobs() const {
+  KnobSet set = 0;
+  for_each_knob([&](const char*, Knob knob, auto member) {
+    if (this->*member) set |= knob;
+  });
+  return set;
+}
+
+SearchParams SearchParams::without(KnobSet consumed) const {
+  SearchParams inner = *this;
+  for_each_knob([&](const char*, Knob knob, auto member) {
+    if (consumed & knob) (inner.*member).reset();
+  });
+  return inner;
+}
+
 std::string knob_names(KnobSet knobs) {
-  static constexpr struct {
-    Knob knob;
-    const char* name;
-  } kNames[] = {{kKnobSel, "sel"},
-                {kKnobNprobe, "nprobe"},
-                {kKnobMaxCodes, "max_codes"},
-                {kKnobEfSearch, "efSearch"},
-                {kKnobKFactor, "k_factor"}};
   std::string out;
-  for (const auto& entry : kNames) {
-    if (!(knobs & entry.knob)) continue;
+  for_each_knob([&](const char* name, Knob knob, auto) {
+    if (!(knobs & knob)) return;
     if (!out.empty()) out += ", ";
-    out += entry.name;
-  }
+    out += name;
+  });
   return out;
 }
 

@@ -37,6 +37,25 @@ std::shared_ptr<const IDSelector> required(const std::shared_ptr<IDSelector>& se
   return sel;
 }
 
+// A SearchParams field as a Python attribute (None when unset).
+template <class T>
+void bind_knob(py::class_<SearchParams>& cls, const char* name, std::optional<T> SearchParams::*member) {
+  cls.def_readwrite(name, member);
+}
+
+void bind_knob(py::class_<SearchParams>& cls, const char* name, std::shared_ptr<const IDSelector> SearchParams::*member) {
+  cls.def_property(
+      name, [member](const SearchParams& p) { return std::const_pointer_cast<IDSelector>(p.*member); },
+      [member](SearchParams& p, const std::shared_ptr<IDSelector>& sel) { p.*member = sel; });
+}
+
+template <class T>
+std::string knob_repr(const std::optional<T>& value) {
+  return std::to_string(*value);
+}
+
+std::string knob_repr(const std::shared_ptr<const IDSelector>&) { return "<IDSelector>"; }
+
 // Selectors pickle (and so travel to other processes: Ray tasks and actors) as their constructor arguments.
 py::object as_python(const std::shared_ptr<const IDSelector>& sel) { return py::cast(std::const_pointer_cast<IDSelector>(sel)); }
 
@@ -109,29 +128,20 @@ void bind_search_params(py::module_& m) {
                             required(t[0].cast<std::shared_ptr<IDSelector>>(), "sel"), t[1].cast<idx_t>());
                       }));
 
-  py::class_<SearchParams>(m, "SearchParams", R"doc(
+  py::class_<SearchParams> params(m, "SearchParams", R"doc(
 The knobs of one search call; unset knobs (None) keep the index's defaults.
 An index rejects a knob it does not use. Same as passing them as keywords:
-index.search(x, k, params=SearchParams(nprobe=8)) == index.search(x, k, nprobe=8).)doc")
-      .def(py::init([](const py::kwargs& knobs) { return search_params(py::none(), knobs); }))
-      .def_property(
-          "sel", [](const SearchParams& p) { return std::const_pointer_cast<IDSelector>(p.sel); },
-          [](SearchParams& p, const std::shared_ptr<IDSelector>& sel) { p.sel = sel; })
-      .def_readwrite("nprobe", &SearchParams::nprobe)
-      .def_readwrite("max_codes", &SearchParams::max_codes)
-      .def_readwrite("efSearch", &SearchParams::efSearch)
-      .def_readwrite("k_factor", &SearchParams::k_factor)
-      .def("__repr__", [](const SearchParams& p) {
-        std::vector<std::string> set;
-        if (p.sel) set.push_back("sel=<IDSelector>");
-        if (p.nprobe) set.push_back("nprobe=" + std::to_string(*p.nprobe));
-        if (p.max_codes) set.push_back("max_codes=" + std::to_string(*p.max_codes));
-        if (p.efSearch) set.push_back("efSearch=" + std::to_string(*p.efSearch));
-        if (p.k_factor) set.push_back("k_factor=" + std::to_string(*p.k_factor));
-        std::string out = "SearchParams(";
-        for (size_t i = 0; i < set.size(); i++) out += (i ? ", " : "") + set[i];
-        return out + ")";
-      });
+index.search(x, k, params=SearchParams(nprobe=8)) == index.search(x, k, nprobe=8).)doc");
+  params.def(py::init([](const py::kwargs& knobs) { return search_params(py::none(), knobs); }));
+  for_each_knob([&](const char* name, Knob, auto member) { bind_knob(params, name, member); });
+  params.def("__repr__", [](const SearchParams& p) {
+    std::string set;
+    for_each_knob([&](const char* name, Knob, auto member) {
+      if (!(p.*member)) return;
+      set += (set.empty() ? "" : ", ") + std::string(name) + "=" + knob_repr(p.*member);
+    });
+    return "SearchParams(" + set + ")";
+  });
 }
 
 }  // namespace sextant::python

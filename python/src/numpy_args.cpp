@@ -34,6 +34,20 @@ float float_knob(const std::string& name, py::handle value) {
   return py::float_(py::reinterpret_borrow<py::object>(value)).cast<float>();
 }
 
+// A keyword knob's value, by the type of its SearchParams field.
+void set_knob(const std::string& name, py::handle value, std::optional<int64_t>& knob) {
+  knob = integer_knob(name, value);
+}
+
+void set_knob(const std::string& name, py::handle value, std::optional<float>& knob) { knob = float_knob(name, value); }
+
+void set_knob(const std::string& name, py::handle value, std::shared_ptr<const IDSelector>& knob) {
+  if (!py::isinstance<IDSelector>(value)) {
+    throw py::type_error(name + " must be an IDSelector, got " + std::string(py::str(py::type::handle_of(value).attr("__name__"))));
+  }
+  knob = value.cast<std::shared_ptr<IDSelector>>();
+}
+
 }  // namespace
 
 FloatMatrix as_matrix(py::handle obj, const char* name, std::optional<int64_t> d) {
@@ -86,22 +100,14 @@ SearchParams search_params(py::handle params, const py::kwargs& knobs) {
   for (auto [key, value] : knobs) {
     std::string k = py::str(key);
     if (value.is_none()) continue;
-    if (k == "sel") {
-      if (!py::isinstance<IDSelector>(value)) {
-        throw py::type_error("sel must be an IDSelector, got " + std::string(py::str(py::type::handle_of(value).attr("__name__"))));
-      }
-      p.sel = value.cast<std::shared_ptr<IDSelector>>();
-    } else if (k == "nprobe") {
-      p.nprobe = integer_knob(k, value);
-    } else if (k == "max_codes") {
-      p.max_codes = integer_knob(k, value);
-    } else if (k == "efSearch") {
-      p.efSearch = integer_knob(k, value);
-    } else if (k == "k_factor") {
-      p.k_factor = float_knob(k, value);
-    } else {
-      throw py::type_error("unexpected keyword argument '" + k +
-                           "'; search knobs are sel, nprobe, max_codes, efSearch, k_factor");
+    bool known = false;
+    for_each_knob([&](const char* name, Knob, auto member) {
+      if (k != name) return;
+      set_knob(k, value, p.*member);
+      known = true;
+    });
+    if (!known) {
+      throw py::type_error("unexpected keyword argument '" + k + "'; search knobs are " + knob_names(kAllKnobs));
     }
   }
   return p;
