@@ -6,6 +6,7 @@
 #include "numpy_args.h"
 #include "sextant/Clustering.h"
 #include "sextant/IndexIVFFlat.h"
+#include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexScalarQuantizer.h"
 #include "sextant/base/Error.h"
 #include "sextant/utils/validate.h"
