@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sextant/IndexFlat.h"
+#include "sextant/IndexFlatCodes.h"
 #include "sextant/IndexIDMap.h"
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
@@ -103,23 +104,35 @@ std::unique_ptr<Index> read_flat(const IndexHeader& h, SextantReader& in) {
   return index;
 }
 
+// ---------------------------------------------------------------- flat codes
+
+// The codes of IndexScalarQuantizer and IndexPQ, after their quantizer's
+// fields; a memory-mapped file lends them (the index is then read-only).
+void write_flat_codes(const IndexFlatCodes& index, SextantWriter& out) {
+  out.array(index.codes(), static_cast<size_t>(index.ntotal()) * index.code_size());
+}
+
+void read_flat_codes(const IndexHeader& h, SextantReader& in, IndexFlatCodes& index, const char* what) {
+  Storage<uint8_t> codes = in.storage<uint8_t>(what);
+  in.in().check(codes.size() == static_cast<size_t>(h.ntotal) * index.code_size(), index.type_name(), ": ",
+                codes.size(), " code bytes for ", h.ntotal, " codes of ", index.code_size(), " bytes");
+  index.set_codes(std::move(codes));
+}
+
 // ---------------------------------------------------------------- scalar quantizer
 
 void write_sq(const Index& index, SextantWriter& out) {
   const auto& sq = as<IndexScalarQuantizer>(index);
   out.i32(static_cast<int32_t>(sq.sq().type()));
   out.array(sq.sq().trained().data(), sq.sq().trained().size());
-  out.array(sq.codes(), static_cast<size_t>(sq.ntotal()) * sq.sq().code_size());
+  write_flat_codes(sq, out);
 }
 
 std::unique_ptr<Index> read_sq(const IndexHeader& h, SextantReader& in) {
   const QuantizerType type = read_qtype(in);
   auto index = std::make_unique<IndexScalarQuantizer>(h.d, type, h.metric);
   restore_sq(index->sq(), in.array<std::vector<float>>("scalar quantizer ranges"));
-  Storage<uint8_t> codes = in.storage<uint8_t>("scalar quantizer codes");
-  in.in().check(codes.size() == static_cast<size_t>(h.ntotal) * index->sq().code_size(), "IndexScalarQuantizer: ",
-                codes.size(), " code bytes for ", h.ntotal, " codes of ", index->sq().code_size(), " bytes");
-  index->set_codes(std::move(codes));
+  read_flat_codes(h, in, *index, "scalar quantizer codes");
   return index;
 }
 
@@ -128,17 +141,14 @@ std::unique_ptr<Index> read_sq(const IndexHeader& h, SextantReader& in) {
 void write_pq(const Index& index, SextantWriter& out) {
   const auto& pq = as<IndexPQ>(index);
   write_pq_params(pq.pq(), out);
-  out.array(pq.codes(), static_cast<size_t>(pq.ntotal()) * pq.pq().code_size());
+  write_flat_codes(pq, out);
 }
 
 std::unique_ptr<Index> read_pq(const IndexHeader& h, SextantReader& in) {
   const auto [M, nbits] = read_pq_shape(h, in);
   auto index = std::make_unique<IndexPQ>(h.d, M, nbits, h.metric);
   restore_pq_centroids(index->pq(), in);
-  Storage<uint8_t> codes = in.storage<uint8_t>("PQ codes");
-  in.in().check(codes.size() == static_cast<size_t>(h.ntotal) * index->pq().code_size(), "IndexPQ: ",
-                codes.size(), " code bytes for ", h.ntotal, " codes of ", index->pq().code_size(), " bytes");
-  index->set_codes(std::move(codes));
+  read_flat_codes(h, in, *index, "PQ codes");
   return index;
 }
 
