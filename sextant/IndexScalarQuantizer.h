@@ -1,70 +1,30 @@
 #pragma once
 
-#include "sextant/IndexIVF.h"
-#include "sextant/impl/FlatCodes.h"
+#include "sextant/IndexFlatCodes.h"
 #include "sextant/impl/ScalarQuantizer.h"
-#include "sextant/impl/code_search.h"
 
 namespace sextant {
 
 /// Exhaustive search over scalar-quantised codes (SQ8: 4x smaller than floats).
-class IndexScalarQuantizer : public Index {
+class IndexScalarQuantizer : public IndexFlatCodes {
  public:
   IndexScalarQuantizer(int d, QuantizerType type, MetricType metric = MetricType::L2);
   std::string type_name() const override { return "IndexScalarQuantizer"; }
-  bool removal_closes_up_ids() const override { return true; }
   bool is_trained() const override { return sq_.is_trained(); }
   ScalarQuantizer& sq() { return sq_; }
   const ScalarQuantizer& sq() const { return sq_; }
-  /// The codes, ntotal() x sa_code_size() bytes.
-  const uint8_t* codes() const { return codes_.data(); }
-  /// Replaces the codes (a whole number of them); loaders use it, with
-  /// borrowed storage for a memory-mapped file (the index is then read-only).
-  void set_codes(Storage<uint8_t> codes);
 
  protected:
-  void train_impl(idx_t n, const float* x) override;
-  void add_impl(idx_t n, const float* x, const idx_t* ids) override;
-  void search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                   const SearchParams& params) const override;
-  void range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
-                         RangeSearchResult& result) const override;
-  void reconstruct_impl(idx_t key, float* recons) const override;
+  void train_impl(idx_t n, const float* x) override { sq_.train(n, x); }
   size_t sa_code_size_impl() const override { return sq_.code_size(); }
-  void sa_encode_impl(idx_t n, const float* x, uint8_t* codes) const override;
-  void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const override;
-  size_t remove_ids_impl(const IDSelector& sel) override;
-  void reset_impl() override;
-  void merge_from_impl(Index& other, idx_t add_id) override;
-
- private:
-  CodeScorerFactory scorers() const;
-
-  ScalarQuantizer sq_;
-  FlatCodes codes_;
-};
-
-/// IVF index whose lists hold scalar-quantised codes, of the residuals to the
-/// list centroid by default (as Faiss).
-class IndexIVFScalarQuantizer : public IndexIVF {
- public:
-  IndexIVFScalarQuantizer(std::shared_ptr<Index> quantizer, int d, size_t nlist, QuantizerType type,
-                          MetricType metric = MetricType::L2, bool by_residual = true);
-  std::string type_name() const override { return "IndexIVFScalarQuantizer"; }
-  ScalarQuantizer& sq() { return sq_; }
-  const ScalarQuantizer& sq() const { return sq_; }
-
- protected:
-  bool encoder_is_trained() const override { return sq_.is_trained(); }
-  void train_encoder(idx_t n, const float* x, const float* vectors) override;
-  void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const override;
-  void decode(size_t list, const uint8_t* code, float* x) const override;
-  void check_codes(const uint8_t* codes, size_t n) const override { sq_.check_codes(n, codes); }
-  std::unique_ptr<InvertedListScanner> make_scanner() const override;
-  const float* decode_block(size_t list, const uint8_t* codes, size_t n, float* out) const override;
-  bool same_encoder(const IndexIVF& other) const override {
-    return sq_.same_ranges(dynamic_cast<const IndexIVFScalarQuantizer&>(other).sq_);
+  void sa_encode_impl(idx_t n, const float* x, uint8_t* codes) const override { sq_.encode(n, x, codes); }
+  void sa_decode_impl(idx_t n, const uint8_t* codes, float* x) const override { sq_.decode(n, codes, x); }
+  void check_codes(size_t n, const uint8_t* codes) const override { sq_.check_codes(n, codes); }
+  CodeScorerFactory scorers() const override;
+  bool same_encoder(const IndexFlatCodes& other) const override {
+    return sq_.same_ranges(dynamic_cast<const IndexScalarQuantizer&>(other).sq_);
   }
+  const char* encoder_name() const override { return "scalar quantizer"; }
 
  private:
   ScalarQuantizer sq_;

@@ -15,6 +15,7 @@
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexIVFPQFastScan.h"
+#include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPQFastScan.h"
 #include "sextant/IndexPreTransform.h"

@@ -9,10 +9,13 @@
 namespace py = pybind11;
 
 namespace sextant::python {
+void bind_clustering(py::module_& m);
+void bind_flat_codes(py::module_& m);
 void bind_index(py::module_& m);
 void bind_io(py::module_& m);
 void bind_ivf(py::module_& m);
-void bind_pq(py::module_& m);
+void bind_quantizers(py::module_& m);
+void bind_refine(py::module_& m);
 void bind_transforms(py::module_& m);
 void bind_hnsw(py::module_& m);
 void bind_search_params(py::module_& m);
@@ -55,9 +58,13 @@ PYBIND11_MODULE(_sextant, m) {
   sextant::python::bind_search_params(m);
   sextant::python::bind_index(m);
   sextant::python::bind_utils(m);
+  sextant::python::bind_clustering(m);
+  sextant::python::bind_quantizers(m);  // after KMeansParams (ProductQuantizer.cp)
+  // The indexes after the quantizers their sq/pq properties expose.
+  sextant::python::bind_flat_codes(m);
   sextant::python::bind_ivf(m);
-  sextant::python::bind_pq(m);
-  sextant::python::bind_hnsw(m);  // after the quantizers its SQ/PQ classes expose
+  sextant::python::bind_refine(m);
+  sextant::python::bind_hnsw(m);
   sextant::python::bind_transforms(m);
   sextant::python::bind_shards(m);
   sextant::python::bind_io(m);

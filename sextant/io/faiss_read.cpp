@@ -9,6 +9,7 @@
 #include "sextant/IndexIDMap.h"
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
+#include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexScalarQuantizer.h"

@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "sextant/IndexFlat.h"
+#include "sextant/IndexFlatCodes.h"
 #include "sextant/IndexIDMap.h"
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexIVFPQFastScan.h"
+#include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPQFastScan.h"
 #include "sextant/IndexPreTransform.h"
@@ -27,38 +29,6 @@
 #include "sextant/io/sextant_format.h"
 
 namespace sextant {
-
-// ---------------------------------------------------------------- quantizer fields (quantizer_fields.h)
-
-QuantizerType read_qtype(SextantReader& in) {
-  const int32_t t = in.i32("scalar quantizer type");
-  in.in().check(t >= 0 && t <= static_cast<int>(QuantizerType::QT_8bit_direct_signed),
-                "unknown scalar quantizer type ", t);
-  return static_cast<QuantizerType>(t);
-}
-
-void restore_sq(ScalarQuantizer& sq, std::vector<float> trained) {
-  if (!trained.empty()) sq.set_trained(std::move(trained));  // checks count and finiteness
-}
-
-void write_pq_params(const ProductQuantizer& pq, SextantWriter& out) {
-  out.u64(pq.M());
-  out.u64(pq.nbits());
-  out.array(pq.centroids().data(), pq.centroids().size());
-}
-
-std::pair<size_t, size_t> read_pq_shape(const IndexHeader& h, SextantReader& in) {
-  const uint64_t M = in.u64("PQ M"), nbits = in.u64("PQ nbits");
-  in.in().check(M >= 1 && M <= static_cast<uint64_t>(h.d) && h.d % M == 0, "PQ M=", M,
-                " must divide d=", h.d);
-  in.in().check(nbits >= 1 && nbits <= 16, "PQ nbits must be in [1, 16], got ", nbits);
-  return {M, nbits};
-}
-
-void restore_pq_centroids(ProductQuantizer& pq, SextantReader& in) {
-  auto centroids = in.array<std::vector<float>>("PQ centroids");
-  if (!centroids.empty()) pq.set_centroids(std::move(centroids));  // checks the count
-}
 
 namespace {
 
@@ -102,23 +72,35 @@ std::unique_ptr<Index> read_flat(const IndexHeader& h, SextantReader& in) {
   return index;
 }
 
+// ---------------------------------------------------------------- flat codes
+
+// The codes of IndexScalarQuantizer and IndexPQ, after their quantizer's
+// fields; a memory-mapped file lends them (the index is then read-only).
+void write_flat_codes(const IndexFlatCodes& index, SextantWriter& out) {
+  out.array(index.codes(), static_cast<size_t>(index.ntotal()) * index.code_size());
+}
+
+void read_flat_codes(const IndexHeader& h, SextantReader& in, IndexFlatCodes& index, const char* what) {
+  Storage<uint8_t> codes = in.storage<uint8_t>(what);
+  in.in().check(codes.size() == static_cast<size_t>(h.ntotal) * index.code_size(), index.type_name(), ": ",
+                codes.size(), " code bytes for ", h.ntotal, " codes of ", index.code_size(), " bytes");
+  index.set_codes(std::move(codes));
+}
+
 // ---------------------------------------------------------------- scalar quantizer
 
 void write_sq(const Index& index, SextantWriter& out) {
   const auto& sq = as<IndexScalarQuantizer>(index);
   out.i32(static_cast<int32_t>(sq.sq().type()));
   out.array(sq.sq().trained().data(), sq.sq().trained().size());
-  out.array(sq.codes(), static_cast<size_t>(sq.ntotal()) * sq.sq().code_size());
+  write_flat_codes(sq, out);
 }
 
 std::unique_ptr<Index> read_sq(const IndexHeader& h, SextantReader& in) {
   const QuantizerType type = read_qtype(in);
   auto index = std::make_unique<IndexScalarQuantizer>(h.d, type, h.metric);
   restore_sq(index->sq(), in.array<std::vector<float>>("scalar quantizer ranges"));
-  Storage<uint8_t> codes = in.storage<uint8_t>("scalar quantizer codes");
-  in.in().check(codes.size() == static_cast<size_t>(h.ntotal) * index->sq().code_size(), "IndexScalarQuantizer: ",
-                codes.size(), " code bytes for ", h.ntotal, " codes of ", index->sq().code_size(), " bytes");
-  index->set_codes(std::move(codes));
+  read_flat_codes(h, in, *index, "scalar quantizer codes");
   return index;
 }
 
@@ -127,17 +109,14 @@ std::unique_ptr<Index> read_sq(const IndexHeader& h, SextantReader& in) {
 void write_pq(const Index& index, SextantWriter& out) {
   const auto& pq = as<IndexPQ>(index);
   write_pq_params(pq.pq(), out);
-  out.array(pq.codes(), static_cast<size_t>(pq.ntotal()) * pq.pq().code_size());
+  write_flat_codes(pq, out);
 }
 
 std::unique_ptr<Index> read_pq(const IndexHeader& h, SextantReader& in) {
   const auto [M, nbits] = read_pq_shape(h, in);
   auto index = std::make_unique<IndexPQ>(h.d, M, nbits, h.metric);
   restore_pq_centroids(index->pq(), in);
-  Storage<uint8_t> codes = in.storage<uint8_t>("PQ codes");
-  in.in().check(codes.size() == static_cast<size_t>(h.ntotal) * index->pq().code_size(), "IndexPQ: ",
-                codes.size(), " code bytes for ", h.ntotal, " codes of ", index->pq().code_size(), " bytes");
-  index->set_codes(std::move(codes));
+  read_flat_codes(h, in, *index, "PQ codes");
   return index;
 }
 

@@ -8,6 +8,7 @@
 #include "reference.h"
 #include "sextant/IndexFlat.h"
 #include "sextant/IndexIVFFlat.h"
+#include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexScalarQuantizer.h"
 #include "sextant/base/Error.h"
 
