@@ -153,6 +153,13 @@ def hostile_files():
     data = sextant_bytes(index)
     yield "sq8-huge-range", patch(data, unique_at(data, index.sq.trained[8:].tobytes()), "<f", 1e30)
 
+    # Anisotropic PQ codes (object version 2) with a threshold out of its range.
+    index = sx.index_factory(8, "PQ4x4_aniso0.5")
+    index.train(x)
+    index.add(x[:50])
+    data = sextant_bytes(index)
+    yield "pq-aniso-threshold-7", patch(data, unique_at(data, struct.pack("<f", 0.5)), "<f", 7.0)
+
     # An id map holding -1, the label of a missing result.
     index = sx.index_factory(8, "IDMap,Flat")
     index.add_with_ids(x[:20], np.arange(20) + 5000)

@@ -96,6 +96,12 @@ void bind_quantizers(py::module_& m) {
       .def_property_readonly("is_trained", &ProductQuantizer::is_trained)
       .def_property_readonly("cp", static_cast<KMeansParams& (ProductQuantizer::*)()>(&ProductQuantizer::train_params),
                              py::return_value_policy::reference_internal, "k-means parameters of each subspace.")
+      .def_property("anisotropic_threshold", &ProductQuantizer::anisotropic_threshold,
+                    &ProductQuantizer::set_anisotropic_threshold,
+                    "Score-aware codes for inner-product search (ScaNN's threshold T, in [1/sqrt(d), 1); 0: plain "
+                    "PQ, the default). Set it before train(): the codebooks are trained for it.")
+      .def_property_readonly("anisotropic_eta", &ProductQuantizer::anisotropic_eta,
+                             "The loss's weight of the error along each vector over the error across it.")
       .def_property(
           "centroids",
           [](const ProductQuantizer& pq) {

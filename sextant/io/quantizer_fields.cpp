@@ -18,7 +18,10 @@ void write_pq_params(const ProductQuantizer& pq, SextantWriter& out) {
   out.u64(pq.M());
   out.u64(pq.nbits());
   out.array(pq.centroids().data(), pq.centroids().size());
+  if (pq_object_version(pq) >= 2) out.f32(pq.anisotropic_threshold());
 }
+
+uint32_t pq_object_version(const ProductQuantizer& pq) { return pq.anisotropic_threshold() != 0 ? 2 : 1; }
 
 std::pair<size_t, size_t> read_pq_shape(const IndexHeader& h, SextantReader& in) {
   const uint64_t M = in.u64("PQ M"), nbits = in.u64("PQ nbits");
@@ -28,9 +31,14 @@ std::pair<size_t, size_t> read_pq_shape(const IndexHeader& h, SextantReader& in)
   return {M, nbits};
 }
 
-void restore_pq_centroids(ProductQuantizer& pq, SextantReader& in) {
+void restore_pq_centroids(ProductQuantizer& pq, const IndexHeader& h, SextantReader& in) {
   auto centroids = in.array<std::vector<float>>("PQ centroids");
   if (!centroids.empty()) pq.set_centroids(std::move(centroids));  // checks the count
+  if (h.version >= 2) {
+    const float threshold = in.f32("PQ anisotropic threshold");
+    in.in().check(threshold != 0, "a version-2 PQ object has an anisotropic threshold of 0");
+    pq.set_anisotropic_threshold(threshold);  // checks the range
+  }
 }
 
 }  // namespace sextant

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sextant/IndexFlat.h"
+#include "sextant/IndexHNSWQuantized.h"
 #include "sextant/IndexFlatCodes.h"
 #include "sextant/IndexIDMap.h"
 #include "sextant/IndexIVFFlat.h"
@@ -35,6 +36,12 @@ namespace {
 template <class T>
 const T& as(const Index& index) {
   return static_cast<const T&>(index);  // the codec table matched type_name()
+}
+
+// The object version of an index holding one product quantizer.
+template <class T>
+uint32_t pq_version(const Index& index) {
+  return pq_object_version(as<T>(index).pq());
 }
 
 // A count that will size an allocation not backed byte-for-byte by the file
@@ -115,7 +122,7 @@ void write_pq(const Index& index, SextantWriter& out) {
 std::unique_ptr<Index> read_pq(const IndexHeader& h, SextantReader& in) {
   const auto [M, nbits] = read_pq_shape(h, in);
   auto index = std::make_unique<IndexPQ>(h.d, M, nbits, h.metric);
-  restore_pq_centroids(index->pq(), in);
+  restore_pq_centroids(index->pq(), h, in);
   read_flat_codes(h, in, *index, "PQ codes");
   return index;
 }
@@ -283,7 +290,7 @@ std::unique_ptr<Index> read_ivf_pq(const IndexHeader& h, SextantReader& in) {
   IvfHead head = read_ivf_head(h, in);
   const auto [M, nbits] = read_pq_shape(h, in);
   auto ivf = std::make_unique<IndexIVFPQ>(head.quantizer, h.d, head.nlist, M, nbits, h.metric, head.by_residual);
-  restore_pq_centroids(ivf->pq(), in);
+  restore_pq_centroids(ivf->pq(), h, in);
   const bool precomputed = in.boolean("uses precomputed table");
   read_ivf_lists(h, head, in, *ivf);
   finish_ivf(h, head, *ivf);
@@ -298,7 +305,7 @@ std::unique_ptr<Index> read_ivf_pq_fast_scan(const IndexHeader& h, SextantReader
   in.in().check(nbits == 4, "IndexIVFPQFastScan has 4-bit codes, got nbits=", nbits);
   in.in().check(M <= 256, "IndexIVFPQFastScan supports up to 256 sub-quantizers, got M=", M);
   auto ivf = std::make_unique<IndexIVFPQFastScan>(head.quantizer, h.d, head.nlist, M, h.metric, head.by_residual);
-  restore_pq_centroids(ivf->pq(), in);
+  restore_pq_centroids(ivf->pq(), h, in);
   const bool precomputed = in.boolean("uses precomputed table");
   read_ivf_lists(h, head, in, *ivf);
   finish_ivf(h, head, *ivf);
@@ -322,7 +329,7 @@ std::unique_ptr<Index> read_pq_fast_scan(const IndexHeader& h, SextantReader& in
   in.in().check(nbits == 4, "IndexPQFastScan has 4-bit codes, got nbits=", nbits);
   in.in().check(M <= 256, "IndexPQFastScan supports up to 256 sub-quantizers, got M=", M);
   auto index = std::make_unique<IndexPQFastScan>(h.d, M, h.metric);
-  restore_pq_centroids(index->pq(), in);
+  restore_pq_centroids(index->pq(), h, in);
   const auto codes = in.array<std::vector<uint8_t>>("PQ fast-scan codes");
   in.in().check(codes.size() == static_cast<size_t>(h.ntotal) * index->pq().code_size(), "IndexPQFastScan: ",
                 codes.size(), " code bytes for ", h.ntotal, " codes of ", index->pq().code_size(), " bytes");
@@ -470,12 +477,12 @@ std::span<const IndexCodec> sextant_codecs() {
       {fourcc("FLL2"), "IndexFlatL2", write_flat, read_flat<IndexFlatL2>},
       {fourcc("FLIP"), "IndexFlatIP", write_flat, read_flat<IndexFlatIP>},
       {fourcc("SQ__"), "IndexScalarQuantizer", write_sq, read_sq},
-      {fourcc("PQ__"), "IndexPQ", write_pq, read_pq},
+      {fourcc("PQ__"), "IndexPQ", write_pq, read_pq, 2, pq_version<IndexPQ>},
       {fourcc("IVFL"), "IndexIVFFlat", write_ivf_flat, read_ivf_flat},
       {fourcc("IVSQ"), "IndexIVFScalarQuantizer", write_ivf_sq, read_ivf_sq},
-      {fourcc("IVPQ"), "IndexIVFPQ", write_ivf_pq, read_ivf_pq},
-      {fourcc("IVFS"), "IndexIVFPQFastScan", write_ivf_pq, read_ivf_pq_fast_scan},
-      {fourcc("PQFS"), "IndexPQFastScan", write_pq_fast_scan, read_pq_fast_scan},
+      {fourcc("IVPQ"), "IndexIVFPQ", write_ivf_pq, read_ivf_pq, 2, pq_version<IndexIVFPQ>},
+      {fourcc("IVFS"), "IndexIVFPQFastScan", write_ivf_pq, read_ivf_pq_fast_scan, 2, pq_version<IndexIVFPQ>},
+      {fourcc("PQFS"), "IndexPQFastScan", write_pq_fast_scan, read_pq_fast_scan, 2, pq_version<IndexPQFastScan>},
       {fourcc("PRET"), "IndexPreTransform", write_pretransform, read_pretransform},
       {fourcc("IDMP"), "IndexIDMap", write_idmap, read_idmap<IndexIDMap>},
       {fourcc("IDM2"), "IndexIDMap2", write_idmap, read_idmap<IndexIDMap2>},
@@ -483,7 +490,7 @@ std::span<const IndexCodec> sextant_codecs() {
       {fourcc("RFNF"), "IndexRefineFlat", write_refine, read_refine<true>},
       {fourcc("HNSF"), "IndexHNSWFlat", write_hnsw_flat, read_hnsw_flat},
       {fourcc("HNSQ"), "IndexHNSWSQ", write_hnsw_sq, read_hnsw_sq},
-      {fourcc("HNPQ"), "IndexHNSWPQ", write_hnsw_pq, read_hnsw_pq},
+      {fourcc("HNPQ"), "IndexHNSWPQ", write_hnsw_pq, read_hnsw_pq, 2, pq_version<IndexHNSWPQ>},
       {fourcc("SHRD"), "IndexShards", write_shards, read_shards},
       {fourcc("REPL"), "IndexReplicas", write_replicas, read_replicas},
   };

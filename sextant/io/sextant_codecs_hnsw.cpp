@@ -142,7 +142,7 @@ std::unique_ptr<Index> read_hnsw_pq(const IndexHeader& h, SextantReader& in) {
   const auto [pq_M, nbits] = read_pq_shape(h, in);
   auto index = std::make_unique<IndexHNSWPQ>(h.d, pq_M, p.M, nbits, h.metric);
   p.apply(*index);
-  restore_pq_centroids(index->pq(), in);
+  restore_pq_centroids(index->pq(), h, in);
   return read_codes(std::move(index), h, in);
 }
 

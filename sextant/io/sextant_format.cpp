@@ -11,8 +11,6 @@ namespace sextant {
 
 namespace {
 
-constexpr uint32_t kObjectVersion = 1;
-
 const IndexCodec* codec_for_tag(uint32_t tag) {
   for (const IndexCodec& c : sextant_codecs())
     if (c.tag == tag) return &c;
@@ -51,7 +49,7 @@ void SextantWriter::index(const Index& index) {
                 " cannot be written to a sextant file yet (no codec is registered for it in "
                 "sextant/io/sextant_codecs.cpp)");
   u32(codec->tag);
-  u32(kObjectVersion);
+  u32(codec->version ? codec->version(index) : 1);
   i32(index.d());
   u8(static_cast<uint8_t>(index.metric()));
   u8(index.is_trained() ? 1 : 0);
@@ -96,10 +94,10 @@ std::unique_ptr<Index> SextantReader::index(const char* what) {
   const IndexCodec* codec = codec_for_tag(tag);
   in_.check(codec != nullptr, what, ": unknown index type tag '", fourcc_text(tag),
             "' (written by a newer sextant, or corrupt)");
-  const uint32_t version = u32("object version");
-  in_.check(version == kObjectVersion, what, " (", codec->type_name, "): object version ", version,
-            " is not supported by this build (it reads version ", kObjectVersion, ")");
   IndexHeader h;
+  h.version = u32("object version");
+  in_.check(h.version >= 1 && h.version <= codec->max_version, what, " (", codec->type_name, "): object version ",
+            h.version, " is not supported by this build (it reads versions 1 to ", codec->max_version, ")");
   h.d = i32("d");
   in_.check(h.d >= 1 && h.d <= kMaxFileDimension, codec->type_name, ": d must be in [1, ", kMaxFileDimension,
             "], got ", h.d);

@@ -31,7 +31,9 @@
 // sextant_codecs.cpp (or a new sextant_codecs_<family>.cpp) and add one row to
 // the table in sextant_codecs(). Nothing else changes; files without the new
 // tag keep their meaning. A change to an existing type's body bumps its
-// object version, and its reader keeps accepting the old one.
+// object version, and its reader keeps accepting the old one; a writer writes
+// the lowest version that holds the object (IndexCodec::version), so files of
+// indexes that do not use the new field stay readable by older builds.
 
 #include <cstdint>
 #include <memory>
@@ -63,6 +65,7 @@ std::string fourcc_text(uint32_t tag);
 
 /// The fields every index object starts with.
 struct IndexHeader {
+  uint32_t version = 1;  ///< the object version: which fields the body holds
   int d = 0;
   MetricType metric = MetricType::L2;
   bool is_trained = false;
@@ -142,6 +145,10 @@ struct IndexCodec {
   const char* type_name;
   void (*write)(const Index& index, SextantWriter& out);
   std::unique_ptr<Index> (*read)(const IndexHeader& header, SextantReader& in);
+  /// The newest object version the codec reads, and the version an index is
+  /// written with (null: 1).
+  uint32_t max_version = 1;
+  uint32_t (*version)(const Index& index) = nullptr;
 };
 
 /// The table of every index type the format knows (sextant_codecs.cpp).

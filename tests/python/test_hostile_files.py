@@ -25,6 +25,7 @@ REFUSED = {
     "ivf-negative-id": "holds id -1",
     "sqfp16-inf-code": "decodes to a vector with NaN",
     "pq-huge-centroid": "above the limit",
+    "pq-aniso-threshold-7": "anisotropic threshold",
     "sq8-huge-range": "above the limit",
     "idmap-negative-id": "negative",
     "faiss-hnsw-nan-vector": "must be finite",

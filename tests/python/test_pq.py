@@ -124,3 +124,89 @@ def test_pq_errors():
         sx.ProductQuantizer(16, 4, 0)
     with pytest.raises(ValueError, match="at least 256"):
         sx.IndexPQ(16, 4).train(np.zeros((100, 16), np.float32))
+
+
+# ---------------------------------------------------------------- score-aware (anisotropic) codes
+
+@pytest.fixture(scope="module")
+def angular():
+    """Unit vectors around 200 directions (like text embeddings), searched by inner product."""
+    rng = np.random.default_rng(11)
+    centres = rng.standard_normal((200, 32))
+
+    def draw(n):
+        x = centres[rng.integers(0, 200, n)] + 0.35 * rng.standard_normal((n, 32))
+        return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+    xb, xq = draw(12000), draw(200)
+    return xb, xq, exact_knn(xq, xb, 10, "IP")[1]
+
+
+@pytest.mark.parametrize("codec", ["PQ16x4fs", "PQ8", "PQ16x4"])
+def test_anisotropic_codes_rank_inner_products_better(angular, codec):
+    """Without re-ranking, the codes' own inner products find more of the true top 10."""
+    xb, xq, gt = angular
+    found = {}
+    for suffix in ("", "_aniso0.4"):
+        index = sx.index_factory(32, f"IVF16,{codec}{suffix}", sx.METRIC_INNER_PRODUCT)
+        index.train(xb)
+        index.add(xb)
+        found[suffix] = recall(index.search(xq, 10, nprobe=16)[1], gt)
+    assert found["_aniso0.4"] > found[""] + 0.04, found
+
+
+def test_anisotropic_refined_search_is_exact_when_everything_is_reranked(angular):
+    xb, xq, gt = angular
+    index = sx.index_factory(32, "IVF16,PQ16x4fs_aniso0.3,RFlat", sx.METRIC_INNER_PRODUCT)
+    index.train(xb)
+    index.add(xb)
+    D, I = index.search(xq, 10, nprobe=16, k_factor=len(xb) / 10)
+    assert recall(I, gt) == 1.0
+    np.testing.assert_allclose(D, np.take_along_axis(xq @ xb.T, I, 1), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("description", ["PQ8x4fs_aniso0.3", "PQ8_aniso0.3", "IVF16,PQ8x4fsr_aniso0.3,RFlat",
+                                         "IVF16,PQ8_aniso0.25", "HNSW8,PQ8x4_aniso0.3"])
+def test_anisotropic_factory_and_file_round_trip(angular, tmp_path, description):
+    xb, xq, _ = angular
+    index = sx.index_factory(32, description, sx.METRIC_INNER_PRODUCT)
+    assert sx.describe(index) == description
+    index.train(xb[:4000])
+    index.add(xb[:4000])
+    path = tmp_path / "aniso.sxt"
+    sx.write_index(index, path)
+    for mmap in (False, True):
+        back = sx.read_index(path, mmap=mmap)
+        assert sx.describe(back) == description
+        np.testing.assert_array_equal(back.search(xq, 5)[1], index.search(xq, 5)[1])
+    # New vectors are coded for the same loss: adding to the read index gives the same codes
+    # (a graph's levels are drawn at random: its neighbours would differ anyway).
+    if description.startswith("HNSW"):
+        return
+    back = sx.read_index(path)
+    back.add(xb[4000:4500])
+    index.add(xb[4000:4500])
+    np.testing.assert_array_equal(back.search(xq, 5)[1], index.search(xq, 5)[1])
+
+
+def test_anisotropic_objects_are_version_2_and_plain_ones_stay_version_1(angular):
+    xb, _, _ = angular
+    header = 64  # the root object starts after the file header: u32 tag, u32 object version
+    for description, version in (("PQ8x4", 1), ("PQ8x4_aniso0.3", 2)):
+        index = sx.index_factory(32, description, sx.METRIC_INNER_PRODUCT)
+        index.train(xb[:2000])
+        data = bytes(np.asarray(sx.serialize_index(index), dtype=np.uint8))
+        assert int.from_bytes(data[header + 4:header + 8], "little") == version, description
+
+
+def test_anisotropic_bad_thresholds_are_clear_errors():
+    for bad, match in (("PQ8_aniso0.1", r"1/sqrt\(d\)"), ("PQ8_aniso1.2", r"1/sqrt\(d\)"),
+                       ("PQ8_aniso", "_aniso<T>"), ("PQ8_anisoX", "_aniso<T>"), ("PQ8_aniso0.3x", "_aniso<T>")):
+        with pytest.raises(ValueError, match=match):
+            sx.index_factory(32, bad)
+    pq = sx.ProductQuantizer(32, 8, 4)
+    for bad in (0.1, 1.0, -0.3, float("nan")):
+        with pytest.raises(ValueError, match="anisotropic threshold"):
+            pq.anisotropic_threshold = bad
+    pq.anisotropic_threshold = 0.3
+    assert pq.anisotropic_eta == pytest.approx(31 * 0.09 / 0.91, rel=1e-5)
