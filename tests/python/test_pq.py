@@ -210,3 +210,15 @@ def test_anisotropic_bad_thresholds_are_clear_errors():
             pq.anisotropic_threshold = bad
     pq.anisotropic_threshold = 0.3
     assert pq.anisotropic_eta == pytest.approx(31 * 0.09 / 0.91, rel=1e-5)
+
+
+def test_anisotropic_ivfpq_written_for_faiss_searches_alike(angular, tmp_path):
+    faiss = pytest.importorskip("faiss")
+    xb, xq, _ = angular
+    index = sx.index_factory(32, "IVF16,PQ8_aniso0.3", sx.METRIC_INNER_PRODUCT)
+    index.train(xb[:4000])
+    index.add(xb[:4000])
+    sx.write_index(index, tmp_path / "aniso.faiss", format="faiss")
+    theirs = faiss.read_index(str(tmp_path / "aniso.faiss"))
+    theirs.nprobe = 4
+    np.testing.assert_array_equal(theirs.search(xq, 10)[1], index.search(xq, 10, nprobe=4)[1])
