@@ -149,15 +149,19 @@ void IndexIVF::train_impl(idx_t n, const float* x) {
   if (by_residual_) {
     std::vector<idx_t> lists(n);
     assign_lists(n, x, lists.data());
-    std::vector<float> residuals(static_cast<size_t>(n) * d_), c(d_);
-    for (idx_t i = 0; i < n; i++) {
-      centroid(lists[i], c.data());
-      for (int j = 0; j < d_; j++) residuals[i * d_ + j] = x[i * d_ + j] - c[j];
-    }
-    train_encoder(n, residuals.data(), x);
+    train_encoder(n, residuals(n, x, lists.data()).data(), x);
   } else {
     train_encoder(n, x, x);
   }
+}
+
+std::vector<float> IndexIVF::residuals(idx_t n, const float* x, const idx_t* lists) const {
+  std::vector<float> out(static_cast<size_t>(n) * d_), c(d_);
+  for (idx_t i = 0; i < n; i++) {
+    centroid(lists[i], c.data());
+    for (int j = 0; j < d_; j++) out[i * d_ + j] = x[i * d_ + j] - c[j];
+  }
+  return out;
 }
 
 bool IndexIVF::is_trained() const {

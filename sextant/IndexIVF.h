@@ -62,6 +62,8 @@ class IndexIVF : public Index {
   void assign_lists(idx_t n, const float* x, idx_t* lists) const;
   /// The centroid of a list (for residuals).
   void centroid(size_t list, float* out) const;
+  /// x minus the centroid of its list, for n vectors (what a residual encoder codes).
+  std::vector<float> residuals(idx_t n, const float* x, const idx_t* lists) const;
 
  protected:
   IndexIVF(std::shared_ptr<Index> quantizer, int d, size_t nlist, size_t code_size, MetricType metric,

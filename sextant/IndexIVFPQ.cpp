@@ -81,12 +81,7 @@ void IndexIVFPQ::set_use_precomputed_table(bool use) {
 
 void IndexIVFPQ::encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const {
   if (!by_residual()) return pq_.encode(n, x, codes);
-  std::vector<float> residuals(static_cast<size_t>(n) * d_), c(d_);
-  for (idx_t i = 0; i < n; i++) {
-    centroid(lists[i], c.data());
-    for (int j = 0; j < d_; j++) residuals[i * d_ + j] = x[i * d_ + j] - c[j];
-  }
-  pq_.encode(n, residuals.data(), codes, x);
+  pq_.encode(n, residuals(n, x, lists).data(), codes, x);
 }
 
 void IndexIVFPQ::decode(size_t list, const uint8_t* code, float* x) const {

@@ -67,12 +67,7 @@ void IndexIVFScalarQuantizer::train_encoder(idx_t n, const float* x, const float
 
 void IndexIVFScalarQuantizer::encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const {
   if (!by_residual()) return sq_.encode(n, x, codes);
-  std::vector<float> residuals(static_cast<size_t>(n) * d_), c(d_);
-  for (idx_t i = 0; i < n; i++) {
-    centroid(lists[i], c.data());
-    for (int j = 0; j < d_; j++) residuals[i * d_ + j] = x[i * d_ + j] - c[j];
-  }
-  sq_.encode(n, residuals.data(), codes);
+  sq_.encode(n, residuals(n, x, lists).data(), codes);
 }
 
 void IndexIVFScalarQuantizer::decode(size_t list, const uint8_t* code, float* x) const {
