@@ -23,6 +23,11 @@ DATASETS = {
         "about": "10,000 Debian package descriptions embedded by sextant (all-MiniLM-L6-v2, 384-d, normalised), "
                  "1,000 other descriptions as queries, inner product",
     },
+    "glove-50": {
+        "source": "glove_50", "params": {"nq": 10_000, "seed": 0}, "metric": "ip", "nq": 10_000,
+        "about": "GloVe 6B 50d word vectors, L2-normalised, 390,000 base x 50, 10,000 seeded held-out queries, "
+                 "inner product (ann-benchmarks' glove-50-angular)",
+    },
     "synthetic-1m-ip": {
         "source": "clustered", "params": {"n": 1_000_000, "d": 128, "n_clusters": 1000},
         "base_seed": 1, "query_seed": 2, "metric": "ip", "nq": 1_000,
@@ -104,7 +109,7 @@ INDEXES = {
     # longer to build on two cores than the rest of the run (benchs/bench_hnsw.py measures
     # HNSW alone, with a 100k synthetic inner-product set and a finer efSearch sweep).
     **{f"hnsw{M}": {
-        "exact": False, "datasets": ["fashion-mnist", "minilm-debian"],
+        "exact": False, "datasets": ["fashion-mnist", "minilm-debian", "glove-50"],
         "libs": {
             "sextant": {"factory": f"HNSW{M}", "build": {"efConstruction": 100}},
             "faiss": {"factory": f"HNSW{M}", "build": {"efConstruction": 100}},
@@ -140,6 +145,8 @@ def load_dataset(name, datasets, encode=None):
         xb, xq = datasets.load_fashion_mnist()
     elif spec["source"] == "minilm_descriptions":
         xb, xq = datasets.load_minilm_descriptions(**spec["params"], encode=encode)
+    elif spec["source"] == "glove_50":
+        xb, xq = datasets.load_glove_50(**spec["params"])
     else:
         params = dict(spec["params"])
         n, d = params.pop("n"), params.pop("d")

