@@ -1,13 +1,15 @@
 """The benchmark harness end to end on a 5,000-vector Fashion-MNIST subset (sextant vs faiss),
-the first README command (the tour, then a comparison) on a small corpus and subset, and the
-GloVe loader.
+the first README command (the tour, then a comparison) on a small corpus and subset, each
+further peer's runner on an easy set, and the GloVe loader.
 
-Runs benchs/run.py as a user would, into a temporary results directory. Skips when faiss or
-the dataset is missing. sgemm_rate is looked up in $SEXTANT_BUILD_DIR (default: build).
+Runs benchs/run.py as a user would, into a temporary results directory. Skips when faiss, a
+peer or the dataset is missing. sgemm_rate is looked up in $SEXTANT_BUILD_DIR (default: build).
 """
 
+import concurrent.futures
 import importlib.util
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from contrib import datasets  # noqa: E402
 
 sys.path.remove(str(REPO))
 sys.path.insert(0, str(REPO / "benchs"))
+import runners  # noqa: E402
 import specs  # noqa: E402
 
 sys.path.remove(str(REPO / "benchs"))
@@ -110,6 +113,72 @@ def test_first_command_tour_leaves_tracked_files_alone(tmp_path):
     assert "--record writes the table" in out and "\r" not in out      # no progress bar when piped
     assert list(tmp_path.glob("run-*.json")) and list(tmp_path.glob("run-*.png"))
     assert results_md.read_bytes() == before
+
+
+PEER_MODULES = {"glass": "glass", "scann": "scann", "ngt": "ngtpy", "usearch": "usearch", "voyager": "voyager"}
+ANGULAR_ONLY = {"glass", "scann", "ngt"}   # inner product on normalised vectors only, as in ann-benchmarks
+
+
+def easy_set(metric, n=1000, d=24, nq=40, seed=5):
+    """Base vectors and queries that are base vectors plus tiny noise: every library should
+    find their true neighbours."""
+    rng = np.random.default_rng(seed)
+    xb = rng.standard_normal((n, d)).astype(np.float32)
+    xq = xb[rng.choice(n, nq, replace=False)] + 0.01 * rng.standard_normal((nq, d)).astype(np.float32)
+    if metric == "ip":
+        xb /= np.linalg.norm(xb, axis=1, keepdims=True)
+        xq /= np.linalg.norm(xq, axis=1, keepdims=True)
+    scores = -((xq[:, None, :] - xb[None]) ** 2).sum(-1) if metric == "l2" else xq @ xb.T
+    return xb, xq, np.argsort(-scores, axis=1, kind="stable")[:, :10]
+
+
+def peer_recipes(lib):
+    """(family, metric) of each recipe of lib in specs.INDEXES, on the metrics of its datasets
+    (hnsw16 left out: the same code path as hnsw32)."""
+    for family, entry in specs.INDEXES.items():
+        if lib in entry["libs"] and family != "hnsw16":
+            for metric in sorted({specs.DATASETS[name]["metric"] for name in entry["datasets"]}):
+                yield family, metric
+
+
+@pytest.mark.parametrize("lib", specs.PEERS)
+def test_peer_runner_finds_the_neighbours_of_an_easy_set(tmp_path, lib):
+    """Every recipe of the peer, in a process of its own like in the harness (ngtpy's batch_insert
+    fails in a process that loaded usearch before it)."""
+    if importlib.util.find_spec(PEER_MODULES[lib]) is None:
+        pytest.skip(f"{lib} is not installed (benchs/setup.sh)")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(check_peer_runner, str(tmp_path), lib).result()
+
+
+def check_peer_runner(tmp_dir, lib):
+    runner = runners.RUNNERS[lib]()
+    facts = runner.facts()
+    assert facts["version"] and facts["simd"] and "avx2" in facts
+    recipes = list(peer_recipes(lib))
+    assert recipes
+    for family, metric in recipes:
+        check_recipe(runner, tmp_dir, lib, family, metric)
+
+
+def check_recipe(runner, tmp_dir, lib, family, metric):
+    xb, xq, gt = easy_set(metric)
+    runner.set_threads(2)
+    spec = specs.INDEXES[family]["libs"][lib]
+    if metric == "ip" and lib in ANGULAR_ONLY:
+        with pytest.raises(NotImplementedError, match="normalised"):
+            runner.build(spec, 2 * xb, metric)
+    index = runner.build(spec, xb, metric)
+    params = specs.INDEXES[family]["sweep"][-1]      # the sweep's most thorough point
+    I = runner.search(index, xq, 10, params)
+    assert I.shape == (len(xq), 10) and I.dtype == np.int64
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(I, gt)])
+    assert recall >= 0.9, (lib, family, metric, recall)
+    assert (I[:, 0] == gt[:, 0]).mean() >= 0.95      # the query's own base vector first
+    runner.set_threads(1)
+    np.testing.assert_array_equal(runner.search(index, xq[:1], 10, params)[0, :1], I[0, :1])
+    size, source = runner.size_bytes(index, tmp_dir)
+    assert size > 0 and source
 
 
 def write_word_vectors(path, x):
