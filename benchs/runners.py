@@ -292,7 +292,8 @@ class ScannRunner:
             self.notes.append(f"{leaves} leaves instead of {b['leaves']} for {len(xb)} vectors")
         builder = self.scann.builder(xb, 10, "squared_l2" if metric == "l2" else "dot_product")
         builder.set_n_training_threads(self.threads)
-        index = (builder.tree(leaves, 1, training_sample_size=len(xb), spherical=metric == "ip", quantize_centroids=True)
+        index = (builder.tree(leaves, 1, training_sample_size=len(xb), spherical=metric == "ip",
+                              quantize_centroids=True)
                  .score_ah(b["dims_per_block"], anisotropic_quantization_threshold=b["avq_threshold"])
                  .reorder(1).build())
         index.leaves = leaves
@@ -382,11 +383,11 @@ class UsearchRunner:
         kernels = {m: self.usearch.index.Index(ndim=64, metric=m, dtype="f32").hardware_acceleration
                    for m in ("ip", "l2sq")}
         x86_avx2 = {"haswell", "skylake", "ice", "genoa", "sapphire", "turin", "sierra"}
+        dynamic = any(getattr(compiled, f"USES_{lib}_DYNAMIC_DISPATCH", False) for lib in ("SIMSIMD", "NUMKONG"))
         return {"version": self.usearch.__version__, "module": compiled.__file__,
                 "simd": ", ".join(f"{m}: {k}" for m, k in kernels.items()),
                 "simd_evidence": {"how": "Index.hardware_acceleration", "dispatch": "runtime, by CPU",
-                                  "dynamic_dispatch": bool(getattr(compiled, "USES_SIMSIMD_DYNAMIC_DISPATCH", False)
-                                                           or getattr(compiled, "USES_NUMKONG_DYNAMIC_DISPATCH", False))},
+                                  "dynamic_dispatch": dynamic},
                 "avx2": all(k in x86_avx2 for k in kernels.values())}
 
     def set_threads(self, n):

@@ -1,9 +1,10 @@
 """What the harness measures, as data: datasets and index families.
 
 Adding an index family is adding one entry to INDEXES: for each library, how to build the
-index (a factory string for sextant and faiss, a class and parameters for hnswlib) and the
-search-time sweep shared by all libraries (standard knob names: nprobe, efSearch, ...;
-each runner maps them to its library). Compare like with like: same storage, same factory.
+index (a factory string for sextant and faiss, a class and parameters for hnswlib, build
+parameters for the other peers) and the search-time sweep shared by all libraries (standard
+knob names: nprobe, efSearch, ...; each runner maps them to its library, and a knob with no
+standard name keeps its library's). Compare like with like: same storage, same factory.
 """
 
 # Each dataset: where the vectors come from, the metric, and the number of queries.
@@ -105,8 +106,8 @@ INDEXES = {
         "sweep": FASTSCAN_SWEEP,
     },
     # Graph search, float storage on all sides (IndexHNSWFlat vs hnswlib, faiss, usearch and
-    # voyager), the same M and efConstruction everywhere. Not on the 1M sets: a graph over 1M vectors takes far
-    # longer to build on two cores than the rest of the run (benchs/bench_hnsw.py measures
+    # voyager), the same M and efConstruction everywhere. Not on the 1M sets: a graph over 1M
+    # vectors takes far longer to build on two cores than the rest of the run (benchs/bench_hnsw.py measures
     # HNSW alone, with a 100k synthetic inner-product set and a finer efSearch sweep).
     **{f"hnsw{M}": {
         "exact": False, "datasets": ["fashion-mnist", "minilm-debian", "glove-50"],
@@ -134,8 +135,9 @@ INDEXES = {
     # Each peer's own best-known recipe, from ann-benchmarks (github.com/erikbern/ann-benchmarks,
     # ann_benchmarks/algorithms/<name>/config.yml), one build configuration and a shortened sweep each
     # so that a run stays in minutes. No sextant entry: compare with its hnsw16/hnsw32 curves.
-    # glass/config.yml: HNSW, L=200, R in 8..96, level 1..3 (quantised search); glass 2.x names the
-    # levels by quantiser: SQ8U codes searched, FP32 vectors re-ranking. efSearch is glass's ef.
+    # glass/config.yml: HNSW, L=200, R in 8..96, level 1..3 (a quantised search, chosen by number
+    # in glass 1.x); glass 2.x takes the quantiser by name: SQ8U codes searched, the FP32 vectors
+    # re-ranking. efSearch is glass's ef.
     "glass-r48": {
         "exact": False, "datasets": ["fashion-mnist", "minilm-debian", "glove-50"],
         "libs": {"glass": {"build": {"R": 48, "L": 200, "quant": "SQ8U", "refine_quant": "FP32"},
