@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -179,6 +180,25 @@ def check_recipe(runner, tmp_dir, lib, family, metric):
     np.testing.assert_array_equal(runner.search(index, xq[:1], 10, params)[0, :1], I[0, :1])
     size, source = runner.size_bytes(index, tmp_dir)
     assert size > 0 and source
+
+
+def test_preflight_leaves_out_a_peer_that_cannot_load(tmp_path):
+    """A further peer that fails to import is skipped with a note; a required library stops the run."""
+    if importlib.util.find_spec("hnswlib") is None:
+        pytest.skip("hnswlib is not installed (benchs/setup.sh)")
+    sys.path.insert(0, str(REPO / "benchs"))
+    import run
+    sys.path.remove(str(REPO / "benchs"))
+    for module in ("glass", "faiss"):
+        (tmp_path / f"{module}.py").write_text("raise ImportError('not built for this machine')\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    args, notes = types.SimpleNamespace(libs=["hnswlib", "glass"]), []
+    run.preflight(args, env, notes)
+    assert args.libs == ["hnswlib"]
+    assert notes == ["glass skipped: cannot load it (ImportError: not built for this machine); "
+                     "benchs/setup.sh installs it"]
+    with pytest.raises(SystemExit, match="cannot load faiss"):
+        run.preflight(types.SimpleNamespace(libs=["faiss"]), env, [])
 
 
 def write_word_vectors(path, x):
