@@ -1,12 +1,16 @@
 """sextant's first command: a tour of what it finds, then recall/QPS next to faiss and hnswlib.
 
-    benchs/setup.sh                        # peers: faiss-cpu, hnswlib, threadpoolctl, matplotlib
+    benchs/setup.sh                        # peers: faiss-cpu, hnswlib, glass, ScaNN, NGT, usearch, voyager;
+                                           # GloVe; threadpoolctl, matplotlib
     python3 benchs/run.py                  # the tour (benchs/tour.py), then Fashion-MNIST HNSW32 on 20,000
                                            # images against faiss and hnswlib: a few minutes
     python3 benchs/run.py --full           # the whole benchmark: every dataset, exact and HNSW (tens of minutes)
     python3 benchs/run.py --full --record  # ... and its table written into benchs/RESULTS.md
     python3 benchs/run.py --full --datasets fashion-mnist --libs sextant,faiss
     python3 benchs/run.py --full --datasets synthetic-1m --quick
+    python3 benchs/run.py --full --datasets fashion-mnist,minilm-debian,glove-50 \
+        --indexes hnsw16,hnsw32,glass-r48,scann-ip,scann-l2,ngt-onng,usearch-default,voyager-m24 \
+        --libs sextant,faiss,hnswlib,glass,scann,ngt,usearch,voyager   # the peers' best-known recipes too
 
 For each dataset and index family (benchs/specs.py), the exact top-100 ground truth is
 computed once (numpy, float64, cached), then each library runs in its own process
@@ -131,17 +135,23 @@ def sgemm_reference(args, env, nq, nb, d):
     return result
 
 
-def preflight(args, env):
+def preflight(args, env, notes):
     """Import each library in a benchmark-like process before any long work, so a missing
-    build or peer fails in a second instead of after the ground truth and several rounds."""
-    hints = {"sextant": "build it (README) and pass --build-dir, or pip install the package",
-             "faiss": "run benchs/setup.sh", "hnswlib": "run benchs/setup.sh"}
-    for lib in args.libs:
+    build or peer fails in a second instead of after the ground truth and several rounds.
+    One of specs.PEERS that cannot be loaded is left out of the run, with a note."""
+    hints = {"sextant": "build it (README) and pass --build-dir, or pip install the package"}
+    for lib in list(args.libs):
         proc = subprocess.run([sys.executable, str(Path(runners.__file__)), "--lib", lib, "--check"],
                               env=env, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            sys.exit(f"run.py: cannot load {lib} ({last}); {hints.get(lib, '')}, or leave it out with --libs")
+            if lib not in specs.PEERS:
+                sys.exit(f"run.py: cannot load {lib} ({last}); {hints.get(lib, 'run benchs/setup.sh')}, "
+                         "or leave it out with --libs")
+            args.libs.remove(lib)
+            notes.append(f"{lib} skipped: cannot load it ({last}); benchs/setup.sh installs it")
+    if not args.libs:
+        sys.exit("run.py: none of the libraries asked for can be loaded")
 
 
 def run_runner(args, env, lib, dataset, index, n_base, nq, gt_path, extras, tmp):
@@ -229,7 +239,7 @@ def main(argv=None):
                "notes": notes, "facts": {}, "sgemm": {}, "sgemm_shapes": {}, "runs": [], "best": []}
     sgemm_runs = {}   # (nq, nb, d) -> every sgemm_rate result of this run
     started = time.perf_counter()
-    preflight(args, env)
+    preflight(args, env, notes)
     if not args.full:
         subprocess.run([sys.executable, tour.__file__, "--corpus", str(args.corpus)], env=env, check=True)
         print(f"\nsextant next to {', '.join(lib for lib in args.libs if lib != 'sextant')}: "
@@ -275,6 +285,8 @@ def main(argv=None):
                     for lib in libs:
                         res = run_runner(args, env, lib, dataset, index, nb, nq, gt_path, r == 0, tmp)
                         res["round"] = r
+                        if r == 0:
+                            notes.extend(f"{dataset}/{index} {lib}: {n}" for n in res.get("build_notes", []))
                         summary["runs"].append(res)
                         per_lib[lib].append(res)
                         bar.update(1)

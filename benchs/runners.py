@@ -63,6 +63,35 @@ def binary_isa(path):
     return {"avx2": avx2 and "ymm" in asm, "avx512": "zmm" in asm, "how": "objdump of " + path}
 
 
+def cpu_flags():
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    return set(next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), []))
+
+
+def binary_simd(path, dispatch=""):
+    """facts() entries for a peer whose SIMD level is read from its binary: the widest vector code
+    compiled in that this CPU can run (`dispatch` says how the library picks among them)."""
+    isa, cpu = binary_isa(path), cpu_flags()
+    if isa["avx2"] is None:
+        simd = "unknown"
+    elif isa["avx512"] and "avx512f" in cpu:
+        simd = "AVX-512"
+    elif isa["avx2"]:
+        simd = "AVX2"
+    else:
+        simd = "SSE (no AVX2 or AVX-512 code in the binary)"
+    return {"simd": simd, "simd_evidence": dict(isa, dispatch=dispatch), "avx2": isa["avx2"]}
+
+
+def is_normalised(x):
+    return bool(np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-3))
+
+
+def package_version(name):
+    from importlib.metadata import version
+    return version(name)
+
+
 class SextantRunner:
     name = "sextant"
 
@@ -166,11 +195,8 @@ class HnswlibRunner:
         self.threads = 1
 
     def facts(self):
-        from importlib.metadata import version
-        isa = binary_isa(self.hnswlib.__file__)
-        return {"version": version("hnswlib"), "module": self.hnswlib.__file__,
-                "simd": "AVX-512" if isa["avx512"] else "AVX2" if isa["avx2"] else "unknown",
-                "simd_evidence": isa, "avx2": isa["avx2"]}
+        return {"version": package_version("hnswlib"), "module": self.hnswlib.__file__,
+                **binary_simd(self.hnswlib.__file__, "runtime, by CPU (among the paths compiled in)")}
 
     def set_threads(self, n):
         self.threads = n   # hnswlib takes num_threads per call
@@ -200,7 +226,227 @@ class HnswlibRunner:
         return os.path.getsize(path), "file"
 
 
-RUNNERS = {"sextant": SextantRunner, "faiss": FaissRunner, "hnswlib": HnswlibRunner}
+class GlassRunner:
+    """glass (PyPI pyglass-portable): an HNSW graph searched over quantised codes, re-ranked with
+    the float vectors. Like ann-benchmarks, inner product runs on normalised vectors."""
+    name = "glass"
+
+    def __init__(self):
+        import glass
+        self.glass = glass
+        self.threads = 1
+
+    def facts(self):
+        return {"version": package_version("pyglass-portable"), "module": self.glass.__file__,
+                **binary_simd(self.glass.__file__, "none (the portable wheel is built for AVX2)")}
+
+    def set_threads(self, n):
+        self.threads = n   # batch_search takes num_threads per call
+        self.glass.set_num_threads(n)
+
+    def build(self, spec, xb, metric):
+        if metric == "ip" and not is_normalised(xb):
+            raise NotImplementedError("glass runs inner product on normalised vectors only (as in ann-benchmarks)")
+        b, glass_metric = spec["build"], "L2" if metric == "l2" else "IP"
+        graph = self.glass.Index("HNSW", glass_metric, "FP32", R=b["R"], L=b["L"]).build(xb)
+        searcher = self.glass.Searcher(graph, xb, glass_metric, b["quant"], b.get("refine_quant", ""))
+        searcher.optimize(self.threads)
+        return {"graph": graph, "searcher": searcher, "vector_bytes": xb.nbytes}
+
+    def search(self, index, xq, k, params):
+        searcher = index["searcher"]
+        searcher.set_ef(max(params["efSearch"], k))
+        return searcher.batch_search(xq, k, self.threads)[0].astype(np.int64)
+
+    def size_bytes(self, index, tmpdir):
+        path = os.path.join(tmpdir, "graph.glass")
+        index["graph"].save(path)
+        return os.path.getsize(path) + index["vector_bytes"], "graph file + float vectors (the re-ranking store)"
+
+
+class ScannRunner:
+    """ScaNN: k-means tree partitions scored by anisotropic 4-bit PQ (AH), re-ranked in float."""
+    name = "scann"
+
+    def __init__(self):
+        from scann import scann_ops_pybind
+        self.scann = scann_ops_pybind
+        self.threads = 1
+        self.notes = []
+
+    def facts(self):
+        path = self.scann.scann_pybind.__file__
+        return {"version": package_version("scann"), "module": path,
+                **binary_simd(path, "runtime, by CPU (AVX-512 where the CPU has it)")}
+
+    def set_threads(self, n):
+        self.threads = n
+
+    def build(self, spec, xb, metric):
+        if metric == "ip" and not is_normalised(xb):
+            raise NotImplementedError("scann's spherical tree (ann-benchmarks' angular setup) needs normalised vectors")
+        b = spec["build"]
+        # Partitions of fewer than 50 vectors (scann's min_partition_size) on a small subset: fewer leaves.
+        leaves = min(b["leaves"], max(1, len(xb) // 50))
+        if leaves != b["leaves"]:
+            self.notes.append(f"{leaves} leaves instead of {b['leaves']} for {len(xb)} vectors")
+        builder = self.scann.builder(xb, 10, "squared_l2" if metric == "l2" else "dot_product")
+        builder.set_n_training_threads(self.threads)
+        index = (builder.tree(leaves, 1, training_sample_size=len(xb), spherical=metric == "ip",
+                              quantize_centroids=True)
+                 .score_ah(b["dims_per_block"], anisotropic_quantization_threshold=b["avq_threshold"])
+                 .reorder(1).build())
+        index.leaves = leaves
+        return index
+
+    def search(self, index, xq, k, params):
+        leaves, reorder = min(params["nprobe"], index.leaves), max(params["reorder"], k)
+        if self.threads > 1:
+            index.set_num_threads(self.threads)
+            ids = index.search_batched_parallel(xq, k, reorder, leaves)[0]
+        else:
+            ids = index.search_batched(xq, k, reorder, leaves)[0]
+        return ids.astype(np.int64)
+
+    def size_bytes(self, index, tmpdir):
+        index.serialize(tmpdir)
+        return sum(p.stat().st_size for p in Path(tmpdir).rglob("*") if p.is_file()), "serialized directory"
+
+
+class NgtRunner:
+    """NGT's ONNG: an ANNG graph built by insertion, then its in/out degrees adjusted by NGT's graph
+    optimizer. Inner product runs as NGT's normalised L2 (ann-benchmarks' angular setup)."""
+    name = "ngt"
+
+    def __init__(self):
+        import ngtpy
+        import threadpoolctl
+        self.ngtpy, self.threadpoolctl = ngtpy, threadpoolctl
+        self.threads = 1
+        self.workdir = tempfile.TemporaryDirectory(prefix="sextant-bench-ngt-")
+
+    def facts(self):
+        return {"version": package_version("ngt"), "module": self.ngtpy.__file__,
+                "threads": "batch_search takes no thread count: its OpenMP threads are set by threadpoolctl",
+                **binary_simd(self.ngtpy.__file__, "none (compile-time SIMD of the wheel)")}
+
+    def set_threads(self, n):
+        self.threads = n
+        self.threadpoolctl.threadpool_limits(n, user_api="openmp")   # for batch_search, until changed
+
+    def build(self, spec, xb, metric):
+        if metric == "ip" and not is_normalised(xb):
+            raise NotImplementedError("NGT runs inner product as normalised L2: normalised vectors only")
+        b = spec["build"]
+        where = tempfile.mkdtemp(dir=self.workdir.name)   # NGT indexes are directories, one per build
+        anng, onng = os.path.join(where, "anng"), os.path.join(where, "onng")
+        self.ngtpy.create(anng, xb.shape[1], edge_size_for_creation=b["edge"],
+                          distance_type="L2" if metric == "l2" else "Normalized L2", object_type="Float")
+        index = self.ngtpy.Index(anng, log_disabled=True)
+        index.batch_insert(xb, num_threads=self.threads)
+        index.save()
+        index.close()
+        optimizer = self.ngtpy.Optimizer(num_of_outgoings=b["outdegree"], num_of_incomings=b["indegree"],
+                                         log_disabled=True)
+        optimizer.set_processing_modes(search_parameter_optimization=False, prefetch_parameter_optimization=False,
+                                       accuracy_table_generation=False)   # degrees only, as ann-benchmarks
+        optimizer.execute(anng, onng)
+        shutil.rmtree(anng)
+        return {"index": self.ngtpy.Index(onng, read_only=True, log_disabled=True), "path": onng}
+
+    def search(self, index, xq, k, params):
+        ngt = index["index"]
+        ngt.set(epsilon=params["epsilon"], edge_size=params["edge_size"])
+        if len(xq) == 1:
+            return np.asarray(ngt.search(xq[0], k, with_distance=False), dtype=np.int64).reshape(1, k)
+        results = self.ngtpy.BatchResults()
+        ngt.batch_search(xq, results, k, with_distance=False)
+        return results.get_ids().reshape(len(xq), k).astype(np.int64)
+
+    def size_bytes(self, index, tmpdir):
+        return sum(p.stat().st_size for p in Path(index["path"]).rglob("*") if p.is_file()), "index directory"
+
+
+class UsearchRunner:
+    """usearch: HNSW with float32 storage, distance kernels dispatched at runtime (SimSIMD)."""
+    name = "usearch"
+
+    def __init__(self):
+        import usearch.index
+        self.usearch = usearch
+        self.threads = 1
+
+    def facts(self):
+        import usearch.compiled as compiled
+        # The kernel usearch picked on this CPU for an f32 index, per metric (x86 names: haswell is AVX2,
+        # skylake and later AVX-512; "serial" is no SIMD).
+        kernels = {m: self.usearch.index.Index(ndim=64, metric=m, dtype="f32").hardware_acceleration
+                   for m in ("ip", "l2sq")}
+        x86_avx2 = {"haswell", "skylake", "ice", "genoa", "sapphire", "turin", "sierra"}
+        dynamic = any(getattr(compiled, f"USES_{lib}_DYNAMIC_DISPATCH", False) for lib in ("SIMSIMD", "NUMKONG"))
+        return {"version": self.usearch.__version__, "module": compiled.__file__,
+                "simd": ", ".join(f"{m}: {k}" for m, k in kernels.items()),
+                "simd_evidence": {"how": "Index.hardware_acceleration", "dispatch": "runtime, by CPU",
+                                  "dynamic_dispatch": dynamic},
+                "avx2": all(k in x86_avx2 for k in kernels.values())}
+
+    def set_threads(self, n):
+        self.threads = n   # add and search take threads per call
+
+    def build(self, spec, xb, metric):
+        b = spec["build"]
+        index = self.usearch.index.Index(ndim=xb.shape[1], metric="l2sq" if metric == "l2" else "ip", dtype="f32",
+                                         connectivity=b["M"], expansion_add=b["efConstruction"])
+        index.add(np.arange(len(xb)), xb, threads=self.threads)
+        return index
+
+    def search(self, index, xq, k, params):
+        index.expansion_search = max(params["efSearch"], k)
+        return index.search(xq, k, threads=self.threads).keys.reshape(len(xq), k).astype(np.int64)
+
+    def size_bytes(self, index, tmpdir):
+        path = os.path.join(tmpdir, "index.usearch")
+        index.save(path)
+        return os.path.getsize(path), "file"
+
+
+class VoyagerRunner:
+    """voyager (Spotify): HNSW from hnswlib's lineage, float32 storage."""
+    name = "voyager"
+
+    def __init__(self):
+        import voyager
+        self.voyager = voyager
+        self.threads = 1
+
+    def facts(self):
+        path = self.voyager.voyager_ext.__file__
+        return {"version": package_version("voyager"), "module": path,
+                **binary_simd(path, "runtime, by CPU, among the paths compiled in (hnswlib's)")}
+
+    def set_threads(self, n):
+        self.threads = n   # add_items and query take num_threads per call
+
+    def build(self, spec, xb, metric):
+        b, v = spec["build"], self.voyager
+        index = v.Index(v.Space.Euclidean if metric == "l2" else v.Space.InnerProduct, num_dimensions=xb.shape[1],
+                        M=b["M"], ef_construction=b["efConstruction"], max_elements=len(xb),
+                        storage_data_type=v.StorageDataType.Float32)
+        index.add_items(np.array(xb), np.arange(len(xb)), num_threads=self.threads)   # a writable copy
+        return index
+
+    def search(self, index, xq, k, params):
+        ids = index.query(xq, k, num_threads=self.threads, query_ef=max(params["efSearch"], k))[0]
+        return ids.reshape(len(xq), k).astype(np.int64)
+
+    def size_bytes(self, index, tmpdir):
+        path = os.path.join(tmpdir, "index.voyager")
+        index.save(path)
+        return os.path.getsize(path), "file"
+
+
+RUNNERS = {"sextant": SextantRunner, "faiss": FaissRunner, "hnswlib": HnswlibRunner, "glass": GlassRunner,
+           "scann": ScannRunner, "ngt": NgtRunner, "usearch": UsearchRunner, "voyager": VoyagerRunner}
 
 
 def best_rate(one_pass, min_s):
@@ -290,7 +536,8 @@ def main():
     result["facts"] = runner.facts()
     result["facts"]["threadpools"] = blas_facts()
     xb, xq, metric = specs.load_dataset(args.dataset, contrib.datasets)
-    xb, xq = xb[:args.subset or len(xb)], xq[:args.nq]
+    # The queries in memory and writable for every library (voyager refuses read-only arrays).
+    xb, xq = xb[:args.subset or len(xb)], np.array(xq[:args.nq])
     gt = np.load(args.gt)
     result["rss_before_build"] = memory_status("VmRSS")
     anon_before_build = memory_status("RssAnon")
@@ -300,6 +547,7 @@ def main():
         index = runner.build(spec, xb, metric)
         result["build_s"] = time.perf_counter() - t0
         result["index_rss"] = memory_status("RssAnon") - anon_before_build
+        result["build_notes"] = getattr(runner, "notes", [])   # where a runner had to adapt the recipe
     except NotImplementedError as e:
         result["unsupported"] = str(e)
     else:

