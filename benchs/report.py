@@ -66,6 +66,36 @@ def ratios(best):
     return rows
 
 
+def best_of_each(best):
+    """Per dataset and library, the fastest of its approximate index families at each recall target and
+    mode (the family, its build time and QPS), and HEADLINE_LIB's best / each peer's best: how
+    ann-benchmarks compares libraries, each at its own best configuration."""
+    rows = []
+    by_dataset = {}
+    for e in best:
+        if e.get("points") and not specs.INDEXES[e["index"]]["exact"]:
+            by_dataset.setdefault(e["dataset"], {}).setdefault(e["lib"], []).append(e)
+    for dataset, libs in by_dataset.items():
+        tops = {}
+        for lib, entries in libs.items():
+            for t in RECALL_TARGETS:
+                for key in ("batch_qps", "single_qps"):
+                    found = [(q, e) for e in entries if (q := _interp(e["points"], t, key))]
+                    if found:
+                        q, e = max(found, key=lambda f: f[0])
+                        tops[(lib, t, key)] = {"qps": q, "index": e["index"], "build_s": e.get("build_s")}
+        for lib in libs:
+            ok, why = avx2_verdict(libs[lib][0]["facts"])
+            row = {"dataset": dataset, "lib": lib, "refused": None if ok is not False else why}
+            for t in RECALL_TARGETS:
+                for key in ("batch_qps", "single_qps"):
+                    mine, head = tops.get((lib, t, key)), tops.get((specs.HEADLINE_LIB, t, key))
+                    row[f"{key}@{t}"] = mine
+                    row[f"ratio {key}@{t}"] = head["qps"] / mine["qps"] if mine and head else None
+            rows.append(row)
+    return rows
+
+
 def _groups(best):
     groups = {}
     for entry in best:
@@ -122,6 +152,20 @@ def markdown(summary):
             cells = [f"not reported: {r['refused']}"] * len(keys) if r["refused"] else \
                 [_f(r.get(k), "{:.2f}") + (" (AVX2 unverified)" if r["unverified"] else "") for k in keys]
             out.append(f"| {r['dataset']} | {r['index']} | {r['peer']} | " + " | ".join(cells) + " |")
+    keys = [f"{key}@{t}" for t in RECALL_TARGETS for key in ("batch_qps", "single_qps")]
+    if summary.get("best_of_each"):
+        out += ["", f"Each library at its best (the fastest of its index families at each recall@10 target; "
+                f"{specs.HEADLINE_LIB}'s best / the library's best in brackets; build seconds of that family):", "",
+                "| dataset | library | " + " | ".join(k.replace("_qps", " QPS") for k in keys) + " |",
+                "|" + "---|" * (2 + len(keys))]
+        for r in summary["best_of_each"]:
+            cells = []
+            for k in keys:
+                top, ratio = r.get(k), r.get("ratio " + k)
+                cells.append("-" if not top else f"{top['qps']:,.0f} {top['index']} ({_f(top['build_s'], '{:.0f}')} s)"
+                             + ("" if ratio is None or r["lib"] == specs.HEADLINE_LIB else
+                                f" [{'not reported: ' + r['refused'] if r['refused'] else f'{ratio:.2f}'}]"))
+            out.append(f"| {r['dataset']} | {r['lib']} | " + " | ".join(cells) + " |")
     out += ["", "Build facts:", "", "| library | version | SIMD | BLAS (kernel, threading) | details |",
             "|---|---|---|---|---|"]
     for lib, f in summary["facts"].items():

@@ -302,6 +302,7 @@ def main(argv=None):
     bar.close()
     attach_sgemm(summary, sgemm_runs)
     summary["ratios"] = report.ratios(summary["best"])
+    summary["best_of_each"] = report.best_of_each(summary["best"])
     for lib, facts in summary["facts"].items():
         ok, why = report.avx2_verdict(facts)
         if ok is False and lib != specs.HEADLINE_LIB:

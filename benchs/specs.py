@@ -148,6 +148,14 @@ INDEXES = {
     # per 4-bit block; its leaf count suits these sizes better than scann1's 2,000) and euclidean
     # group scann1 (600 leaves, 2 dimensions per block). nprobe = leaves_to_search, reorder =
     # pre_reorder_num_neighbors (candidates re-ranked in float).
+    # sextant's answer to ScaNN's recipe on GloVe-50: an inverted file, 4-bit score-aware codes of one
+    # dimension each (as ScaNN's dims_per_block 1, threshold 0.2), exact re-ranking.
+    "ivf1024-pq50fs-aniso-rflat": {
+        "exact": False, "datasets": ["glove-50"],
+        "libs": {"sextant": {"factory": "IVF1024,PQ50x4fs_aniso0.2,RFlat",
+                             "label": "sextant IVF + anisotropic 4-bit PQ + re-rank"}},
+        "sweep": [{"nprobe": n, "k_factor": kf} for n in (4, 8, 16, 32, 64) for kf in (4, 8, 16)],
+    },
     "scann-ip": {
         "exact": False, "datasets": ["minilm-debian", "glove-50"],
         "libs": {"scann": {"build": {"leaves": 1000, "avq_threshold": 0.2, "dims_per_block": 1},
