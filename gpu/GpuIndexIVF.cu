@@ -6,6 +6,7 @@
 
 #include "gpu/GpuKmeans.h"
 #include "gpu/kernels/FlatSearch.h"
+#include "gpu/kernels/IvfScan.h"
 #include "gpu/kernels/Select.h"
 #include "gpu/kernels/VectorOps.h"
 #include "gpu/select/Planning.h"
@@ -35,6 +36,11 @@ GpuIndexIVF::GpuIndexIVF(std::shared_ptr<GpuResources> res, int d, size_t nlist,
 void GpuIndexIVF::set_nprobe(int64_t nprobe) {
   SEXTANT_CHECK(nprobe >= 1 && nprobe <= kMaxNprobe, "nprobe must be in [1, ", kMaxNprobe, "], got ", nprobe);
   nprobe_ = nprobe;
+}
+
+void GpuIndexIVF::set_max_codes(int64_t max_codes) {
+  SEXTANT_CHECK(max_codes >= 0, "max_codes must be >= 0 (0: no limit), got ", max_codes);
+  max_codes_ = max_codes;
 }
 
 bool GpuIndexIVF::is_trained() const { return quantizer_->ntotal() == idx_t(nlist()) && encoder_is_trained(); }
@@ -113,12 +119,14 @@ void GpuIndexIVF::search_device_impl(idx_t n, const float* x, idx_t k, float* di
   SEXTANT_CHECK(nprobe_knob >= 1 && nprobe_knob <= kMaxNprobe, "nprobe must be in [1, ", kMaxNprobe, "], got ",
                 nprobe_knob);
   const int64_t nprobe = std::min<int64_t>(nprobe_knob, nlist());
+  const int64_t max_codes = params.max_codes.value_or(max_codes_);
+  SEXTANT_CHECK(max_codes >= 0, "max_codes must be >= 0 (0: no limit), got ", max_codes);
   const int64_t kscan = scan_k(k, params);
   const int slots = queue_slots(kscan);
   SEXTANT_CHECK(slots > 0, type_name(), " selects at most ", kMaxRegisterK, " candidates per query, asked for ", kscan);
   const int64_t kcap = 32 * int64_t(slots);
   IvfScanPlan plan = plan_ivf_scan(n, nprobe, slots, res.sm_count(), kScanScratchBytes);
-  const int64_t per_query = nprobe * 12 + scratch_per_query(nprobe) + kcap * 8;
+  const int64_t per_query = nprobe * (max_codes > 0 ? 20 : 12) + scratch_per_query(nprobe) + kcap * 8;
   plan.q_chunk = std::max<int64_t>(1, std::min(plan.q_chunk, kScanScratchBytes / per_query));
 
   if (lists_.total_size() == 0) {  // nothing stored (the lists' index arrays may not exist): all padding
@@ -136,8 +144,13 @@ void GpuIndexIVF::search_device_impl(idx_t n, const float* x, idx_t k, float* di
     ScratchBuffer<int64_t> probes(res.scratch(), m * nprobe);
     ScratchBuffer<uint64_t> candidates(res.scratch(), m * plan.slices * kcap);
     ScratchBuffer<uint64_t> merged(res.scratch(), plan.slices > 1 ? m * kcap : 0);
+    ScratchBuffer<int64_t> limits(res.scratch(), max_codes > 0 ? m * nprobe : 0);
     flat_search(res, xq, m, centroids, nprobe, options, coarse.data(), probes.data());
-    scan(ScanBlock{m, xq, nprobe, coarse.data(), probes.data(), plan.slices, slots, candidates.data()});
+    if (max_codes > 0) {
+      ivf_probe_limits(res, probes.data(), lists_.sizes_device(), m, nprobe, max_codes, limits.data());
+    }
+    scan(ScanBlock{m, xq, nprobe, coarse.data(), probes.data(), plan.slices, slots, candidates.data(),
+                   max_codes > 0 ? limits.data() : nullptr});
     const uint64_t* best = candidates.data();
     if (plan.slices > 1) {
       select_entries(res, candidates.data(), m, plan.slices * kcap, slots, merged.data());

@@ -26,7 +26,11 @@ class GpuIndexIVF : public GpuIndex {
   size_t nlist() const { return lists_.nlist(); }
   int64_t nprobe() const { return nprobe_; }
   void set_nprobe(int64_t nprobe);
-  KnobSet search_knobs() const override { return kKnobNprobe; }
+  /// Defaults used when SearchParams leaves max_codes unset: stop scanning a
+  /// query's lists after this many codes (0: no limit), as IndexIVF does.
+  int64_t max_codes() const { return max_codes_; }
+  void set_max_codes(int64_t max_codes);
+  KnobSet search_knobs() const override { return kKnobNprobe | kKnobMaxCodes; }
   bool is_trained() const override;
   /// k-means parameters for training the coarse quantizer (niter 10, as the CPU index).
   KMeansParams& clustering_params() { return clustering_params_; }
@@ -62,6 +66,7 @@ class GpuIndexIVF : public GpuIndex {
     int64_t slices;        ///< blocks per query, each scanning a slice of its probes
     int slots;             ///< queue size: 32 * slots entries per (query, slice)
     uint64_t* out;         ///< (nq * slices) x 32 * slots sorted entries (ids = storage positions)
+    const int64_t* limits; ///< nq x nprobe entries to scan per probe (max_codes), or null
   };
   virtual void scan(const ScanBlock& block) const = 0;
   /// Entries to select per query before finish() (IVF-PQ with re-ranking selects more).
@@ -93,6 +98,7 @@ class GpuIndexIVF : public GpuIndex {
 
  private:
   int64_t nprobe_ = 1;
+  int64_t max_codes_ = 0;
   idx_t next_id_ = 0;
   KMeansParams clustering_params_;
 };

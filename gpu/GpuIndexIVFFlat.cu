@@ -27,7 +27,7 @@ void GpuIndexIVFFlat::encode_device(idx_t n, const float* x, const int64_t*, con
 void GpuIndexIVFFlat::scan(const ScanBlock& b) const {
   IvfScanInput in{b.nq,      b.x,         d_,         b.nprobe,    b.coarse,
                   b.probes,  lists_.offsets_device(), lists_.sizes_device(), lists_.column(0),
-                  is_similarity(metric_), b.slices, b.slots, b.out};
+                  is_similarity(metric_), b.slices, b.slots, b.out, b.limits};
   ivf_flat_scan(*res_, in);
 }
 

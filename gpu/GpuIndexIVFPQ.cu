@@ -62,7 +62,7 @@ GpuIndexIVFPQ::GpuIndexIVFPQ(std::shared_ptr<GpuResources> res, const IndexIVFPQ
 }
 
 KnobSet GpuIndexIVFPQ::search_knobs() const {
-  return kKnobNprobe | (config_.keep_raw_vectors ? kKnobKFactor : 0u);
+  return GpuIndexIVF::search_knobs() | (config_.keep_raw_vectors ? kKnobKFactor : 0u);
 }
 
 void GpuIndexIVFPQ::set_k_factor(float k_factor) {
@@ -174,7 +174,7 @@ void GpuIndexIVFPQ::scan(const ScanBlock& b) const {
   }
   IvfScanInput in{b.nq,     b.x,         d_,          b.nprobe,    b.coarse,
                   b.probes, lists_.offsets_device(), lists_.sizes_device(), lists_.column(0),
-                  is_similarity(metric_), b.slices, b.slots, b.out};
+                  is_similarity(metric_), b.slices, b.slots, b.out, b.limits};
   PqScanInput pq{int(pq_.M()),
                  int(pq_.ksub()),
                  int(pq_.nbits()),

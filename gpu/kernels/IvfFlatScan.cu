@@ -30,7 +30,8 @@ __global__ void __launch_bounds__(queue_block_warps(Q) * 32, 1) ivf_flat_scan_ke
   for (int64_t p = p0; p < p1; p++) {
     const int64_t list = a.probes[q * a.nprobe + p];
     if (list < 0) continue;  // the same in the whole block
-    const int64_t offset = a.offsets[list], size = a.sizes[list];
+    const int64_t offset = a.offsets[list];
+    const int64_t size = a.limits ? min64(a.sizes[list], a.limits[q * a.nprobe + p]) : a.sizes[list];
     for (int64_t base = warp * 32; base < size; base += W * 32) {
       const int64_t j = base + lane;
       const bool valid = j < size;

@@ -26,7 +26,12 @@ struct IvfScanInput {
   int64_t slices;
   int slots;
   uint64_t* out;           ///< (nq * slices) x 32 * slots
+  const int64_t* limits;   ///< nq x nprobe: entries to scan of each probe (max_codes); null: whole lists
 };
+
+/// limits (nq x nprobe) for max_codes > 0: select/ProbeLimits.h per query.
+void ivf_probe_limits(GpuResources& res, const int64_t* probes, const int64_t* sizes, int64_t nq, int64_t nprobe,
+                      int64_t max_codes, int64_t* limits);
 
 /// IVF-Flat: codes are the d floats of each vector.
 void ivf_flat_scan(GpuResources& res, const IvfScanInput& in);

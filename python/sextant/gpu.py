@@ -15,10 +15,10 @@ are used in place, without host copies, and in stream order: sextant's work
 waits for what the producer queued before the call (torch: its current
 stream), results are complete when the call returns.
 
-The GPU indexes use the CPU indexes' names for the same things: nprobe (int),
-invlists, k_factor (re-ranking with keep_raw_vectors, as IndexRefine's on the
-CPU), copy_from(cpu_index) and to_cpu(). max_codes has no GPU counterpart: a
-search that sets it raises ValueError.
+The GPU indexes use the CPU indexes' names for the same things: nprobe and
+max_codes (ints, per call or as the index's defaults), invlists, k_factor
+(re-ranking with keep_raw_vectors, as IndexRefine's on the CPU),
+copy_from(cpu_index) and to_cpu().
 
 Importing works everywhere; without a GPU device_count() is 0 and making
 resources or an index raises RuntimeError saying that no CUDA device is present.

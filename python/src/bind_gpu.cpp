@@ -254,6 +254,7 @@ the library is not torch or CuPy).)doc")
   py::class_<gpu::GpuIndexIVF, GpuIndex, std::shared_ptr<gpu::GpuIndexIVF>>(m, "GpuIndexIVF")
       .def_property_readonly("nlist", &gpu::GpuIndexIVF::nlist)
       .def_property("nprobe", &gpu::GpuIndexIVF::nprobe, &gpu::GpuIndexIVF::set_nprobe)
+      .def_property("max_codes", &gpu::GpuIndexIVF::max_codes, &gpu::GpuIndexIVF::set_max_codes)
       .def_property_readonly("by_residual", &gpu::GpuIndexIVF::by_residual)
       .def_property_readonly("cp", &gpu::GpuIndexIVF::clustering_params, py::return_value_policy::reference_internal)
       .def("list_size", [](const gpu::GpuIndexIVF& s, size_t l) {

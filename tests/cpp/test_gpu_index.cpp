@@ -159,6 +159,30 @@ TEST(GpuIndexIVFFlat, CopiedFromCpuGivesCpuResults) {
   }
 }
 
+TEST(GpuIndexIVF, MaxCodesStopsWhereTheCpuIndexStops) {
+  SEXTANT_GPU_OR_SKIP(res);
+  const size_t d = 32, nb = 20000, nq = 200, nlist = 64;
+  auto xb = clustered(nb, d, 15);
+  auto xq = clustered(nq, d, 16);
+  auto cpu = std::make_unique<IndexIVFFlat>(std::make_shared<IndexFlat>(d), d, nlist);
+  cpu->train(nb, xb.data());
+  cpu->add(nb, xb.data());
+  auto gpu = index_cpu_to_gpu(res, 0, *cpu);
+  for (int64_t max_codes : {1, 100, 777, 5000}) {
+    SearchParams p;
+    p.nprobe = 16;
+    p.max_codes = max_codes;
+    Results a = search(*cpu, xq, 10, p), b = search(*gpu, xq, 10, p);
+    EXPECT_GE(expect_same_up_to_ties(a.D, a.I, b.D, b.I, nq, 10, 1e-4, "max_codes"), 0.999)
+        << "max_codes=" << max_codes;
+  }
+  SearchParams bad;
+  bad.max_codes = -1;
+  std::vector<float> D(10);
+  std::vector<idx_t> I(10);
+  EXPECT_THROW(gpu->search(1, xq.data(), 10, D.data(), I.data(), bad), Error);
+}
+
 TEST(GpuIndexIVFFlat, TrainedOnGpuFindsNeighbours) {
   SEXTANT_GPU_OR_SKIP(res);
   const size_t d = 32, nb = 20000, nq = 200, k = 10;

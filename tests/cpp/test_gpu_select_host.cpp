@@ -12,6 +12,7 @@
 #include "gpu/select/BitonicNetworks.h"
 #include "gpu/select/OrderedKey.h"
 #include "gpu/select/Planning.h"
+#include "gpu/select/ProbeLimits.h"
 #include "gpu/select/PqTables.h"
 #include "gpu/select/RadixSelect.h"
 #include "gpu/select/Tf32Split.h"
@@ -65,6 +66,31 @@ std::vector<uint64_t> reference_topk(const std::vector<float>& x, size_t k) {
   std::vector<uint64_t> out(k, kPadEntry);
   for (size_t r = 0; r < k && r < ids.size(); r++) out[r] = make_entry_f(x[ids[r]], ids[r]);
   return out;
+}
+
+// max_codes: the probes are filled greedily in order, as the CPU IndexIVF scans them.
+TEST(GpuSelectHost, ProbeLimitsScanTheFirstMaxCodesEntriesInProbeOrder) {
+  std::mt19937 rng(3);
+  std::vector<int64_t> sizes(50);
+  for (int64_t& s : sizes) s = rng() % 40;
+  for (int trial = 0; trial < 200; trial++) {
+    const int64_t nprobe = 1 + rng() % 20, max_codes = 1 + rng() % 300;
+    std::vector<int64_t> probes(nprobe), limits(nprobe);
+    for (int64_t& p : probes) p = rng() % 6 == 0 ? -1 : int64_t(rng() % sizes.size());
+    probe_limits(probes.data(), sizes.data(), nprobe, max_codes, limits.data());
+    int64_t total = 0, scanned = 0;
+    bool cut = false;  // once a probe is cut short, every later one scans nothing
+    for (int64_t p = 0; p < nprobe; p++) {
+      const int64_t size = probes[p] < 0 ? 0 : sizes[probes[p]];
+      ASSERT_GE(limits[p], 0);
+      ASSERT_LE(limits[p], size);
+      if (cut) ASSERT_EQ(limits[p], 0) << "probe " << p;
+      cut = cut || limits[p] < size;
+      total += size;
+      scanned += limits[p];
+    }
+    EXPECT_EQ(scanned, std::min(total, max_codes));
+  }
 }
 
 TEST(GpuSelectHost, OrderedKeyPreservesFloatOrder) {
