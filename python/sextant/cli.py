@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from . import _sextant as core
+from . import recipes
 
 try:  # installed package: sextant.contrib
     from .contrib import datasets, evaluation
@@ -147,6 +148,10 @@ def cmd_build_sharded(args):
 
 
 def cmd_build(args):
+    if args.factory is None:
+        n, d = read_vectors(args.input, "input").shape  # memory-mapped: only the shape is read here
+        args.factory = recipes.default_factory(n, d, args.metric)
+        note(args, f"no --factory given: {args.factory} for {n:,} vectors of dimension {d} (docs/choosing.md)")
     if args.shards is not None:
         return cmd_build_sharded(args)
     if args.ray != "local":
@@ -399,7 +404,9 @@ def parser():
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     b = sub.add_parser("build", help="build an index from vectors and write it")
-    b.add_argument("--factory", required=True, help='index description, e.g. "IVF1024,SQ8" or "HNSW32,Flat"')
+    b.add_argument("--factory", help='index description, e.g. "IVF1024,SQ8" or "HNSW32,Flat" (default: chosen '
+                                      'from the number of vectors, see docs/choosing.md: Flat, HNSW32, or '
+                                      'IVF<n>,PQ<m>,Refine(SQ8))')
     b.add_argument("--input", required=True, help="vectors to add (.npy, .fvecs, .bvecs)")
     b.add_argument("--train", help="training vectors (default: the input)")
     b.add_argument("--max-train", type=positive_int, help="train on a random sample of at most this many vectors")

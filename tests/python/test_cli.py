@@ -63,6 +63,29 @@ def test_build_info_search(files, source, tmp_path):
     assert len(printed) == 60 and printed[0].startswith("0: ")
 
 
+def test_build_without_factory_uses_the_default_recipe(files, tmp_path):
+    out = tmp_path / "default.sxt"
+    r = cli("build", "--input", files / "base.npy", "-o", out)
+    assert "no --factory given: Flat" in r.stderr
+    assert sx.describe(sx.read_index(out)) == "Flat"
+
+
+def test_default_recipes():
+    from sextant.recipes import default_factory
+    assert default_factory(1_000, 128) == "Flat"
+    assert default_factory(60_000, 784) == "HNSW32"
+    assert default_factory(400_000, 50, "ip") == "HNSW32"
+    assert default_factory(10_000_000, 96) == "IVF16384,PQ32,Refine(SQ8)"
+    assert default_factory(1_000_000_000, 768, "ip") == "IVF65536,PQ256,Refine(SQ8)"
+    for n, d in ((3_000_000, 97), (5_000_000, 2), (3_000_000, 1)):  # a prime d, tiny d: still a valid string
+        index = sx.index_factory(d, default_factory(n, d))
+        assert index.d == d
+    with pytest.raises(ValueError, match="metric"):
+        default_factory(10, 4, "cosine")
+    with pytest.raises(ValueError, match="n > 0"):
+        default_factory(0, 4)
+
+
 def test_idmap_and_metric(files, tmp_path):
     out = tmp_path / "ip.sxt"
     cli("build", "--factory", "IDMap2,Flat", "--metric", "ip", "--input", files / "base.npy", "-o", out)
