@@ -179,3 +179,12 @@ def test_beyond_256_subquantizers_matches_faiss(wide):
         r_ours = recall(ours.search(xq, 10, nprobe=64, k_factor=k_factor)[1], gt)
         r_theirs = recall(theirs.search(xq, 10)[1], gt)
         assert r_ours >= r_theirs - 0.01, (k_factor, r_ours, r_theirs)
+
+
+def test_too_many_subquantizers_is_refused():
+    # 16-bit sums leave too few levels per entry beyond 16384 sub-quantizers.
+    with pytest.raises(ValueError, match="up to M=16384 sub-quantizers"):
+        sx.IndexPQFastScan(16400, 16400)
+    with pytest.raises(ValueError, match="up to M=16384 sub-quantizers"):
+        sx.IndexIVFPQFastScan(sx.IndexFlat(16400), 16400, 4, 16400)
+    assert sx.IndexPQFastScan(16384, 16384).pq.M == 16384
