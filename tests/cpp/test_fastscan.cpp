@@ -151,8 +151,9 @@ TEST(FastScan, QuantizedTableError) {
   }
 }
 
-// The threshold is the largest sum whose key is below the bound, also where
-// the bias dwarfs the step and inverting key() in floats is off by many sums.
+// The threshold is the largest sum whose key is below the bound (no looser,
+// no tighter), also where the bias dwarfs the step so that inverting key() in
+// floats is inexact.
 TEST(FastScan, ThresholdIsExact) {
   std::mt19937 rng(5);
   for (float offset : {0.0f, 1e5f, -3e6f}) {
