@@ -72,7 +72,8 @@ class FastScanListScanner final : public InvertedListScanner {
 IndexIVFPQFastScan::IndexIVFPQFastScan(std::shared_ptr<Index> quantizer, int d, size_t nlist, size_t M,
                                        MetricType metric, bool by_residual)
     : IndexIVFPQ(std::move(quantizer), d, nlist, M, 4, metric, by_residual) {
-  SEXTANT_CHECK(M <= 256, "fast-scan supports up to M=256 sub-quantizers (16-bit sums), got ", M);
+  SEXTANT_CHECK(M <= fastscan::kMaxM, "fast-scan supports up to M=", fastscan::kMaxM,
+                " sub-quantizers (16-bit sums), got ", M);
   replace_invlists(std::make_unique<BlockInvertedLists>(nlist, M));
 }
 

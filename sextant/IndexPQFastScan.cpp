@@ -45,7 +45,8 @@ class FastScanScorer final : public CodeScorer {
 
 IndexPQFastScan::IndexPQFastScan(int d, size_t M, MetricType metric)
     : Index(d, metric, false), pq_(static_cast<size_t>(d), M, 4) {
-  SEXTANT_CHECK(M <= 256, "fast-scan supports up to M=256 sub-quantizers (16-bit sums), got ", M);
+  SEXTANT_CHECK(M <= fastscan::kMaxM, "fast-scan supports up to M=", fastscan::kMaxM,
+                " sub-quantizers (16-bit sums), got ", M);
 }
 
 void IndexPQFastScan::add_impl(idx_t n, const float* x, const idx_t* ids) {

@@ -39,11 +39,16 @@ void QuantizedLUT::build(const float* table, size_t M) {
 
 uint16_t QuantizedLUT::threshold(float bound) const {
   if (!(bound < std::numeric_limits<float>::infinity())) return 65535;
+  // A first guess by inverting key(), then settled on key() itself, which
+  // never decreases with the sum: the result is the largest sum whose key is
+  // below bound (0 when none is), so float rounding of the inverse, large
+  // biases included, can neither drop a code the heap would keep nor let
+  // through many it would not.
   const float q = (bound - bias_) / step_;
-  // Rounding moves a sum by at most half a step per sub-quantizer; the heap
-  // re-checks the dequantized key, so erring on the side of inclusion is safe.
-  if (q < 0) return 0;
-  return q >= 65535.0f ? uint16_t(65535) : uint16_t(q + 1);
+  uint32_t t = !(q > 0) ? 0 : q >= 65535.0f ? 65535 : uint32_t(q);
+  while (t < 65535 && key(uint16_t(t + 1)) < bound) t++;
+  while (t > 0 && !(key(uint16_t(t)) < bound)) t--;
+  return uint16_t(t);
 }
 
 void scan_blocks(const Kernels& kernels, const uint8_t* blocks, size_t begin, size_t end, size_t M,

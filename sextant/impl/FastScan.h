@@ -20,6 +20,10 @@ namespace sextant {
 namespace fastscan {
 
 constexpr size_t kBlock = 32;
+/// The most sub-quantizers: sums of M 8-bit entries stay 16-bit because the
+/// table step widens beyond M = 256 (fastscan_step), which leaves every
+/// entry at least 3 levels up to this M.
+constexpr size_t kMaxM = 16384;
 
 inline size_t npairs(size_t M) { return (M + 1) / 2; }
 inline size_t block_bytes(size_t M) { return npairs(M) * 32; }
@@ -32,12 +36,15 @@ void get_code(const uint8_t* blocks, size_t M, size_t i, uint8_t* code);
 
 /// A float look-up table (M x 16, smaller is better) quantized to 8 bits with
 /// one step for all sub-quantizers, so that 16-bit sums of entries stay
-/// comparable: key ~= sum * step + bias, within M * step / 2.
+/// comparable: key ~= sum * step + bias, within M * step / 2. The step is the
+/// widest sub-quantizer's range over 255, widened beyond M = 256 so that no
+/// sum exceeds 65535 (as Faiss scales its tables).
 class QuantizedLUT {
  public:
   void build(const float* table, size_t M);
   const uint8_t* bytes() const { return bytes_.data(); }
-  /// The largest 16-bit sum whose key may be below `bound`.
+  /// The largest 16-bit sum whose key is below `bound` (0 when none is, 65535
+  /// for an infinite bound): codes with larger sums cannot enter the heap.
   uint16_t threshold(float bound) const;
   float key(uint16_t sum) const { return float(sum) * step_ + bias_; }
 

@@ -303,7 +303,8 @@ std::unique_ptr<Index> read_ivf_pq_fast_scan(const IndexHeader& h, SextantReader
   IvfHead head = read_ivf_head(h, in);
   const auto [M, nbits] = read_pq_shape(h, in);
   in.in().check(nbits == 4, "IndexIVFPQFastScan has 4-bit codes, got nbits=", nbits);
-  in.in().check(M <= 256, "IndexIVFPQFastScan supports up to 256 sub-quantizers, got M=", M);
+  in.in().check(M <= fastscan::kMaxM, "IndexIVFPQFastScan supports up to ", fastscan::kMaxM,
+                " sub-quantizers, got M=", M);
   auto ivf = std::make_unique<IndexIVFPQFastScan>(head.quantizer, h.d, head.nlist, M, h.metric, head.by_residual);
   restore_pq_centroids(ivf->pq(), h, in);
   const bool precomputed = in.boolean("uses precomputed table");
@@ -327,7 +328,8 @@ void write_pq_fast_scan(const Index& index, SextantWriter& out) {
 std::unique_ptr<Index> read_pq_fast_scan(const IndexHeader& h, SextantReader& in) {
   const auto [M, nbits] = read_pq_shape(h, in);
   in.in().check(nbits == 4, "IndexPQFastScan has 4-bit codes, got nbits=", nbits);
-  in.in().check(M <= 256, "IndexPQFastScan supports up to 256 sub-quantizers, got M=", M);
+  in.in().check(M <= fastscan::kMaxM, "IndexPQFastScan supports up to ", fastscan::kMaxM,
+                " sub-quantizers, got M=", M);
   auto index = std::make_unique<IndexPQFastScan>(h.d, M, h.metric);
   restore_pq_centroids(index->pq(), h, in);
   const auto codes = in.array<std::vector<uint8_t>>("PQ fast-scan codes");

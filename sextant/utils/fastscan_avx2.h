@@ -22,14 +22,15 @@ inline void fastscan_quantize(const float* table, size_t M, uint8_t* out, float*
     x = _mm_max_ps(x, _mm_movehl_ps(x, x));
     return _mm_cvtss_f32(_mm_max_ss(x, _mm_shuffle_ps(x, x, 1)));
   };
-  float range = 0, sum = 0;
+  float range = 0, total = 0, sum = 0;
   for (size_t m = 0; m < M; m++) {
     const __m256 a = _mm256_loadu_ps(table + m * 16), b = _mm256_loadu_ps(table + m * 16 + 8);
-    const float lo = hmin(_mm256_min_ps(a, b));
+    const float lo = hmin(_mm256_min_ps(a, b)), span = hmax(_mm256_max_ps(a, b)) - lo;
     sum += lo;
-    range = std::max(range, hmax(_mm256_max_ps(a, b)) - lo);
+    range = std::max(range, span);
+    total += span;
   }
-  const float s = range > 0 ? range / 255.0f : 1.0f;
+  const float s = fastscan_step(range, total, M);
   const __m256 inv = _mm256_set1_ps(1.0f / s);
   const __m256i cap = _mm256_set1_epi32(255);
   for (size_t m = 0; m < M; m++) {

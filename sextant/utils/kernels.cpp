@@ -1,6 +1,16 @@
 #include "sextant/utils/kernels.h"
 
+#include <algorithm>
+
 namespace sextant {
+
+float fastscan_step(float range, float total, size_t M) {
+  if (!(range > 0)) return 1.0f;
+  const float step = range / 255.0f;
+  // Up to 256 sub-quantizers, 256 x 255 fits 16 bits as it is. Beyond, the
+  // margin of M levels (not M / 2) absorbs float rounding of (t - lo) / step.
+  return M <= 256 ? step : std::max(step, total / float(65535 - M));
+}
 
 const Kernels* kernels_for(SimdLevel level) {
   if (!simd_level_available(level)) return nullptr;

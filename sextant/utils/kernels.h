@@ -60,16 +60,18 @@ struct Kernels {
 
   /// 4-bit PQ fast-scan (layouts in impl/FastScan.h): for each code of
   /// nblocks blocks of 32, sums its 8-bit look-up entries over npairs
-  /// sub-quantizer pairs (16-bit sums), and appends (position, sum) of each
-  /// code whose sum is <= threshold. Returns the count.
+  /// sub-quantizer pairs (16-bit sums: the largest entries of the pairs must
+  /// add up to at most 65535, as fastscan_quantize makes them), and appends
+  /// (position, sum) of each code whose sum is <= threshold. Returns the count.
   size_t (*fastscan_collect)(const uint8_t* blocks, size_t nblocks, size_t npairs, const uint8_t* luts,
                              uint16_t threshold, uint32_t* idx, uint16_t* sums);
   /// Quantizes a fast-scan look-up table (M sub-quantizers x 16 float entries,
   /// smaller is better) to bytes in the pair layout: entry c of sub-quantizer m
   /// goes to out[(m / 2) * 32 + (m % 2) * 16 + c] as round((t - lo_m) / step),
-  /// lo_m the sub-quantizer's smallest entry, step the widest lo..hi range over
-  /// 255 (1 when every entry of each sub-quantizer is equal). Other bytes of
-  /// out are left alone. Writes step and bias = sum of the lo_m.
+  /// lo_m the sub-quantizer's smallest entry, step = fastscan_step() of the
+  /// lo..hi ranges (so that any sum of one entry per sub-quantizer fits 16
+  /// bits). Other bytes of out are left alone. Writes step and bias = sum of
+  /// the lo_m.
   void (*fastscan_quantize)(const float* table, size_t M, uint8_t* out, float* step, float* bias);
   /// out[j] = distance between x and row ids[j] of `base` (rows d floats
   /// apart), for j < n: one query against the scattered rows of a graph
@@ -122,6 +124,14 @@ constexpr size_t kGatherBlock = 64;
 /// Words (two elements each) between two bound checks of l2sqr_split_gather:
 /// as many bytes as kGatherBlock floats (+10% QPS over half as many).
 constexpr size_t kSplitGatherBlock = 64;
+
+/// The step of a quantized fast-scan look-up table of M < 65535 sub-quantizers
+/// whose widest entry range is `range` and whose ranges add up to `total`:
+/// range / 255, so that the widest one spans the byte, and, beyond 256
+/// sub-quantizers, at least total / (65535 - M), so that sums of rounded
+/// entries (each at most its range / step + 1/2) still fit 16 bits; 1 for flat
+/// tables. Defined once, outside the ISA units: every level gets the same step.
+float fastscan_step(float range, float total, size_t M);
 
 /// The kernels of the active level (simd_level()).
 const Kernels& kernels();

@@ -108,13 +108,14 @@ void fastscan_quantize(const float* table, size_t M, uint8_t* out, float* step, 
     for (size_t c = 1; c < 16; c++) lo = std::min(lo, t[c]), hi = std::max(hi, t[c]);
     return std::pair{lo, hi};
   };
-  float range = 0, sum = 0;
+  float range = 0, total = 0, sum = 0;
   for (size_t m = 0; m < M; m++) {
     const auto [lo, hi] = lo_hi(m);
     sum += lo;
     range = std::max(range, hi - lo);
+    total += hi - lo;
   }
-  const float s = range > 0 ? range / 255.0f : 1.0f, inv = 1.0f / s;
+  const float s = fastscan_step(range, total, M), inv = 1.0f / s;
   for (size_t m = 0; m < M; m++) {
     const float lo = lo_hi(m).first, *t = table + m * 16;
     uint8_t* o = out + (m / 2) * 32 + (m % 2) * 16;

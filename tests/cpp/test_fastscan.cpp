@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -34,12 +36,21 @@ TEST(FastScan, SimdKernelsMatchScalarExactly) {
   for (SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512}) {
     const Kernels* simd = kernels_for(level);
     if (simd == nullptr) continue;
-    for (size_t npairs : {1, 4, 8, 32}) {
+    // Up to 128 pairs any bytes fit 16-bit sums; beyond, the tables come from
+    // quantization, which keeps the sums within 16 bits (M = 300, 392, 784).
+    for (size_t npairs : {1, 4, 8, 32, 128, 150, 196, 392}) {
       const size_t nblocks = 5;
       std::vector<uint8_t> blocks(nblocks * npairs * 32), luts(npairs * 32);
       for (auto& b : blocks) b = uint8_t(rng());
-      for (auto& l : luts) l = uint8_t(rng());
-      for (uint16_t threshold : {uint16_t(0), uint16_t(npairs * 255), uint16_t(65535)}) {
+      if (npairs <= 128) {
+        for (auto& l : luts) l = uint8_t(rng());
+      } else {
+        fastscan::QuantizedLUT lut;
+        const auto table = test::random_vectors(2 * npairs, 16, npairs, 0, 1);
+        lut.build(table.data(), 2 * npairs);
+        std::copy(lut.bytes(), lut.bytes() + luts.size(), luts.begin());
+      }
+      for (uint16_t threshold : {uint16_t(0), uint16_t(std::min<size_t>(npairs * 255, 30000)), uint16_t(65535)}) {
         std::vector<uint32_t> i1(nblocks * 32), i2(nblocks * 32);
         std::vector<uint16_t> s1(nblocks * 32), s2(nblocks * 32);
         const size_t c1 = scalar.fastscan_collect(blocks.data(), nblocks, npairs, luts.data(), threshold, i1.data(), s1.data());
@@ -61,7 +72,7 @@ TEST(FastScan, QuantizeMatchesScalarExactly) {
   for (SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512}) {
     const Kernels* simd = kernels_for(level);
     if (simd == nullptr) continue;
-    for (size_t M : {1, 2, 7, 56, 64}) {
+    for (size_t M : {1, 2, 7, 56, 64, 256, 300, 392, 784}) {
       for (int flat = 0; flat < 2; flat++) {
         auto table = test::random_vectors(M, 16, 5 + M, -30, 70);
         if (flat) std::fill(table.begin(), table.end(), 2.5f);
@@ -75,41 +86,98 @@ TEST(FastScan, QuantizeMatchesScalarExactly) {
         EXPECT_EQ(bias1, bias2);
         if (flat) EXPECT_EQ(step1, 1.0f);
         if (M % 2) EXPECT_EQ(q1[bytes - 1], 7);
+        // The largest sum (each sub-quantizer's largest entry) fits 16 bits.
+        size_t largest = 0;
+        for (size_t m = 0; m < M; m++) {
+          const uint8_t* e = q1.data() + (m / 2) * 32 + (m % 2) * 16;
+          largest += *std::max_element(e, e + 16);
+        }
+        EXPECT_LE(largest, 65535u) << "M=" << M;
         if (flat) {
-          EXPECT_EQ(*std::max_element(q1.begin(), q1.begin() + 16), 0);
-        } else {
+          EXPECT_EQ(largest, 0u);
+        } else if (M <= 256) {
           EXPECT_EQ(*std::max_element(q1.begin(), q1.end()), 255);  // the widest sub-quantizer spans the byte
+        } else {
+          // Either the widest spans the byte or the sums use (nearly) all of 16 bits.
+          EXPECT_TRUE(*std::max_element(q1.begin(), q1.end()) == 255 || largest + 2 * M >= 65535) << "M=" << M;
         }
       }
     }
   }
 }
 
-// Dequantized sums stay within M / 2 table steps of the float sums.
+// Dequantized sums stay within M / 2 table steps of the float sums, also
+// beyond 256 sub-quantizers, where the step widens so that sums fit 16 bits:
+// the sums the kernel of each level finds are the exact integer sums.
 TEST(FastScan, QuantizedTableError) {
-  const size_t M = 12;
-  auto table = test::random_vectors(M, 16, 3, -5, 20);
-  fastscan::QuantizedLUT lut;
-  lut.build(table.data(), M);
-  float range = 0;
-  for (size_t m = 0; m < M; m++) {
-    float lo = 1e30f, hi = -1e30f;
-    for (size_t c = 0; c < 16; c++) lo = std::min(lo, table[m * 16 + c]), hi = std::max(hi, table[m * 16 + c]);
-    range = std::max(range, hi - lo);
-  }
-  const float step = range / 255;
   std::mt19937 rng(4);
-  for (int t = 0; t < 200; t++) {
-    float exact = 0;
-    uint32_t sum = 0;
+  for (size_t M : {12, 300, 392, 784}) {
+    auto table = test::random_vectors(M, 16, 3 + M, -5, 20);
+    fastscan::QuantizedLUT lut;
+    lut.build(table.data(), M);
+    float range = 0, total = 0;
     for (size_t m = 0; m < M; m++) {
-      const size_t c = rng() % 16;
-      exact += table[m * 16 + c];
-      sum += lut.bytes()[(m / 2) * 32 + (m % 2) * 16 + c];
+      float lo = 1e30f, hi = -1e30f;
+      for (size_t c = 0; c < 16; c++) lo = std::min(lo, table[m * 16 + c]), hi = std::max(hi, table[m * 16 + c]);
+      range = std::max(range, hi - lo);
+      total += hi - lo;
     }
-    EXPECT_NEAR(lut.key(uint16_t(sum)), exact, M * step / 2 + 1e-4);
+    const float step = M <= 256 ? range / 255 : std::max(range / 255, total / float(65535 - M));
+    const size_t n = 64;
+    std::vector<uint8_t> codes(n * ((M + 1) / 2), 0), blocks(fastscan::nblocks(n) * fastscan::block_bytes(M), 0);
+    std::vector<float> exact(n, 0);
+    std::vector<uint32_t> sums(n, 0);
+    for (size_t i = 0; i < n; i++) {
+      for (size_t m = 0; m < M; m++) {
+        const size_t c = rng() % 16;
+        codes[i * ((M + 1) / 2) + m / 2] |= uint8_t(c << ((m % 2) * 4));
+        exact[i] += table[m * 16 + c];
+        sums[i] += lut.bytes()[(m / 2) * 32 + (m % 2) * 16 + c];
+      }
+      fastscan::set_code(blocks.data(), M, i, &codes[i * ((M + 1) / 2)]);
+      ASSERT_LE(sums[i], 65535u);
+      EXPECT_NEAR(lut.key(uint16_t(sums[i])), exact[i], M * step / 2 + 1e-3f * std::abs(exact[i])) << "M=" << M;
+    }
+    for (SimdLevel level : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512}) {
+      const Kernels* k = kernels_for(level);
+      if (k == nullptr) continue;
+      std::vector<uint32_t> idx(n);
+      std::vector<uint16_t> got(n);
+      const size_t found =
+          k->fastscan_collect(blocks.data(), 2, fastscan::npairs(M), lut.bytes(), 65535, idx.data(), got.data());
+      ASSERT_EQ(found, n);
+      for (size_t i = 0; i < n; i++) EXPECT_EQ(got[i], sums[idx[i]]) << to_string(level) << " M=" << M;
+    }
   }
-  EXPECT_EQ(lut.threshold(std::numeric_limits<float>::infinity()), 65535);
+}
+
+// The threshold is the largest sum whose key is below the bound (no looser,
+// no tighter), also where the bias dwarfs the step so that inverting key() in
+// floats is inexact.
+TEST(FastScan, ThresholdIsExact) {
+  std::mt19937 rng(5);
+  for (float offset : {0.0f, 1e5f, -3e6f}) {
+    auto table = test::random_vectors(392, 16, 9, 0, 1);
+    for (auto& t : table) t += offset / 392;
+    fastscan::QuantizedLUT lut;
+    lut.build(table.data(), 392);
+    EXPECT_EQ(lut.threshold(std::numeric_limits<float>::infinity()), 65535);
+    EXPECT_EQ(lut.threshold(lut.key(0)), 0);  // no key is below the smallest
+    for (int t = 0; t < 400; t++) {
+      // Keys themselves, their float neighbours and midpoints: the edges.
+      const uint16_t s = uint16_t(rng() % 65535);
+      const float inf = std::numeric_limits<float>::infinity(), candidates[] = {
+          lut.key(s), std::nextafter(lut.key(s), inf), std::nextafter(lut.key(s), -inf),
+          (lut.key(s) + lut.key(uint16_t(s + 1))) / 2};
+      const float bound = candidates[t % 4];
+      const uint16_t thr = lut.threshold(bound);
+      if (thr > 0) EXPECT_LT(lut.key(thr), bound) << offset;
+      if (thr < 65535) EXPECT_GE(lut.key(uint16_t(thr + 1)), bound) << offset;
+    }
+  }
+  fastscan::QuantizedLUT lut;
+  auto table = test::random_vectors(12, 16, 3, -5, 20);
+  lut.build(table.data(), 12);
   EXPECT_EQ(lut.threshold(-1e9f), 0);
 }
 
