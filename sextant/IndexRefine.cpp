@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sextant/IndexFlat.h"
+#include "sextant/IndexRaBitQ.h"
 #include "sextant/base/Error.h"
 #include "sextant/base/threads.h"
 #include "sextant/utils/TopK.h"
@@ -106,36 +107,54 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
   const float scale = metric_ == MetricType::L2 ? 1.0f : -1.0f;
   const auto* flat = dynamic_cast<const IndexFlat*>(refine_.get());
   const bool gather_l2 = flat != nullptr && metric_ == MetricType::L2 && ntotal_ <= idx_t{UINT32_MAX};
+  // A RaBitQ base bounds the error of each estimate: a candidate whose best
+  // possible key (estimate minus bound) cannot enter the heap is not re-ranked.
+  const auto* rabitq = dynamic_cast<const IndexRaBitQ*>(base_.get());
   ParallelErrors errors;
 #pragma omp parallel if (n > 1)
   {
-    std::vector<float> buf, exact;
+    std::vector<float> buf, exact, lowest;
     std::vector<uint32_t> rows;
     errors.run([&] {
       buf.resize(d_);
       exact.resize(kb);
       rows.resize(kb);
+      if (rabitq) lowest.resize(kb);
     });
 #pragma omp for schedule(dynamic, 16)
     for (idx_t row = 0; row < n; row++) errors.run([&] {
       const idx_t q = order[row];
       const idx_t* candidates = base_l.get() + row * kb;
       TopKHeap heap(distances + q * k, labels + q * k, k);
-      if (gather_l2) {
-        // Candidates come best first: once the heap holds k, most of the rest
-        // cannot enter, and the gather kernel stops each such row at the bound
-        // after a block of it instead of reading all of it from memory.
-        size_t m = 0;
-        for (idx_t j = 0; j < kb; j++) {
-          if (candidates[j] < 0) continue;
-          check_row(candidates[j], ntotal_);
-          rows[m++] = uint32_t(candidates[j]);
+      if (rabitq) {
+        rabitq->error_bounds(x + q * d_, candidates, kb, lowest.data());
+        for (idx_t j = 0; j < kb; j++) lowest[j] = scale * base_d[row * kb + j] - lowest[j];
+        if (metric_ == MetricType::L2) {
+          for (idx_t j = 0; j < kb; j++) lowest[j] = std::max(0.0f, lowest[j]);
         }
-        for (size_t j0 = 0; j0 < m; j0 += kRefineGroup) {
-          const size_t g = std::min(kRefineGroup, m - j0);
-          kernels().l2sqr_gather(x + q * d_, flat->vectors(), d_, rows.data() + j0, g, heap.admission_bound(),
+      }
+      // Candidates come best first: once the heap holds k, most of the rest cannot enter.
+      auto skip = [&](idx_t j) { return candidates[j] < 0 || (rabitq && lowest[j] >= heap.admission_bound()); };
+      if (gather_l2) {
+        // The gather kernel stops each row that cannot enter at the bound
+        // after a block of it instead of reading all of it from memory.
+        for (idx_t j = 0; j < kb;) {
+          size_t g = 0;
+          for (; j < kb && g < kRefineGroup; j++) {
+            if (skip(j)) continue;
+            check_row(candidates[j], ntotal_);
+            rows[g++] = uint32_t(candidates[j]);
+          }
+          if (g == 0) continue;
+          kernels().l2sqr_gather(x + q * d_, flat->vectors(), d_, rows.data(), g, heap.admission_bound(),
                                  exact.data());
-          for (size_t j = 0; j < g; j++) heap.push(exact[j], rows[j0 + j]);
+          for (size_t i = 0; i < g; i++) heap.push(exact[i], rows[i]);
+        }
+      } else if (rabitq) {
+        for (idx_t j = 0; j < kb; j++) {
+          if (skip(j)) continue;
+          refined_distances(x + q * d_, candidates + j, 1, exact.data(), buf.data());
+          heap.push(scale * exact[0], candidates[j]);
         }
       } else {
         refined_distances(x + q * d_, candidates, kb, exact.data(), buf.data());
