@@ -9,7 +9,8 @@ DESCRIPTIONS = [
     "Flat", "SQ8", "SQ4", "SQfp16", "PQ8", "PQ8x4fs", "IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8", "IVF16,PQ8x4fs",
     "IVF16,PQ8x4fsr", "PCA16,Flat", "OPQ8,PQ8", "RR32,Flat", "L2norm,Flat", "IDMap,Flat", "IDMap2,IVF16,Flat",
     "IVF16,PQ8,RFlat", "PQ8,Refine(SQ8)", "HNSW16", "IDMap2,HNSW8", "IVF16_HNSW8,Flat", "HNSW8,SQ8",
-    "HNSW8,PQ8", "Shards2,IVF16,Flat", "Replicas2,HNSW8", "IDMap,Shards2,SQ8",
+    "HNSW8,PQ8", "Shards2,IVF16,Flat", "Replicas2,HNSW8", "IDMap,Shards2,SQ8", "RaBitQ", "IVF16,RaBitQ",
+    "RaBitQ,RFlat",
 ]
 
 
