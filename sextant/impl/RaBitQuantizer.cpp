@@ -89,7 +89,10 @@ RaBitQuantizer::Scorer::Scorer(const RaBitQuantizer& rq, int qb)
   SEXTANT_CHECK(qb >= 0 && qb <= kMaxQueryBits, "RaBitQ: qb (query bits) must be in [0, ", kMaxQueryBits,
                 "], got ", qb);
   words_ = (rq.d() + 63) / 64;
-  if (qb > 0) planes_.resize(words_ * size_t(qb));
+  if (qb > 0) {
+    planes_.resize(words_ * size_t(qb));
+    levels_.resize(rq.bits_size() * 8);  // zero past d
+  }
 }
 
 void RaBitQuantizer::Scorer::set_query(const float* x, const float* centroid) {
@@ -118,17 +121,25 @@ void RaBitQuantizer::Scorer::set_query(const float* x, const float* centroid) {
   // levels' bits are laid out as planes so that a code scores with popcounts.
   const int max_code = (1 << qb_) - 1;
   const float delta = (hi - lo) / float(max_code);
+  std::fill(levels_.begin(), levels_.end(), 0);
   std::fill(planes_.begin(), planes_.end(), 0);
   uint64_t sum_levels = 0;
   if (delta > 0) {
     const float inv_delta = 1.0f / delta;
     for (size_t j = 0; j < d; j++) {
       const float v = (residual_[j] - lo) * inv_delta;
-      const int level = v <= 0 ? 0 : v >= float(max_code) ? max_code : int(v + 0.5f);
-      sum_levels += uint64_t(level);
-      for (int p = 0; p < qb_; p++) {
-        if ((level >> p) & 1) planes_[size_t(p) * words_ + j / 64] |= uint64_t(1) << (j % 64);
-      }
+      levels_[j] = uint8_t(v <= 0 ? 0 : v >= float(max_code) ? max_code : int(v + 0.5f));
+      sum_levels += levels_[j];
+    }
+  }
+  // Bit p of 8 levels at once: the bytes' bits p masked to bit 0, then gathered
+  // into one byte by a multiply (byte i's bit lands on bit 56 + i).
+  for (size_t g = 0; g < levels_.size() / 8; g++) {
+    uint64_t eight;
+    std::memcpy(&eight, &levels_[8 * g], 8);
+    for (int p = 0; p < qb_; p++) {
+      const uint64_t bits = (((eight >> p) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56;
+      planes_[size_t(p) * words_ + g / 8] |= bits << (8 * (g % 8));
     }
   }
   c1_ = 2 * delta * inv_sqrt_d;

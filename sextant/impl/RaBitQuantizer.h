@@ -75,7 +75,8 @@ class RaBitQuantizer {
     const Kernels& kernels_;
     int qb_;
     std::vector<float> residual_;           // q - c (qb = 0)
-    std::vector<uint64_t> planes_;          // bit planes of the quantised residual (qb > 0), words per plane
+    std::vector<uint8_t> levels_;           // the quantised residual (qb > 0), zero-padded to whole bytes of bits
+    std::vector<uint64_t> planes_;          // bit p of every level (plane p), words_ words per plane
     size_t words_ = 0;
     float c1_ = 0, c2_ = 0, c34_ = 0;       // <q - c, b> = c1 * dot + c2 * popcount - c34
     float q_to_c_l2sqr_ = 0, q_norm_l2sqr_ = 0;
