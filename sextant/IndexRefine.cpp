@@ -88,6 +88,11 @@ void IndexRefine::refined_distances(const float* x, const idx_t* ids, size_t n, 
   }
 }
 
+KnobSet IndexRefine::search_knobs() const {
+  const bool rabitq = dynamic_cast<const IndexRaBitQ*>(base_.get()) != nullptr;
+  return base_->search_knobs() | kKnobSel | kKnobKFactor | (rabitq ? KnobSet(kKnobRaBitQEps0) : KnobSet(0));
+}
+
 void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                               const SearchParams& params) const {
   const float k_factor = params.k_factor.value_or(k_factor_);
@@ -103,13 +108,19 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
   // then share candidates, and their rows are still in cache (on
   // Fashion-MNIST under IVF1024, 15-40% more queries a second at k_factor 16).
   std::vector<idx_t> order(n);
-  search_nested(*base_, n, x, kb, base_d.get(), base_l.get(), order.data(), params.without(kKnobKFactor));
+  search_nested(*base_, n, x, kb, base_d.get(), base_l.get(), order.data(),
+                params.without(kKnobKFactor | kKnobRaBitQEps0));
   const float scale = metric_ == MetricType::L2 ? 1.0f : -1.0f;
   const auto* flat = dynamic_cast<const IndexFlat*>(refine_.get());
   const bool gather_l2 = flat != nullptr && metric_ == MetricType::L2 && ntotal_ <= idx_t{UINT32_MAX};
-  // A RaBitQ base bounds the error of each estimate: a candidate whose best
-  // possible key (estimate minus bound) cannot enter the heap is not re-ranked.
-  const auto* rabitq = dynamic_cast<const IndexRaBitQ*>(base_.get());
+  // A RaBitQ base bounds the error of each estimate (rabitq_eps0 standard
+  // deviations of it, the paper's 1.9 say): a candidate whose best key within
+  // the bound cannot enter the heap is not re-ranked. Off by default, as in
+  // Faiss: the bound holds for randomly rotated data ("RR<d>,RaBitQ,RFlat").
+  const auto* rabitq = params.rabitq_eps0 ? dynamic_cast<const IndexRaBitQ*>(base_.get()) : nullptr;
+  const float eps0 = params.rabitq_eps0.value_or(0);
+  SEXTANT_CHECK(!params.rabitq_eps0 || (eps0 > 0 && std::isfinite(eps0)), "rabitq_eps0 must be > 0, got ", eps0);
+  const float bound_scale = eps0 / RaBitQuantizer::kEpsilon0;
   ParallelErrors errors;
 #pragma omp parallel if (n > 1)
   {
@@ -128,7 +139,7 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
       TopKHeap heap(distances + q * k, labels + q * k, k);
       if (rabitq) {
         rabitq->error_bounds(x + q * d_, candidates, kb, lowest.data());
-        for (idx_t j = 0; j < kb; j++) lowest[j] = scale * base_d[row * kb + j] - lowest[j];
+        for (idx_t j = 0; j < kb; j++) lowest[j] = scale * base_d[row * kb + j] - bound_scale * lowest[j];
         if (metric_ == MetricType::L2) {
           for (idx_t j = 0; j < kb; j++) lowest[j] = std::max(0.0f, lowest[j]);
         }
@@ -173,7 +184,7 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
 // they are kept when their refined distance is within the radius too.
 void IndexRefine::range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
                                     RangeSearchResult& result) const {
-  RangeSearchResult base = base_->range_search(n, x, radius, params.without(kKnobKFactor));
+  RangeSearchResult base = base_->range_search(n, x, radius, params.without(kKnobKFactor | kKnobRaBitQEps0));
   const bool l2 = metric_ == MetricType::L2;
   std::vector<float> buf(d_), exact;
   result.lims.assign(n + 1, 0);

@@ -67,6 +67,7 @@ TEST_P(HugeK, NeedsNoScratchOfItsSize) {
   std::vector<idx_t> labels(k);
   SearchParams params;
   if (index->search_knobs() & kKnobNprobe) params.nprobe = 64;
+  if (index->search_knobs() & kKnobRaBitQEps0) params.rabitq_eps0 = 1.9f;
   index->search(1, x.data(), k, dist.data(), labels.data(), params);
   size_t found = 0;
   while (found < k && labels[found] >= 0) found++;

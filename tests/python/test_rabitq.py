@@ -141,20 +141,30 @@ def test_error_bounds_cover_the_estimates(metric, name):
 
 @pytest.mark.parametrize("metric,name", METRICS)
 def test_refine_skips_only_what_cannot_enter(metric, name):
-    """RaBitQ,RFlat skips candidates whose bound rules them out: the answer is still the exact
-    top k of the base's k * k_factor candidates (bar the rare pair outside its bound)."""
+    """RaBitQ,RFlat re-ranks every candidate by default (as Faiss); with rabitq_eps0 it skips
+    those whose bound rules them out, and the answer is still the exact top k of the base's
+    k * k_factor candidates (bar the rare pair outside its bound)."""
     xb, xq = data(3000, 60)
     index = sx.index_factory(D, "RaBitQ,RFlat", metric)
     index.train(xb)
     index.add(xb)
     k, k_factor = 10, 8
     _, I_base = index.base_index.search(xq, k * k_factor)
-    Dx, Ix = index.search(xq, k, k_factor=k_factor)
-    same = 0
+    top = []
     for q in range(len(xq)):
         cand = I_base[q]
         exact = ((xb[cand] - xq[q]) ** 2).sum(1) if name == "L2" else -(xb[cand] @ xq[q])
-        same += set(cand[np.argsort(exact, kind="stable")[:k]]) == set(Ix[q])
-    assert same / len(xq) >= 0.97
+        top.append(set(cand[np.argsort(exact, kind="stable")[:k]]))
+    _, I_all = index.search(xq, k, k_factor=k_factor)
+    assert all(t == set(row) for t, row in zip(top, I_all))
+    _, I_skip = index.search(xq, k, k_factor=k_factor, rabitq_eps0=1.9)
+    assert np.mean([t == set(row) for t, row in zip(top, I_skip)]) >= 0.97
     _, I_true = exact_knn(xq, xb, k, name)
-    assert recall(Ix, I_true) > 0.7  # the base's 80 candidates hold about 0.8 of the true 10
+    assert recall(I_skip, I_true) > 0.7  # the base's 80 candidates hold about 0.8 of the true 10
+    with pytest.raises(ValueError, match="rabitq_eps0 must be > 0"):
+        index.search(xq, k, rabitq_eps0=0.0)
+    other = sx.index_factory(D, "SQ8,RFlat")
+    other.train(xb)
+    other.add(xb)
+    with pytest.raises(ValueError, match="rabitq_eps0"):  # no RaBitQ base: a knob nothing reads
+        other.search(xq, k, rabitq_eps0=1.9)
