@@ -27,8 +27,8 @@ class IndexRaBitQ : public IndexFlatCodes {
   void set_qb(int qb);
 
   /// The estimator's error bound for stored vectors ids given query x (see
-  /// RaBitQuantizer::Scorer::error_bound): |estimate - exact| <= out[i] with
-  /// high probability for randomly rotated data. An id of -1 gets infinity.
+  /// RaBitQuantizer::Scorer::error_bound): |estimate - exact| <= out[i] for
+  /// about 94% of pairs of randomly rotated data. An id of -1 gets infinity.
   void error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const;
 
  protected:

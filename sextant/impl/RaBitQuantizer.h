@@ -18,9 +18,10 @@ struct Kernels;
 ///
 /// For o - c with unit direction u and the code's unit vector
 /// b = sign(o - c) / sqrt(d), <q - c, o - c> is estimated by
-/// ||o - c|| <q - c, b> / <b, u>, which is unbiased; with probability close to 1
-/// its error is at most ||o - c|| ||q - c|| eps0 sqrt((1 / <b, u>^2 - 1) / (d - 1))
-/// (eps0 = 1.9, the paper's constant).
+/// ||o - c|| <q - c, b> / <b, u>, which is unbiased. Its error is close to
+/// normal with deviation ||o - c|| ||q - c|| sqrt((1 / <b, u>^2 - 1) / (d - 1));
+/// the bound is eps0 = 1.9 deviations (the paper's and Faiss's constant), which
+/// about 94% of errors stay within on randomly rotated data.
 class RaBitQuantizer {
  public:
   /// The two floats stored after the bits. L2: ||o - c||^2; inner product:
@@ -63,9 +64,10 @@ class RaBitQuantizer {
     float estimate(const uint8_t* code) const;
     /// out[i] = estimate for codes[i], n codes one after the other.
     void score(const uint8_t* codes, size_t n, float* out) const;
-    /// A bound on |estimate - exact| for this code that holds with high
-    /// probability when the data are rotated at random (the paper's bound);
-    /// with a quantised query it covers the code's error, not the query's rounding.
+    /// The paper's bound on |estimate - exact| for this code (eps0 deviations;
+    /// L2: twice the inner product's; inner product: looser, its code lacks
+    /// ||o - c||); with a quantised query it covers the code's error, not the
+    /// query's rounding.
     float error_bound(const uint8_t* code) const;
 
    private:
