@@ -22,6 +22,9 @@ FACTORY = [
 ]
 # Indexes of several parts (sextant only); apart from FACTORY so that its seeds keep their bytes.
 SPLIT = ["Shards2,Flat", "Shards3,IVF2,Flat", "Replicas2,PQ2x4", "IDMap,Shards2,SQ8", "Shards2,HNSW4"]
+# RaBitQ codes, sextant's and Faiss's files; apart for the same reason.
+RABITQ = ["RaBitQ", "IVF2,RaBitQ", "RaBitQ,RFlat", "RR4,RaBitQ"]
+FAISS_EXTRA = ["HNSW4,SQ8", "PCA2,Flat", "OPQ2,PQ2x4", "RR4,Flat", "L2norm,Flat"]
 
 
 def sextant_seeds(rng, descriptions=FACTORY, prefix="sx"):
@@ -39,13 +42,13 @@ def sextant_seeds(rng, descriptions=FACTORY, prefix="sx"):
             yield f"{prefix}_{i}_{int(metric)}", sx.serialize_index(index)
 
 
-def faiss_seeds(rng):
+def faiss_seeds(rng, descriptions=FACTORY + FAISS_EXTRA, prefix="faiss"):
     try:
         import faiss
     except ImportError:
         return
     xb = rng.standard_normal((300, D)).astype("float32")
-    for i, desc in enumerate(FACTORY + ["HNSW4,SQ8", "PCA2,Flat", "OPQ2,PQ2x4", "RR4,Flat", "L2norm,Flat"]):
+    for i, desc in enumerate(descriptions):
         desc = desc.replace("SQbf16", "SQfp16")
         for metric in (faiss.METRIC_L2, faiss.METRIC_INNER_PRODUCT):
             try:
@@ -58,7 +61,7 @@ def faiss_seeds(rng):
                 index.add_with_ids(xb[:6], np.arange(6) * 5 + 1)
             else:
                 index.add(xb[:6])
-            yield f"faiss_{i}_{metric}", faiss.serialize_index(index)
+            yield f"{prefix}_{i}_{metric}", faiss.serialize_index(index)
 
 
 def main():
@@ -67,12 +70,16 @@ def main():
     (ROOT / "index_factory").mkdir(parents=True, exist_ok=True)
     seeds = list(sextant_seeds(rng)) + list(faiss_seeds(rng))
     seeds += list(sextant_seeds(np.random.default_rng(1), SPLIT, "sx_split"))
+    seeds += list(sextant_seeds(np.random.default_rng(2), RABITQ, "sx_rabitq"))
+    seeds += list(faiss_seeds(np.random.default_rng(2), RABITQ, "faiss_rabitq"))
     for name, data in seeds:
         (ROOT / "read_index" / f"seed_{name}").write_bytes(bytes(np.asarray(data, dtype=np.uint8)))
     for i, desc in enumerate(FACTORY + ["IVF16,Flat", "Refine(Flat)", "IDMap", "PQ3", "IVF0,Flat"]):
         (ROOT / "index_factory" / f"seed_{i}").write_bytes(bytes([1 + 11]) + desc.encode())
     for i, desc in enumerate(SPLIT + ["Shards0,Flat", "Replicas4097,Flat", "Shards2,Replicas2,IDMap2,Flat"]):
         (ROOT / "index_factory" / f"seed_split_{i}").write_bytes(bytes([1 + 11]) + desc.encode())
+    for i, desc in enumerate(RABITQ + ["IVF2,RaBitQ,RFlat", "RaBitQ4", "RaBitQfs"]):
+        (ROOT / "index_factory" / f"seed_rabitq_{i}").write_bytes(bytes([1 + 11]) + desc.encode())
 
 
 if __name__ == "__main__":

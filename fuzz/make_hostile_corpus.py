@@ -166,6 +166,14 @@ def hostile_files():
     data = sextant_bytes(index)
     yield "idmap-negative-id", patch(data, unique_at(data, struct.pack("<q", 5013)), "<q", -1)
 
+    # A RaBitQ code whose correction factor is NaN.
+    index = sx.index_factory(8, "RaBitQ")
+    index.train(x)
+    index.add(x[:50])
+    data = sextant_bytes(index)
+    code = bytes(np.asarray(index.sa_encode(x[17:18]), dtype=np.uint8))
+    yield "rabitq-nan-factor", patch(data, unique_at(data, code) + 1, "<f", float("nan"))
+
     # Faiss-written files (no checksum): faiss itself writes an HNSW with a NaN vector.
     try:
         import faiss
@@ -183,6 +191,13 @@ def hostile_files():
     data = bytes(faiss.serialize_index(graph))
     yield "faiss-hnsw-efconstruction-2p30", patch(data, unique_at(data, struct.pack("<iii", 40, 16, 1)), "<i",
                                                  2 ** 30, sextant=False)
+    rabitq = faiss.IndexRaBitQ(8)
+    rabitq.train(x)
+    rabitq.add(x[:20])
+    data = bytes(faiss.serialize_index(rabitq))
+    center = faiss.vector_to_array(rabitq.center)
+    yield "faiss-rabitq-nan-center", patch(data, unique_at(data, center.tobytes()) + 8, "<f", float("nan"),
+                                           sextant=False)
 
 
 def main():

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sextant/IndexFlat.h"
+#include "sextant/IndexRaBitQ.h"
 #include "sextant/base/Error.h"
 #include "sextant/base/threads.h"
 #include "sextant/utils/TopK.h"
@@ -87,6 +88,11 @@ void IndexRefine::refined_distances(const float* x, const idx_t* ids, size_t n, 
   }
 }
 
+KnobSet IndexRefine::search_knobs() const {
+  const bool rabitq = dynamic_cast<const IndexRaBitQ*>(base_.get()) != nullptr;
+  return base_->search_knobs() | kKnobSel | kKnobKFactor | (rabitq ? KnobSet(kKnobRaBitQEps0) : KnobSet(0));
+}
+
 void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                               const SearchParams& params) const {
   const float k_factor = params.k_factor.value_or(k_factor_);
@@ -102,40 +108,64 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
   // then share candidates, and their rows are still in cache (on
   // Fashion-MNIST under IVF1024, 15-40% more queries a second at k_factor 16).
   std::vector<idx_t> order(n);
-  search_nested(*base_, n, x, kb, base_d.get(), base_l.get(), order.data(), params.without(kKnobKFactor));
+  search_nested(*base_, n, x, kb, base_d.get(), base_l.get(), order.data(),
+                params.without(kKnobKFactor | kKnobRaBitQEps0));
   const float scale = metric_ == MetricType::L2 ? 1.0f : -1.0f;
   const auto* flat = dynamic_cast<const IndexFlat*>(refine_.get());
   const bool gather_l2 = flat != nullptr && metric_ == MetricType::L2 && ntotal_ <= idx_t{UINT32_MAX};
+  // A RaBitQ base bounds the error of each estimate (rabitq_eps0 standard
+  // deviations of it, the paper's 1.9 say): a candidate whose best key within
+  // the bound cannot enter the heap is not re-ranked. Off by default, as in
+  // Faiss: the bound holds for randomly rotated data ("RR<d>,RaBitQ,RFlat").
+  const auto* rabitq = params.rabitq_eps0 ? dynamic_cast<const IndexRaBitQ*>(base_.get()) : nullptr;
+  const float eps0 = params.rabitq_eps0.value_or(0);
+  SEXTANT_CHECK(!params.rabitq_eps0 || (eps0 > 0 && std::isfinite(eps0)), "rabitq_eps0 must be > 0, got ", eps0);
+  const float bound_scale = eps0 / RaBitQuantizer::kEpsilon0;
   ParallelErrors errors;
 #pragma omp parallel if (n > 1)
   {
-    std::vector<float> buf, exact;
+    std::vector<float> buf, exact, lowest;
     std::vector<uint32_t> rows;
     errors.run([&] {
       buf.resize(d_);
       exact.resize(kb);
       rows.resize(kb);
+      if (rabitq) lowest.resize(kb);
     });
 #pragma omp for schedule(dynamic, 16)
     for (idx_t row = 0; row < n; row++) errors.run([&] {
       const idx_t q = order[row];
       const idx_t* candidates = base_l.get() + row * kb;
       TopKHeap heap(distances + q * k, labels + q * k, k);
-      if (gather_l2) {
-        // Candidates come best first: once the heap holds k, most of the rest
-        // cannot enter, and the gather kernel stops each such row at the bound
-        // after a block of it instead of reading all of it from memory.
-        size_t m = 0;
-        for (idx_t j = 0; j < kb; j++) {
-          if (candidates[j] < 0) continue;
-          check_row(candidates[j], ntotal_);
-          rows[m++] = uint32_t(candidates[j]);
+      if (rabitq) {
+        rabitq->error_bounds(x + q * d_, candidates, kb, lowest.data());
+        for (idx_t j = 0; j < kb; j++) lowest[j] = scale * base_d[row * kb + j] - bound_scale * lowest[j];
+        if (metric_ == MetricType::L2) {
+          for (idx_t j = 0; j < kb; j++) lowest[j] = std::max(0.0f, lowest[j]);
         }
-        for (size_t j0 = 0; j0 < m; j0 += kRefineGroup) {
-          const size_t g = std::min(kRefineGroup, m - j0);
-          kernels().l2sqr_gather(x + q * d_, flat->vectors(), d_, rows.data() + j0, g, heap.admission_bound(),
+      }
+      // Candidates come best first: once the heap holds k, most of the rest cannot enter.
+      auto skip = [&](idx_t j) { return candidates[j] < 0 || (rabitq && lowest[j] >= heap.admission_bound()); };
+      if (gather_l2) {
+        // The gather kernel stops each row that cannot enter at the bound
+        // after a block of it instead of reading all of it from memory.
+        for (idx_t j = 0; j < kb;) {
+          size_t g = 0;
+          for (; j < kb && g < kRefineGroup; j++) {
+            if (skip(j)) continue;
+            check_row(candidates[j], ntotal_);
+            rows[g++] = uint32_t(candidates[j]);
+          }
+          if (g == 0) continue;
+          kernels().l2sqr_gather(x + q * d_, flat->vectors(), d_, rows.data(), g, heap.admission_bound(),
                                  exact.data());
-          for (size_t j = 0; j < g; j++) heap.push(exact[j], rows[j0 + j]);
+          for (size_t i = 0; i < g; i++) heap.push(exact[i], rows[i]);
+        }
+      } else if (rabitq) {
+        for (idx_t j = 0; j < kb; j++) {
+          if (skip(j)) continue;
+          refined_distances(x + q * d_, candidates + j, 1, exact.data(), buf.data());
+          heap.push(scale * exact[0], candidates[j]);
         }
       } else {
         refined_distances(x + q * d_, candidates, kb, exact.data(), buf.data());
@@ -154,7 +184,7 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
 // they are kept when their refined distance is within the radius too.
 void IndexRefine::range_search_impl(idx_t n, const float* x, float radius, const SearchParams& params,
                                     RangeSearchResult& result) const {
-  RangeSearchResult base = base_->range_search(n, x, radius, params.without(kKnobKFactor));
+  RangeSearchResult base = base_->range_search(n, x, radius, params.without(kKnobKFactor | kKnobRaBitQEps0));
   const bool l2 = metric_ == MetricType::L2;
   std::vector<float> buf(d_), exact;
   result.lims.assign(n + 1, 0);

@@ -31,7 +31,9 @@ namespace sextant {
   /* HNSW: size of the dynamic candidate list at search time. */                 \
   X(kKnobEfSearch, 3, std::optional<int64_t>, efSearch)                          \
   /* Refine: re-rank k * k_factor candidates of the base index. */               \
-  X(kKnobKFactor, 4, std::optional<float>, k_factor)
+  X(kKnobKFactor, 4, std::optional<float>, k_factor)                             \
+  /* Refine over RaBitQ: skip candidates eps0 error deviations from entering. */ \
+  X(kKnobRaBitQEps0, 5, std::optional<float>, rabitq_eps0)
 
 /// One bit per SearchParams field, so an index can say which knobs it reads.
 enum Knob : uint32_t {

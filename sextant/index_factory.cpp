@@ -15,9 +15,11 @@
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexIVFPQFastScan.h"
+#include "sextant/IndexIVFRaBitQ.h"
 #include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPQFastScan.h"
+#include "sextant/IndexRaBitQ.h"
 #include "sextant/IndexPreTransform.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexReplicas.h"
@@ -42,7 +44,8 @@ constexpr long kMaxParts = 4096;  // shards or replicas of one index
 constexpr long kMaxRotationEntries = 1L << 22;
 constexpr long kMaxTransformDim = 1L << 20;  // the largest dimension an index file holds
 
-const char* kCodecs = "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>] or PQ<M>x4fs[r] (each PQ with an optional _aniso<T>)";
+const char* kCodecs =
+    "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, RaBitQ, PQ<M>[x<nbits>] or PQ<M>x4fs[r] (each PQ with an optional _aniso<T>)";
 
 class Parser {
  public:
@@ -219,6 +222,7 @@ class Parser {
     std::string_view s = part.text;
     if (s == "Flat") return std::make_unique<IndexFlat>(d, metric_);
     if (auto type = sq_type(s)) return std::make_unique<IndexScalarQuantizer>(d, *type, metric_);
+    if (s == "RaBitQ") return std::make_unique<IndexRaBitQ>(d, metric_);
     if (take(s, "PQ")) {
       auto [M, nbits, fast_scan, residual, threshold] = pq_params(s, part, d);
       if (residual) fail(part, "PQ<M>x4fs (the 'r' of x4fsr is for IVF residuals)");
@@ -227,7 +231,7 @@ class Parser {
     }
     if (take(s, "HNSW")) return std::make_unique<IndexHNSWFlat>(d, hnsw_M(s, part), metric_);
     if (s.substr(0, 3) == "IVF") fail(part, "IVF<nlist>,<codec> with codec one of " + std::string(kCodecs));
-    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, PQ<M>[x<nbits>], HNSW<M>[,<storage>], IVF<nlist>[_HNSW<M>],<codec>, "
+    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, RaBitQ, PQ<M>[x<nbits>], HNSW<M>[,<storage>], IVF<nlist>[_HNSW<M>],<codec>, "
                "an IDMap/IDMap2, Shards<n> or Replicas<n> "
                "prefix, transforms in front (PCA[W][R]<d>, OPQ<M>[_<d>], RR<d>, L2norm) or an RFlat/Refine(...) suffix");
   }
@@ -252,6 +256,7 @@ class Parser {
     if (auto type = sq_type(c)) {
       return std::make_unique<IndexIVFScalarQuantizer>(quantizer, d, *nlist, *type, metric_);
     }
+    if (c == "RaBitQ") return std::make_unique<IndexIVFRaBitQ>(quantizer, d, *nlist, metric_);
     if (take(c, "PQ")) {
       auto [M, nbits, fast_scan, residual, threshold] = pq_params(c, codec, d);
       if (fast_scan) {
@@ -434,6 +439,7 @@ std::string describe(const Index& index) {
   if (auto* sq = dynamic_cast<const IndexScalarQuantizer*>(&index)) return quantizer_type_name(sq->sq().type());
   if (auto* pq = dynamic_cast<const IndexPQ*>(&index)) return describe_pq(pq->pq());
   if (auto* fs = dynamic_cast<const IndexPQFastScan*>(&index)) return describe_pq(fs->pq(), "fs");
+  if (dynamic_cast<const IndexRaBitQ*>(&index)) return "RaBitQ";
   if (auto* ivf = dynamic_cast<const IndexIVF*>(&index)) {
     const Index* q = ivf->quantizer().get();
     const auto* hnsw_q = dynamic_cast<const IndexHNSWFlat*>(q);
@@ -447,6 +453,7 @@ std::string describe(const Index& index) {
     head += ",";
     if (dynamic_cast<const IndexIVFFlat*>(ivf)) return head + "Flat";
     if (auto* s = dynamic_cast<const IndexIVFScalarQuantizer*>(ivf)) return head + quantizer_type_name(s->sq().type());
+    if (dynamic_cast<const IndexIVFRaBitQ*>(ivf)) return head + "RaBitQ";
     if (ivf_fs) return head + describe_pq(ivf_fs->pq(), ivf_fs->by_residual() ? "fsr" : "fs");
     if (auto* p = dynamic_cast<const IndexIVFPQ*>(ivf)) return head + describe_pq(p->pq());
   }

@@ -1,10 +1,12 @@
 // Python bindings of the exhaustive indexes over codes: IndexScalarQuantizer,
-// IndexPQ and IndexPQFastScan.
+// IndexPQ, IndexPQFastScan and IndexRaBitQ.
 #include <pybind11/pybind11.h>
 
 #include "metric_type.h"
+#include "numpy_args.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPQFastScan.h"
+#include "sextant/IndexRaBitQ.h"
 #include "sextant/IndexScalarQuantizer.h"
 
 namespace sextant::python {
@@ -32,6 +34,28 @@ void bind_flat_codes(py::module_& m) {
       .def(py::init<int, size_t, MetricType>(), py::arg("d"), py::arg("M"), py::arg("metric") = MetricType::L2)
       .def_property_readonly("pq", static_cast<ProductQuantizer& (IndexPQFastScan::*)()>(&IndexPQFastScan::pq),
                              py::return_value_policy::reference_internal);
+
+  py::class_<IndexRaBitQ, Index, std::shared_ptr<IndexRaBitQ>>(
+      m, "IndexRaBitQ", "Exhaustive search over RaBitQ codes: 1 bit a dimension and 8 bytes a vector.")
+      .def(py::init<int, MetricType>(), py::arg("d"), py::arg("metric") = MetricType::L2)
+      .def_property("qb", &IndexRaBitQ::qb, &IndexRaBitQ::set_qb,
+                    "Bits a query is quantised to, 0 to 8 (0: floats); 4 by default, as Faiss.")
+      .def_property_readonly(
+          "center", [](const IndexRaBitQ& self) { return py::array_t<float>(py::ssize_t(self.center().size()),
+                                                                           self.center().data()); },
+          "The centroid the codes are taken against (empty until trained).")
+      .def(
+          "error_bounds",
+          [](const IndexRaBitQ& self, py::handle x, py::handle ids) {
+            FloatMatrix xq = as_matrix(x, "x", self.d());
+            SEXTANT_CHECK(xq.shape(0) == 1, "x must hold one query, got ", xq.shape(0));
+            IdArray idv = as_ids(ids, "ids");
+            auto out = result_array<float>({idv.shape(0)});
+            self.error_bounds(xq.data(), idv.data(), size_t(idv.shape(0)), out.mutable_data());
+            return out;
+          },
+          py::arg("x"), py::arg("ids"),
+          "Bounds on |estimate - exact distance| for the stored vectors ids, given one query x (1, d).");
 }
 
 }  // namespace sextant::python

@@ -1,4 +1,4 @@
-// Python bindings of the inverted-file indexes: IndexIVF and its Flat, SQ, PQ
+// Python bindings of the inverted-file indexes: IndexIVF and its Flat, SQ, RaBitQ, PQ
 // and PQ fast-scan variants.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -8,6 +8,7 @@
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexIVFPQFastScan.h"
+#include "sextant/IndexIVFRaBitQ.h"
 #include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/base/Error.h"
 #include "sextant/utils/validate.h"
@@ -70,6 +71,13 @@ nprobe and max_codes are defaults; a call may override them (index.search(x, k, 
                              static_cast<const ScalarQuantizer& (IndexIVFScalarQuantizer::*)() const>(
                                  &IndexIVFScalarQuantizer::sq),
                              py::return_value_policy::reference_internal);
+
+  py::class_<IndexIVFRaBitQ, IndexIVF, std::shared_ptr<IndexIVFRaBitQ>>(
+      m, "IndexIVFRaBitQ", "IVF with RaBitQ codes taken against the list centroids.")
+      .def(py::init<std::shared_ptr<Index>, int, size_t, MetricType>(), py::arg("quantizer"), py::arg("d"),
+           py::arg("nlist"), py::arg("metric") = MetricType::L2)
+      .def_property("qb", &IndexIVFRaBitQ::qb, &IndexIVFRaBitQ::set_qb,
+                    "Bits a query is quantised to, 0 to 8 (0: floats); 4 by default, as Faiss.");
 
   py::class_<IndexIVFPQ, IndexIVF, std::shared_ptr<IndexIVFPQ>>(m, "IndexIVFPQ",
                                                                "IVF with PQ codes of the residuals.")

@@ -9,8 +9,10 @@
 #include "sextant/IndexIDMap.h"
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
+#include "sextant/IndexIVFRaBitQ.h"
 #include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexPQ.h"
+#include "sextant/IndexRaBitQ.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexScalarQuantizer.h"
 #include "sextant/io/faiss_format.h"
@@ -149,6 +151,48 @@ std::unique_ptr<Index> read_index_pq(FaissParser& p, uint32_t tag) {
   auto index = std::make_unique<IndexPQ>(h.d, pq.M, pq.nbits, h.metric);
   restore_pq(index->pq(), std::move(pq.centroids), h.is_trained);
   in.check(codes.size() == static_cast<size_t>(h.ntotal) * index->pq().code_size(), "IndexPQ: ", codes.size(),
+           " code bytes for ", h.ntotal, " codes");
+  index->set_codes(std::move(codes));
+  return checked(std::move(index), h, in);
+}
+
+// ---------------------------------------------------------------- RaBitQ
+
+// Faiss's RaBitQuantizer fields (1-bit format): d, code_size, metric.
+void read_rabitq_fields(FaissParser& p, const FaissHeader& h) {
+  ByteReader& in = p.in();
+  const uint64_t d = in.scalar<uint64_t>("RaBitQ d"), code_size = in.scalar<uint64_t>("RaBitQ code size");
+  const int32_t metric = in.scalar<int32_t>("RaBitQ metric");
+  in.check(d == uint64_t(h.d), "the RaBitQ quantizer has d=", d, ", the index d=", h.d);
+  in.check(metric == int32_t(h.metric), "the RaBitQ quantizer's metric ", metric, " differs from the index's");
+  const size_t expected = RaBitQuantizer(d, h.metric).code_size();
+  in.check(code_size == expected, "RaBitQ code size ", code_size, ", expected ", expected, " (1 bit a dimension)");
+}
+
+int read_qb(ByteReader& in) {
+  const uint8_t qb = in.scalar<uint8_t>("RaBitQ qb");
+  in.check(qb <= RaBitQuantizer::kMaxQueryBits, "RaBitQ qb=", int(qb), " is out of range [0, ",
+           RaBitQuantizer::kMaxQueryBits, "]");
+  return qb;
+}
+
+std::unique_ptr<Index> read_index_rabitq(FaissParser& p) {
+  ByteReader& in = p.in();
+  const FaissHeader h = read_faiss_header(p, "IndexRaBitQ");
+  read_rabitq_fields(p, h);
+  auto index = std::make_unique<IndexRaBitQ>(h.d, h.metric);
+  const uint64_t n = in.scalar<uint64_t>("code bytes");
+  Storage<uint8_t> codes = in.storage_array<uint8_t>(n, "RaBitQ codes");
+  auto center = p.vec<std::vector<float>>("RaBitQ centroid");
+  in.check(center.empty() || center.size() == size_t(h.d), "IndexRaBitQ: the centroid has ", center.size(),
+           " values, d=", h.d);
+  in.check(center.empty() || h.is_trained, "IndexRaBitQ: an untrained index with a centroid");
+  if (h.is_trained) {
+    center.resize(h.d, 0.0f);  // a trained index without one codes against the origin
+    index->set_center(std::move(center));
+  }
+  index->set_qb(read_qb(in));
+  in.check(codes.size() == size_t(h.ntotal) * index->code_size(), "IndexRaBitQ: ", codes.size(),
            " code bytes for ", h.ntotal, " codes");
   index->set_codes(std::move(codes));
   return checked(std::move(index), h, in);
@@ -307,6 +351,19 @@ std::unique_ptr<Index> read_ivf_pq(FaissParser& p, uint32_t tag) {
   return index;
 }
 
+std::unique_ptr<Index> read_ivf_rabitq(FaissParser& p) {
+  ByteReader& in = p.in();
+  FaissIVFHead head = read_ivf_head(p, "IndexIVFRaBitQ", false);
+  read_rabitq_fields(p, head.h);
+  const uint64_t code_size = in.scalar<uint64_t>("code size");
+  in.check(p.boolean("by_residual"), "IndexIVFRaBitQ: codes not taken against the list centroid");
+  auto ivf = std::make_unique<IndexIVFRaBitQ>(head.quantizer, head.h.d, head.nlist, head.h.metric);
+  in.check(code_size == ivf->code_size(), "IVF-RaBitQ code size ", code_size, ", expected ", ivf->code_size());
+  ivf->set_qb(read_qb(in));
+  read_invlists(p, head, *ivf);
+  return finish_ivf(std::move(ivf), head, in);
+}
+
 // ---------------------------------------------------------------- id maps, refine
 
 std::unique_ptr<Index> read_idmap(FaissParser& p, uint32_t tag) {
@@ -366,6 +423,10 @@ std::unique_ptr<Index> FaissParser::read_tagged(uint32_t tag) {
   if (tag == fourcc("IwFl")) return read_ivf_flat(*this);
   if (tag == fourcc("IwSq") || tag == fourcc("IwSQ")) return read_ivf_sq(*this, tag);
   if (tag == fourcc("IwPQ") || tag == fourcc("IvPQ")) return read_ivf_pq(*this, tag);
+  if (tag == fourcc("Ixrq")) return read_index_rabitq(*this);
+  if (tag == fourcc("Iwrq")) return read_ivf_rabitq(*this);
+  in_.check(tag != fourcc("Ixrr") && tag != fourcc("Iwrr"),
+            "Faiss multi-bit RaBitQ ('", fourcc_text(tag), "') is not supported (sextant reads 1-bit RaBitQ)");
   if (tag == fourcc("IxMp") || tag == fourcc("IxM2")) return read_idmap(*this, tag);
   if (tag == fourcc("IxRF")) return read_refine(*this);
   if (tag == fourcc("IHNf") || tag == fourcc("IHNp") || tag == fourcc("IHNs")) return read_hnsw(tag);

@@ -12,10 +12,12 @@
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexIVFPQFastScan.h"
+#include "sextant/IndexIVFRaBitQ.h"
 #include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPQFastScan.h"
 #include "sextant/IndexPreTransform.h"
+#include "sextant/IndexRaBitQ.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexScalarQuantizer.h"
 #include "sextant/io/faiss_format.h"
@@ -52,6 +54,7 @@ class FaissWriter {
   void flat(const IndexFlat& flat);
   void sq_fields(const ScalarQuantizer& sq);
   void pq_fields(const ProductQuantizer& pq);
+  void rabitq_fields(const RaBitQuantizer& rq);
   void pq_tail(const ProductQuantizer& pq);
   void ivf_head(const IndexIVF& ivf);
   void invlists(const IndexIVF& ivf);
@@ -277,6 +280,13 @@ void FaissWriter::hnsw(const IndexHNSW& index, const char (&code)[5]) {
   if (pq) pq_tail(*pq);
 }
 
+// Faiss's 1-bit format: d, code size, metric.
+void FaissWriter::rabitq_fields(const RaBitQuantizer& rq) {
+  scalar<uint64_t>(rq.d());
+  scalar<uint64_t>(rq.code_size());
+  scalar<int32_t>(int32_t(rq.metric()));
+}
+
 void FaissWriter::index(const Index& index) {
   // Most derived classes first: fast-scan PQ derives from IndexIVFPQ, IDMap2 from IDMap.
   if (dynamic_cast<const IndexIVFPQFastScan*>(&index) || dynamic_cast<const IndexPQFastScan*>(&index)) {
@@ -320,6 +330,21 @@ void FaissWriter::index(const Index& index) {
     scalar<uint64_t>(ivfsq->code_size());
     scalar<uint8_t>(ivfsq->by_residual() ? 1 : 0);
     invlists(*ivfsq);
+  } else if (const auto* ivfrq = dynamic_cast<const IndexIVFRaBitQ*>(&index)) {
+    tag("Iwrq");
+    ivf_head(*ivfrq);
+    rabitq_fields(ivfrq->rabitq());
+    scalar<uint64_t>(ivfrq->code_size());
+    scalar<uint8_t>(1);  // by_residual
+    scalar<uint8_t>(uint8_t(ivfrq->qb()));
+    invlists(*ivfrq);
+  } else if (const auto* rq = dynamic_cast<const IndexRaBitQ*>(&index)) {
+    tag("Ixrq");
+    header(index);
+    rabitq_fields(rq->rabitq());
+    vec(rq->codes(), size_t(rq->ntotal()) * rq->code_size());
+    vec(rq->center().data(), rq->center().size());
+    scalar<uint8_t>(uint8_t(rq->qb()));
   } else if (const auto* ivfflat = dynamic_cast<const IndexIVFFlat*>(&index)) {
     tag("IwFl");
     ivf_head(*ivfflat);

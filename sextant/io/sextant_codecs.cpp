@@ -14,10 +14,12 @@
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexIVFPQFastScan.h"
+#include "sextant/IndexIVFRaBitQ.h"
 #include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPQFastScan.h"
 #include "sextant/IndexPreTransform.h"
+#include "sextant/IndexRaBitQ.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexScalarQuantizer.h"
 #include "sextant/impl/BlockInvertedLists.h"
@@ -124,6 +126,25 @@ std::unique_ptr<Index> read_pq(const IndexHeader& h, SextantReader& in) {
   auto index = std::make_unique<IndexPQ>(h.d, M, nbits, h.metric);
   restore_pq_centroids(index->pq(), h, in);
   read_flat_codes(h, in, *index, "PQ codes");
+  return index;
+}
+
+// ---------------------------------------------------------------- RaBitQ
+
+// qb, then the centroid (none until trained), then the codes.
+void write_rabitq(const Index& index, SextantWriter& out) {
+  const auto& rq = as<IndexRaBitQ>(index);
+  out.i32(rq.qb());
+  out.array(rq.center().data(), rq.center().size());
+  write_flat_codes(rq, out);
+}
+
+std::unique_ptr<Index> read_rabitq(const IndexHeader& h, SextantReader& in) {
+  auto index = std::make_unique<IndexRaBitQ>(h.d, h.metric);
+  index->set_qb(in.i32("RaBitQ qb"));  // checks the range
+  auto center = in.array<std::vector<float>>("RaBitQ centroid");
+  if (!center.empty()) index->set_center(std::move(center));  // checks d values, finite
+  read_flat_codes(h, in, *index, "RaBitQ codes");
   return index;
 }
 
@@ -273,6 +294,23 @@ std::unique_ptr<Index> read_ivf_sq(const IndexHeader& h, SextantReader& in) {
   auto ivf =
       std::make_unique<IndexIVFScalarQuantizer>(head.quantizer, h.d, head.nlist, type, h.metric, head.by_residual);
   restore_sq(ivf->sq(), in.array<std::vector<float>>("scalar quantizer ranges"));
+  read_ivf_lists(h, head, in, *ivf);
+  finish_ivf(h, head, *ivf);
+  return ivf;
+}
+
+void write_ivf_rabitq(const Index& index, SextantWriter& out) {
+  const auto& ivf = as<IndexIVFRaBitQ>(index);
+  write_ivf_head(ivf, out);
+  out.i32(ivf.qb());
+  write_ivf_lists(ivf, out);
+}
+
+std::unique_ptr<Index> read_ivf_rabitq(const IndexHeader& h, SextantReader& in) {
+  IvfHead head = read_ivf_head(h, in);
+  in.in().check(head.by_residual, "IndexIVFRaBitQ codes are always taken against the list centroid");
+  auto ivf = std::make_unique<IndexIVFRaBitQ>(head.quantizer, h.d, head.nlist, h.metric);
+  ivf->set_qb(in.i32("RaBitQ qb"));
   read_ivf_lists(h, head, in, *ivf);
   finish_ivf(h, head, *ivf);
   return ivf;
@@ -495,6 +533,8 @@ std::span<const IndexCodec> sextant_codecs() {
       {fourcc("HNPQ"), "IndexHNSWPQ", write_hnsw_pq, read_hnsw_pq, 2, pq_version<IndexHNSWPQ>},
       {fourcc("SHRD"), "IndexShards", write_shards, read_shards},
       {fourcc("REPL"), "IndexReplicas", write_replicas, read_replicas},
+      {fourcc("RBQ_"), "IndexRaBitQ", write_rabitq, read_rabitq},
+      {fourcc("IVRB"), "IndexIVFRaBitQ", write_ivf_rabitq, read_ivf_rabitq},
   };
   return kCodecs;
 }

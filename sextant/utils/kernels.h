@@ -114,6 +114,13 @@ struct Kernels {
   /// d = 8-16 floats would need one per centroid.
   void (*l2sqr_table)(const float* x, const float* ct, size_t M, size_t d, size_t ny, float* out);
   void (*inner_product_table)(const float* x, const float* ct, size_t M, size_t d, size_t ny, float* out);
+  /// RaBitQ scoring (impl/RaBitQuantizer.h): for n codes code_size bytes
+  /// apart, each starting with bits_size bytes of sign bits (bit j of byte
+  /// j / 8), dots[i] = sum over p < nplanes of popcount(bits & plane p) << p
+  /// and counts[i] = popcount(bits). planes holds nplanes rows of words
+  /// 64-bit words (words = ceil(bits_size / 8), zero past the last bit).
+  void (*rabitq_popcounts)(const uint8_t* codes, size_t n, size_t code_size, size_t bits_size,
+                           const uint64_t* planes, size_t words, size_t nplanes, uint32_t* dots, uint32_t* counts);
 };
 
 /// Column padding of l2_nearest's transposed centroids (at least any level's lanes).

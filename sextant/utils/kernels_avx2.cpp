@@ -13,6 +13,7 @@ namespace {
 #include "sextant/utils/simd_avx2.h"
 #include "sextant/utils/kernels_simd.h"
 #include "sextant/utils/fastscan_avx2.h"
+#include "sextant/utils/rabitq_popcount.h"
 }  // namespace
 
 constexpr SimdLevel kLevel = SimdLevel::avx2;

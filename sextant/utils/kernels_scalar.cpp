@@ -225,6 +225,8 @@ void inner_product_table(const float* x, const float* ct, size_t M, size_t d, si
   table_transposed(false, x, ct, M, d, ny, out);
 }
 
+#include "sextant/utils/rabitq_popcount.h"
+
 }  // namespace
 
 constexpr SimdLevel kLevel = SimdLevel::scalar;

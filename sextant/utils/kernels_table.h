@@ -27,6 +27,7 @@ const Kernels& table() {
       .l2_nearest = l2_nearest,
       .l2sqr_table = l2sqr_table,
       .inner_product_table = inner_product_table,
+      .rabitq_popcounts = rabitq_popcounts,
   };
   return kTable;
 }

@@ -39,7 +39,8 @@ bool simd_level_available(SimdLevel level) {
 #if defined(SEXTANT_HAVE_AVX2)
     case SimdLevel::avx2:
       // libgcc's checks include the OS saving the wide registers (XGETBV).
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt") &&
+             cpu_has_f16c();
 #endif
 #if defined(SEXTANT_HAVE_AVX512)
     case SimdLevel::avx512:

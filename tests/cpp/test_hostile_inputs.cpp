@@ -42,7 +42,9 @@ TEST_P(Overflow, VectorsWhoseDistancesOverflowAreRefused) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryFamily, Overflow,
-                         ::testing::Values("Flat", "HNSW16", "HNSW16,SQ8", "HNSW16,PQ4", "IVF8,Flat", "PQ4"), test::factory_name);
+                         ::testing::Values("Flat", "HNSW16", "HNSW16,SQ8", "HNSW16,PQ4", "IVF8,Flat", "PQ4", "RaBitQ",
+                                           "IVF8,RaBitQ"),
+                         test::factory_name);
 
 TEST(HostileInputs, NormLimitIsInclusive) {
   const float at_limit = std::sqrt(kMaxSquaredNorm), beyond = std::nextafter(at_limit, 1e30f);
@@ -65,6 +67,7 @@ TEST_P(HugeK, NeedsNoScratchOfItsSize) {
   std::vector<idx_t> labels(k);
   SearchParams params;
   if (index->search_knobs() & kKnobNprobe) params.nprobe = 64;
+  if (index->search_knobs() & kKnobRaBitQEps0) params.rabitq_eps0 = 1.9f;
   index->search(1, x.data(), k, dist.data(), labels.data(), params);
   size_t found = 0;
   while (found < k && labels[found] >= 0) found++;
@@ -73,7 +76,8 @@ TEST_P(HugeK, NeedsNoScratchOfItsSize) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryFamily, HugeK,
-                         ::testing::Values("Flat", "IVF16,Flat", "PQ4", "IVF16,PQ4x4fs", "HNSW16", "IVF16,PQ4,RFlat"),
+                         ::testing::Values("Flat", "IVF16,Flat", "PQ4", "IVF16,PQ4x4fs", "HNSW16", "IVF16,PQ4,RFlat",
+                                           "RaBitQ,RFlat", "IVF16,RaBitQ"),
                          test::factory_name);
 
 TEST(HostileInputs, HugeEfConstructionCostsNoMemory) {

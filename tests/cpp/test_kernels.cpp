@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include "reference.h"
@@ -283,6 +284,42 @@ TEST_P(SimdLevelTest, NearestCentroidMatchesScalar) {
         const float got_dist = scalar_->l2sqr(xi, c.data() + got[i] * d, d);
         EXPECT_NEAR(got_dist, want_score[i] + xn, tol) << "d=" << d << " k=" << k << " point " << i;
         EXPECT_NE(got[i], 140) << "the exact tie went to the larger index";
+      }
+    }
+  }
+}
+
+// Every level counts bits exactly: checked against a bit-by-bit count, and the levels against scalar.
+TEST_P(SimdLevelTest, RaBitQPopcountsAreExact) {
+  std::mt19937_64 rng(5);
+  for (size_t d : kDims) {
+    const size_t bits_size = (d + 7) / 8, code_size = bits_size + 8, words = (d + 63) / 64, n = 37;
+    for (size_t nplanes : {1, 4, 8}) {
+      std::vector<uint8_t> codes(n * code_size);
+      for (auto& b : codes) b = uint8_t(rng());
+      for (size_t i = 0; i < n; i++) {  // zero past the last bit, as codes are
+        if (d % 8) codes[i * code_size + bits_size - 1] &= uint8_t((1u << (d % 8)) - 1);
+      }
+      std::vector<uint64_t> planes(nplanes * words);
+      for (size_t p = 0; p < nplanes; p++) {
+        for (size_t j = 0; j < d; j++) planes[p * words + j / 64] |= uint64_t(rng() & 1) << (j % 64);
+      }
+      std::vector<uint32_t> dots(n), counts(n), want_dots(n), want_counts(n);
+      simd_->rabitq_popcounts(codes.data(), n, code_size, bits_size, planes.data(), words, nplanes, dots.data(),
+                              counts.data());
+      scalar_->rabitq_popcounts(codes.data(), n, code_size, bits_size, planes.data(), words, nplanes,
+                                want_dots.data(), want_counts.data());
+      for (size_t i = 0; i < n; i++) {
+        uint32_t dot = 0, count = 0;
+        for (size_t j = 0; j < d; j++) {
+          if (!((codes[i * code_size + j / 8] >> (j % 8)) & 1)) continue;
+          count++;
+          for (size_t p = 0; p < nplanes; p++) dot += uint32_t((planes[p * words + j / 64] >> (j % 64)) & 1) << p;
+        }
+        ASSERT_EQ(want_counts[i], count) << "d=" << d;
+        ASSERT_EQ(want_dots[i], dot) << "d=" << d << " planes=" << nplanes;
+        ASSERT_EQ(counts[i], count) << "d=" << d;
+        ASSERT_EQ(dots[i], dot) << "d=" << d << " planes=" << nplanes;
       }
     }
   }

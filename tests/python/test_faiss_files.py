@@ -32,6 +32,10 @@ CASES = [
     ("OPQ4,PQ4x4", "IndexPreTransform"),
     ("RR16,Flat", "IndexPreTransform"),
     ("L2norm,Flat", "IndexPreTransform"),
+    ("RaBitQ", "IndexRaBitQ"),
+    ("IVF8,RaBitQ", "IndexIVFRaBitQ"),
+    ("RaBitQ,RFlat", "IndexRefineFlat"),
+    ("RR16,RaBitQ", "IndexPreTransform"),
 ]
 
 
@@ -154,7 +158,7 @@ def small_faiss_files(tmp_path):
     rng = np.random.default_rng(1)
     xb = rng.standard_normal((300, 4), dtype=np.float32)
     for description in ["Flat", "IVF2,Flat", "IVF2,PQ2x4", "IVF2,SQ8", "SQ8", "PQ2x4", "IDMap2,Flat", "PQ2x4,RFlat",
-                        "HNSW4", "PCA2,Flat"]:
+                        "HNSW4", "PCA2,Flat", "RaBitQ", "IVF2,RaBitQ"]:
         index = faiss.index_factory(4, description)
         no_polysemous(index)
         index.train(xb)

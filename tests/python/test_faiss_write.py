@@ -20,7 +20,7 @@ D = 16
 CASES = ["Flat", "IVF8,Flat", "IVF8,PQ4", "IVF8,PQ4x4", "IVF8,SQ8", "IVF8,SQfp16", "SQ8", "SQ4", "PQ4", "PQ4x6",
          "IDMap,Flat", "IDMap2,Flat", "IDMap,IVF8,Flat", "PQ4,RFlat", "IVF8,PQ4,Refine(SQ8)", "PCA8,Flat",
          "PCAW8,IVF8,Flat", "OPQ4,PQ4x4", "RR16,Flat", "L2norm,Flat", "HNSW8", "HNSW8,SQ8", "HNSW8,PQ4",
-         "IVF8_HNSW4,Flat"]
+         "IVF8_HNSW4,Flat", "RaBitQ", "IVF8,RaBitQ", "RaBitQ,RFlat"]
 
 
 def data(n=1500):
@@ -94,7 +94,8 @@ def test_renumbered_hnsw_graph_keeps_its_ids():
 
 @pytest.mark.parametrize("description", ["Flat", "IVF8,Flat", "IVF8,PQ4", "IVF8,SQ8", "SQ8", "PQ4x6", "IDMap2,Flat",
                                          "PQ4,RFlat", "IVF8,PQ4,Refine(SQ8)", "OPQ4,PQ4x4", "RR16,Flat",
-                                         "L2norm,Flat", "HNSW8", "HNSW8,SQ8", "HNSW8,PQ4"])
+                                         "L2norm,Flat", "HNSW8", "HNSW8,SQ8", "HNSW8,PQ4", "RaBitQ",
+                                         "IVF8,RaBitQ"])
 def test_faiss_files_come_back_byte_for_byte(description):
     """Faiss writes, sextant reads and writes Faiss's format again: the same bytes (PCA aside:
     Faiss also keeps the full PCA matrix, which sextant does not)."""
@@ -127,7 +128,7 @@ def test_direct_maps_reach_faiss():
 
 def test_empty_and_untrained_indexes():
     for description in ("Flat", "IVF8,Flat", "PQ4", "IVF8,PQ4", "SQ8", "IVF8,SQ8", "HNSW8", "HNSW8,SQ8", "HNSW8,PQ4",
-                        "PCA8,Flat", "OPQ4,PQ4"):
+                        "PCA8,Flat", "OPQ4,PQ4", "RaBitQ", "IVF8,RaBitQ"):
         index = sx.index_factory(D, description)
         theirs = faiss.deserialize_index(sx.serialize_index(index, format="faiss"))
         assert theirs.ntotal == 0 and theirs.is_trained == index.is_trained

@@ -29,6 +29,8 @@ REFUSED = {
     "sq8-huge-range": "above the limit",
     "idmap-negative-id": "negative",
     "faiss-hnsw-nan-vector": "must be finite",
+    "rabitq-nan-factor": "NaN or infinite correction factor",
+    "faiss-rabitq-nan-center": "centroid has a NaN",
 }
 HARMLESS = ["hnsw-efconstruction-2p30", "faiss-hnsw-efconstruction-2p30"]
 

@@ -6,7 +6,8 @@ import sextant as sx
 
 STRINGS = ["Flat", "SQ8", "SQfp16", "PQ8", "PQ8x4", "IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8", "IDMap,Flat",
            "IDMap2,IVF8,SQ4", "IVF16,PQ8,RFlat", "PQ8,Refine(SQ8)", "HNSW16", "IDMap2,HNSW8", "IVF16_HNSW8,Flat",
-           "IVF16_HNSW8,PQ8", "HNSW16,SQ8", "HNSW16,PQ8x4", "HNSW8,SQfp16,RFlat"]
+           "IVF16_HNSW8,PQ8", "HNSW16,SQ8", "HNSW16,PQ8x4", "HNSW8,SQfp16,RFlat", "RaBitQ", "IVF16,RaBitQ", "RaBitQ,RFlat",
+           "IVF16,RaBitQ,RFlat", "RR32,RaBitQ"]
 
 
 @pytest.mark.parametrize("description", STRINGS)
@@ -23,7 +24,7 @@ def test_round_trip_and_usable(description, rng):
     assert I.shape == (5, 3) and (I[:, 0] >= 0).all()
 
 
-@pytest.mark.parametrize("description", ["IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8", "PQ8", "SQ8"])
+@pytest.mark.parametrize("description", ["IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8", "PQ8", "SQ8", "RaBitQ", "IVF16,RaBitQ"])
 def test_same_structure_as_faiss(description):
     faiss = pytest.importorskip("faiss")
     ours, raw = sx.index_factory(32, description), faiss.index_factory(32, description)

@@ -1,0 +1,67 @@
+#include "sextant/IndexIVFRaBitQ.h"
+
+#include <vector>
+
+#include "sextant/base/Error.h"
+
+namespace sextant {
+
+namespace {
+
+// Validates d (clear error) before the base class sizes the lists.
+size_t checked_code_size(int d, MetricType metric) {
+  SEXTANT_CHECK(d > 0, "d (the vector dimension) must be > 0, got ", d);
+  return RaBitQuantizer(size_t(d), metric).code_size();
+}
+
+// Codes are taken against the list's centroid: each list re-centres the query.
+class RaBitQScanner final : public InvertedListScanner {
+ public:
+  explicit RaBitQScanner(const IndexIVFRaBitQ& index)
+      : InvertedListScanner(index.metric()), index_(index), scorer_(index.rabitq(), index.qb()), centroid_(index.d()) {}
+
+  void set_query(const float* x) override { x_ = x; }
+  void set_list(size_t list, float) override {
+    index_.centroid(list, centroid_.data());
+    scorer_.set_query(x_, centroid_.data());
+  }
+  void score(const uint8_t* codes, size_t n, float* out) const override { scorer_.score(codes, n, out); }
+
+ private:
+  const IndexIVFRaBitQ& index_;
+  RaBitQuantizer::Scorer scorer_;
+  std::vector<float> centroid_;
+  const float* x_ = nullptr;
+};
+
+}  // namespace
+
+IndexIVFRaBitQ::IndexIVFRaBitQ(std::shared_ptr<Index> quantizer, int d, size_t nlist, MetricType metric)
+    : IndexIVF(std::move(quantizer), d, nlist, checked_code_size(d, metric), metric, true),
+      rabitq_(size_t(d), metric) {}
+
+void IndexIVFRaBitQ::set_qb(int qb) {
+  SEXTANT_CHECK(qb >= 0 && qb <= RaBitQuantizer::kMaxQueryBits, "IndexIVFRaBitQ: qb must be in [0, ",
+                RaBitQuantizer::kMaxQueryBits, "], got ", qb);
+  qb_ = qb;
+}
+
+void IndexIVFRaBitQ::encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const {
+  std::vector<float> c(d_);
+  for (idx_t i = 0; i < n; i++) {
+    centroid(lists[i], c.data());
+    rabitq_.encode(1, x + i * d_, c.data(), codes + i * code_size());
+  }
+}
+
+void IndexIVFRaBitQ::decode(size_t list, const uint8_t* code, float* x) const {
+  std::vector<float> c(d_);
+  centroid(list, c.data());
+  rabitq_.decode(1, code, c.data(), x);
+}
+
+std::unique_ptr<InvertedListScanner> IndexIVFRaBitQ::make_scanner() const {
+  return std::make_unique<RaBitQScanner>(*this);
+}
+
+}  // namespace sextant

@@ -1,0 +1,65 @@
+#include "sextant/IndexRaBitQ.h"
+
+#include <cmath>
+#include <limits>
+
+#include "sextant/base/Error.h"
+
+namespace sextant {
+
+namespace {
+
+class RaBitQCodeScorer final : public CodeScorer {
+ public:
+  RaBitQCodeScorer(const IndexRaBitQ& index, const uint8_t* codes)
+      : CodeScorer(index.metric()),
+        scorer_(index.rabitq(), index.qb()),
+        center_(index.center().data()),
+        codes_(codes),
+        code_size_(index.rabitq().code_size()) {}
+  void set_query(const float* x) override { scorer_.set_query(x, center_); }
+  void score(size_t j0, size_t n, float* out) override { scorer_.score(codes_ + j0 * code_size_, n, out); }
+
+ private:
+  RaBitQuantizer::Scorer scorer_;
+  const float* center_;
+  const uint8_t* codes_;
+  size_t code_size_;
+};
+
+}  // namespace
+
+IndexRaBitQ::IndexRaBitQ(int d, MetricType metric)
+    : IndexFlatCodes(d, metric), rabitq_(size_t(d), metric) {}  // the base checks d first
+
+void IndexRaBitQ::set_center(std::vector<float> center) {
+  SEXTANT_CHECK(center.size() == size_t(d_), "IndexRaBitQ: the centroid has ", center.size(), " values, d=", d_);
+  for (float v : center) SEXTANT_CHECK(std::isfinite(v), "IndexRaBitQ: the centroid has a NaN or infinite value");
+  center_ = std::move(center);
+}
+
+void IndexRaBitQ::set_qb(int qb) {
+  SEXTANT_CHECK(qb >= 0 && qb <= RaBitQuantizer::kMaxQueryBits, "IndexRaBitQ: qb must be in [0, ",
+                RaBitQuantizer::kMaxQueryBits, "], got ", qb);
+  qb_ = qb;
+}
+
+CodeScorerFactory IndexRaBitQ::scorers() const {
+  return [this] { return std::make_unique<RaBitQCodeScorer>(*this, codes()); };
+}
+
+void IndexRaBitQ::error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const {
+  SEXTANT_CHECK(is_trained(), "IndexRaBitQ: error_bounds needs a trained index");
+  RaBitQuantizer::Scorer scorer(rabitq_, qb_);
+  scorer.set_query(x, center_.data());
+  for (size_t i = 0; i < n; i++) {
+    if (ids[i] < 0) {  // no result: nothing is known
+      out[i] = std::numeric_limits<float>::infinity();
+      continue;
+    }
+    SEXTANT_CHECK(ids[i] < ntotal_, "IndexRaBitQ: id ", ids[i], " is not in [0, ", ntotal_, ")");
+    out[i] = scorer.error_bound(codes() + size_t(ids[i]) * code_size());
+  }
+}
+
+}  // namespace sextant

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "sextant/MetricType.h"
+
+namespace sextant {
+
+struct Kernels;
+
+/// RaBitQ codes (Gao & Long, SIGMOD 2024), in Faiss's layout: one bit per
+/// dimension, the sign of the vector minus a centroid (bit j of byte j / 8),
+/// then two floats per vector that correct the estimate. The random rotation
+/// that the method's error bound assumes is applied outside, as in Faiss
+/// ("RR<d>,RaBitQ"); Gaussian-like data need none.
+///
+/// For o - c with unit direction u and the code's unit vector
+/// b = sign(o - c) / sqrt(d), <q - c, o - c> is estimated by
+/// ||o - c|| <q - c, b> / <b, u>, which is unbiased. Its error is close to
+/// normal with deviation ||o - c|| ||q - c|| sqrt((1 / <b, u>^2 - 1) / (d - 1));
+/// the bound is eps0 = 1.9 deviations (the paper's and Faiss's constant), which
+/// about 94% of errors stay within on randomly rotated data.
+class RaBitQuantizer {
+ public:
+  /// The two floats stored after the bits. L2: ||o - c||^2; inner product:
+  /// ||o - c||^2 - ||o||^2. Then ||o - c|| / <b, u>.
+  struct Factors {
+    float or_minus_c_l2sqr;
+    float dp_multiplier;
+  };
+  /// The error bound's confidence constant (eps0 of the paper, Faiss's value).
+  static constexpr float kEpsilon0 = 1.9f;
+  /// The largest number of bits a query may be quantised to (Faiss's qb).
+  static constexpr int kMaxQueryBits = 8;
+
+  RaBitQuantizer(size_t d, MetricType metric);
+  size_t d() const { return d_; }
+  MetricType metric() const { return metric_; }
+  size_t code_size() const { return bits_size() + sizeof(Factors); }
+  size_t bits_size() const { return (d_ + 7) / 8; }
+
+  /// The mean of n vectors: the centroid a flat index codes against (an
+  /// empty set gives the origin, as Faiss).
+  std::vector<float> train(size_t n, const float* x) const;
+  /// Codes of n vectors against centroid (nullptr: the origin).
+  void encode(size_t n, const float* x, const float* centroid, uint8_t* codes) const;
+  /// The vectors the codes stand for: c + sign * ||o - c|| / (<b, u> sqrt(d))
+  /// per dimension. They keep inner products with the query, not the vectors' shape.
+  void decode(size_t n, const uint8_t* codes, const float* centroid, float* x) const;
+  /// Throws unless each of n codes has finite factors.
+  void check_codes(size_t n, const uint8_t* codes) const;
+
+  /// Estimates distances (L2) or similarities (inner product) of one query to
+  /// codes. qb = 0 keeps the query in floats; qb in [1, 8] quantises the
+  /// query's residual to qb bits per dimension and scores codes with popcounts.
+  class Scorer {
+   public:
+    Scorer(const RaBitQuantizer& rq, int qb);
+    /// The query and the centroid the codes were taken against (nullptr: the origin).
+    void set_query(const float* x, const float* centroid);
+    /// The estimate for one code.
+    float estimate(const uint8_t* code) const;
+    /// out[i] = estimate for codes[i], n codes one after the other.
+    void score(const uint8_t* codes, size_t n, float* out) const;
+    /// The paper's bound on |estimate - exact| for this code (eps0 deviations;
+    /// L2: twice the inner product's; inner product: looser, its code lacks
+    /// ||o - c||); with a quantised query it covers the code's error, not the
+    /// query's rounding.
+    float error_bound(const uint8_t* code) const;
+
+   private:
+    float finish(const uint8_t* code, float q_dot_b) const;
+
+    const RaBitQuantizer& rq_;
+    const Kernels& kernels_;
+    int qb_;
+    std::vector<float> residual_;           // q - c (qb = 0)
+    std::vector<uint8_t> levels_;           // the quantised residual (qb > 0), zero-padded to whole bytes of bits
+    std::vector<uint64_t> planes_;          // bit p of every level (plane p), words_ words per plane
+    size_t words_ = 0;
+    float c1_ = 0, c2_ = 0, c34_ = 0;       // <q - c, b> = c1 * dot + c2 * popcount - c34
+    float q_to_c_l2sqr_ = 0, q_norm_l2sqr_ = 0;
+  };
+
+ private:
+  size_t d_;
+  MetricType metric_;
+};
+
+}  // namespace sextant

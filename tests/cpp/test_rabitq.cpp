@@ -1,0 +1,193 @@
+// RaBitQ: the estimator against exact inner products and distances (error
+// within its bound, no bias), and the indexes' recall against brute force.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "reference.h"
+#include "sextant/IndexRaBitQ.h"
+#include "sextant/IndexRefine.h"
+#include "sextant/SearchParams.h"
+#include "sextant/impl/RaBitQuantizer.h"
+#include "sextant/index_factory.h"
+
+namespace sextant {
+namespace {
+
+// Gaussian data are invariant under rotation: the bound needs no rotation in front.
+std::vector<float> gaussian(size_t n, size_t d, uint32_t seed, float shift = 0) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0, 1);
+  std::vector<float> x(n * d);
+  for (float& v : x) v = dist(rng) + shift;
+  return x;
+}
+
+const MetricType kMetrics[] = {MetricType::L2, MetricType::INNER_PRODUCT};
+
+TEST(RaBitQuantizer, CodeLayoutIsFaiss) {
+  RaBitQuantizer rq(13, MetricType::L2);
+  EXPECT_EQ(rq.code_size(), 2u + 8u);
+  std::vector<float> x(13, -1.0f), c(13, 0.0f);
+  x[0] = x[9] = x[12] = 2.0f;
+  std::vector<uint8_t> code(rq.code_size());
+  rq.encode(1, x.data(), c.data(), code.data());
+  EXPECT_EQ(code[0], 0x01);                    // bit 0
+  EXPECT_EQ(code[1], (1 << 1) | (1 << 4));     // bits 9 and 12
+  RaBitQuantizer::Factors f;
+  std::memcpy(&f, code.data() + 2, sizeof(f));
+  EXPECT_FLOAT_EQ(f.or_minus_c_l2sqr, 3 * 4.0f + 10 * 1.0f);
+  // ||o - c|| / <b, u> with <b, u> = sum |o - c| / (||o - c|| sqrt(d)).
+  const float norm = std::sqrt(22.0f), b_dot_u = 16.0f / (norm * std::sqrt(13.0f));
+  EXPECT_NEAR(f.dp_multiplier, norm / b_dot_u, 1e-4);
+}
+
+// The estimate's error is close to normal with a standard deviation of
+// bound / eps0: eps0 = 1.9 leaves about 6% of pairs outside the L2 bound and
+// 3 / 1.9 times the bound almost none. The inner-product bound is looser (its
+// codes do not keep ||o - c||). The errors average out (unbiased), and the
+// bound is a small fraction of ||q - c|| ||o - c||, the scale of the errors.
+TEST(RaBitQuantizer, ErrorWithinBoundAndUnbiased) {
+  const size_t n = 2000, nq = 20, d = 128;
+  const auto xb = gaussian(n, d, 1, 0.3f), xq = gaussian(nq, d, 2, 0.3f);
+  for (MetricType metric : kMetrics) {
+    for (int qb : {0, 8}) {
+      RaBitQuantizer rq(d, metric);
+      const std::vector<float> c = rq.train(n, xb.data());
+      std::vector<uint8_t> codes(n * rq.code_size());
+      rq.encode(n, xb.data(), c.data(), codes.data());
+      RaBitQuantizer::Scorer scorer(rq, qb);
+      size_t outside = 0, outside_3sigma = 0;
+      double sum_err = 0, sum_abs_exact = 0, sum_bound = 0, sum_scale = 0;
+      for (size_t q = 0; q < nq; q++) {
+        scorer.set_query(&xq[q * d], c.data());
+        for (size_t i = 0; i < n; i++) {
+          const uint8_t* code = &codes[i * rq.code_size()];
+          const double exact = test::exact_distance(&xq[q * d], &xb[i * d], d, metric);
+          const double err = scorer.estimate(code) - exact;
+          const float bound = scorer.error_bound(code);
+          outside += std::fabs(err) > bound;
+          outside_3sigma += std::fabs(err) > bound * 3 / RaBitQuantizer::kEpsilon0;
+          sum_err += err;
+          sum_abs_exact += std::fabs(exact);
+          sum_bound += bound;
+          sum_scale += std::sqrt(test::exact_distance(&xq[q * d], c.data(), d, MetricType::L2) *
+                                 test::exact_distance(&xb[i * d], c.data(), d, MetricType::L2));
+        }
+      }
+      const double pairs = double(n * nq);
+      SCOPED_TRACE(std::string(metric_name(metric)) + " qb=" + std::to_string(qb));
+      EXPECT_LT(outside / pairs, metric == MetricType::L2 ? 0.08 : 0.01);
+      EXPECT_LT(outside_3sigma / pairs, 0.005);
+      EXPECT_LT(std::fabs(sum_err) / sum_abs_exact, 0.01);  // bias well under 1% of the values
+      // 2 eps0 sqrt(1 / <b, u>^2 - 1) / sqrt(d - 1) ~ 0.25 for L2, eps0 / (<b, u> sqrt(d - 1)) ~ 0.21 for IP.
+      EXPECT_LT(sum_bound / sum_scale, 0.3);
+    }
+  }
+}
+
+TEST(RaBitQuantizer, QuantisedQueryCloseToFloatQuery) {
+  const size_t n = 500, d = 96;
+  const auto xb = gaussian(n, d, 3), xq = gaussian(1, d, 4);
+  RaBitQuantizer rq(d, MetricType::L2);
+  std::vector<uint8_t> codes(n * rq.code_size());
+  rq.encode(n, xb.data(), nullptr, codes.data());
+  RaBitQuantizer::Scorer exact(rq, 0), quantised(rq, 8);
+  exact.set_query(xq.data(), nullptr);
+  quantised.set_query(xq.data(), nullptr);
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t* code = &codes[i * rq.code_size()];
+    EXPECT_NEAR(quantised.estimate(code), exact.estimate(code), 0.02 * exact.estimate(code)) << i;
+  }
+}
+
+TEST(RaBitQuantizer, RejectsBadQueryBits) {
+  RaBitQuantizer rq(8, MetricType::L2);
+  EXPECT_THROW(RaBitQuantizer::Scorer(rq, 9), Error);
+  EXPECT_THROW(RaBitQuantizer::Scorer(rq, -1), Error);
+  IndexRaBitQ index(8);
+  EXPECT_THROW(index.set_qb(9), Error);
+}
+
+// 1-recall@10: the true nearest neighbour among the 10 returned.
+double recall_1_at_10(Index& index, const std::vector<float>& xb, const std::vector<float>& xq, size_t d,
+                      MetricType metric, const SearchParams& params = {}) {
+  const size_t nq = xq.size() / d, nb = xb.size() / d, k = 10;
+  std::vector<float> dist(nq * k);
+  std::vector<idx_t> labels(nq * k);
+  index.search(nq, xq.data(), k, dist.data(), labels.data(), params);
+  size_t found = 0;
+  for (size_t q = 0; q < nq; q++) {
+    const idx_t truth = test::ranked(&xq[q * d], xb.data(), nb, d, metric)[0].second;
+    for (size_t j = 0; j < k; j++) found += labels[q * k + j] == truth;
+  }
+  return double(found) / nq;
+}
+
+class RaBitQRecall : public ::testing::TestWithParam<const char*> {};
+
+// Thresholds sit under what correct codes give (about 0.6 with 1 bit on 64
+// Gaussian dimensions, 0.95 re-ranking 10 k) and far above what broken factors
+// or bits give (random: 10 / 3000).
+TEST_P(RaBitQRecall, FindsTheNearestNeighbour) {
+  const size_t n = 3000, nq = 50, d = 64;
+  const auto xb = gaussian(n, d, 5), xq = gaussian(nq, d, 6);
+  for (MetricType metric : kMetrics) {
+    SCOPED_TRACE(metric_name(metric));
+    auto index = index_factory(d, GetParam(), metric);
+    index->train(n, xb.data());
+    index->add(n, xb.data());
+    const std::string desc = GetParam();
+    const bool refined = desc.find("RFlat") != std::string::npos;
+    SearchParams params;
+    if (desc.find("IVF") != std::string::npos) params.nprobe = 16;
+    if (refined) params.k_factor = 10;
+    EXPECT_GE(recall_1_at_10(*index, xb, xq, d, metric, params), refined ? 0.9 : 0.5);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Indexes, RaBitQRecall,
+                         ::testing::Values("RaBitQ", "IVF16,RaBitQ", "RaBitQ,RFlat", "IVF16,RaBitQ,RFlat"),
+                         test::factory_name);
+
+TEST(IndexRaBitQ, FloatAndQuantisedQueriesAgreeMostly) {
+  const size_t n = 2000, nq = 30, d = 64, k = 10;
+  const auto xb = gaussian(n, d, 7), xq = gaussian(nq, d, 8);
+  IndexRaBitQ index(d);
+  index.train(n, xb.data());
+  index.add(n, xb.data());
+  std::vector<float> d0(nq * k), d8(nq * k);
+  std::vector<idx_t> l0(nq * k), l8(nq * k);
+  index.set_qb(0);
+  index.search(nq, xq.data(), k, d0.data(), l0.data());
+  index.set_qb(8);
+  index.search(nq, xq.data(), k, d8.data(), l8.data());
+  size_t same = 0;
+  for (size_t q = 0; q < nq; q++) {
+    std::set<idx_t> a(l0.begin() + q * k, l0.begin() + (q + 1) * k);
+    for (size_t j = 0; j < k; j++) same += a.count(l8[q * k + j]);
+  }
+  EXPECT_GE(double(same) / (nq * k), 0.9);
+}
+
+TEST(IndexRaBitQ, ErrorBoundsNameStoredVectors) {
+  const size_t n = 100, d = 32;
+  const auto xb = gaussian(n, d, 9);
+  IndexRaBitQ index(d);
+  const idx_t ids[] = {0, 5};
+  float out[2];
+  EXPECT_THROW(index.error_bounds(xb.data(), ids, 2, out), Error);  // untrained
+  index.train(n, xb.data());
+  index.add(n, xb.data());
+  index.error_bounds(xb.data(), ids, 2, out);
+  EXPECT_GT(out[0], 0);
+  const idx_t bad[] = {int64_t(n)};
+  EXPECT_THROW(index.error_bounds(xb.data(), bad, 1, out), Error);
+}
+
+}  // namespace
+}  // namespace sextant

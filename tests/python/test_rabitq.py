@@ -1,0 +1,170 @@
+"""RaBitQ codes (IndexRaBitQ, IndexIVFRaBitQ): the same answers and recall as faiss-cpu at the
+same parameters, files both ways, qb, the error bounds, and re-ranking that skips what the
+bounds rule out."""
+import numpy as np
+import pytest
+
+import sextant as sx
+from conftest import exact_knn
+
+faiss = pytest.importorskip("faiss")
+faiss.omp_set_num_threads(1)  # spinning OpenMP threads slow a small shared machine
+
+D = 64
+METRICS = [(sx.METRIC_L2, "L2"), (sx.METRIC_INNER_PRODUCT, "IP")]
+
+
+def data(n=4000, nq=100, seed=3):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, D), dtype=np.float32), rng.standard_normal((nq, D), dtype=np.float32)
+
+
+def recall(I, I_true):
+    k = I_true.shape[1]
+    return np.mean([len(set(a) & set(b)) / k for a, b in zip(I, I_true)])
+
+
+def test_code_size_and_defaults():
+    index = sx.index_factory(D, "RaBitQ")
+    assert type(index).__name__ == "IndexRaBitQ" and index.qb == 4 and not index.is_trained
+    assert index.sa_code_size() == D // 8 + 8  # 1 bit a dimension and two floats
+    assert index.center.size == 0
+    ivf = sx.index_factory(D, "IVF16,RaBitQ", sx.METRIC_INNER_PRODUCT)
+    assert type(ivf).__name__ == "IndexIVFRaBitQ" and ivf.qb == 4 and ivf.code_size == D // 8 + 8
+    for bad in (-1, 9):
+        with pytest.raises(ValueError, match="qb"):
+            index.qb = bad
+        with pytest.raises(ValueError, match="qb"):
+            ivf.qb = bad
+
+
+@pytest.mark.parametrize("qb", [0, 4])
+@pytest.mark.parametrize("metric,name", METRICS)
+def test_flat_recall_matches_faiss(metric, name, qb):
+    xb, xq = data()
+    _, I_true = exact_knn(xq, xb, 10, name)
+    theirs = faiss.IndexRaBitQ(D, metric)
+    theirs.qb = qb
+    theirs.train(xb)
+    theirs.add(xb)
+    ours = sx.IndexRaBitQ(D, metric)
+    ours.qb = qb
+    ours.train(xb)
+    ours.add(xb)
+    np.testing.assert_allclose(ours.center, faiss.vector_to_array(theirs.center), rtol=1e-5, atol=1e-6)
+    D_ref, I_ref = theirs.search(xq, 10)
+    Dx, Ix = ours.search(xq, 10)
+    assert abs(recall(Ix, I_true) - recall(I_ref, I_true)) <= 0.01
+    assert recall(Ix, I_true) > 0.2  # 1 bit a dimension on 64 Gaussian dimensions: about 0.28; random: 0.003
+    np.testing.assert_allclose(Dx, D_ref, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("metric,name", METRICS)
+def test_ivf_recall_matches_faiss(metric, name):
+    """The same coarse centroids (faiss's), the same codes: the same recall at the same nprobe."""
+    xb, xq = data()
+    _, I_true = exact_knn(xq, xb, 10, name)
+    theirs = faiss.index_factory(D, "IVF16,RaBitQ", metric)
+    theirs.train(xb)
+    theirs.add(xb)
+    theirs.nprobe = 4
+    centroids = theirs.quantizer.reconstruct_n(0, 16)
+    quantizer = sx.IndexFlat(D, metric)
+    quantizer.add(centroids)
+    ours = sx.IndexIVFRaBitQ(quantizer, D, 16, metric)
+    assert ours.is_trained
+    ours.add(xb)
+    _, I_ref = theirs.search(xq, 10)
+    _, Ix = ours.search(xq, 10, nprobe=4)
+    assert abs(recall(Ix, I_true) - recall(I_ref, I_true)) <= 0.01
+    assert recall(Ix, I_true) > 0.15
+
+
+@pytest.mark.parametrize("description", ["RaBitQ", "IVF8,RaBitQ"])
+def test_faiss_file_with_float_queries(description, tmp_path):
+    """qb travels in the file: a faiss index searching float queries (qb = 0) reads as one."""
+    xb, xq = data(1500, 30)
+    theirs = faiss.index_factory(D, description)
+    theirs.train(xb)
+    theirs.add(xb)
+    faiss.downcast_index(theirs).qb = 0
+    if "IVF" in description:
+        faiss.extract_index_ivf(theirs).nprobe = 3
+    faiss.write_index(theirs, str(tmp_path / "f.index"))
+    ours = sx.read_index(tmp_path / "f.index")
+    assert ours.qb == 0
+    D_ref, I_ref = theirs.search(xq, 10)
+    Dx, Ix = ours.search(xq, 10)
+    np.testing.assert_allclose(Dx, D_ref, rtol=1e-4, atol=1e-4)
+    assert (Ix == I_ref).mean() > 0.99
+
+
+def test_faiss_multi_bit_files_are_named(tmp_path):
+    xb, _ = data(500, 1)
+    index = faiss.index_factory(D, "RaBitQ4")
+    index.train(xb)
+    faiss.write_index(index, str(tmp_path / "rq4.index"))
+    with pytest.raises(ValueError, match="multi-bit RaBitQ"):
+        sx.read_index(tmp_path / "rq4.index")
+
+
+@pytest.mark.parametrize("description", ["RaBitQ", "IVF8,RaBitQ"])
+def test_files_keep_qb(description):
+    xb, xq = data(1000, 20)
+    index = sx.index_factory(D, description)
+    index.train(xb)
+    index.add(xb)
+    index.qb = 2
+    for fmt in ("sextant", "faiss"):
+        again = sx.deserialize_index(sx.serialize_index(index, format=fmt))
+        assert again.qb == 2
+        np.testing.assert_array_equal(again.search(xq, 5)[1], index.search(xq, 5)[1])
+
+
+@pytest.mark.parametrize("metric,name", METRICS)
+def test_error_bounds_cover_the_estimates(metric, name):
+    """Float queries: the error is close to normal and the bound eps0 = 1.9 of its deviations,
+    so about 6% of L2 estimates fall outside (fewer for the looser inner-product bound)."""
+    xb, xq = data(2000, 5)
+    index = sx.IndexRaBitQ(D, metric)
+    index.qb = 0
+    index.train(xb)
+    index.add(xb)
+    Dx, Ix = index.search(xq, 2000)
+    outside = 0
+    for q in range(len(xq)):
+        exact = ((xb[Ix[q]] - xq[q]) ** 2).sum(1) if name == "L2" else xb[Ix[q]] @ xq[q]
+        bounds = index.error_bounds(xq[q:q + 1], Ix[q])
+        outside += (np.abs(Dx[q] - exact) > bounds).sum()
+    assert outside / Dx.size < (0.08 if name == "L2" else 0.01)
+
+
+@pytest.mark.parametrize("metric,name", METRICS)
+def test_refine_skips_only_what_cannot_enter(metric, name):
+    """RaBitQ,RFlat re-ranks every candidate by default (as Faiss); with rabitq_eps0 it skips
+    those whose bound rules them out, and the answer is still the exact top k of the base's
+    k * k_factor candidates (bar the rare pair outside its bound)."""
+    xb, xq = data(3000, 60)
+    index = sx.index_factory(D, "RaBitQ,RFlat", metric)
+    index.train(xb)
+    index.add(xb)
+    k, k_factor = 10, 8
+    _, I_base = index.base_index.search(xq, k * k_factor)
+    top = []
+    for q in range(len(xq)):
+        cand = I_base[q]
+        exact = ((xb[cand] - xq[q]) ** 2).sum(1) if name == "L2" else -(xb[cand] @ xq[q])
+        top.append(set(cand[np.argsort(exact, kind="stable")[:k]]))
+    _, I_all = index.search(xq, k, k_factor=k_factor)
+    assert all(t == set(row) for t, row in zip(top, I_all))
+    _, I_skip = index.search(xq, k, k_factor=k_factor, rabitq_eps0=1.9)
+    assert np.mean([t == set(row) for t, row in zip(top, I_skip)]) >= 0.97
+    _, I_true = exact_knn(xq, xb, k, name)
+    assert recall(I_skip, I_true) > 0.7  # the base's 80 candidates hold about 0.8 of the true 10
+    with pytest.raises(ValueError, match="rabitq_eps0 must be > 0"):
+        index.search(xq, k, rabitq_eps0=0.0)
+    other = sx.index_factory(D, "SQ8,RFlat")
+    other.train(xb)
+    other.add(xb)
+    with pytest.raises(ValueError, match="rabitq_eps0"):  # no RaBitQ base: a knob nothing reads
+        other.search(xq, k, rabitq_eps0=1.9)
