@@ -129,12 +129,14 @@ void ProductQuantizer::train(size_t n, const float* x, const float* directions) 
   errors.rethrow();
   adopt(std::move(centroids));
   if (threshold_ == 0) return;
-  std::vector<float> xs(m_rows * d_), us(m_rows * d_);
+  // The sampled vectors and, when they differ from them, their directions.
+  const bool own_directions = directions == nullptr || directions == x;
+  std::vector<float> xs(m_rows * d_), us(own_directions ? 0 : m_rows * d_);
   for (size_t i = 0; i < m_rows; i++) {
     std::memcpy(xs.data() + i * d_, x + rows[i] * d_, sizeof(float) * d_);
-    std::memcpy(us.data() + i * d_, (directions ? directions : x) + rows[i] * d_, sizeof(float) * d_);
+    if (!own_directions) std::memcpy(us.data() + i * d_, directions + rows[i] * d_, sizeof(float) * d_);
   }
-  refine_anisotropic(m_rows, xs.data(), us.data());
+  refine_anisotropic(m_rows, xs.data(), own_directions ? xs.data() : us.data());
 }
 
 void ProductQuantizer::encode(size_t n, const float* x, uint8_t* codes, const float* directions) const {

@@ -96,7 +96,8 @@ void ProductQuantizer::encode_anisotropic(size_t n, const float* x, const float*
         kern.inner_product_ny(xm, c, ksub_, dsub_, products.data());
         float* em = e.data() + m * ksub_;
         for (size_t k = 0; k < ksub_; k++) em[k] = xx - 2 * products[k] + norms_[m * ksub_ + k];
-        kern.inner_product_ny(um, c, ksub_, dsub_, products.data());
+        // The direction is usually the vector itself: its products with the centroids are known.
+        if (um != xm) kern.inner_product_ny(um, c, ksub_, dsub_, products.data());
         float* pm = p.data() + m * ksub_;
         for (size_t k = 0; k < ksub_; k++) pm[k] = xu - products[k];
         sub[m] = uint32_t(std::min_element(em, em + ksub_) - em);
