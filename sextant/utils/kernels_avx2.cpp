@@ -12,7 +12,7 @@ namespace sextant::simd_avx2 {
 namespace {
 #include "sextant/utils/simd_avx2.h"
 #include "sextant/utils/kernels_simd.h"
-#include "sextant/utils/fastscan_avx2.h"
+#include "sextant/utils/fastscan_simd.h"
 #include "sextant/utils/rabitq_popcount.h"
 }  // namespace
 

@@ -38,7 +38,8 @@ TEST(FastScan, SimdKernelsMatchScalarExactly) {
     if (simd == nullptr) continue;
     // Up to 128 pairs any bytes fit 16-bit sums; beyond, the tables come from
     // quantization, which keeps the sums within 16 bits (M = 300, 392, 784).
-    for (size_t npairs : {1, 4, 8, 32, 128, 150, 196, 392}) {
+    // Odd counts of pairs take the 256-bit step after the 512-bit ones.
+    for (size_t npairs : {1, 3, 4, 8, 25, 32, 127, 128, 150, 196, 392}) {
       const size_t nblocks = 5;
       std::vector<uint8_t> blocks(nblocks * npairs * 32), luts(npairs * 32);
       for (auto& b : blocks) b = uint8_t(rng());
