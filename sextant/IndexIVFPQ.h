@@ -56,6 +56,9 @@ class PQListTables {
   explicit PQListTables(const IndexIVFPQ& index);
   void set_query(const float* x);
   void set_list(size_t list, float coarse);
+  /// Whether the table changes from list to list (L2 on residuals); otherwise
+  /// only list_term() does.
+  bool table_per_list() const { return index_.by_residual() && l2_; }
   const float* table() const { return table_.data(); }
   float list_term() const { return list_term_; }
 

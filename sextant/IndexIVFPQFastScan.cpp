@@ -16,17 +16,20 @@ class FastScanListScanner final : public InvertedListScanner {
       : InvertedListScanner(index.metric()),
         pq_(index.pq()),
         tables_(index),
-        by_residual_(index.by_residual()),
         keys_(pq_.M() * 16),
         code_(pq_.code_size()) {}
 
   void set_query(const float* x) override {
     tables_.set_query(x);
-    if (!by_residual_) quantize();  // one table for every list
+    if (!tables_.table_per_list()) quantize(0);  // one table for every list
   }
   void set_list(size_t list, float coarse) override {
     tables_.set_list(list, coarse);
-    if (by_residual_) quantize();
+    if (tables_.table_per_list()) {
+      quantize(tables_.list_term());
+    } else {
+      lut_.set_offset(key_sign() * tables_.list_term());
+    }
   }
   void score(const uint8_t* codes, size_t n, float* out) const override {
     pq_.score(tables_.table(), codes, n, out);
@@ -52,16 +55,15 @@ class FastScanListScanner final : public InvertedListScanner {
 
  private:
   // Keys are smaller-is-better: the table (plus the list term) for L2, its negation for IP.
-  void quantize() {
-    const float sign = metric_ == MetricType::L2 ? 1.0f : -1.0f;
-    const float term = tables_.list_term() / float(pq_.M());  // spread over the sub-quantizers
-    for (size_t i = 0; i < keys_.size(); i++) keys_[i] = sign * (tables_.table()[i] + term);
+  float key_sign() const { return metric_ == MetricType::L2 ? 1.0f : -1.0f; }
+  void quantize(float list_term) {
+    const float term = list_term / float(pq_.M());  // spread over the sub-quantizers
+    for (size_t i = 0; i < keys_.size(); i++) keys_[i] = key_sign() * (tables_.table()[i] + term);
     lut_.build(keys_.data(), pq_.M());
   }
 
   const ProductQuantizer& pq_;
   PQListTables tables_;
-  bool by_residual_;
   std::vector<float> keys_;
   mutable std::vector<uint8_t> code_;
   fastscan::QuantizedLUT lut_;

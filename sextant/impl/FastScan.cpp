@@ -34,7 +34,8 @@ void get_code(const uint8_t* blocks, size_t M, size_t i, uint8_t* code) {
 void QuantizedLUT::build(const float* table, size_t M) {
   // The kernel writes every entry; only the pad of an odd M stays, zero since allocation.
   if (bytes_.size() != block_bytes(M)) bytes_.assign(block_bytes(M), 0);
-  kernels().fastscan_quantize(table, M, bytes_.data(), &step_, &bias_);
+  kernels().fastscan_quantize(table, M, bytes_.data(), &step_, &table_bias_);
+  bias_ = table_bias_;
 }
 
 uint16_t QuantizedLUT::threshold(float bound) const {
@@ -55,15 +56,33 @@ void scan_blocks(const Kernels& kernels, const uint8_t* blocks, size_t begin, si
                  const QuantizedLUT& lut, const idx_t* ids, TopKHeap& heap, const IDSelector* sel) {
   constexpr size_t kChunkBlocks = 8;  // blocks filtered per refresh of the heap's bound
   uint32_t idx[kChunkBlocks * kBlock];
-  uint16_t sums[kChunkBlocks * kBlock];
+  uint16_t sums[kChunkBlocks * kBlock], sorted[kChunkBlocks * kBlock];
   const size_t np = npairs(M), last = nblocks(end);
   for (size_t b0 = begin / kBlock; b0 < last; b0 += kChunkBlocks) {
     const size_t nb = std::min(kChunkBlocks, last - b0);
     const size_t count = kernels.fastscan_collect(blocks + b0 * np * 32, nb, np, lut.bytes(),
                                                   lut.threshold(heap.admission_bound()), idx, sums);
+    size_t kept = 0;  // the hits in [begin, end): not the padding of the last block
     for (size_t c = 0; c < count; c++) {
       const size_t j = b0 * kBlock + idx[c];
-      if (j < begin || j >= end) continue;  // outside the range, or padding of the last block
+      if (j < begin || j >= end) continue;
+      idx[kept] = idx[c];
+      sums[kept++] = sums[c];
+    }
+    // A chunk under a loose bound (the heap still filling, or just filled) lets
+    // through many more codes than the heap keeps. Only those whose key is no
+    // worse than the chunk's own capacity-th best can enter: one selection over
+    // the sums spares sifting the rest through the heap.
+    uint16_t cutoff = 65535;
+    if (sel == nullptr && heap.capacity() > 0 && kept > 2 * heap.capacity()) {
+      std::copy_n(sums, kept, sorted);
+      std::nth_element(sorted, sorted + heap.capacity() - 1, sorted + kept);
+      cutoff = sorted[heap.capacity() - 1];
+    }
+    const float cutoff_key = lut.key(cutoff);
+    for (size_t c = 0; c < kept; c++) {
+      if (sums[c] > cutoff && lut.key(sums[c]) > cutoff_key) continue;
+      const size_t j = b0 * kBlock + idx[c];
       const idx_t id = ids ? ids[j] : idx_t(j);
       if (sel == nullptr || sel->is_member(id)) heap.push(lut.key(sums[c]), id);
     }

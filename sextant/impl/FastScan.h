@@ -42,6 +42,9 @@ void get_code(const uint8_t* blocks, size_t M, size_t i, uint8_t* code);
 class QuantizedLUT {
  public:
   void build(const float* table, size_t M);
+  /// Adds `offset` to every key (a term all codes of an inverted list share)
+  /// without quantizing the table again; build() resets it to 0.
+  void set_offset(float offset) { bias_ = table_bias_ + offset; }
   const uint8_t* bytes() const { return bytes_.data(); }
   /// The largest 16-bit sum whose key is below `bound` (0 when none is, 65535
   /// for an infinite bound): codes with larger sums cannot enter the heap.
@@ -50,7 +53,7 @@ class QuantizedLUT {
 
  private:
   std::vector<uint8_t> bytes_;
-  float step_ = 1, bias_ = 0;
+  float step_ = 1, table_bias_ = 0, bias_ = 0;
 };
 
 /// Offers codes [begin, end) of the blocks to the heap with their quantized
