@@ -47,6 +47,7 @@ class IndexIVF : public Index {
 
   /// k-means parameters for training the coarse quantizer (niter 10 by default, as Faiss).
   KMeansParams& clustering_params() { return clustering_params_; }
+  const KMeansParams& clustering_params() const { return clustering_params_; }
 
   /// The id add() gives to the next vector (ids continue after removals).
   idx_t next_id() const { return next_id_; }

@@ -231,11 +231,12 @@ class Parser {
     }
     if (take(s, "HNSW")) return std::make_unique<IndexHNSWFlat>(d, hnsw_M(s, part), metric_);
     if (s.substr(0, 3) == "IVF") fail(part, "IVF<nlist>,<codec> with codec one of " + std::string(kCodecs));
-    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, RaBitQ, PQ<M>[x<nbits>], HNSW<M>[,<storage>], IVF<nlist>[_HNSW<M>],<codec>, "
+    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, RaBitQ, PQ<M>[x<nbits>], HNSW<M>[,<storage>], IVF<nlist>[_HNSW<M>][_spherical],<codec>, "
                "an IDMap/IDMap2, Shards<n> or Replicas<n> "
                "prefix, transforms in front (PCA[W][R]<d>, OPQ<M>[_<d>], RR<d>, L2norm) or an RFlat/Refine(...) suffix");
   }
 
+  // "IVF<nlist>[_HNSW<M>][_spherical]", then the codec.
   std::unique_ptr<Index> parse_ivf(const Part& ivf, const Part& codec, int d) {
     std::string_view s = ivf.text;
     take(s, "IVF");
@@ -243,27 +244,37 @@ class Parser {
     if (!nlist) fail(ivf, "IVF<nlist> with nlist a positive integer");
     // Each list costs memory up front: a typo like IVF10000000000 must not allocate terabytes.
     if (*nlist > kMaxNlist) fail(ivf, "IVF<nlist> with nlist at most " + std::to_string(kMaxNlist));
+    constexpr std::string_view kSpherical = "_spherical";
+    const bool spherical = s.size() >= kSpherical.size() && s.substr(s.size() - kSpherical.size()) == kSpherical;
+    if (spherical) s.remove_suffix(kSpherical.size());
     std::shared_ptr<Index> quantizer;
     if (take(s, "_HNSW")) {
       quantizer = std::make_shared<IndexHNSWFlat>(d, hnsw_M(s, ivf), metric_);
     } else if (s.empty()) {
       quantizer = std::make_shared<IndexFlat>(d, metric_);
     } else {
-      fail(ivf, "IVF<nlist> or IVF<nlist>_HNSW<M> (an HNSW coarse quantizer)");
+      fail(ivf, "IVF<nlist>, then optionally _HNSW<M> (an HNSW coarse quantizer), then optionally _spherical");
     }
+    std::unique_ptr<IndexIVF> index = ivf_with_codec(std::move(quantizer), *nlist, codec, d);
+    index->clustering_params().spherical = spherical;
+    return index;
+  }
+
+  std::unique_ptr<IndexIVF> ivf_with_codec(std::shared_ptr<Index> quantizer, size_t nlist, const Part& codec,
+                                           int d) {
     std::string_view c = codec.text;
-    if (c == "Flat") return std::make_unique<IndexIVFFlat>(quantizer, d, *nlist, metric_);
+    if (c == "Flat") return std::make_unique<IndexIVFFlat>(quantizer, d, nlist, metric_);
     if (auto type = sq_type(c)) {
-      return std::make_unique<IndexIVFScalarQuantizer>(quantizer, d, *nlist, *type, metric_);
+      return std::make_unique<IndexIVFScalarQuantizer>(quantizer, d, nlist, *type, metric_);
     }
-    if (c == "RaBitQ") return std::make_unique<IndexIVFRaBitQ>(quantizer, d, *nlist, metric_);
+    if (c == "RaBitQ") return std::make_unique<IndexIVFRaBitQ>(quantizer, d, nlist, metric_);
     if (take(c, "PQ")) {
       auto [M, nbits, fast_scan, residual, threshold] = pq_params(c, codec, d);
       if (fast_scan) {
-        return anisotropic(std::make_unique<IndexIVFPQFastScan>(quantizer, d, *nlist, M, metric_, residual), threshold,
+        return anisotropic(std::make_unique<IndexIVFPQFastScan>(quantizer, d, nlist, M, metric_, residual), threshold,
                            codec);
       }
-      return anisotropic(std::make_unique<IndexIVFPQ>(quantizer, d, *nlist, M, nbits, metric_), threshold, codec);
+      return anisotropic(std::make_unique<IndexIVFPQ>(quantizer, d, nlist, M, nbits, metric_), threshold, codec);
     }
     fail(codec, kCodecs);
   }
@@ -450,6 +461,7 @@ std::string describe(const Index& index) {
                   "describe: an IVF index encoding vectors rather than residuals has no factory description");
     std::string head = "IVF" + std::to_string(ivf->nlist());
     if (hnsw_q) head += "_HNSW" + std::to_string(hnsw_q->M());
+    if (ivf->clustering_params().spherical) head += "_spherical";
     head += ",";
     if (dynamic_cast<const IndexIVFFlat*>(ivf)) return head + "Flat";
     if (auto* s = dynamic_cast<const IndexIVFScalarQuantizer*>(ivf)) return head + quantizer_type_name(s->sq().type());

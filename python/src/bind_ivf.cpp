@@ -38,7 +38,8 @@ nprobe and max_codes are defaults; a call may override them (index.search(x, k, 
       .def_property_readonly("by_residual", &IndexIVF::by_residual)
       .def_property("nprobe", &IndexIVF::nprobe, &IndexIVF::set_nprobe)
       .def_property("max_codes", &IndexIVF::max_codes, &IndexIVF::set_max_codes)
-      .def_property_readonly("cp", &IndexIVF::clustering_params, py::return_value_policy::reference_internal,
+      .def_property_readonly("cp", static_cast<KMeansParams& (IndexIVF::*)()>(&IndexIVF::clustering_params),
+                             py::return_value_policy::reference_internal,
                              "k-means parameters used by train() (niter=10 by default).")
       .def("list_size", [](const IndexIVF& self, size_t list) {
         SEXTANT_CHECK(list < self.nlist(), "list ", list, " does not exist: nlist is ", self.nlist());

@@ -7,7 +7,7 @@ import sextant as sx
 STRINGS = ["Flat", "SQ8", "SQfp16", "PQ8", "PQ8x4", "IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8", "IDMap,Flat",
            "IDMap2,IVF8,SQ4", "IVF16,PQ8,RFlat", "PQ8,Refine(SQ8)", "HNSW16", "IDMap2,HNSW8", "IVF16_HNSW8,Flat",
            "IVF16_HNSW8,PQ8", "HNSW16,SQ8", "HNSW16,PQ8x4", "HNSW8,SQfp16,RFlat", "RaBitQ", "IVF16,RaBitQ", "RaBitQ,RFlat",
-           "IVF16,RaBitQ,RFlat", "RR32,RaBitQ"]
+           "IVF16,RaBitQ,RFlat", "RR32,RaBitQ", "IVF16_spherical,PQ8x4fs", "IVF16_HNSW8_spherical,Flat"]
 
 
 @pytest.mark.parametrize("description", STRINGS)
@@ -40,7 +40,7 @@ def test_same_structure_as_faiss(description):
     (32, "IVF64,PQ7", r"cannot parse 'PQ7' at position 6 of 'IVF64,PQ7'"),
     (32, "IVF64,Blah", "expected Flat, SQ8"),
     (32, "HNSW1", r"HNSW<M> with M in \[2, 512\]"),
-    (32, "IVF64_Flat,Flat", r"IVF<nlist> or IVF<nlist>_HNSW<M>"),
+    (32, "IVF64_Flat,Flat", r"IVF<nlist>, then optionally _HNSW<M>"),
     # Sizes that would cost gigabytes up front are refused, not attempted.
     (32, "IVF10000000000,Flat", r"IVF<nlist> with nlist at most"),
     (32, "RR9596780,Flat", r"cannot parse 'RR9596780'.*d_out at most 131072"),
