@@ -8,6 +8,7 @@
 
 #include "reference.h"
 #include "sextant/impl/FastScan.h"
+#include "sextant/utils/TopK.h"
 #include "sextant/utils/kernels.h"
 
 namespace sextant {
@@ -180,6 +181,47 @@ TEST(FastScan, ThresholdIsExact) {
   auto table = test::random_vectors(12, 16, 3, -5, 20);
   lut.build(table.data(), 12);
   EXPECT_EQ(lut.threshold(-1e9f), 0);
+}
+
+// scan_blocks keeps exactly the k best (key, id) of the codes in its range, for
+// every k, whether its chunks cut hits at their own k-th best sum or not, and
+// with a list's offset on every key.
+TEST(FastScan, ScanBlocksKeepsTheBestOfItsRange) {
+  std::mt19937 rng(7);
+  const size_t M = 12, n = 700;
+  std::vector<uint8_t> blocks(fastscan::nblocks(n) * fastscan::block_bytes(M), 0), code((M + 1) / 2);
+  for (size_t i = 0; i < n; i++) {
+    for (auto& c : code) c = uint8_t(rng());
+    fastscan::set_code(blocks.data(), M, i, code.data());
+  }
+  const auto table = test::random_vectors(M, 16, 11, 0, 1);
+  fastscan::QuantizedLUT lut;
+  lut.build(table.data(), M);
+  lut.set_offset(-2.5f);
+  std::vector<idx_t> ids(n);
+  for (size_t i = 0; i < n; i++) ids[i] = idx_t(3 * i + 1);
+  const Kernels& kern = kernels();
+  std::vector<uint32_t> idx(fastscan::nblocks(n) * 32);
+  std::vector<uint16_t> sums(idx.size());
+  kern.fastscan_collect(blocks.data(), fastscan::nblocks(n), fastscan::npairs(M), lut.bytes(), 65535, idx.data(),
+                        sums.data());
+  for (auto [begin, end] : {std::pair<size_t, size_t>{0, n}, {5, 650}, {40, 41}}) {
+    for (size_t k : {1, 10, 30, 64, 200}) {
+      std::vector<std::pair<float, idx_t>> expected;
+      for (size_t j = begin; j < end; j++) expected.emplace_back(lut.key(sums[j]), ids[j]);
+      std::sort(expected.begin(), expected.end());
+      expected.resize(std::min(k, expected.size()));
+      std::vector<float> keys(k);
+      std::vector<idx_t> got(k);
+      TopKHeap heap(keys.data(), got.data(), k);
+      fastscan::scan_blocks(kern, blocks.data(), begin, end, M, lut, ids.data(), heap, nullptr);
+      ASSERT_EQ(heap.finish(), expected.size()) << begin << " " << k;
+      for (size_t i = 0; i < expected.size(); i++) {
+        EXPECT_EQ(keys[i], expected[i].first) << begin << " " << k << " " << i;
+        EXPECT_EQ(got[i], expected[i].second) << begin << " " << k << " " << i;
+      }
+    }
+  }
 }
 
 }  // namespace
