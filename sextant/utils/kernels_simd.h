@@ -48,19 +48,19 @@ inline float inner_product(const float* x, const float* y, size_t d) {
   return ((a0 + a1) + (a2 + a3)).sum();
 }
 
-/// One query against ny rows. Rows of 32 floats or more go one after the
-/// other through the single-pair kernel: one sequential stream is what the
-/// hardware prefetcher follows best when the rows come from memory. Shorter
-/// rows go four at a time, so each query load and horizontal sum serves four
-/// rows, with the single-pair kernel's arithmetic (its partial sums added in
-/// its order): a row's distance is the same bits whichever way it is computed,
-/// so it does not depend on the row's position (shards of a set agree with
-/// the whole set).
+/// One query against ny rows. Rows shorter than four vectors (d < 4N: below
+/// 32 floats with AVX2, 64 with AVX-512) go four at a time, so each query load
+/// serves four rows and four independent sums are in flight, with the
+/// single-pair kernel's arithmetic (at these lengths it uses one accumulator
+/// and one for the tail, added in its order): a row's distance is the same
+/// bits whichever way it is computed, so it does not depend on the row's
+/// position (shards of a set agree with the whole set). Longer rows go one
+/// after the other through the single-pair kernel.
 template <bool kL2>
 inline void distances_ny(const float* x, const float* y, size_t ny, size_t d, float* out) {
   constexpr size_t N = Vec::N;
   size_t j = 0;
-  if (d < 32) {
+  if (d < 4 * N) {
     for (; j + 4 <= ny; j += 4) {
       const float* y0 = y + j * d;
       Vec a0 = Vec::zero(), a1 = Vec::zero(), a2 = Vec::zero(), a3 = Vec::zero();

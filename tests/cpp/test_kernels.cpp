@@ -59,6 +59,9 @@ TEST_P(SimdLevelTest, OneToManyMatchesScalar) {
         for (size_t j = 0; j < ny; j++) {
           EXPECT_NEAR(got[j], want[j], tolerance(x.data(), y.data() + j * d, d, l2))
               << "d=" << d << " ny=" << ny << " row " << j << (l2 ? " L2" : " IP");
+          // The same bits as the row alone: a distance does not depend on the row's position.
+          EXPECT_EQ(got[j], (l2 ? simd_->l2sqr : simd_->inner_product)(x.data(), y.data() + j * d, d))
+              << "d=" << d << " ny=" << ny << " row " << j << (l2 ? " L2" : " IP");
         }
       }
     }
