@@ -69,17 +69,21 @@ void IndexRefine::add_impl(idx_t n, const float* x, const idx_t* ids) {
 void IndexRefine::refined_distances(const float* x, const idx_t* ids, size_t n, float* out, float* buf) const {
   const Kernels& k = kernels();
   const auto* flat = dynamic_cast<const IndexFlat*>(refine_.get());
-  const size_t row_bytes = sizeof(float) * d_;
+  // Candidates are scattered rows, each a miss: fetch the first lines of the
+  // rows kAhead on while this one is computed, so that their misses overlap.
+  constexpr size_t kAhead = 8;
+  auto prefetch = [&](size_t i) {
+    if (flat == nullptr || i >= n || ids[i] < 0 || ids[i] >= flat->ntotal()) return;
+    const char* row = reinterpret_cast<const char*>(flat->vectors() + size_t(ids[i]) * d_);
+    for (size_t b = 0; b < sizeof(float) * d_ && b < 1024; b += 64) __builtin_prefetch(row + b);
+  };
+  for (size_t i = 0; i < kAhead; i++) prefetch(i);
   for (size_t i = 0; i < n; i++) {
+    prefetch(i + kAhead);
     if (ids[i] < 0) continue;
     check_row(ids[i], refine_->ntotal());
     const float* y = buf;
     if (flat != nullptr) {
-      // Candidates are scattered rows: fetch the next one's first lines while this one is computed.
-      if (i + 1 < n && ids[i + 1] >= 0) {
-        const char* next = reinterpret_cast<const char*>(flat->vectors() + size_t(ids[i + 1]) * d_);
-        for (size_t b = 0; b < row_bytes && b < 1024; b += 64) __builtin_prefetch(next + b);
-      }
       y = flat->vectors() + size_t(ids[i]) * d_;  // no copy for the common case
     } else {
       reconstruct_nested(*refine_, ids[i], buf);
