@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "sextant/utils/TopK.h"
+#include "sextant/utils/kernels.h"
+#include "sextant/utils/select.h"
 
 namespace sextant {
 namespace {
@@ -80,6 +82,45 @@ TEST(TopKHeap, LargeKBoundTightensOnceThePoolFills) {
   EXPECT_EQ(ids[k - 2], idx_t(k - 2));
   EXPECT_EQ(keys[k - 1], float(k - 1));
   EXPECT_EQ(ids[k - 1], idx_t(k - 2));
+}
+
+// push_candidates leaves the heap as offering every key would, whichever way it
+// selects: k = 1, a bound found by bisection (k a sizeable share of n; keys
+// with ties, a bias, ids), or chunks under the heap's bound.
+TEST(PushCandidates, KeepsTheKSmallestKeys) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal;
+  for (size_t n : {5, 64, 1000, 4096}) {
+    std::vector<float> v(n), bias(n);
+    std::vector<idx_t> ids(n);
+    for (size_t j = 0; j < n; j++) {
+      v[j] = j % 7 == 0 ? 0.5f : normal(rng);  // every seventh key a tie
+      bias[j] = float(rng() % 4);
+      ids[j] = idx_t(n - j) * 2;
+    }
+    for (size_t k : {1, 10, 16, 24, 64, 200}) {
+      for (bool with_bias : {false, true}) {
+        for (bool with_ids : {false, true}) {
+          std::vector<std::pair<float, idx_t>> all;
+          for (size_t j = 0; j < n; j++) {
+            all.emplace_back(-2.0f * v[j] + (with_bias ? bias[j] : 0.0f), with_ids ? ids[j] : idx_t(j) + 100);
+          }
+          std::vector<float> keys(k);
+          std::vector<idx_t> got(k);
+          TopKHeap heap(keys.data(), got.data(), k);
+          push_candidates(kernels(), v.data(), with_bias ? bias.data() : nullptr, -2.0f, n,
+                          with_ids ? ids.data() : nullptr, 100, heap, nullptr);
+          const auto want = smallest(all, k);
+          ASSERT_EQ(heap.finish(), want.size()) << n << " " << k;
+          for (size_t i = 0; i < want.size(); i++) {
+            // Keys as the kernel computes them (perhaps fused): equal within rounding, ids exactly.
+            EXPECT_NEAR(keys[i], want[i].first, 1e-5f * (1 + std::abs(want[i].first))) << n << " " << k << " " << i;
+            EXPECT_EQ(got[i], want[i].second) << n << " " << k << " " << i << " bias " << with_bias;
+          }
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
