@@ -157,6 +157,15 @@ INDEXES = {
         # The codes rank well: recall is bound by nprobe, and past k_factor 4 re-ranking adds little.
         "sweep": [{"nprobe": n, "k_factor": kf} for n in (8, 12, 16, 24, 32, 48, 64) for kf in (2, 3, 4)],
     },
+    # The same with unit centroids (spherical k-means, as ScaNN's spherical tree): on unit-norm data
+    # the plain inverted file's longer centroids gather oversized lists, so the same recall costs
+    # more codes scanned; spherical lists are even and need more of them probed.
+    "ivf1024-spherical-pq50fs-aniso-rflat": {
+        "exact": False, "datasets": ["glove-50"],
+        "libs": {"sextant": {"factory": "IVF1024_spherical,PQ50x4fs_aniso0.2,RFlat",
+                             "label": "sextant spherical IVF + anisotropic 4-bit PQ + re-rank"}},
+        "sweep": [{"nprobe": n, "k_factor": kf} for n in (12, 16, 24, 32, 48, 64, 96) for kf in (2, 3, 4)],
+    },
     "scann-ip": {
         "exact": False, "datasets": ["minilm-debian", "glove-50"],
         "libs": {"scann": {"build": {"leaves": 1000, "avq_threshold": 0.2, "dims_per_block": 1},
