@@ -97,10 +97,7 @@ inline void distances_ny(const float* x, const float* y, size_t ny, size_t d, fl
         a2 = s2 + a2;
         a3 = s3 + a3;
       }
-      out[j] = a0.sum();
-      out[j + 1] = a1.sum();
-      out[j + 2] = a2.sum();
-      out[j + 3] = a3.sum();
+      Vec::sum4(a0, a1, a2, a3, out + j);
     }
   }
   for (; j < ny; j++) out[j] = kL2 ? l2sqr(x, y + j * d, d) : inner_product(x, y + j * d, d);

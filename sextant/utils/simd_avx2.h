@@ -82,11 +82,27 @@ struct Vec {
     odd = {_mm256_castsi256_ps(_mm256_or_si256(_mm256_andnot_si256(low16, h), _mm256_srli_epi32(l, 16)))};
   }
 
+  /// The sum of the lanes: halves added to four lanes t, then (t0 + t2) + (t1 + t3).
   float sum() const {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+  }
+  /// out[i] = the sum() of the i-th argument, the same bits, with the
+  /// shuffles shared: each 128-bit lane of the intermediate holds one vector's.
+  static void sum4(Vec a, Vec b, Vec c, Vec d, float* out) {
+    auto halves = [](__m256 x, __m256 y) {  // [x.lo128 + x.hi128 | y.lo128 + y.hi128]
+      return _mm256_add_ps(_mm256_permute2f128_ps(x, y, 0x20), _mm256_permute2f128_ps(x, y, 0x31));
+    };
+    auto finish = [](__m256 t) {
+      t = _mm256_add_ps(t, _mm256_permute_ps(t, 0xEE));     // t0 + t2, t1 + t3
+      return _mm256_add_ps(t, _mm256_permute_ps(t, 0x55));  // (t0 + t2) + (t1 + t3)
+    };
+    const __m256 ab = finish(halves(a.v, b.v)), cd = finish(halves(c.v, d.v));
+    // Element 0 of each lane: [a a c c | b b d d], then a b c d.
+    const __m256 firsts = _mm256_shuffle_ps(ab, cd, 0);
+    _mm_storeu_ps(out, _mm256_castps256_ps128(_mm256_permutevar8x32_ps(firsts, _mm256_setr_epi32(0, 4, 2, 6, 0, 0, 0, 0))));
   }
   /// Bit i set when lane i < t.
   uint32_t less_mask(Vec t) const {

@@ -74,7 +74,28 @@ struct Vec {
     odd = {_mm512_castsi512_ps(_mm512_or_si512(_mm512_andnot_si512(low16, h), _mm512_srli_epi32(l, 16)))};
   }
 
-  float sum() const { return _mm512_reduce_add_ps(v); }
+  /// The sum of the lanes: halves added down to four lanes t, then
+  /// (t0 + t2) + (t1 + t3), the order of simd_avx2.h's sum().
+  float sum() const {
+    const __m256 h = _mm256_add_ps(_mm512_extractf32x8_ps(v, 1), _mm512_castps512_ps256(v));
+    __m128 t = _mm_add_ps(_mm256_extractf128_ps(h, 1), _mm256_castps256_ps128(h));
+    t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+  }
+  /// out[i] = the sum() of the i-th argument, the same bits, with the
+  /// shuffles shared: each 128-bit lane of the intermediate holds one vector's.
+  static void sum4(Vec a, Vec b, Vec c, Vec d, float* out) {
+    auto halves = [](__m512 x, __m512 y) {  // [x.hi256 + x.lo256 | y.hi256 + y.lo256]
+      return _mm512_add_ps(_mm512_shuffle_f32x4(x, y, 0xEE), _mm512_shuffle_f32x4(x, y, 0x44));
+    };
+    const __m512 ab = halves(a.v, b.v), cd = halves(c.v, d.v);
+    // Lane i: the four lanes t of vector i.
+    __m512 t = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0xDD), _mm512_shuffle_f32x4(ab, cd, 0x88));
+    t = _mm512_add_ps(t, _mm512_permute_ps(t, 0xEE));  // t0 + t2, t1 + t3
+    t = _mm512_add_ps(t, _mm512_permute_ps(t, 0x55));  // (t0 + t2) + (t1 + t3)
+    const __m512 first = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), t);
+    _mm_storeu_ps(out, _mm512_castps512_ps128(first));
+  }
   /// Bit i set when lane i < t.
   uint32_t less_mask(Vec t) const { return _mm512_cmp_ps_mask(v, t.v, _CMP_LT_OQ); }
   /// Lane i of `then` where a[i] < b[i], else lane i of `otherwise`.
