@@ -9,6 +9,7 @@
 
 #include "sextant/IndexIVF.h"
 #include "sextant/base/Error.h"
+#include "sextant/base/parallel.h"
 #include "sextant/base/threads.h"
 #include "sextant/utils/TopK.h"
 #include "sextant/utils/blas.h"
@@ -77,13 +78,12 @@ void IndexIVF::search_chunks(idx_t n, const float* x, idx_t k, float* distances,
       idx_t* perm = order + i0;
       std::iota(perm, perm + m, idx_t{0});
       std::stable_sort(perm, perm + m, [&](idx_t a, idx_t b) { return probes[a * nprobe] < probes[b * nprobe]; });
-#pragma omp parallel for schedule(static) if (m > 1024)
-      for (idx_t i = 0; i < m; i++) {
+      parallel_for_static(m > 1024, m, [&](idx_t i) {
         std::copy_n(xs + perm[i] * d_, d_, grouped_x.data() + i * d_);
         std::copy_n(coarse.data() + perm[i] * nprobe, nprobe, grouped_coarse.data() + i * nprobe);
         std::copy_n(probes.data() + perm[i] * nprobe, nprobe, grouped_probes.data() + i * nprobe);
         perm[i] += i0;
-      }
+      });
       xs = grouped_x.data();
       cs = grouped_coarse.data();
       ps = grouped_probes.data();
@@ -138,8 +138,7 @@ void IndexIVF::search_query_major(idx_t n, const float* x, size_t k, size_t npro
 
   const size_t items = n * slices;
   ParallelErrors errors;
-#pragma omp parallel if (items > 1 && nthreads > 1)
-  {
+  parallel_region(items > 1 && nthreads > 1 ? int(nthreads) : 1, [&] {
     std::unique_ptr<InvertedListScanner> scanner;
     errors.run([&] { scanner = make_scanner(); });
 #pragma omp for schedule(dynamic)
@@ -159,7 +158,7 @@ void IndexIVF::search_query_major(idx_t n, const float* x, size_t k, size_t npro
         }
       });
     }
-  }
+  });
   errors.rethrow();
   if (slices > 1) merge_slices(n, k, slices, slice_keys.data(), slice_ids.data(), distances, labels);
   keys_to_distances(metric_, n, k, nullptr, distances);

@@ -9,6 +9,7 @@
 #include "sextant/IndexFlat.h"
 #include "sextant/IndexRaBitQ.h"
 #include "sextant/base/Error.h"
+#include "sextant/base/parallel.h"
 #include "sextant/base/threads.h"
 #include "sextant/utils/TopK.h"
 #include "sextant/utils/kernels.h"
@@ -126,8 +127,7 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
   SEXTANT_CHECK(!params.rabitq_eps0 || (eps0 > 0 && std::isfinite(eps0)), "rabitq_eps0 must be > 0, got ", eps0);
   const float bound_scale = eps0 / RaBitQuantizer::kEpsilon0;
   ParallelErrors errors;
-#pragma omp parallel if (n > 1)
-  {
+  parallel_region(n > 1 ? omp_get_max_threads() : 1, [&] {
     std::vector<float> buf, exact, lowest;
     std::vector<uint32_t> rows;
     errors.run([&] {
@@ -179,7 +179,7 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
       }
       heap.finish();
     });
-  }
+  });
   errors.rethrow();
   keys_to_distances(metric_, n, k, nullptr, distances);
 }

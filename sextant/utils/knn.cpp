@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sextant/base/Error.h"
+#include "sextant/base/parallel.h"
 #include "sextant/base/threads.h"
 #include "sextant/utils/TopK.h"
 #include "sextant/utils/blas.h"
@@ -203,8 +204,7 @@ void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, 
   const size_t workers = std::min(items, nthreads);
   std::unique_ptr<float[]> buffers(new float[workers * plan.buffer_size()]);
   ParallelErrors errors;
-#pragma omp parallel num_threads(workers) if (workers > 1)
-  {
+  parallel_region(int(workers), [&] {
     float* buffer = buffers.get() + omp_get_thread_num() * plan.buffer_size();
     std::vector<TopKHeap> heaps;
     errors.run([&] { heaps.reserve(plan.query_block); });
@@ -222,11 +222,10 @@ void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, 
       }
       for (TopKHeap& heap : heaps) heap.finish();
     });
-  }
+  });
   errors.rethrow();
 
-#pragma omp parallel for schedule(static) if (nq * k > 4096)
-  for (long ql = 0; ql < static_cast<long>(nq); ql++) errors.run([&] {
+  parallel_for_static(nq * k > 4096, long(nq), [&](long ql) { errors.run([&] {
     const size_t q = ql;
     float* row_d = distances + q * k;
     idx_t* row_l = labels + q * k;
@@ -244,7 +243,7 @@ void exact_search(const float* xq, size_t nq, const VectorSet& db_in, size_t k, 
     }
     const float offset = plan.offset(q);
     keys_to_distances(metric, 1, k, &offset, row_d);
-  });
+  }); });
   errors.rethrow();
   if (plan.blas) recompute_distances(xq, nq, db_in, k, metric, distances, labels);
 }
