@@ -164,7 +164,8 @@ INDEXES = {
         "exact": False, "datasets": ["glove-50"],
         "libs": {"sextant": {"factory": "IVF1024_spherical,PQ50x4fs_aniso0.2,RFlat",
                              "label": "sextant spherical IVF + anisotropic 4-bit PQ + re-rank"}},
-        "sweep": [{"nprobe": n, "k_factor": kf} for n in (12, 16, 24, 32, 48, 64, 96) for kf in (2, 3, 4)],
+        "sweep": [{"nprobe": n, "k_factor": kf} for n in (16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96)
+                  for kf in (2, 2.5, 3, 4)],
     },
     "scann-ip": {
         "exact": False, "datasets": ["minilm-debian", "glove-50"],
