@@ -97,6 +97,13 @@ INDEXES = {
         "libs": {lib: {"factory": f"IVF1024,PQ56x4{codes},RFlat"} for lib in ("sextant", "faiss")},
         "sweep": FASTSCAN_SWEEP,
     } for codes in ("fs", "fsr")},
+    # The same at the other shapes: nlist 256 and 1024, sub-quantizers of 2, 4 and 14 dimensions
+    # (M = 392, 196 and 56 of Fashion-MNIST's 784; M = d/2 is ann-benchmarks' faiss recipe).
+    **{f"ivf{nlist}-pq{M}fs-rflat": {
+        "exact": False, "datasets": ["fashion-mnist"],
+        "libs": {lib: {"factory": f"IVF{nlist},PQ{M}x4fs,RFlat"} for lib in ("sextant", "faiss")},
+        "sweep": FASTSCAN_SWEEP,
+    } for nlist, M in ((256, 392), (256, 196), (256, 56), (1024, 392), (1024, 196))},
     "ivf1024-pq32fs-rflat": {
         "exact": False, "datasets": ["synthetic-1m", "synthetic-1m-ip"],
         "libs": {
