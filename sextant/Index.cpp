@@ -173,6 +173,10 @@ void Index::reconstruct_n(idx_t i0, idx_t n, float* recons) const {
   for (idx_t i = 0; i < n; i++) reconstruct_impl(i0 + i, recons + static_cast<size_t>(i) * d_);
 }
 
+void Index::error_bounds(const float*, const idx_t*, size_t, float*) const {
+  SEXTANT_FAIL(type_name(), " has no error bounds on its estimates");
+}
+
 void Index::reconstruct_impl(idx_t, float*) const {
   SEXTANT_FAIL(type_name(), " cannot reconstruct vectors");
 }

@@ -107,6 +107,15 @@ class Index {
   /// IndexShards, IndexReplicas) pass all on, the selector translated if need be.
   virtual KnobSet search_knobs() const { return kKnobSel; }
 
+  /// Whether search() returns estimates with a known bound on their error
+  /// (RaBitQ, or a distance-preserving transform in front of it), which
+  /// error_bounds() gives: a re-ranking wrapper (IndexRefine, knob
+  /// rabitq_eps0) can then skip the candidates the bound rules out.
+  virtual bool has_error_bounds() const { return false; }
+  /// out[i]: the bound of the error of the estimated distance between x and
+  /// vector ids[i] (infinity for id -1). Only where has_error_bounds().
+  virtual void error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const;
+
  protected:
   Index(int d, MetricType metric, bool is_trained);
 

@@ -64,6 +64,19 @@ void IndexPreTransform::apply_chain(idx_t n, const float* x, float* out) const {
   std::copy(a.begin(), a.end(), out);
 }
 
+bool IndexPreTransform::has_error_bounds() const {
+  return index_->has_error_bounds() &&
+         std::all_of(chain_.begin(), chain_.end(), [](const auto& t) { return t->preserves_distances(); });
+}
+
+void IndexPreTransform::error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const {
+  SEXTANT_CHECK(has_error_bounds(), type_name(), " has no error bounds: its inner index has none, or a transform ",
+                "changes distances");
+  std::vector<float> xt(index_->d());
+  apply_chain(1, x, xt.data());
+  index_->error_bounds(xt.data(), ids, n, out);
+}
+
 void IndexPreTransform::reverse_chain(idx_t n, const float* xt, float* out) const {
   std::vector<float> a(xt, xt + size_t(n) * index_->d()), b;
   for (auto it = chain_.rbegin(); it != chain_.rend(); ++it) {

@@ -18,6 +18,10 @@ class IndexPreTransform : public Index {
   std::string type_name() const override { return "IndexPreTransform"; }
   KnobSet search_knobs() const override { return index_->search_knobs(); }
   bool removal_closes_up_ids() const override { return index_->removal_closes_up_ids(); }
+  /// The inner index's bounds, where every transform keeps distances: they then bound the
+  /// error on the distances between the untransformed vectors too.
+  bool has_error_bounds() const override;
+  void error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const override;
   bool is_trained() const override;
 
   const std::vector<std::shared_ptr<VectorTransform>>& chain() const { return chain_; }

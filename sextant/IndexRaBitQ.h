@@ -29,7 +29,8 @@ class IndexRaBitQ : public IndexFlatCodes {
   /// The estimator's error bound for stored vectors ids given query x (see
   /// RaBitQuantizer::Scorer::error_bound): |estimate - exact| <= out[i] for
   /// about 94% of pairs of randomly rotated data. An id of -1 gets infinity.
-  void error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const;
+  bool has_error_bounds() const override { return true; }
+  void error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const override;
 
  protected:
   void train_impl(idx_t n, const float* x) override { set_center(rabitq_.train(size_t(n), x)); }

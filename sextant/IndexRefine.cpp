@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "sextant/IndexFlat.h"
-#include "sextant/IndexRaBitQ.h"
 #include "sextant/base/Error.h"
 #include "sextant/base/parallel.h"
 #include "sextant/base/threads.h"
+#include "sextant/impl/RaBitQuantizer.h"
 #include "sextant/utils/TopK.h"
 #include "sextant/utils/kernels.h"
 #include "sextant/utils/select.h"
@@ -94,8 +94,8 @@ void IndexRefine::refined_distances(const float* x, const idx_t* ids, size_t n, 
 }
 
 KnobSet IndexRefine::search_knobs() const {
-  const bool rabitq = dynamic_cast<const IndexRaBitQ*>(base_.get()) != nullptr;
-  return base_->search_knobs() | kKnobSel | kKnobKFactor | (rabitq ? KnobSet(kKnobRaBitQEps0) : KnobSet(0));
+  return base_->search_knobs() | kKnobSel | kKnobKFactor |
+         (base_->has_error_bounds() ? KnobSet(kKnobRaBitQEps0) : KnobSet(0));
 }
 
 void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -118,11 +118,11 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
   const float scale = metric_ == MetricType::L2 ? 1.0f : -1.0f;
   const auto* flat = dynamic_cast<const IndexFlat*>(refine_.get());
   const bool gather_l2 = flat != nullptr && metric_ == MetricType::L2 && ntotal_ <= idx_t{UINT32_MAX};
-  // A RaBitQ base bounds the error of each estimate (rabitq_eps0 standard
-  // deviations of it, the paper's 1.9 say): a candidate whose best key within
-  // the bound cannot enter the heap is not re-ranked. Off by default, as in
-  // Faiss: the bound holds for randomly rotated data ("RR<d>,RaBitQ,RFlat").
-  const auto* rabitq = params.rabitq_eps0 ? dynamic_cast<const IndexRaBitQ*>(base_.get()) : nullptr;
+  // A base with error bounds (RaBitQ: rabitq_eps0 standard deviations of the
+  // estimate, the paper's 1.9 say): a candidate whose best key within the
+  // bound cannot enter the heap is not re-ranked. Off by default, as in Faiss:
+  // the bound holds for randomly rotated data ("RR<d>,RaBitQ,RFlat").
+  const bool bounded = params.rabitq_eps0.has_value();
   const float eps0 = params.rabitq_eps0.value_or(0);
   SEXTANT_CHECK(!params.rabitq_eps0 || (eps0 > 0 && std::isfinite(eps0)), "rabitq_eps0 must be > 0, got ", eps0);
   const float bound_scale = eps0 / RaBitQuantizer::kEpsilon0;
@@ -134,22 +134,22 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
       buf.resize(d_);
       exact.resize(kb);
       rows.resize(kb);
-      if (rabitq) lowest.resize(kb);
+      if (bounded) lowest.resize(kb);
     });
 #pragma omp for schedule(dynamic, 16)
     for (idx_t row = 0; row < n; row++) errors.run([&] {
       const idx_t q = order[row];
       const idx_t* candidates = base_l.get() + row * kb;
       TopKHeap heap(distances + q * k, labels + q * k, k);
-      if (rabitq) {
-        rabitq->error_bounds(x + q * d_, candidates, kb, lowest.data());
+      if (bounded) {
+        base_->error_bounds(x + q * d_, candidates, kb, lowest.data());
         for (idx_t j = 0; j < kb; j++) lowest[j] = scale * base_d[row * kb + j] - bound_scale * lowest[j];
         if (metric_ == MetricType::L2) {
           for (idx_t j = 0; j < kb; j++) lowest[j] = std::max(0.0f, lowest[j]);
         }
       }
       // Candidates come best first: once the heap holds k, most of the rest cannot enter.
-      auto skip = [&](idx_t j) { return candidates[j] < 0 || (rabitq && lowest[j] >= heap.admission_bound()); };
+      auto skip = [&](idx_t j) { return candidates[j] < 0 || (bounded && lowest[j] >= heap.admission_bound()); };
       if (gather_l2) {
         // The gather kernel stops each row that cannot enter at the bound
         // after a block of it instead of reading all of it from memory.
@@ -165,7 +165,7 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
                                  exact.data());
           for (size_t i = 0; i < g; i++) heap.push(exact[i], rows[i]);
         }
-      } else if (rabitq) {
+      } else if (bounded) {
         for (idx_t j = 0; j < kb; j++) {
           if (skip(j)) continue;
           refined_distances(x + q * d_, candidates + j, 1, exact.data(), buf.data());

@@ -22,7 +22,7 @@ class IndexRefine : public Index {
   /// Ids are positions in the refine index, whose removal decides how they move.
   bool removal_closes_up_ids() const override { return refine_->removal_closes_up_ids(); }
   bool is_trained() const override { return base_->is_trained() && refine_->is_trained(); }
-  /// With an IndexRaBitQ base, rabitq_eps0 too: see search_impl.
+  /// With a base that has error bounds (RaBitQ), rabitq_eps0 too: see search_impl.
   KnobSet search_knobs() const override;
 
   const std::shared_ptr<Index>& base() const { return base_; }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ class VectorTransform {
   void apply(idx_t n, const float* x, float* out) const;
   /// The inverse where it exists (orthonormal maps: the projection back); out: n x d_in.
   void reverse_transform(idx_t n, const float* xt, float* out) const;
+  /// True when the map keeps every L2 distance and inner product (a rotation).
+  virtual bool preserves_distances() const { return false; }
 
  protected:
   VectorTransform(int d_in, int d_out, bool is_trained);
@@ -51,6 +54,10 @@ class LinearTransform : public VectorTransform {
   void set_matrix(std::vector<float> A, std::vector<float> b);
   /// True when the rows of A are orthonormal (reverse_transform is then defined).
   bool is_orthonormal() const { return orthonormal_; }
+  /// A square orthonormal A and no shift: a rotation.
+  bool preserves_distances() const override {
+    return orthonormal_ && d_in_ == d_out_ && std::all_of(b_.begin(), b_.end(), [](float v) { return v == 0; });
+  }
   bool same_map(const VectorTransform& other) const override {
     const auto* linear = dynamic_cast<const LinearTransform*>(&other);
     return VectorTransform::same_map(other) && linear != nullptr && A_ == linear->A_ && b_ == linear->b_;

@@ -168,3 +168,22 @@ def test_refine_skips_only_what_cannot_enter(metric, name):
     other.add(xb)
     with pytest.raises(ValueError, match="rabitq_eps0"):  # no RaBitQ base: a knob nothing reads
         other.search(xq, k, rabitq_eps0=1.9)
+
+
+def test_refine_skips_through_a_rotation_only():
+    """The bounds hold through a transform that keeps distances: "RR<d>,RaBitQ,RFlat" (the
+    recommended form) takes rabitq_eps0 and skips as the plain form does; a projection (PCA)
+    changes distances, so there the knob is refused."""
+    xb, xq = data(3000, 60)
+    k, k_factor = 10, 8
+    index = sx.index_factory(D, f"RR{D},RaBitQ,RFlat")
+    index.train(xb)
+    index.add(xb)
+    _, I_all = index.search(xq, k, k_factor=k_factor)
+    _, I_skip = index.search(xq, k, k_factor=k_factor, rabitq_eps0=1.9)
+    assert np.mean([set(a) == set(b) for a, b in zip(I_all, I_skip)]) >= 0.97
+    projected = sx.index_factory(D, f"PCA{D // 2},RaBitQ,RFlat")
+    projected.train(xb)
+    projected.add(xb)
+    with pytest.raises(ValueError, match="rabitq_eps0"):
+        projected.search(xq, k, rabitq_eps0=1.9)
