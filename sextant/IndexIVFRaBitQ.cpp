@@ -40,11 +40,7 @@ IndexIVFRaBitQ::IndexIVFRaBitQ(std::shared_ptr<Index> quantizer, int d, size_t n
     : IndexIVF(std::move(quantizer), d, nlist, checked_code_size(d, metric), metric, true),
       rabitq_(size_t(d), metric) {}
 
-void IndexIVFRaBitQ::set_qb(int qb) {
-  SEXTANT_CHECK(qb >= 0 && qb <= RaBitQuantizer::kMaxQueryBits, "IndexIVFRaBitQ: qb must be in [0, ",
-                RaBitQuantizer::kMaxQueryBits, "], got ", qb);
-  qb_ = qb;
-}
+void IndexIVFRaBitQ::set_qb(int qb) { qb_ = RaBitQuantizer::checked_query_bits(qb, "IndexIVFRaBitQ"); }
 
 void IndexIVFRaBitQ::encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const {
   std::vector<float> c(d_);

@@ -38,11 +38,7 @@ void IndexRaBitQ::set_center(std::vector<float> center) {
   center_ = std::move(center);
 }
 
-void IndexRaBitQ::set_qb(int qb) {
-  SEXTANT_CHECK(qb >= 0 && qb <= RaBitQuantizer::kMaxQueryBits, "IndexRaBitQ: qb must be in [0, ",
-                RaBitQuantizer::kMaxQueryBits, "], got ", qb);
-  qb_ = qb;
-}
+void IndexRaBitQ::set_qb(int qb) { qb_ = RaBitQuantizer::checked_query_bits(qb, "IndexRaBitQ"); }
 
 CodeScorerFactory IndexRaBitQ::scorers() const {
   return [this] { return std::make_unique<RaBitQCodeScorer>(*this, codes()); };

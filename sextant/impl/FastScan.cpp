@@ -81,10 +81,11 @@ void scan_blocks(const Kernels& kernels, const uint8_t* blocks, size_t begin, si
     }
     const float cutoff_key = lut.key(cutoff);
     for (size_t c = 0; c < kept; c++) {
-      if (sums[c] > cutoff && lut.key(sums[c]) > cutoff_key) continue;
+      const float key = lut.key(sums[c]);
+      if (key > cutoff_key) continue;  // keys never decrease with sums
       const size_t j = b0 * kBlock + idx[c];
       const idx_t id = ids ? ids[j] : idx_t(j);
-      if (sel == nullptr || sel->is_member(id)) heap.push(lut.key(sums[c]), id);
+      if (sel == nullptr || sel->is_member(id)) heap.push(key, id);
     }
   }
 }

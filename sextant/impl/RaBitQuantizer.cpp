@@ -22,6 +22,11 @@ bool bit(const uint8_t* bits, size_t j) { return (bits[j / 8] >> (j % 8)) & 1; }
 
 }  // namespace
 
+int RaBitQuantizer::checked_query_bits(int qb, const char* owner) {
+  SEXTANT_CHECK(qb >= 0 && qb <= kMaxQueryBits, owner, ": qb must be in [0, ", kMaxQueryBits, "], got ", qb);
+  return qb;
+}
+
 RaBitQuantizer::RaBitQuantizer(size_t d, MetricType metric) : d_(d), metric_(metric) {
   SEXTANT_CHECK(d > 0, "RaBitQ: d must be > 0, got ", d);
 }

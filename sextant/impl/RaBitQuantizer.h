@@ -34,6 +34,8 @@ class RaBitQuantizer {
   static constexpr float kEpsilon0 = 1.9f;
   /// The largest number of bits a query may be quantised to (Faiss's qb).
   static constexpr int kMaxQueryBits = 8;
+  /// qb when it is in [0, kMaxQueryBits]; else an Error naming `owner`.
+  static int checked_query_bits(int qb, const char* owner);
 
   RaBitQuantizer(size_t d, MetricType metric);
   size_t d() const { return d_; }
