@@ -10,6 +10,8 @@
 
 struct Vec {
   static constexpr size_t N = 8;
+  /// Rows distances_rows takes at a time: 4 accumulators each, 12 of 16 registers.
+  static constexpr size_t kRows = 3;
   __m256 v;
 
   static Vec zero() { return {_mm256_setzero_ps()}; }
