@@ -94,6 +94,8 @@ class IndexIVF : public Index {
   virtual bool supports_list_major_search() const { return true; }
   /// Whether codes of `other` (same type) decode alike here: same trained encoder.
   virtual bool same_encoder(const IndexIVF&) const { return true; }
+  /// (list, offset) of a stored id, through the direct map (an Error without one).
+  std::pair<size_t, size_t> locate(idx_t id) const { return direct_map_.locate(id); }
 
   /// Searches the lists the coarse step picked: probes[i * nprobe + p] is the
   /// p-th list of query i (-1: none), coarse its distance to the centroid.

@@ -1,8 +1,11 @@
 #include "sextant/IndexIVFRaBitQ.h"
 
+#include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "sextant/base/Error.h"
+#include "sextant/utils/kernels.h"
 
 namespace sextant {
 
@@ -54,6 +57,32 @@ void IndexIVFRaBitQ::decode(size_t list, const uint8_t* code, float* x) const {
   std::vector<float> c(d_);
   centroid(list, c.data());
   rabitq_.decode(1, code, c.data(), x);
+}
+
+void IndexIVFRaBitQ::error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const {
+  SEXTANT_CHECK(is_trained(), "IndexIVFRaBitQ: error_bounds needs a trained index");
+  SEXTANT_CHECK(direct_map_type() != DirectMapType::none,
+                "IndexIVFRaBitQ: error bounds (rabitq_eps0) find each candidate's code by its id: call "
+                "make_direct_map() first");
+  std::vector<uint8_t> code(code_size());
+  std::vector<float> c(d_);
+  // The candidates of a search come from the few lists it probed: each
+  // list's distance to the query is computed once.
+  std::vector<std::pair<size_t, float>> query_to_list;
+  for (size_t i = 0; i < n; i++) {
+    if (ids[i] < 0) {  // no result: nothing is known
+      out[i] = std::numeric_limits<float>::infinity();
+      continue;
+    }
+    const auto [list, offset] = locate(ids[i]);
+    auto seen = std::find_if(query_to_list.begin(), query_to_list.end(), [&](auto& e) { return e.first == list; });
+    if (seen == query_to_list.end()) {
+      centroid(list, c.data());
+      seen = query_to_list.insert(seen, {list, kernels().l2sqr(x, c.data(), d_)});
+    }
+    lists_->get_code(list, offset, code.data());
+    out[i] = rabitq_.error_bound(code.data(), seen->second);
+  }
 }
 
 std::unique_ptr<InvertedListScanner> IndexIVFRaBitQ::make_scanner() const {

@@ -17,6 +17,12 @@ class IndexIVFRaBitQ : public IndexIVF {
   int qb() const { return qb_; }
   void set_qb(int qb);
 
+  /// The estimator's error bound for stored vectors ids given query x, as
+  /// IndexRaBitQ's, each against its list's centroid. Finds each code by id:
+  /// needs the direct map (make_direct_map()).
+  bool has_error_bounds() const override { return true; }
+  void error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const override;
+
  protected:
   void encode(idx_t n, const float* x, const idx_t* lists, uint8_t* codes) const override;
   void decode(size_t list, const uint8_t* code, float* x) const override;

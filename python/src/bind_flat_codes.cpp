@@ -43,19 +43,7 @@ void bind_flat_codes(py::module_& m) {
       .def_property_readonly(
           "center", [](const IndexRaBitQ& self) { return py::array_t<float>(py::ssize_t(self.center().size()),
                                                                            self.center().data()); },
-          "The centroid the codes are taken against (empty until trained).")
-      .def(
-          "error_bounds",
-          [](const IndexRaBitQ& self, py::handle x, py::handle ids) {
-            FloatMatrix xq = as_matrix(x, "x", self.d());
-            SEXTANT_CHECK(xq.shape(0) == 1, "x must hold one query, got ", xq.shape(0));
-            IdArray idv = as_ids(ids, "ids");
-            auto out = result_array<float>({idv.shape(0)});
-            self.error_bounds(xq.data(), idv.data(), size_t(idv.shape(0)), out.mutable_data());
-            return out;
-          },
-          py::arg("x"), py::arg("ids"),
-          "Bounds on |estimate - exact distance| for the stored vectors ids, given one query x (1, d).");
+          "The centroid the codes are taken against (empty until trained).");
 }
 
 }  // namespace sextant::python

@@ -152,6 +152,20 @@ index.search(xq, k, params=SearchParams(nprobe=16)).)doc")
             return out;
           },
           py::arg("i0") = 0, py::arg("n") = py::none(), "Stored vectors with ids i0 .. i0 + n - 1 (default: to the end).")
+      .def_property_readonly("has_error_bounds", &Index::has_error_bounds,
+                             "Whether search() returns estimates with a known error bound (RaBitQ).")
+      .def(
+          "error_bounds",
+          [](const Index& self, py::handle x, py::handle ids) {
+            FloatMatrix xq = as_matrix(x, "x", self.d());
+            SEXTANT_CHECK(xq.shape(0) == 1, "x must hold one query, got ", xq.shape(0));
+            IdArray idv = as_ids(ids, "ids");
+            auto out = result_array<float>({idv.shape(0)});
+            self.error_bounds(xq.data(), idv.data(), size_t(idv.shape(0)), out.mutable_data());
+            return out;
+          },
+          py::arg("x"), py::arg("ids"),
+          "Bounds on |estimate - exact distance| for the stored vectors ids, given one query x (1, d).")
       .def("sa_code_size", &Index::sa_code_size, "Bytes per standalone code.")
       .def(
           "sa_encode",

@@ -192,17 +192,18 @@ void RaBitQuantizer::Scorer::score(const uint8_t* codes, size_t n, float* out) c
   }
 }
 
-float RaBitQuantizer::Scorer::error_bound(const uint8_t* code) const {
-  const Factors f = read_factors(code, rq_.bits_size());
-  const size_t d = rq_.d();
+float RaBitQuantizer::Scorer::error_bound(const uint8_t* code) const { return rq_.error_bound(code, q_to_c_l2sqr_); }
+
+float RaBitQuantizer::error_bound(const uint8_t* code, float q_to_c_l2sqr) const {
+  const Factors f = read_factors(code, bits_size());
   // ||o - c|| sqrt(1 / <b, u>^2 - 1) = sqrt(dp_multiplier^2 - ||o - c||^2). The
   // inner-product code does not keep ||o - c||: dp_multiplier bounds it from above.
   const float dp_sqr = f.dp_multiplier * f.dp_multiplier;
-  const float spread = rq_.metric() == MetricType::L2 ? std::sqrt(std::max(0.0f, dp_sqr - f.or_minus_c_l2sqr))
-                                                      : std::fabs(f.dp_multiplier);
-  const float ip_error = std::sqrt(q_to_c_l2sqr_) * spread * kEpsilon0 / std::sqrt(float(std::max<size_t>(1, d - 1)));
+  const float spread = metric_ == MetricType::L2 ? std::sqrt(std::max(0.0f, dp_sqr - f.or_minus_c_l2sqr))
+                                                 : std::fabs(f.dp_multiplier);
+  const float ip_error = std::sqrt(q_to_c_l2sqr) * spread * kEpsilon0 / std::sqrt(float(std::max<size_t>(1, d_ - 1)));
   // The L2 estimate carries -2 <q - c, o - c>, the inner-product one +<q - c, o - c>.
-  return rq_.metric() == MetricType::L2 ? 2 * ip_error : ip_error;
+  return metric_ == MetricType::L2 ? 2 * ip_error : ip_error;
 }
 
 }  // namespace sextant

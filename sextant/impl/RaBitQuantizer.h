@@ -53,6 +53,9 @@ class RaBitQuantizer {
   void decode(size_t n, const uint8_t* codes, const float* centroid, float* x) const;
   /// Throws unless each of n codes has finite factors.
   void check_codes(size_t n, const uint8_t* codes) const;
+  /// The paper's bound on |estimate - exact| for a code and a query at squared
+  /// distance q_to_c_l2sqr from the code's centroid (Scorer::error_bound).
+  float error_bound(const uint8_t* code, float q_to_c_l2sqr) const;
 
   /// Estimates distances (L2) or similarities (inner product) of one query to
   /// codes. qb = 0 keeps the query in floats; qb in [1, 8] quantises the

@@ -4,11 +4,13 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <set>
 #include <vector>
 
 #include "reference.h"
+#include "sextant/IndexIVFRaBitQ.h"
 #include "sextant/IndexRaBitQ.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/SearchParams.h"
@@ -187,6 +189,37 @@ TEST(IndexRaBitQ, ErrorBoundsNameStoredVectors) {
   EXPECT_GT(out[0], 0);
   const idx_t bad[] = {int64_t(n)};
   EXPECT_THROW(index.error_bounds(xb.data(), bad, 1, out), Error);
+}
+
+TEST(IndexIVFRaBitQ, ErrorBoundsFindCodesThroughTheDirectMap) {
+  const size_t n = 400, d = 32;
+  const auto xb = gaussian(n, d, 10);
+  auto index = index_factory(d, "IVF8,RaBitQ");
+  auto& ivf = dynamic_cast<IndexIVFRaBitQ&>(*index);
+  ASSERT_TRUE(ivf.has_error_bounds());
+  const idx_t ids[] = {0, 5, -1};
+  float out[3];
+  EXPECT_THROW(ivf.error_bounds(xb.data(), ids, 3, out), Error);  // untrained
+  ivf.train(n, xb.data());
+  ivf.add(n, xb.data());
+  EXPECT_THROW(ivf.error_bounds(xb.data(), ids, 3, out), Error);  // no direct map
+  ivf.make_direct_map();
+  ivf.error_bounds(xb.data(), ids, 3, out);
+  EXPECT_GT(out[0], 0);
+  EXPECT_GT(out[1], 0);
+  EXPECT_EQ(out[2], std::numeric_limits<float>::infinity());
+  // Each code is bounded against its own list's centroid, as a lone code would be.
+  std::vector<float> c(d);
+  idx_t assigned;
+  ivf.assign_lists(1, xb.data() + 5 * d, &assigned);
+  ivf.centroid(size_t(assigned), c.data());
+  std::vector<uint8_t> code(ivf.code_size());
+  ivf.rabitq().encode(1, xb.data() + 5 * d, c.data(), code.data());
+  float q_to_c = 0;
+  for (size_t j = 0; j < d; j++) q_to_c += (xb[j] - c[j]) * (xb[j] - c[j]);
+  EXPECT_NEAR(out[1], ivf.rabitq().error_bound(code.data(), q_to_c), 1e-4f * out[1]);
+  const idx_t bad[] = {idx_t(n)};
+  EXPECT_THROW(ivf.error_bounds(xb.data(), bad, 1, out), Error);
 }
 
 }  // namespace

@@ -187,3 +187,36 @@ def test_refine_skips_through_a_rotation_only():
     projected.add(xb)
     with pytest.raises(ValueError, match="rabitq_eps0"):
         projected.search(xq, k, rabitq_eps0=1.9)
+
+
+@pytest.mark.parametrize("metric,name", METRICS)
+def test_ivf_bounds_cover_the_estimates_and_skip(metric, name):
+    """IVF,RaBitQ's bounds (each code against its list's centroid) cover the estimate's error
+    as the flat index's do, without being loose; IVF,RaBitQ,RFlat skips by them once the direct
+    map finds a candidate's code by id, and says so without it."""
+    xb, xq = data(3000, 60)
+    index = sx.index_factory(D, "IVF16,RaBitQ,RFlat", metric)
+    index.train(xb)
+    index.add(xb)
+    k, k_factor, nprobe = 10, 8, 4
+    with pytest.raises(ValueError, match="make_direct_map"):
+        index.search(xq, k, k_factor=k_factor, nprobe=nprobe, rabitq_eps0=1.9)
+    ivf = index.base_index
+    ivf.make_direct_map()
+    assert ivf.has_error_bounds and index.has_error_bounds is False
+    ivf.qb = 0
+    Dx, Ix = ivf.search(xq, 500, nprobe=nprobe)
+    outside, outside_half, total = 0, 0, 0
+    for q in range(len(xq)):
+        ids, est = Ix[q][Ix[q] >= 0], Dx[q][Ix[q] >= 0]
+        exact = ((xb[ids] - xq[q]) ** 2).sum(1) if name == "L2" else xb[ids] @ xq[q]
+        bounds = ivf.error_bounds(xq[q:q + 1], ids)
+        outside += (np.abs(est - exact) > bounds).sum()
+        outside_half += (np.abs(est - exact) > bounds / 2).sum()
+        total += len(ids)
+    assert outside / total < (0.08 if name == "L2" else 0.01)  # measured 0.048 and 0.001
+    assert outside_half / total > (0.2 if name == "L2" else 0.05)  # measured 0.33 and 0.095: not loose
+    ivf.qb = 4
+    _, I_all = index.search(xq, k, k_factor=k_factor, nprobe=nprobe)
+    _, I_skip = index.search(xq, k, k_factor=k_factor, nprobe=nprobe, rabitq_eps0=1.9)
+    assert np.mean([set(a) == set(b) for a, b in zip(I_all, I_skip)]) >= 0.97
