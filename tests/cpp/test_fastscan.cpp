@@ -224,5 +224,22 @@ TEST(FastScan, ScanBlocksKeepsTheBestOfItsRange) {
   }
 }
 
+TEST(FastScan, ScanBlocksCutsAmongEqualSums) {
+  // One code everywhere: every sum is the same, so the chunk's cut has a
+  // histogram of one value and the heap keeps the smallest ids.
+  const size_t M = 6, n = 300, k = 20;
+  std::vector<uint8_t> blocks(fastscan::nblocks(n) * fastscan::block_bytes(M), 0), code((M + 1) / 2, 0x5a);
+  for (size_t i = 0; i < n; i++) fastscan::set_code(blocks.data(), M, i, code.data());
+  const auto table = test::random_vectors(M, 16, 12, 0, 1);
+  fastscan::QuantizedLUT lut;
+  lut.build(table.data(), M);
+  std::vector<float> keys(k);
+  std::vector<idx_t> got(k);
+  TopKHeap heap(keys.data(), got.data(), k);
+  fastscan::scan_blocks(kernels(), blocks.data(), 0, n, M, lut, nullptr, heap, nullptr);
+  ASSERT_EQ(heap.finish(), k);
+  for (size_t i = 0; i < k; i++) EXPECT_EQ(got[i], idx_t(i));
+}
+
 }  // namespace
 }  // namespace sextant
