@@ -103,18 +103,21 @@ RaBitQuantizer::Scorer::Scorer(const RaBitQuantizer& rq, int qb)
 void RaBitQuantizer::Scorer::set_query(const float* x, const float* centroid) {
   const size_t d = rq_.d();
   const float inv_sqrt_d = 1.0f / std::sqrt(float(d));
-  q_to_c_l2sqr_ = 0;
-  q_norm_l2sqr_ = 0;
-  float sum = 0, lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
+  // Sums in locals: accumulating into the members would store each step (4x slower at d = 784).
+  float q_to_c = 0, q_norm = 0, sum = 0, lo = std::numeric_limits<float>::max(),
+        hi = std::numeric_limits<float>::lowest();
+  float* residual = residual_.data();
   for (size_t j = 0; j < d; j++) {
     const float r = x[j] - (centroid ? centroid[j] : 0.0f);
-    residual_[j] = r;
-    q_to_c_l2sqr_ += r * r;
-    q_norm_l2sqr_ += x[j] * x[j];
+    residual[j] = r;
+    q_to_c += r * r;
+    q_norm += x[j] * x[j];
     sum += r;
     lo = std::min(lo, r);
     hi = std::max(hi, r);
   }
+  q_to_c_l2sqr_ = q_to_c;
+  q_norm_l2sqr_ = q_norm;
   if (qb_ == 0) {
     // <q - c, b> = (2 * sum of q - c over the set bits - sum of q - c) / sqrt(d).
     c1_ = 2 * inv_sqrt_d;

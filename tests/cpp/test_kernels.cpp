@@ -297,7 +297,7 @@ TEST_P(SimdLevelTest, RaBitQPopcountsAreExact) {
   std::mt19937_64 rng(5);
   for (size_t d : kDims) {
     const size_t bits_size = (d + 7) / 8, code_size = bits_size + 8, words = (d + 63) / 64, n = 37;
-    for (size_t nplanes : {1, 4, 8}) {
+    for (size_t nplanes = 1; nplanes <= 8; nplanes++) {
       std::vector<uint8_t> codes(n * code_size);
       for (auto& b : codes) b = uint8_t(rng());
       for (size_t i = 0; i < n; i++) {  // zero past the last bit, as codes are
