@@ -2,7 +2,7 @@
 // translation unit includes this file inside its own namespace: the vector
 // levels are built with -mpopcnt, so the same loop runs on the POPCNT
 // instruction there and on libgcc's bit arithmetic in the scalar reference;
-// the AVX-512 level counts 64 bytes at a time for up to 4 query bits.
+// the AVX-512 level counts 64 bytes of a code at a time.
 // No standard-library templates (see kernels_simd.h).
 #pragma once
 
@@ -56,10 +56,10 @@ inline __m512i rabitq_popcount_bytes(__m512i v) {
                          _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(v, 4), low4)));
 }
 
-// Up to 4 planes, 64 bytes of a code at a time: a byte's weighted count, the
+// 64 bytes of a code at a time: a byte's weighted count over 4 planes, the
 // sum over p of popcount(byte & plane p) << p, stays below 8 * 15 = 120, so
-// the planes add up in bytes before one sum of bytes per 64 (3x fewer
-// instructions than the word loop at d = 784).
+// planes add up in bytes, 4 at a time, before one sum of bytes per 64 (3x
+// fewer instructions than the word loop at d = 784).
 template <size_t kPlanes>
 inline void rabitq_popcounts_wide(const uint8_t* codes, size_t n, size_t code_size, size_t bits_size,
                                   const uint64_t* planes, size_t words, uint32_t* dots, uint32_t* counts) {
@@ -72,13 +72,16 @@ inline void rabitq_popcounts_wide(const uint8_t* codes, size_t n, size_t code_si
       const size_t len = bits_size - c < 64 ? bits_size - c : 64;
       const __mmask64 m = len == 64 ? ~__mmask64(0) : (__mmask64(1) << len) - 1;
       const __m512i b = _mm512_maskz_loadu_epi8(m, bits + c);
-      __m512i weighted = zero;
-      for (size_t p = 0; p < kPlanes; p++) {
-        const __m512i plane = _mm512_maskz_loadu_epi8(m, plane_bytes + p * words * 8 + c);
-        // Counts are at most 8 (4 bits): shifting 16-bit lanes by p < 4 keeps each in its byte.
-        weighted = _mm512_add_epi8(weighted, _mm512_slli_epi16(rabitq_popcount_bytes(_mm512_and_si512(b, plane)), p));
+      for (size_t p0 = 0; p0 < kPlanes; p0 += 4) {
+        __m512i weighted = zero;
+        for (size_t p = p0; p < kPlanes && p < p0 + 4; p++) {
+          const __m512i plane = _mm512_maskz_loadu_epi8(m, plane_bytes + p * words * 8 + c);
+          // Counts are at most 8 (4 bits): shifting 16-bit lanes by < 4 keeps each in its byte.
+          weighted = _mm512_add_epi8(weighted,
+                                     _mm512_slli_epi16(rabitq_popcount_bytes(_mm512_and_si512(b, plane)), p - p0));
+        }
+        dot = _mm512_add_epi64(dot, _mm512_slli_epi64(_mm512_sad_epu8(weighted, zero), p0));
       }
-      dot = _mm512_add_epi64(dot, _mm512_sad_epu8(weighted, zero));
       count = _mm512_add_epi64(count, _mm512_sad_epu8(rabitq_popcount_bytes(b), zero));
     }
     dots[i] = uint32_t(_mm512_reduce_add_epi64(dot));
@@ -92,8 +95,9 @@ void rabitq_popcounts(const uint8_t* codes, size_t n, size_t code_size, size_t b
 #ifdef __AVX512BW__
   using Wide = void (*)(const uint8_t*, size_t, size_t, size_t, const uint64_t*, size_t, uint32_t*, uint32_t*);
   constexpr Wide kWide[] = {rabitq_popcounts_wide<1>, rabitq_popcounts_wide<2>, rabitq_popcounts_wide<3>,
-                            rabitq_popcounts_wide<4>};
-  if (nplanes >= 1 && nplanes <= 4) return kWide[nplanes - 1](codes, n, code_size, bits_size, planes, words, dots, counts);
+                            rabitq_popcounts_wide<4>, rabitq_popcounts_wide<5>, rabitq_popcounts_wide<6>,
+                            rabitq_popcounts_wide<7>, rabitq_popcounts_wide<8>};
+  if (nplanes >= 1 && nplanes <= 8) return kWide[nplanes - 1](codes, n, code_size, bits_size, planes, words, dots, counts);
 #endif
   using Fn = void (*)(const uint8_t*, size_t, size_t, size_t, const uint64_t*, size_t, uint32_t*, uint32_t*);
   constexpr Fn kByPlanes[] = {rabitq_popcounts_planes<0>, rabitq_popcounts_planes<1>, rabitq_popcounts_planes<2>,
