@@ -103,21 +103,37 @@ RaBitQuantizer::Scorer::Scorer(const RaBitQuantizer& rq, int qb)
 void RaBitQuantizer::Scorer::set_query(const float* x, const float* centroid) {
   const size_t d = rq_.d();
   const float inv_sqrt_d = 1.0f / std::sqrt(float(d));
-  // Sums in locals: accumulating into the members would store each step (4x slower at d = 784).
-  float q_to_c = 0, q_norm = 0, sum = 0, lo = std::numeric_limits<float>::max(),
-        hi = std::numeric_limits<float>::lowest();
+  // Set once per list an inverted file probes, so written to vectorise: the
+  // residual alone, its squared norm on the SIMD kernels, and the sum and range
+  // in eight independent lanes (3x faster at d = 384 than one running sum).
   float* residual = residual_.data();
-  for (size_t j = 0; j < d; j++) {
-    const float r = x[j] - (centroid ? centroid[j] : 0.0f);
-    residual[j] = r;
-    q_to_c += r * r;
-    q_norm += x[j] * x[j];
-    sum += r;
-    lo = std::min(lo, r);
-    hi = std::max(hi, r);
+  for (size_t j = 0; j < d; j++) residual[j] = x[j] - (centroid ? centroid[j] : 0.0f);
+  q_to_c_l2sqr_ = kernels_.inner_product(residual, residual, d);
+  q_norm_l2sqr_ = rq_.metric() == MetricType::INNER_PRODUCT ? kernels_.inner_product(x, x, d) : 0.0f;
+  constexpr size_t kLanes = 8;
+  float sums[kLanes] = {}, los[kLanes], his[kLanes];
+  std::fill(los, los + kLanes, std::numeric_limits<float>::max());
+  std::fill(his, his + kLanes, std::numeric_limits<float>::lowest());
+  size_t j = 0;
+  for (; j + kLanes <= d; j += kLanes) {
+    for (size_t l = 0; l < kLanes; l++) {
+      const float r = residual[j + l];
+      sums[l] += r;
+      los[l] = r < los[l] ? r : los[l];
+      his[l] = r > his[l] ? r : his[l];
+    }
   }
-  q_to_c_l2sqr_ = q_to_c;
-  q_norm_l2sqr_ = q_norm;
+  for (; j < d; j++) {
+    sums[0] += residual[j];
+    los[0] = std::min(los[0], residual[j]);
+    his[0] = std::max(his[0], residual[j]);
+  }
+  float sum = 0, lo = los[0], hi = his[0];
+  for (size_t l = 0; l < kLanes; l++) {
+    sum += sums[l];
+    lo = std::min(lo, los[l]);
+    hi = std::max(hi, his[l]);
+  }
   if (qb_ == 0) {
     // <q - c, b> = (2 * sum of q - c over the set bits - sum of q - c) / sqrt(d).
     c1_ = 2 * inv_sqrt_d;
@@ -129,26 +145,33 @@ void RaBitQuantizer::Scorer::set_query(const float* x, const float* centroid) {
   // levels' bits are laid out as planes so that a code scores with popcounts.
   const int max_code = (1 << qb_) - 1;
   const float delta = (hi - lo) / float(max_code);
-  std::fill(levels_.begin(), levels_.end(), 0);
-  std::fill(planes_.begin(), planes_.end(), 0);
-  uint64_t sum_levels = 0;
+  uint8_t* levels = levels_.data();  // zero past d since construction
+  uint32_t sum_levels = 0;
   if (delta > 0) {
-    const float inv_delta = 1.0f / delta;
-    for (size_t j = 0; j < d; j++) {
-      const float v = (residual_[j] - lo) * inv_delta;
-      levels_[j] = uint8_t(v <= 0 ? 0 : v >= float(max_code) ? max_code : int(v + 0.5f));
-      sum_levels += levels_[j];
+    const float inv_delta = 1.0f / delta, top = float(max_code);
+    for (size_t i = 0; i < d; i++) {  // clamped, then rounded half up: no branch
+      const float v = std::min(std::max((residual[i] - lo) * inv_delta, 0.0f), top);
+      levels[i] = uint8_t(int(v + 0.5f));
+      sum_levels += levels[i];
     }
+  } else {
+    std::fill(levels, levels + d, uint8_t(0));
   }
   // Bit p of 8 levels at once: the bytes' bits p masked to bit 0, then gathered
-  // into one byte by a multiply (byte i's bit lands on bit 56 + i).
-  for (size_t g = 0; g < levels_.size() / 8; g++) {
-    uint64_t eight;
-    std::memcpy(&eight, &levels_[8 * g], 8);
-    for (int p = 0; p < qb_; p++) {
-      const uint64_t bits = (((eight >> p) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56;
-      planes_[size_t(p) * words_ + g / 8] |= bits << (8 * (g % 8));
+  // into one byte by a multiply (byte i's bit lands on bit 56 + i); each
+  // plane's word is built in a register, then stored.
+  const size_t groups = levels_.size() / 8;
+  for (size_t w = 0; w < words_; w++) {
+    uint64_t plane_words[kMaxQueryBits] = {};
+    for (size_t g = 8 * w; g < groups && g < 8 * w + 8; g++) {
+      uint64_t eight;
+      std::memcpy(&eight, levels + 8 * g, 8);
+      for (int p = 0; p < qb_; p++) {
+        const uint64_t bits = (((eight >> p) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56;
+        plane_words[p] |= bits << (8 * (g % 8));
+      }
     }
+    for (int p = 0; p < qb_; p++) planes_[size_t(p) * words_ + w] = plane_words[p];
   }
   c1_ = 2 * delta * inv_sqrt_d;
   c2_ = 2 * lo * inv_sqrt_d;
