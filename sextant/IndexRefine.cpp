@@ -117,7 +117,7 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
                 params.without(kKnobKFactor | kKnobRaBitQEps0));
   const float scale = metric_ == MetricType::L2 ? 1.0f : -1.0f;
   const auto* flat = dynamic_cast<const IndexFlat*>(refine_.get());
-  const bool gather_l2 = flat != nullptr && metric_ == MetricType::L2 && ntotal_ <= idx_t{UINT32_MAX};
+  const bool gather = flat != nullptr && ntotal_ <= idx_t{UINT32_MAX};
   // A base with error bounds (RaBitQ: rabitq_eps0 standard deviations of the
   // estimate, the paper's 1.9 say): a candidate whose best key within the
   // bound cannot enter the heap is not re-ranked. Off by default, as in Faiss:
@@ -150,8 +150,9 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
       }
       // Candidates come best first: once the heap holds k, most of the rest cannot enter.
       auto skip = [&](idx_t j) { return candidates[j] < 0 || (bounded && lowest[j] >= heap.admission_bound()); };
-      if (gather_l2) {
-        // The gather kernel stops each row that cannot enter at the bound
+      if (gather) {
+        // The gather kernels read a few rows in lockstep (several cache misses
+        // in flight); the L2 one stops each row that cannot enter at the bound
         // after a block of it instead of reading all of it from memory.
         for (idx_t j = 0; j < kb;) {
           size_t g = 0;
@@ -161,9 +162,13 @@ void IndexRefine::search_impl(idx_t n, const float* x, idx_t k, float* distances
             rows[g++] = uint32_t(candidates[j]);
           }
           if (g == 0) continue;
-          kernels().l2sqr_gather(x + q * d_, flat->vectors(), d_, rows.data(), g, heap.admission_bound(),
-                                 exact.data());
-          for (size_t i = 0; i < g; i++) heap.push(exact[i], rows[i]);
+          if (metric_ == MetricType::L2) {
+            kernels().l2sqr_gather(x + q * d_, flat->vectors(), d_, rows.data(), g, heap.admission_bound(),
+                                   exact.data());
+          } else {
+            kernels().inner_product_gather(x + q * d_, flat->vectors(), d_, rows.data(), g, exact.data());
+          }
+          for (size_t i = 0; i < g; i++) heap.push(scale * exact[i], rows[i]);
         }
       } else if (bounded) {
         for (idx_t j = 0; j < kb; j++) {
