@@ -118,7 +118,8 @@ struct Kernels {
   /// apart, each starting with bits_size bytes of sign bits (bit j of byte
   /// j / 8), dots[i] = sum over p < nplanes of popcount(bits & plane p) << p
   /// and counts[i] = popcount(bits). planes holds nplanes rows of words
-  /// 64-bit words (words = ceil(bits_size / 8), zero past the last bit).
+  /// 64-bit words (words = ceil(bits_size / 8), zero past the last bit);
+  /// 1 <= nplanes <= RaBitQuantizer::kMaxQueryBits (8).
   void (*rabitq_popcounts)(const uint8_t* codes, size_t n, size_t code_size, size_t bits_size,
                            const uint64_t* planes, size_t words, size_t nplanes, uint32_t* dots, uint32_t* counts);
 };

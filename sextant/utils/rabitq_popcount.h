@@ -29,7 +29,7 @@ inline void rabitq_popcounts_planes(const uint8_t* codes, size_t n, size_t code_
   const size_t full = bits_size / 8;
   for (size_t i = 0; i < n; i++) {
     const uint8_t* bits = codes + i * code_size;
-    uint64_t count = 0, plane_counts[kPlanes > 0 ? kPlanes : 1] = {};
+    uint64_t count = 0, plane_counts[kPlanes] = {};
     auto add = [&](uint64_t word, size_t w) {
       count += uint64_t(__builtin_popcountll(word));
       for (size_t p = 0; p < kPlanes; p++) plane_counts[p] += uint64_t(__builtin_popcountll(word & planes[p * words + w]));
@@ -90,18 +90,23 @@ inline void rabitq_popcounts_wide(const uint8_t* codes, size_t n, size_t code_si
 }
 #endif
 
+// One instantiation per plane count, 1 to 8 (Scorer passes qb > 0): the
+// 64-byte path where AVX-512BW runs, the word loop elsewhere.
+template <size_t kPlanes>
+inline void rabitq_popcounts_fixed(const uint8_t* codes, size_t n, size_t code_size, size_t bits_size,
+                                   const uint64_t* planes, size_t words, uint32_t* dots, uint32_t* counts) {
+#ifdef __AVX512BW__
+  rabitq_popcounts_wide<kPlanes>(codes, n, code_size, bits_size, planes, words, dots, counts);
+#else
+  rabitq_popcounts_planes<kPlanes>(codes, n, code_size, bits_size, planes, words, dots, counts);
+#endif
+}
+
 void rabitq_popcounts(const uint8_t* codes, size_t n, size_t code_size, size_t bits_size, const uint64_t* planes,
                       size_t words, size_t nplanes, uint32_t* dots, uint32_t* counts) {
-#ifdef __AVX512BW__
-  using Wide = void (*)(const uint8_t*, size_t, size_t, size_t, const uint64_t*, size_t, uint32_t*, uint32_t*);
-  constexpr Wide kWide[] = {rabitq_popcounts_wide<1>, rabitq_popcounts_wide<2>, rabitq_popcounts_wide<3>,
-                            rabitq_popcounts_wide<4>, rabitq_popcounts_wide<5>, rabitq_popcounts_wide<6>,
-                            rabitq_popcounts_wide<7>, rabitq_popcounts_wide<8>};
-  if (nplanes >= 1 && nplanes <= 8) return kWide[nplanes - 1](codes, n, code_size, bits_size, planes, words, dots, counts);
-#endif
   using Fn = void (*)(const uint8_t*, size_t, size_t, size_t, const uint64_t*, size_t, uint32_t*, uint32_t*);
-  constexpr Fn kByPlanes[] = {rabitq_popcounts_planes<0>, rabitq_popcounts_planes<1>, rabitq_popcounts_planes<2>,
-                              rabitq_popcounts_planes<3>, rabitq_popcounts_planes<4>, rabitq_popcounts_planes<5>,
-                              rabitq_popcounts_planes<6>, rabitq_popcounts_planes<7>, rabitq_popcounts_planes<8>};
-  kByPlanes[nplanes < 8 ? nplanes : 8](codes, n, code_size, bits_size, planes, words, dots, counts);
+  constexpr Fn kByPlanes[] = {rabitq_popcounts_fixed<1>, rabitq_popcounts_fixed<2>, rabitq_popcounts_fixed<3>,
+                              rabitq_popcounts_fixed<4>, rabitq_popcounts_fixed<5>, rabitq_popcounts_fixed<6>,
+                              rabitq_popcounts_fixed<7>, rabitq_popcounts_fixed<8>};
+  kByPlanes[nplanes - 1](codes, n, code_size, bits_size, planes, words, dots, counts);
 }
