@@ -94,7 +94,16 @@ void IndexIVF::replace_invlists(std::unique_ptr<InvertedLists> lists) {
     const idx_t* ids = lists->ids(l);
     for (size_t i = 0; i < size; i++)
       SEXTANT_CHECK(ids[i] >= 0, type_name(), ": list ", l, " holds id ", ids[i], " (ids are >= 0; -1 means no result)");
-    if (size > 0) check_codes(lists->codes(l), size);
+    if (size == 0) continue;
+    if (lists->plain_layout()) {
+      check_codes(lists->codes(l), size);
+      continue;
+    }
+    std::vector<uint8_t> code(code_size());
+    for (size_t i = 0; i < size; i++) {
+      lists->get_code(l, i, code.data());
+      check_codes(code.data(), 1);
+    }
   }
   lists_ = std::move(lists);
   ntotal_ = static_cast<idx_t>(lists_->total_size());

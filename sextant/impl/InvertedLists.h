@@ -26,6 +26,8 @@ class InvertedLists {
   /// The codes of a list: list_size(list) codes one after the other, unless
   /// the store documents another layout (BlockInvertedLists).
   virtual const uint8_t* codes(size_t list) const = 0;
+  /// Whether codes() holds the plain layout.
+  virtual bool plain_layout() const { return true; }
   /// Copies code `offset` of a list, in the plain layout, to out (code_size bytes).
   virtual void get_code(size_t list, size_t offset, uint8_t* out) const;
   virtual const idx_t* ids(size_t list) const = 0;

@@ -110,24 +110,38 @@ inline FastScanSums fastscan_block(const uint8_t* block, size_t npairs, const ui
   return s;
 }
 
+// The block's sums in vector order: vectors 0-15 in s01, 16-31 in s23.
+struct FastScanOrdered {
+  __m256i s01, s23;
+};
+
+inline FastScanOrdered fastscan_ordered(const uint8_t* block, size_t npairs, const uint8_t* luts) {
+  const FastScanSums s = fastscan_block(block, npairs, luts);
+  const __m256i lo_even = _mm256_sub_epi16(s.lo_a, _mm256_slli_epi16(s.lo_b, 8));
+  const __m256i hi_even = _mm256_sub_epi16(s.hi_a, _mm256_slli_epi16(s.hi_b, 8));
+  // The two sub-quantizers' lanes added: lane 0 for vectors 0-15, lane 1 for 16-31.
+  const __m256i even = _mm256_add_epi16(_mm256_permute2x128_si256(lo_even, hi_even, 0x20),
+                                        _mm256_permute2x128_si256(lo_even, hi_even, 0x31));
+  const __m256i odd = _mm256_add_epi16(_mm256_permute2x128_si256(s.lo_b, s.hi_b, 0x20),
+                                       _mm256_permute2x128_si256(s.lo_b, s.hi_b, 0x31));
+  // Interleaved back into vector order: vectors 0-7 | 16-23, and 8-15 | 24-31.
+  const __m256i first = _mm256_unpacklo_epi16(even, odd), second = _mm256_unpackhi_epi16(even, odd);
+  return {_mm256_permute2x128_si256(first, second, 0x20), _mm256_permute2x128_si256(first, second, 0x31)};
+}
+
+inline void fastscan_sums(const uint8_t* block, size_t npairs, const uint8_t* luts, uint16_t* sums) {
+  const FastScanOrdered s = fastscan_ordered(block, npairs, luts);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums), s.s01);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums + 16), s.s23);
+}
+
 inline size_t fastscan_collect(const uint8_t* blocks, size_t nblocks, size_t npairs, const uint8_t* luts,
                                uint16_t threshold, uint32_t* idx, uint16_t* sums) {
   const __m256i thr = _mm256_set1_epi16(static_cast<short>(threshold));
   alignas(32) uint16_t lanes[32];
   size_t count = 0;
   for (size_t b = 0; b < nblocks; b++) {
-    const FastScanSums s = fastscan_block(blocks + b * npairs * 32, npairs, luts);
-    const __m256i lo_even = _mm256_sub_epi16(s.lo_a, _mm256_slli_epi16(s.lo_b, 8));
-    const __m256i hi_even = _mm256_sub_epi16(s.hi_a, _mm256_slli_epi16(s.hi_b, 8));
-    // The two sub-quantizers' lanes added: lane 0 for vectors 0-15, lane 1 for 16-31.
-    const __m256i even = _mm256_add_epi16(_mm256_permute2x128_si256(lo_even, hi_even, 0x20),
-                                          _mm256_permute2x128_si256(lo_even, hi_even, 0x31));
-    const __m256i odd = _mm256_add_epi16(_mm256_permute2x128_si256(s.lo_b, s.hi_b, 0x20),
-                                         _mm256_permute2x128_si256(s.lo_b, s.hi_b, 0x31));
-    // Interleaved back into vector order: vectors 0-7 | 16-23, and 8-15 | 24-31.
-    const __m256i first = _mm256_unpacklo_epi16(even, odd), second = _mm256_unpackhi_epi16(even, odd);
-    const __m256i s01 = _mm256_permute2x128_si256(first, second, 0x20);  // vectors 0-15
-    const __m256i s23 = _mm256_permute2x128_si256(first, second, 0x31);  // vectors 16-31
+    const auto [s01, s23] = fastscan_ordered(blocks + b * npairs * 32, npairs, luts);
     // Unsigned a <= t  <=>  min(a, t) == a.
     const __m256i le01 = _mm256_cmpeq_epi16(_mm256_min_epu16(s01, thr), s01);
     const __m256i le23 = _mm256_cmpeq_epi16(_mm256_min_epu16(s23, thr), s23);

@@ -65,6 +65,10 @@ struct Kernels {
   /// (position, sum) of each code whose sum is <= threshold. Returns the count.
   size_t (*fastscan_collect)(const uint8_t* blocks, size_t nblocks, size_t npairs, const uint8_t* luts,
                              uint16_t threshold, uint32_t* idx, uint16_t* sums);
+  /// The 16-bit sums of the 32 codes of one block, in vector order: what
+  /// fastscan_collect compares, for scorers whose order of codes is not the
+  /// order of their sums (RaBitQ's per-vector factors).
+  void (*fastscan_sums)(const uint8_t* block, size_t npairs, const uint8_t* luts, uint16_t* sums);
   /// Quantizes a fast-scan look-up table (M sub-quantizers x 16 float entries,
   /// smaller is better) to bytes in the pair layout: entry c of sub-quantizer m
   /// goes to out[(m / 2) * 32 + (m % 2) * 16 + c] as round((t - lo_m) / step),

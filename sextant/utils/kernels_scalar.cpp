@@ -79,21 +79,28 @@ void sq_score(const float* u, const float* v, const uint8_t* codes, size_t code_
   }
 }
 
+void fastscan_sums(const uint8_t* block, size_t npairs, const uint8_t* luts, uint16_t* sums) {
+  for (size_t v = 0; v < 32; v++) {
+    const unsigned shift = v < 16 ? 0 : 4, j = v % 16;
+    uint32_t sum = 0;
+    for (size_t p = 0; p < npairs; p++) {
+      sum += luts[p * 32 + ((block[p * 32 + j] >> shift) & 15)];
+      sum += luts[p * 32 + 16 + ((block[p * 32 + 16 + j] >> shift) & 15)];
+    }
+    sums[v] = uint16_t(sum);
+  }
+}
+
 size_t fastscan_collect(const uint8_t* blocks, size_t nblocks, size_t npairs, const uint8_t* luts,
                         uint16_t threshold, uint32_t* idx, uint16_t* sums) {
   size_t count = 0;
+  uint16_t block_sums[32];
   for (size_t b = 0; b < nblocks; b++) {
-    const uint8_t* block = blocks + b * npairs * 32;
+    fastscan_sums(blocks + b * npairs * 32, npairs, luts, block_sums);
     for (size_t v = 0; v < 32; v++) {
-      const unsigned shift = v < 16 ? 0 : 4, j = v % 16;
-      uint32_t sum = 0;
-      for (size_t p = 0; p < npairs; p++) {
-        sum += luts[p * 32 + ((block[p * 32 + j] >> shift) & 15)];
-        sum += luts[p * 32 + 16 + ((block[p * 32 + 16 + j] >> shift) & 15)];
-      }
-      if (sum <= threshold) {
+      if (block_sums[v] <= threshold) {
         idx[count] = uint32_t(b * 32 + v);
-        sums[count] = uint16_t(sum);
+        sums[count] = block_sums[v];
         count++;
       }
     }

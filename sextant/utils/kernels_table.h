@@ -17,6 +17,7 @@ const Kernels& table() {
       .sq_ip = {sq_score<kSQ8bit, false>, sq_score<kSQ6bit, false>, sq_score<kSQ4bit, false>,
                 sq_score<kSQfp16, false>, sq_score<kSQbf16, false>},
       .fastscan_collect = fastscan_collect,
+      .fastscan_sums = fastscan_sums,
       .fastscan_quantize = fastscan_quantize,
       .l2sqr_gather = l2sqr_gather,
       .inner_product_gather = inner_product_gather,

@@ -30,7 +30,8 @@ TEST(FastScan, BlockLayoutRoundTrips) {
   }
 }
 
-// Every SIMD level finds the same candidates and sums as the scalar reference.
+// Every SIMD level finds the same candidates and sums as the scalar reference,
+// and the same sums of whole blocks.
 TEST(FastScan, SimdKernelsMatchScalarExactly) {
   const Kernels& scalar = *kernels_for(SimdLevel::scalar);
   std::mt19937 rng(2);
@@ -62,6 +63,12 @@ TEST(FastScan, SimdKernelsMatchScalarExactly) {
           EXPECT_EQ(i1[c], i2[c]);
           EXPECT_EQ(s1[c], s2[c]);
         }
+      }
+      for (size_t b = 0; b < nblocks; b++) {  // every sum of a block, in vector order
+        uint16_t all1[32], all2[32];
+        scalar.fastscan_sums(blocks.data() + b * npairs * 32, npairs, luts.data(), all1);
+        simd->fastscan_sums(blocks.data() + b * npairs * 32, npairs, luts.data(), all2);
+        EXPECT_TRUE(std::equal(all1, all1 + 32, all2)) << to_string(level) << " npairs " << npairs;
       }
     }
   }
