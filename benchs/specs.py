@@ -120,6 +120,13 @@ INDEXES = {
                  "faiss": {"factory": "IVF256,RaBitQfs,RFlat", "label": "faiss IVF RaBitQ fast-scan + re-rank"}},
         "sweep": FASTSCAN_SWEEP,
     },
+    # The fast-scan layout on both sides: sextant's and faiss's IndexIVFRaBitQFastScan (queries
+    # rounded to 8 bits, both libraries' default, then the 8-bit tables).
+    "ivf256-rabitqfs-rflat": {
+        "exact": False, "datasets": ["fashion-mnist", "minilm-debian"],
+        "libs": {lib: {"factory": "IVF256,RaBitQfs,RFlat"} for lib in ("sextant", "faiss")},
+        "sweep": FASTSCAN_SWEEP,
+    },
     "ivf1024-pq32fs-rflat": {
         "exact": False, "datasets": ["synthetic-1m", "synthetic-1m-ip"],
         "libs": {

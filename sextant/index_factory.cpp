@@ -16,6 +16,7 @@
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexIVFPQFastScan.h"
 #include "sextant/IndexIVFRaBitQ.h"
+#include "sextant/IndexIVFRaBitQFastScan.h"
 #include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPQFastScan.h"
@@ -45,7 +46,8 @@ constexpr long kMaxRotationEntries = 1L << 22;
 constexpr long kMaxTransformDim = 1L << 20;  // the largest dimension an index file holds
 
 const char* kCodecs =
-    "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, RaBitQ, PQ<M>[x<nbits>] or PQ<M>x4fs[r] (each PQ with an optional _aniso<T>)";
+    "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, RaBitQ, RaBitQfs, PQ<M>[x<nbits>] or PQ<M>x4fs[r] (each PQ with an optional "
+    "_aniso<T>)";
 
 class Parser {
  public:
@@ -268,6 +270,7 @@ class Parser {
       return std::make_unique<IndexIVFScalarQuantizer>(quantizer, d, nlist, *type, metric_);
     }
     if (c == "RaBitQ") return std::make_unique<IndexIVFRaBitQ>(quantizer, d, nlist, metric_);
+    if (c == "RaBitQfs") return std::make_unique<IndexIVFRaBitQFastScan>(quantizer, d, nlist, metric_);
     if (take(c, "PQ")) {
       auto [M, nbits, fast_scan, residual, threshold] = pq_params(c, codec, d);
       if (fast_scan) {
@@ -465,6 +468,7 @@ std::string describe(const Index& index) {
     head += ",";
     if (dynamic_cast<const IndexIVFFlat*>(ivf)) return head + "Flat";
     if (auto* s = dynamic_cast<const IndexIVFScalarQuantizer*>(ivf)) return head + quantizer_type_name(s->sq().type());
+    if (dynamic_cast<const IndexIVFRaBitQFastScan*>(ivf)) return head + "RaBitQfs";
     if (dynamic_cast<const IndexIVFRaBitQ*>(ivf)) return head + "RaBitQ";
     if (ivf_fs) return head + describe_pq(ivf_fs->pq(), ivf_fs->by_residual() ? "fsr" : "fs");
     if (auto* p = dynamic_cast<const IndexIVFPQ*>(ivf)) return head + describe_pq(p->pq());

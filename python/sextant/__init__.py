@@ -33,6 +33,7 @@ from ._sextant import (
     IndexIVFPQ,
     IndexIVFPQFastScan,
     IndexIVFRaBitQ,
+    IndexIVFRaBitQFastScan,
     IndexIVFScalarQuantizer,
     IndexPQ,
     IndexPQFastScan,

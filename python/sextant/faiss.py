@@ -52,6 +52,7 @@ from ._sextant import (  # noqa: F401 - re-exported under Faiss's names
     IndexIVFPQ,
     IndexIVFPQFastScan,
     IndexIVFRaBitQ,
+    IndexIVFRaBitQFastScan,
     IndexIVFScalarQuantizer,
     IndexPQ,
     IndexPQFastScan,

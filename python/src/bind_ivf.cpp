@@ -9,6 +9,7 @@
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexIVFPQFastScan.h"
 #include "sextant/IndexIVFRaBitQ.h"
+#include "sextant/IndexIVFRaBitQFastScan.h"
 #include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/base/Error.h"
 #include "sextant/utils/validate.h"
@@ -79,6 +80,13 @@ nprobe and max_codes are defaults; a call may override them (index.search(x, k, 
            py::arg("nlist"), py::arg("metric") = MetricType::L2)
       .def_property("qb", &IndexIVFRaBitQ::qb, &IndexIVFRaBitQ::set_qb,
                     "Bits a query is quantised to, 0 to 8 (0: floats); 4 by default, as Faiss.");
+
+  py::class_<IndexIVFRaBitQFastScan, IndexIVFRaBitQ, std::shared_ptr<IndexIVFRaBitQFastScan>>(
+      m, "IndexIVFRaBitQFastScan",
+      "IndexIVFRaBitQ with lists in the fast-scan block layout (factory IVF<nlist>,RaBitQfs); qb 8 by default, "
+      "as Faiss.")
+      .def(py::init<std::shared_ptr<Index>, int, size_t, MetricType>(), py::arg("quantizer"), py::arg("d"),
+           py::arg("nlist"), py::arg("metric") = MetricType::L2);
 
   py::class_<IndexIVFPQ, IndexIVF, std::shared_ptr<IndexIVFPQ>>(m, "IndexIVFPQ",
                                                                "IVF with PQ codes of the residuals.")

@@ -50,6 +50,8 @@ class QuantizedLUT {
   /// for an infinite bound): codes with larger sums cannot enter the heap.
   uint16_t threshold(float bound) const;
   float key(uint16_t sum) const { return float(sum) * step_ + bias_; }
+  float step() const { return step_; }
+  float bias() const { return bias_; }
 
  private:
   std::vector<uint8_t> bytes_;

@@ -15,6 +15,7 @@
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexIVFPQFastScan.h"
 #include "sextant/IndexIVFRaBitQ.h"
+#include "sextant/IndexIVFRaBitQFastScan.h"
 #include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPQFastScan.h"
@@ -241,7 +242,7 @@ void read_ivf_lists(const IndexHeader& h, const IvfHead& head, SextantReader& in
           " codes of ", cs, " bytes");
   if (auto* blocked = dynamic_cast<const BlockInvertedLists*>(&ivf.invlists())) {
     // Fast-scan lists are rebuilt in their block layout (copied, never mapped).
-    auto lists = std::make_unique<BlockInvertedLists>(head.nlist, blocked->M());
+    auto lists = std::make_unique<BlockInvertedLists>(head.nlist, blocked->M(), blocked->aux_floats());
     for (size_t l = 0; l < head.nlist; l++) {
       if (sizes[l] > 0) lists->add_entries(l, sizes[l], ids.data() + offsets[l], codes.data() + offsets[l] * cs);
     }
@@ -306,10 +307,12 @@ void write_ivf_rabitq(const Index& index, SextantWriter& out) {
   write_ivf_lists(ivf, out);
 }
 
+// Both layouts store the same plain codes.
+template <class IVFRaBitQ>
 std::unique_ptr<Index> read_ivf_rabitq(const IndexHeader& h, SextantReader& in) {
   IvfHead head = read_ivf_head(h, in);
   in.in().check(head.by_residual, "IndexIVFRaBitQ codes are always taken against the list centroid");
-  auto ivf = std::make_unique<IndexIVFRaBitQ>(head.quantizer, h.d, head.nlist, h.metric);
+  auto ivf = std::make_unique<IVFRaBitQ>(head.quantizer, h.d, head.nlist, h.metric);
   ivf->set_qb(in.i32("RaBitQ qb"));
   read_ivf_lists(h, head, in, *ivf);
   finish_ivf(h, head, *ivf);
@@ -534,7 +537,8 @@ std::span<const IndexCodec> sextant_codecs() {
       {fourcc("SHRD"), "IndexShards", write_shards, read_shards},
       {fourcc("REPL"), "IndexReplicas", write_replicas, read_replicas},
       {fourcc("RBQ_"), "IndexRaBitQ", write_rabitq, read_rabitq},
-      {fourcc("IVRB"), "IndexIVFRaBitQ", write_ivf_rabitq, read_ivf_rabitq},
+      {fourcc("IVRB"), "IndexIVFRaBitQ", write_ivf_rabitq, read_ivf_rabitq<IndexIVFRaBitQ>},
+      {fourcc("IVRF"), "IndexIVFRaBitQFastScan", write_ivf_rabitq, read_ivf_rabitq<IndexIVFRaBitQFastScan>},
   };
   return kCodecs;
 }

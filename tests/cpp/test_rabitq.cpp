@@ -10,12 +10,17 @@
 #include <vector>
 
 #include "reference.h"
+#include "sextant/IndexFlat.h"
 #include "sextant/IndexIVFRaBitQ.h"
+#include "sextant/IndexIVFRaBitQFastScan.h"
 #include "sextant/IndexRaBitQ.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/SearchParams.h"
+#include "sextant/impl/BlockInvertedLists.h"
+#include "sextant/impl/RaBitQFastScan.h"
 #include "sextant/impl/RaBitQuantizer.h"
 #include "sextant/index_factory.h"
+#include "sextant/utils/kernels.h"
 
 namespace sextant {
 namespace {
@@ -153,7 +158,8 @@ TEST_P(RaBitQRecall, FindsTheNearestNeighbour) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Indexes, RaBitQRecall,
-                         ::testing::Values("RaBitQ", "IVF16,RaBitQ", "RaBitQ,RFlat", "IVF16,RaBitQ,RFlat"),
+                         ::testing::Values("RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQ,RFlat", "IVF16,RaBitQ,RFlat",
+                                           "IVF16,RaBitQfs,RFlat"),
                          test::factory_name);
 
 TEST(IndexRaBitQ, FloatAndQuantisedQueriesAgreeMostly) {
@@ -220,6 +226,94 @@ TEST(IndexIVFRaBitQ, ErrorBoundsFindCodesThroughTheDirectMap) {
   EXPECT_NEAR(out[1], ivf.rabitq().error_bound(code.data(), q_to_c), 1e-4f * out[1]);
   const idx_t bad[] = {idx_t(n)};
   EXPECT_THROW(ivf.error_bounds(xb.data(), bad, 1, out), Error);
+}
+
+// The fast-scan scorer's float-table estimate is the bitwise scorer's (same
+// query rounding for qb = 8); its block keys, from the kernel's 8-bit sums,
+// are within the table's rounding: half a step per sub-code.
+TEST(RaBitQFastScan, EstimatesMatchTheBitwiseScorer) {
+  for (size_t d : {size_t(13), size_t(64), size_t(100)}) {
+    const size_t n = 70, M = (d + 3) / 4;
+    const auto xb = gaussian(n, d, 11, 0.2f), xq = gaussian(3, d, 12, 0.2f), c = gaussian(1, d, 13);
+    for (MetricType metric : kMetrics) {
+      RaBitQuantizer rq(d, metric);
+      std::vector<uint8_t> codes(n * rq.code_size());
+      rq.encode(n, xb.data(), c.data(), codes.data());
+      BlockInvertedLists lists(1, M, 2);
+      std::vector<idx_t> ids(n);
+      lists.add_entries(0, n, ids.data(), codes.data());
+      for (int qb : {0, 8}) {
+        SCOPED_TRACE(testing::Message() << "d " << d << " " << metric_name(metric) << " qb " << qb);
+        RaBitQFastScanScorer fs(rq, qb);
+        RaBitQuantizer::Scorer bitwise(rq, qb);
+        for (size_t q = 0; q < 3; q++) {
+          fs.set_query(xq.data() + q * d, c.data());
+          bitwise.set_query(xq.data() + q * d, c.data());
+          std::vector<float> plain(n), want(n);
+          fs.score(codes.data(), n, plain.data());
+          bitwise.score(codes.data(), n, want.data());
+          for (size_t i = 0; i < n; i++) ASSERT_NEAR(plain[i], want[i], 1e-3f * (1 + std::fabs(want[i]))) << i;
+          const float scale = 2.0f / std::sqrt(float(d)), sign = metric == MetricType::L2 ? 1.0f : -1.0f;
+          for (size_t b = 0; b < fastscan::nblocks(n); b++) {
+            const uint8_t* block = lists.codes(0) + b * lists.block_stride();
+            uint16_t sums[32];
+            float keys[32];
+            kernels().fastscan_sums(block, fastscan::npairs(M), fs.lut().bytes(), sums);
+            const float* aux = lists.aux(block);
+            fs.block_keys(sums, aux, aux + 32, keys);
+            for (size_t v = 0; v < 32 && b * 32 + v < n; v++) {
+              const size_t i = b * 32 + v;
+              // L2: 2 dp scale per unit of the dot; inner product: half that.
+              const float slack = (metric == MetricType::L2 ? 2 : 1) * aux[32 + v] * scale * M * fs.lut().step() / 2;
+              EXPECT_NEAR(keys[v], sign * plain[i], slack + 1e-3f * (1 + std::fabs(plain[i]))) << i;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Searches of the fast-scan layout find what the bitwise codes find: the same
+// codes, estimates apart only by the 8-bit table.
+TEST(IndexIVFRaBitQFastScan, FindsWhatTheBitwiseLayoutFinds) {
+  const size_t n = 3000, nq = 40, d = 48, k = 10;
+  const auto xb = gaussian(n, d, 14), xq = gaussian(nq, d, 15);
+  for (MetricType metric : kMetrics) {
+    SCOPED_TRACE(metric_name(metric));
+    auto quantizer = std::make_shared<IndexFlat>(d, metric);
+    IndexIVFRaBitQ bitwise(quantizer, d, 16, metric);
+    bitwise.train(n, xb.data());
+    bitwise.add(n, xb.data());
+    IndexIVFRaBitQFastScan fs(quantizer, d, 16, metric);  // the trained quantizer: same lists
+    EXPECT_EQ(fs.qb(), 8);
+    fs.add(n, xb.data());
+    bitwise.set_qb(0);
+    fs.set_qb(0);
+    SearchParams params;
+    params.nprobe = 4;
+    std::vector<float> d1(nq * k), d2(nq * k);
+    std::vector<idx_t> l1(nq * k), l2(nq * k);
+    bitwise.search(nq, xq.data(), k, d1.data(), l1.data(), params);
+    fs.search(nq, xq.data(), k, d2.data(), l2.data(), params);
+    size_t same = 0;
+    for (size_t q = 0; q < nq; q++) {
+      std::set<idx_t> a(l1.begin() + q * k, l1.begin() + (q + 1) * k);
+      for (size_t j = 0; j < k; j++) same += a.count(l2[q * k + j]);
+      EXPECT_NEAR(d2[q * k], d1[q * k], 0.05f * (1 + std::fabs(d1[q * k])));
+    }
+    EXPECT_GE(double(same) / (nq * k), 0.85);
+    // The stored codes are the bitwise layout's, read back through the blocks.
+    std::vector<uint8_t> a(bitwise.code_size()), b(fs.code_size());
+    for (size_t list = 0; list < 16; list++) {
+      ASSERT_EQ(bitwise.invlists().list_size(list), fs.invlists().list_size(list));
+      for (size_t i = 0; i < fs.invlists().list_size(list); i++) {
+        bitwise.invlists().get_code(list, i, a.data());
+        fs.invlists().get_code(list, i, b.data());
+        ASSERT_EQ(a, b);
+      }
+    }
+  }
 }
 
 }  // namespace
