@@ -10,11 +10,13 @@
 #include "sextant/IndexIVFFlat.h"
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexIVFRaBitQ.h"
+#include "sextant/IndexIVFRaBitQFastScan.h"
 #include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexRaBitQ.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexScalarQuantizer.h"
+#include "sextant/impl/BlockInvertedLists.h"
 #include "sextant/io/faiss_format.h"
 #include "sextant/io/label_checks.h"
 #include "sextant/io/faiss_parser.h"
@@ -364,6 +366,81 @@ std::unique_ptr<Index> read_ivf_rabitq(FaissParser& p) {
   return finish_ivf(std::move(ivf), head, in);
 }
 
+// Faiss's pq4 block layout, blocks of 32 vectors: sub-codes 2p and 2p + 1 take
+// 32 bytes, 16 each; in each 16, vector v's nibble is in byte 2 (v % 8) +
+// (v % 16) / 8 (vectors 0, 8, 1, 9, ... interleaved), low for v < 16, high for
+// the others.
+uint8_t faiss_pq4_subcode(const uint8_t* block, size_t v, size_t m) {
+  const size_t j = v % 16;
+  const uint8_t byte = block[(m / 2) * 32 + (m % 2) * 16 + 2 * (j % 8) + j / 8];
+  return v < 16 ? byte & 15 : byte >> 4;
+}
+
+// Faiss's "ilbl" block lists of IndexIVFRaBitQFastScan: per list, the ids,
+// then blocks of 32 vectors, each the pq4 sub-codes and then 32 vectors'
+// factors (8 bytes each). Rebuilt entry by entry as plain RaBitQ codes.
+void read_rabitq_block_lists(FaissParser& p, const FaissIVFHead& head, IndexIVFRaBitQFastScan& ivf) {
+  ByteReader& in = p.in();
+  const uint32_t tag = in.scalar<uint32_t>("inverted lists type");
+  in.check(tag == fourcc("ilbl"), "IndexIVFRaBitQFastScan: inverted lists of type '", fourcc_text(tag),
+           "', expected block lists 'ilbl'");
+  const uint64_t nlist = in.scalar<uint64_t>("lists nlist"), code_size = in.scalar<uint64_t>("lists code size");
+  const uint64_t per_block = in.scalar<uint64_t>("vectors per block"), block_size = in.scalar<uint64_t>("block size");
+  // Faiss's code packer, not the lists, knows the code size: they say (size_t)-1.
+  const size_t bits = ivf.rabitq().bits_size(), factors = sizeof(RaBitQuantizer::Factors), packed = bits * 32;
+  in.check(nlist == head.nlist && per_block == 32 && block_size == packed + 32 * factors,
+           "IndexIVFRaBitQFastScan: block lists with nlist=", nlist, ", ", per_block, " vectors a block of ",
+           block_size, " bytes; expected ", head.nlist, ", 32, ", packed + 32 * factors);
+  in.check(code_size == ivf.code_size() || code_size == ~uint64_t(0), "IndexIVFRaBitQFastScan: lists of ", code_size,
+           "-byte codes, expected ", ivf.code_size());
+  const size_t M = (size_t(head.h.d) + 3) / 4;
+  auto lists = std::make_unique<BlockInvertedLists>(head.nlist, M, factors / sizeof(float));
+  std::vector<uint8_t> plain;
+  uint64_t total = 0;
+  for (size_t l = 0; l < head.nlist; l++) {
+    const auto ids = p.vec<std::vector<idx_t>>("block list ids");
+    const uint64_t nbytes = in.scalar<uint64_t>("block list bytes");
+    in.check(nbytes == (ids.size() + 31) / 32 * block_size, "IndexIVFRaBitQFastScan: list ", l, " holds ", nbytes,
+             " code bytes for ", ids.size(), " vectors");
+    const uint8_t* blocks = in.take(nbytes, "block list codes");
+    plain.assign(ids.size() * ivf.code_size(), 0);
+    for (size_t i = 0; i < ids.size(); i++) {
+      const uint8_t* block = blocks + i / 32 * block_size;
+      uint8_t* code = plain.data() + i * ivf.code_size();
+      for (size_t m = 0; m < M; m++) code[m / 2] |= uint8_t(faiss_pq4_subcode(block, i % 32, m) << (m % 2 * 4));
+      std::memcpy(code + bits, block + packed + i % 32 * factors, factors);
+    }
+    if (!ids.empty()) lists->add_entries(l, ids.size(), ids.data(), plain.data());
+    total += ids.size();
+  }
+  in.check(total == static_cast<uint64_t>(head.h.ntotal), "the inverted lists hold ", total,
+           " entries, but ntotal=", head.h.ntotal);
+  ivf.replace_invlists(std::move(lists));
+}
+
+// Faiss 1.13+'s IndexIVFRaBitQFastScan ("Iwrn": factors inside the blocks).
+std::unique_ptr<Index> read_ivf_rabitq_fast_scan(FaissParser& p) {
+  ByteReader& in = p.in();
+  FaissIVFHead head = read_ivf_head(p, "IndexIVFRaBitQFastScan", false);
+  read_rabitq_fields(p, head.h);
+  const uint64_t nb_bits = in.scalar<uint64_t>("RaBitQ bits");
+  in.check(nb_bits == 1, "Faiss multi-bit RaBitQ (", nb_bits, " bits) is not supported (sextant reads 1-bit RaBitQ)");
+  in.check(p.boolean("by_residual"), "IndexIVFRaBitQFastScan: codes not taken against the list centroid");
+  auto ivf = std::make_unique<IndexIVFRaBitQFastScan>(head.quantizer, head.h.d, head.nlist, head.h.metric);
+  const uint64_t code_size = in.scalar<uint64_t>("code size");
+  in.check(code_size == ivf->code_size(), "IVF-RaBitQ code size ", code_size, ", expected ", ivf->code_size());
+  const int32_t bbs = in.scalar<int32_t>("block size in vectors");
+  in.check(bbs == 32, "IndexIVFRaBitQFastScan: blocks of ", bbs, " vectors (sextant reads blocks of 32)");
+  in.scalar<uint64_t>("qbs2");  // search-time choices of Faiss's kernels
+  const uint64_t M2 = in.scalar<uint64_t>("M2");
+  in.check(M2 == ivf->rabitq().bits_size() * 2, "IndexIVFRaBitQFastScan: M2=", M2, " for d=", head.h.d);
+  in.scalar<int32_t>("implem");
+  ivf->set_qb(read_qb(in));
+  in.check(!p.boolean("centered"), "IndexIVFRaBitQFastScan: zero-centred query quantization is not supported");
+  read_rabitq_block_lists(p, head, *ivf);
+  return finish_ivf(std::move(ivf), head, in);
+}
+
 // ---------------------------------------------------------------- id maps, refine
 
 std::unique_ptr<Index> read_idmap(FaissParser& p, uint32_t tag) {
@@ -425,6 +502,7 @@ std::unique_ptr<Index> FaissParser::read_tagged(uint32_t tag) {
   if (tag == fourcc("IwPQ") || tag == fourcc("IvPQ")) return read_ivf_pq(*this, tag);
   if (tag == fourcc("Ixrq")) return read_index_rabitq(*this);
   if (tag == fourcc("Iwrq")) return read_ivf_rabitq(*this);
+  if (tag == fourcc("Iwrn")) return read_ivf_rabitq_fast_scan(*this);
   in_.check(tag != fourcc("Ixrr") && tag != fourcc("Iwrr"),
             "Faiss multi-bit RaBitQ ('", fourcc_text(tag), "') is not supported (sextant reads 1-bit RaBitQ)");
   if (tag == fourcc("IxMp") || tag == fourcc("IxM2")) return read_idmap(*this, tag);

@@ -13,6 +13,7 @@
 #include "sextant/IndexIVFPQ.h"
 #include "sextant/IndexIVFPQFastScan.h"
 #include "sextant/IndexIVFRaBitQ.h"
+#include "sextant/IndexIVFRaBitQFastScan.h"
 #include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPQFastScan.h"
@@ -142,6 +143,7 @@ void FaissWriter::ivf_head(const IndexIVF& ivf) {
 // list its codes and then its ids.
 void FaissWriter::invlists(const IndexIVF& ivf) {
   const InvertedLists& lists = ivf.invlists();
+  SEXTANT_CHECK(lists.plain_layout(), "write_index: Faiss's array lists need codes in the plain layout");
   tag("ilar");
   scalar<uint64_t>(lists.nlist());
   scalar<uint64_t>(lists.code_size());
@@ -289,9 +291,10 @@ void FaissWriter::rabitq_fields(const RaBitQuantizer& rq) {
 
 void FaissWriter::index(const Index& index) {
   // Most derived classes first: fast-scan PQ derives from IndexIVFPQ, IDMap2 from IDMap.
-  if (dynamic_cast<const IndexIVFPQFastScan*>(&index) || dynamic_cast<const IndexPQFastScan*>(&index)) {
+  if (dynamic_cast<const IndexIVFPQFastScan*>(&index) || dynamic_cast<const IndexPQFastScan*>(&index) ||
+      dynamic_cast<const IndexIVFRaBitQFastScan*>(&index)) {
     detail::throw_error(__FILE__, __LINE__, "write_index: ", index.type_name(),
-                        " (4-bit fast-scan codes) is not written in Faiss's format; write it in sextant's format");
+                        " (codes in fast-scan blocks) is not written in Faiss's format; write it in sextant's format");
   }
   if (const auto* map = dynamic_cast<const IndexIDMap*>(&index)) {
     dynamic_cast<const IndexIDMap2*>(map) ? tag("IxM2") : tag("IxMp");

@@ -1,4 +1,4 @@
-"""RaBitQ codes (IndexRaBitQ, IndexIVFRaBitQ): the same answers and recall as faiss-cpu at the
+"""RaBitQ codes (IndexRaBitQ, IndexIVFRaBitQ, IndexIVFRaBitQFastScan): the same answers and recall as faiss-cpu at the
 same parameters, files both ways, qb, the error bounds, and re-ranking that skips what the
 bounds rule out."""
 import numpy as np
@@ -31,11 +31,15 @@ def test_code_size_and_defaults():
     assert index.center.size == 0
     ivf = sx.index_factory(D, "IVF16,RaBitQ", sx.METRIC_INNER_PRODUCT)
     assert type(ivf).__name__ == "IndexIVFRaBitQ" and ivf.qb == 4 and ivf.code_size == D // 8 + 8
+    fast = sx.index_factory(D, "IVF16,RaBitQfs")
+    assert type(fast).__name__ == "IndexIVFRaBitQFastScan" and fast.qb == 8 and fast.code_size == D // 8 + 8
     for bad in (-1, 9):
         with pytest.raises(ValueError, match="qb"):
             index.qb = bad
         with pytest.raises(ValueError, match="qb"):
             ivf.qb = bad
+        with pytest.raises(ValueError, match="qb"):
+            fast.qb = bad
 
 
 @pytest.mark.parametrize("qb", [0, 4])
@@ -78,6 +82,57 @@ def test_ivf_recall_matches_faiss(metric, name):
     _, Ix = ours.search(xq, 10, nprobe=4)
     assert abs(recall(Ix, I_true) - recall(I_ref, I_true)) <= 0.01
     assert recall(Ix, I_true) > 0.15
+
+
+@pytest.mark.parametrize("metric,name", METRICS)
+def test_ivf_fast_scan_recall_matches_faiss(metric, name):
+    """faiss's IVF RaBitQfs and sextant's, both with 8-bit queries and 8-bit tables, on the same
+    coarse centroids: the same recall at the same nprobe, and about the same neighbours."""
+    xb, xq = data()
+    _, I_true = exact_knn(xq, xb, 10, name)
+    theirs = faiss.index_factory(D, "IVF16,RaBitQfs", metric)
+    theirs.train(xb)
+    theirs.add(xb)
+    theirs.nprobe = 4
+    quantizer = sx.IndexFlat(D, metric)
+    quantizer.add(theirs.quantizer.reconstruct_n(0, 16))
+    ours = sx.IndexIVFRaBitQFastScan(quantizer, D, 16, metric)
+    assert ours.qb == faiss.downcast_index(theirs).qb == 8 and ours.code_size == D // 8 + 8
+    ours.add(xb)
+    _, I_ref = theirs.search(xq, 10)
+    _, Ix = ours.search(xq, 10, nprobe=4)
+    assert abs(recall(Ix, I_true) - recall(I_ref, I_true)) <= 0.01
+    assert recall(Ix, I_true) > 0.15
+    assert recall(Ix, I_ref) > 0.8
+
+
+@pytest.mark.parametrize("metric", [faiss.METRIC_L2, faiss.METRIC_INNER_PRODUCT])
+def test_faiss_fast_scan_files(metric, tmp_path):
+    """faiss's IndexIVFRaBitQFastScan files: the codes are those of the bitwise index they were
+    converted from (read back from faiss's blocks), qb travels, and the searches agree."""
+    xb, xq = data(2000, 50)
+    bitwise = faiss.index_factory(D, "IVF8,RaBitQ", metric)
+    bitwise.train(xb)
+    bitwise.add(xb)
+    fast = faiss.IndexIVFRaBitQFastScan(faiss.downcast_index(bitwise))
+    fast.qb, fast.nprobe = 8, 3
+    faiss.write_index(bitwise, str(tmp_path / "bitwise.index"))
+    faiss.write_index(fast, str(tmp_path / "fast.index"))
+    ours, ours_bitwise = sx.read_index(tmp_path / "fast.index"), sx.read_index(tmp_path / "bitwise.index")
+    assert type(ours).__name__ == "IndexIVFRaBitQFastScan" and ours.ntotal == 2000 and ours.qb == 8
+    assert ours.nprobe == 3
+    for index in (ours, ours_bitwise):
+        index.make_direct_map()
+    np.testing.assert_array_equal(ours.reconstruct_n(0, 2000), ours_bitwise.reconstruct_n(0, 2000))
+    D_ref, I_ref = fast.search(xq, 10)
+    Dx, Ix = ours.search(xq, 10)
+    assert recall(Ix, I_ref) > 0.85
+    np.testing.assert_allclose(Dx[:, 0], D_ref[:, 0], rtol=0.05, atol=0.05 * np.abs(D_ref).max())
+    # Its own file, and faiss's format refused rather than written with block bytes as codes.
+    again = sx.deserialize_index(sx.serialize_index(ours))
+    np.testing.assert_array_equal(again.search(xq, 10)[1], Ix)
+    with pytest.raises(ValueError, match="fast-scan"):
+        sx.serialize_index(ours, format="faiss")
 
 
 @pytest.mark.parametrize("description", ["RaBitQ", "IVF8,RaBitQ"])
