@@ -119,12 +119,8 @@ class SextantRunner:
             index = sx.IndexFlat(xb.shape[1], mt)
         else:
             raise NotImplementedError(f"sextant has no index_factory yet for {spec['factory']!r}")
-        for name, value in spec.get("build", {}).items():  # e.g. efConstruction, base_index.qb
-            *path, attr = name.split(".")
-            target = index
-            for part in path:
-                target = getattr(target, part)
-            setattr(target, attr, value)
+        for name, value in spec.get("build", {}).items():  # e.g. efConstruction
+            setattr(index, name, value)
         if not index.is_trained:
             index.train(xb)
         index.add(xb)

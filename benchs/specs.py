@@ -104,24 +104,14 @@ INDEXES = {
         "libs": {lib: {"factory": f"IVF{nlist},PQ{M}x4fs,RFlat"} for lib in ("sextant", "faiss")},
         "sweep": FASTSCAN_SWEEP,
     } for nlist, M in ((256, 392), (256, 196), (256, 56), (1024, 392), (1024, 196))},
-    # RaBitQ codes (1 bit a dimension and 8 bytes) re-ranked with the float vectors: the same
-    # factory on both sides (queries quantised to 4 bits, both libraries' default), and faiss's
-    # fast-scan form against sextant's codes scored with 8-bit queries (faiss's fast-scan tables
-    # hold 8-bit entries: about the same estimate, the same recall at the same nprobe, k_factor).
+    # RaBitQ codes (1 bit a dimension and 8 bytes) re-ranked with the float vectors, the same
+    # factory on both sides: bitwise codes with queries quantised to 4 bits (both libraries'
+    # default), and the fast-scan layout (queries rounded to 8 bits, then 8-bit tables).
     "ivf256-rabitq-rflat": {
         "exact": False, "datasets": ["fashion-mnist", "minilm-debian"],
         "libs": {lib: {"factory": "IVF256,RaBitQ,RFlat"} for lib in ("sextant", "faiss")},
         "sweep": FASTSCAN_SWEEP,
     },
-    "ivf256-rabitq8-rflat": {
-        "exact": False, "datasets": ["fashion-mnist", "minilm-debian"],
-        "libs": {"sextant": {"factory": "IVF256,RaBitQ,RFlat", "build": {"base_index.qb": 8},
-                             "label": "sextant IVF RaBitQ, 8-bit queries, + re-rank"},
-                 "faiss": {"factory": "IVF256,RaBitQfs,RFlat", "label": "faiss IVF RaBitQ fast-scan + re-rank"}},
-        "sweep": FASTSCAN_SWEEP,
-    },
-    # The fast-scan layout on both sides: sextant's and faiss's IndexIVFRaBitQFastScan (queries
-    # rounded to 8 bits, both libraries' default, then the 8-bit tables).
     "ivf256-rabitqfs-rflat": {
         "exact": False, "datasets": ["fashion-mnist", "minilm-debian"],
         "libs": {lib: {"factory": "IVF256,RaBitQfs,RFlat"} for lib in ("sextant", "faiss")},
