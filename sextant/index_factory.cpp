@@ -21,6 +21,7 @@
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPQFastScan.h"
 #include "sextant/IndexRaBitQ.h"
+#include "sextant/IndexRaBitQFastScan.h"
 #include "sextant/IndexPreTransform.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexReplicas.h"
@@ -225,6 +226,7 @@ class Parser {
     if (s == "Flat") return std::make_unique<IndexFlat>(d, metric_);
     if (auto type = sq_type(s)) return std::make_unique<IndexScalarQuantizer>(d, *type, metric_);
     if (s == "RaBitQ") return std::make_unique<IndexRaBitQ>(d, metric_);
+    if (s == "RaBitQfs") return std::make_unique<IndexRaBitQFastScan>(d, metric_);
     if (take(s, "PQ")) {
       auto [M, nbits, fast_scan, residual, threshold] = pq_params(s, part, d);
       if (residual) fail(part, "PQ<M>x4fs (the 'r' of x4fsr is for IVF residuals)");
@@ -233,7 +235,7 @@ class Parser {
     }
     if (take(s, "HNSW")) return std::make_unique<IndexHNSWFlat>(d, hnsw_M(s, part), metric_);
     if (s.substr(0, 3) == "IVF") fail(part, "IVF<nlist>,<codec> with codec one of " + std::string(kCodecs));
-    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, RaBitQ, PQ<M>[x<nbits>], HNSW<M>[,<storage>], IVF<nlist>[_HNSW<M>][_spherical],<codec>, "
+    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, RaBitQ, RaBitQfs, PQ<M>[x<nbits>], HNSW<M>[,<storage>], IVF<nlist>[_HNSW<M>][_spherical],<codec>, "
                "an IDMap/IDMap2, Shards<n> or Replicas<n> "
                "prefix, transforms in front (PCA[W][R]<d>, OPQ<M>[_<d>], RR<d>, L2norm) or an RFlat/Refine(...) suffix");
   }
@@ -454,6 +456,7 @@ std::string describe(const Index& index) {
   if (auto* pq = dynamic_cast<const IndexPQ*>(&index)) return describe_pq(pq->pq());
   if (auto* fs = dynamic_cast<const IndexPQFastScan*>(&index)) return describe_pq(fs->pq(), "fs");
   if (dynamic_cast<const IndexRaBitQ*>(&index)) return "RaBitQ";
+  if (dynamic_cast<const IndexRaBitQFastScan*>(&index)) return "RaBitQfs";
   if (auto* ivf = dynamic_cast<const IndexIVF*>(&index)) {
     const Index* q = ivf->quantizer().get();
     const auto* hnsw_q = dynamic_cast<const IndexHNSWFlat*>(q);

@@ -39,6 +39,7 @@ from ._sextant import (
     IndexPQFastScan,
     IndexPreTransform,
     IndexRaBitQ,
+    IndexRaBitQFastScan,
     IndexRefine,
     IndexRefineFlat,
     IndexReplicas,

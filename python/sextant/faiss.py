@@ -58,6 +58,7 @@ from ._sextant import (  # noqa: F401 - re-exported under Faiss's names
     IndexPQFastScan,
     IndexPreTransform,
     IndexRaBitQ,
+    IndexRaBitQFastScan,
     IndexRefine,
     IndexRefineFlat,
     IndexReplicas,

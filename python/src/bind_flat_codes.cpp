@@ -1,5 +1,5 @@
 // Python bindings of the exhaustive indexes over codes: IndexScalarQuantizer,
-// IndexPQ, IndexPQFastScan and IndexRaBitQ.
+// IndexPQ, IndexPQFastScan, IndexRaBitQ and IndexRaBitQFastScan.
 #include <pybind11/pybind11.h>
 
 #include "metric_type.h"
@@ -7,6 +7,7 @@
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexPQFastScan.h"
 #include "sextant/IndexRaBitQ.h"
+#include "sextant/IndexRaBitQFastScan.h"
 #include "sextant/IndexScalarQuantizer.h"
 
 namespace sextant::python {
@@ -43,6 +44,19 @@ void bind_flat_codes(py::module_& m) {
       .def_property_readonly(
           "center", [](const IndexRaBitQ& self) { return py::array_t<float>(py::ssize_t(self.center().size()),
                                                                            self.center().data()); },
+          "The centroid the codes are taken against (empty until trained).");
+
+  py::class_<IndexRaBitQFastScan, Index, std::shared_ptr<IndexRaBitQFastScan>>(
+      m, "IndexRaBitQFastScan", "IndexRaBitQ's codes in the fast-scan block layout (factory RaBitQfs).")
+      .def(py::init<int, MetricType>(), py::arg("d"), py::arg("metric") = MetricType::L2)
+      .def_property("qb", &IndexRaBitQFastScan::qb, &IndexRaBitQFastScan::set_qb,
+                    "Bits the query's residual is rounded to before its table is built, 0 to 8 (0: floats); 8 by "
+                    "default, as Faiss.")
+      .def_property_readonly(
+          "center",
+          [](const IndexRaBitQFastScan& self) {
+            return py::array_t<float>(py::ssize_t(self.center().size()), self.center().data());
+          },
           "The centroid the codes are taken against (empty until trained).");
 }
 

@@ -1,6 +1,7 @@
 #include "sextant/impl/FastScan.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 namespace sextant::fastscan {
@@ -46,6 +47,26 @@ void get_code(const uint8_t* blocks, size_t M, size_t i, uint8_t* code) {
   for (size_t m = 0; m < M; m++) {
     const uint8_t c = (block[byte_of(m, v)] >> shift_of(v)) & 15;
     code[m / 2] |= uint8_t(c << ((m % 2) * 4));
+  }
+}
+
+void BlockLayout::set(uint8_t* blocks, size_t i, const uint8_t* code) const {
+  uint8_t* block = blocks + i / kBlock * stride();
+  const size_t v = i % kBlock;
+  set_code(block, M, v, code);
+  uint8_t* floats = block + block_bytes(M);
+  for (size_t f = 0; f < aux_floats; f++) {
+    std::memcpy(floats + (f * kBlock + v) * sizeof(float), code + (M + 1) / 2 + f * sizeof(float), sizeof(float));
+  }
+}
+
+void BlockLayout::get(const uint8_t* blocks, size_t i, uint8_t* code) const {
+  const uint8_t* block = blocks + i / kBlock * stride();
+  const size_t v = i % kBlock;
+  get_code(block, M, v, code);
+  const uint8_t* floats = block + block_bytes(M);
+  for (size_t f = 0; f < aux_floats; f++) {
+    std::memcpy(code + (M + 1) / 2 + f * sizeof(float), floats + (f * kBlock + v) * sizeof(float), sizeof(float));
   }
 }
 

@@ -34,6 +34,24 @@ void set_code(uint8_t* blocks, size_t M, size_t i, const uint8_t* code);
 /// Reads the plain code of vector i back from the blocks.
 void get_code(const uint8_t* blocks, size_t M, size_t i, uint8_t* code);
 
+/// Blocks of codes that carry side floats (RaBitQ's correction factors): the
+/// block_bytes(M) bytes of sub-codes, then aux_floats arrays of 32 floats,
+/// float f of vector v at aux(block)[f * 32 + v] (loaded as vectors by a
+/// scorer). Plain codes are the (M + 1) / 2 bytes of sub-codes, then the
+/// aux_floats floats. With aux_floats = 0, the layout of set_code and get_code.
+struct BlockLayout {
+  size_t M = 0, aux_floats = 0;
+
+  size_t stride() const { return block_bytes(M) + kBlock * sizeof(float) * aux_floats; }
+  size_t code_size() const { return (M + 1) / 2 + sizeof(float) * aux_floats; }
+  /// The side floats of a block (aligned when the blocks' buffer is).
+  const float* aux(const uint8_t* block) const { return reinterpret_cast<const float*>(block + block_bytes(M)); }
+  /// Writes plain code `code` as vector i of the blocks.
+  void set(uint8_t* blocks, size_t i, const uint8_t* code) const;
+  /// Reads vector i of the blocks back as a plain code.
+  void get(const uint8_t* blocks, size_t i, uint8_t* code) const;
+};
+
 /// A float look-up table (M x 16, smaller is better) quantized to 8 bits with
 /// one step for all sub-quantizers, so that 16-bit sums of entries stay
 /// comparable: key ~= sum * step + bias, within M * step / 2. The step is the

@@ -76,6 +76,30 @@ void RaBitQFastScanScorer::block_keys(const uint16_t* sums, const float* or_minu
   }
 }
 
+void RaBitQFastScanScorer::scan(const uint8_t* blocks, size_t begin, size_t end, const idx_t* ids, TopKHeap& heap,
+                                const IDSelector* sel) const {
+  const Kernels& k = kernels();
+  const fastscan::BlockLayout layout = RaBitQFastScanScorer::layout(rq_.d());
+  const size_t np = fastscan::npairs(M_), stride = layout.stride();
+  uint16_t sums[fastscan::kBlock];
+  float keys[fastscan::kBlock];
+  for (size_t b = begin / fastscan::kBlock; b < fastscan::nblocks(end); b++) {
+    const uint8_t* block = blocks + b * stride;
+    k.fastscan_sums(block, np, lut_.bytes(), sums);
+    const float* factors = layout.aux(block);
+    block_keys(sums, factors, factors + fastscan::kBlock, keys);
+    const size_t j0 = b * fastscan::kBlock;
+    float bound = heap.admission_bound();
+    for (size_t j = std::max(begin, j0); j < std::min(end, j0 + fastscan::kBlock); j++) {
+      if (!(keys[j - j0] < bound)) continue;
+      const idx_t id = ids ? ids[j] : idx_t(j);
+      if (sel != nullptr && !sel->is_member(id)) continue;
+      heap.push(keys[j - j0], id);
+      bound = heap.admission_bound();
+    }
+  }
+}
+
 void RaBitQFastScanScorer::score(const uint8_t* codes, size_t n, float* out) const {
   const size_t cs = rq_.code_size(), bits = rq_.bits_size(), d = rq_.d();
   const float scale = 2.0f / std::sqrt(float(d));

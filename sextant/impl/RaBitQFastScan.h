@@ -3,8 +3,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "sextant/IDSelector.h"
 #include "sextant/impl/FastScan.h"
 #include "sextant/impl/RaBitQuantizer.h"
+#include "sextant/utils/TopK.h"
 
 namespace sextant {
 
@@ -32,6 +34,14 @@ class RaBitQFastScanScorer {
   /// float array of 32 each).
   void block_keys(const uint16_t* sums, const float* or_minus_c_l2sqr, const float* dp_multiplier,
                   float* keys) const;
+  /// The blocks of RaBitQ codes of d dimensions: (d + 3) / 4 sub-codes, then the two factors.
+  static fastscan::BlockLayout layout(size_t d) {
+    return {(d + 3) / 4, sizeof(RaBitQuantizer::Factors) / sizeof(float)};
+  }
+  /// Offers entries [begin, end) of blocks in layout(d) to the heap with their
+  /// estimates as keys; entry j has id ids[j] (j when ids is null).
+  void scan(const uint8_t* blocks, size_t begin, size_t end, const idx_t* ids, TopKHeap& heap,
+            const IDSelector* sel) const;
   /// Estimates (distances, similarities) of n codes in the plain layout, from
   /// the residual in floats (not the 8-bit table).
   void score(const uint8_t* codes, size_t n, float* out) const;

@@ -14,9 +14,11 @@
 #include "sextant/IndexIVFScalarQuantizer.h"
 #include "sextant/IndexPQ.h"
 #include "sextant/IndexRaBitQ.h"
+#include "sextant/IndexRaBitQFastScan.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexScalarQuantizer.h"
 #include "sextant/impl/BlockInvertedLists.h"
+#include "sextant/impl/RaBitQFastScan.h"
 #include "sextant/io/faiss_format.h"
 #include "sextant/io/label_checks.h"
 #include "sextant/io/faiss_parser.h"
@@ -376,9 +378,26 @@ uint8_t faiss_pq4_subcode(const uint8_t* block, size_t v, size_t m) {
   return v < 16 ? byte & 15 : byte >> 4;
 }
 
+// Faiss's blocks of RaBitQ fast-scan codes, 32 vectors each: the pq4
+// sub-codes, then the vectors' factors (8 bytes each). Returns the plain codes
+// of the first n vectors.
+std::vector<uint8_t> faiss_rabitq_blocks_to_codes(const uint8_t* blocks, size_t n, const RaBitQuantizer& rq) {
+  const size_t bits = rq.bits_size(), factors = sizeof(RaBitQuantizer::Factors), M = (rq.d() + 3) / 4;
+  const size_t packed = bits * 32, block_size = packed + 32 * factors;
+  std::vector<uint8_t> plain(n * rq.code_size(), 0);
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t* block = blocks + i / 32 * block_size;
+    uint8_t* code = plain.data() + i * rq.code_size();
+    for (size_t m = 0; m < M; m++) code[m / 2] |= uint8_t(faiss_pq4_subcode(block, i % 32, m) << (m % 2 * 4));
+    std::memcpy(code + bits, block + packed + i % 32 * factors, factors);
+  }
+  return plain;
+}
+
+size_t faiss_rabitq_block_size(const RaBitQuantizer& rq) { return rq.bits_size() * 32 + 32 * sizeof(RaBitQuantizer::Factors); }
+
 // Faiss's "ilbl" block lists of IndexIVFRaBitQFastScan: per list, the ids,
-// then blocks of 32 vectors, each the pq4 sub-codes and then 32 vectors'
-// factors (8 bytes each). Rebuilt entry by entry as plain RaBitQ codes.
+// then the blocks. Rebuilt entry by entry from plain RaBitQ codes.
 void read_rabitq_block_lists(FaissParser& p, const FaissIVFHead& head, IndexIVFRaBitQFastScan& ivf) {
   ByteReader& in = p.in();
   const uint32_t tag = in.scalar<uint32_t>("inverted lists type");
@@ -386,36 +405,60 @@ void read_rabitq_block_lists(FaissParser& p, const FaissIVFHead& head, IndexIVFR
            "', expected block lists 'ilbl'");
   const uint64_t nlist = in.scalar<uint64_t>("lists nlist"), code_size = in.scalar<uint64_t>("lists code size");
   const uint64_t per_block = in.scalar<uint64_t>("vectors per block"), block_size = in.scalar<uint64_t>("block size");
+  const size_t expected = faiss_rabitq_block_size(ivf.rabitq());
+  in.check(nlist == head.nlist && per_block == 32 && block_size == expected, "IndexIVFRaBitQFastScan: block lists with nlist=",
+           nlist, ", ", per_block, " vectors a block of ", block_size, " bytes; expected ", head.nlist, ", 32, ", expected);
   // Faiss's code packer, not the lists, knows the code size: they say (size_t)-1.
-  const size_t bits = ivf.rabitq().bits_size(), factors = sizeof(RaBitQuantizer::Factors), packed = bits * 32;
-  in.check(nlist == head.nlist && per_block == 32 && block_size == packed + 32 * factors,
-           "IndexIVFRaBitQFastScan: block lists with nlist=", nlist, ", ", per_block, " vectors a block of ",
-           block_size, " bytes; expected ", head.nlist, ", 32, ", packed + 32 * factors);
   in.check(code_size == ivf.code_size() || code_size == ~uint64_t(0), "IndexIVFRaBitQFastScan: lists of ", code_size,
            "-byte codes, expected ", ivf.code_size());
-  const size_t M = (size_t(head.h.d) + 3) / 4;
-  auto lists = std::make_unique<BlockInvertedLists>(head.nlist, M, factors / sizeof(float));
-  std::vector<uint8_t> plain;
+  const fastscan::BlockLayout layout = RaBitQFastScanScorer::layout(size_t(head.h.d));
+  auto lists = std::make_unique<BlockInvertedLists>(head.nlist, layout.M, layout.aux_floats);
   uint64_t total = 0;
   for (size_t l = 0; l < head.nlist; l++) {
     const auto ids = p.vec<std::vector<idx_t>>("block list ids");
     const uint64_t nbytes = in.scalar<uint64_t>("block list bytes");
     in.check(nbytes == (ids.size() + 31) / 32 * block_size, "IndexIVFRaBitQFastScan: list ", l, " holds ", nbytes,
              " code bytes for ", ids.size(), " vectors");
-    const uint8_t* blocks = in.take(nbytes, "block list codes");
-    plain.assign(ids.size() * ivf.code_size(), 0);
-    for (size_t i = 0; i < ids.size(); i++) {
-      const uint8_t* block = blocks + i / 32 * block_size;
-      uint8_t* code = plain.data() + i * ivf.code_size();
-      for (size_t m = 0; m < M; m++) code[m / 2] |= uint8_t(faiss_pq4_subcode(block, i % 32, m) << (m % 2 * 4));
-      std::memcpy(code + bits, block + packed + i % 32 * factors, factors);
-    }
+    const auto plain = faiss_rabitq_blocks_to_codes(in.take(nbytes, "block list codes"), ids.size(), ivf.rabitq());
     if (!ids.empty()) lists->add_entries(l, ids.size(), ids.data(), plain.data());
     total += ids.size();
   }
   in.check(total == static_cast<uint64_t>(head.h.ntotal), "the inverted lists hold ", total,
            " entries, but ntotal=", head.h.ntotal);
   ivf.replace_invlists(std::move(lists));
+}
+
+// Faiss 1.13+'s IndexRaBitQFastScan ("Irfn": factors inside the blocks).
+std::unique_ptr<Index> read_rabitq_fast_scan(FaissParser& p) {
+  ByteReader& in = p.in();
+  const FaissHeader h = read_faiss_header(p, "IndexRaBitQFastScan");
+  read_rabitq_fields(p, h);
+  const uint64_t nb_bits = in.scalar<uint64_t>("RaBitQ bits");
+  in.check(nb_bits == 1, "Faiss multi-bit RaBitQ (", nb_bits, " bits) is not supported (sextant reads 1-bit RaBitQ)");
+  auto index = std::make_unique<IndexRaBitQFastScan>(h.d, h.metric);
+  auto center = p.vec<std::vector<float>>("RaBitQ centroid");
+  in.check(center.empty() || center.size() == size_t(h.d), "IndexRaBitQFastScan: the centroid has ", center.size(),
+           " values, d=", h.d);
+  in.check(center.empty() || h.is_trained, "IndexRaBitQFastScan: an untrained index with a centroid");
+  if (h.is_trained) {
+    center.resize(h.d, 0.0f);  // a trained index without one codes against the origin
+    index->set_center(std::move(center));
+  }
+  index->set_qb(read_qb(in));
+  const int32_t bbs = in.scalar<int32_t>("block size in vectors");
+  in.check(bbs == 32, "IndexRaBitQFastScan: blocks of ", bbs, " vectors (sextant reads blocks of 32)");
+  const uint64_t ntotal2 = in.scalar<uint64_t>("ntotal2"), M2 = in.scalar<uint64_t>("M2");
+  const uint64_t code_size = in.scalar<uint64_t>("code size");
+  in.check(ntotal2 == (uint64_t(h.ntotal) + 31) / 32 * 32 && M2 == index->rabitq().bits_size() * 2 &&
+               code_size == index->rabitq().code_size(),
+           "IndexRaBitQFastScan: ntotal2=", ntotal2, ", M2=", M2, ", code_size=", code_size, " for ntotal=", h.ntotal,
+           ", d=", h.d);
+  const uint64_t nbytes = in.scalar<uint64_t>("code bytes");
+  in.check(nbytes == ntotal2 / 32 * faiss_rabitq_block_size(index->rabitq()), "IndexRaBitQFastScan: ", nbytes,
+           " code bytes for ", ntotal2, " vectors");
+  const auto plain = faiss_rabitq_blocks_to_codes(in.take(nbytes, "RaBitQ blocks"), size_t(h.ntotal), index->rabitq());
+  index->add_sa_codes(h.ntotal, plain.data());
+  return checked(std::move(index), h, in);
 }
 
 // Faiss 1.13+'s IndexIVFRaBitQFastScan ("Iwrn": factors inside the blocks).
@@ -503,6 +546,7 @@ std::unique_ptr<Index> FaissParser::read_tagged(uint32_t tag) {
   if (tag == fourcc("Ixrq")) return read_index_rabitq(*this);
   if (tag == fourcc("Iwrq")) return read_ivf_rabitq(*this);
   if (tag == fourcc("Iwrn")) return read_ivf_rabitq_fast_scan(*this);
+  if (tag == fourcc("Irfn")) return read_rabitq_fast_scan(*this);
   in_.check(tag != fourcc("Ixrr") && tag != fourcc("Iwrr"),
             "Faiss multi-bit RaBitQ ('", fourcc_text(tag), "') is not supported (sextant reads 1-bit RaBitQ)");
   if (tag == fourcc("IxMp") || tag == fourcc("IxM2")) return read_idmap(*this, tag);

@@ -19,6 +19,7 @@
 #include "sextant/IndexPQFastScan.h"
 #include "sextant/IndexPreTransform.h"
 #include "sextant/IndexRaBitQ.h"
+#include "sextant/IndexRaBitQFastScan.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexScalarQuantizer.h"
 #include "sextant/io/faiss_format.h"
@@ -292,7 +293,7 @@ void FaissWriter::rabitq_fields(const RaBitQuantizer& rq) {
 void FaissWriter::index(const Index& index) {
   // Most derived classes first: fast-scan PQ derives from IndexIVFPQ, IDMap2 from IDMap.
   if (dynamic_cast<const IndexIVFPQFastScan*>(&index) || dynamic_cast<const IndexPQFastScan*>(&index) ||
-      dynamic_cast<const IndexIVFRaBitQFastScan*>(&index)) {
+      dynamic_cast<const IndexIVFRaBitQFastScan*>(&index) || dynamic_cast<const IndexRaBitQFastScan*>(&index)) {
     detail::throw_error(__FILE__, __LINE__, "write_index: ", index.type_name(),
                         " (codes in fast-scan blocks) is not written in Faiss's format; write it in sextant's format");
   }

@@ -21,6 +21,7 @@
 #include "sextant/IndexPQFastScan.h"
 #include "sextant/IndexPreTransform.h"
 #include "sextant/IndexRaBitQ.h"
+#include "sextant/IndexRaBitQFastScan.h"
 #include "sextant/IndexRefine.h"
 #include "sextant/IndexScalarQuantizer.h"
 #include "sextant/impl/BlockInvertedLists.h"
@@ -149,6 +150,30 @@ std::unique_ptr<Index> read_rabitq(const IndexHeader& h, SextantReader& in) {
   return index;
 }
 
+// The fast-scan layout: the same fields, the codes in the plain layout.
+void write_rabitq_fast_scan(const Index& index, SextantWriter& out) {
+  const auto& rq = as<IndexRaBitQFastScan>(index);
+  out.i32(rq.qb());
+  out.array(rq.center().data(), rq.center().size());
+  const size_t cs = rq.sa_code_size();
+  std::vector<uint8_t> codes(size_t(rq.ntotal()) * cs);
+  for (idx_t i = 0; i < rq.ntotal(); i++) rq.get_code(i, codes.data() + i * cs);
+  out.array(codes.data(), codes.size());
+}
+
+std::unique_ptr<Index> read_rabitq_fast_scan(const IndexHeader& h, SextantReader& in) {
+  auto index = std::make_unique<IndexRaBitQFastScan>(h.d, h.metric);
+  index->set_qb(in.i32("RaBitQ qb"));
+  auto center = in.array<std::vector<float>>("RaBitQ centroid");
+  if (!center.empty()) index->set_center(std::move(center));
+  const auto codes = in.array<std::vector<uint8_t>>("RaBitQ codes");
+  in.in().check(codes.size() == size_t(h.ntotal) * index->sa_code_size(), "IndexRaBitQFastScan: ", codes.size(),
+                " code bytes for ", h.ntotal, " codes");
+  in.in().check(h.ntotal == 0 || index->is_trained(), "IndexRaBitQFastScan holds codes but has no centroid");
+  index->add_sa_codes(h.ntotal, codes.data());  // checks the factors
+  return index;
+}
+
 // ---------------------------------------------------------------- IVF
 
 // The IVF fields before the encoder: nlist, by_residual, search defaults,
@@ -242,7 +267,7 @@ void read_ivf_lists(const IndexHeader& h, const IvfHead& head, SextantReader& in
           " codes of ", cs, " bytes");
   if (auto* blocked = dynamic_cast<const BlockInvertedLists*>(&ivf.invlists())) {
     // Fast-scan lists are rebuilt in their block layout (copied, never mapped).
-    auto lists = std::make_unique<BlockInvertedLists>(head.nlist, blocked->M(), blocked->aux_floats());
+    auto lists = std::make_unique<BlockInvertedLists>(head.nlist, blocked->layout().M, blocked->layout().aux_floats);
     for (size_t l = 0; l < head.nlist; l++) {
       if (sizes[l] > 0) lists->add_entries(l, sizes[l], ids.data() + offsets[l], codes.data() + offsets[l] * cs);
     }
@@ -537,6 +562,7 @@ std::span<const IndexCodec> sextant_codecs() {
       {fourcc("SHRD"), "IndexShards", write_shards, read_shards},
       {fourcc("REPL"), "IndexReplicas", write_replicas, read_replicas},
       {fourcc("RBQ_"), "IndexRaBitQ", write_rabitq, read_rabitq},
+      {fourcc("RBQF"), "IndexRaBitQFastScan", write_rabitq_fast_scan, read_rabitq_fast_scan},
       {fourcc("IVRB"), "IndexIVFRaBitQ", write_ivf_rabitq, read_ivf_rabitq<IndexIVFRaBitQ>},
       {fourcc("IVRF"), "IndexIVFRaBitQFastScan", write_ivf_rabitq, read_ivf_rabitq<IndexIVFRaBitQFastScan>},
   };

@@ -43,7 +43,7 @@ TEST_P(Overflow, VectorsWhoseDistancesOverflowAreRefused) {
 
 INSTANTIATE_TEST_SUITE_P(EveryFamily, Overflow,
                          ::testing::Values("Flat", "HNSW16", "HNSW16,SQ8", "HNSW16,PQ4", "IVF8,Flat", "PQ4", "RaBitQ",
-                                           "IVF8,RaBitQ", "IVF8,RaBitQfs"),
+                                           "IVF8,RaBitQ", "IVF8,RaBitQfs", "RaBitQfs"),
                          test::factory_name);
 
 TEST(HostileInputs, NormLimitIsInclusive) {
@@ -77,7 +77,7 @@ TEST_P(HugeK, NeedsNoScratchOfItsSize) {
 
 INSTANTIATE_TEST_SUITE_P(EveryFamily, HugeK,
                          ::testing::Values("Flat", "IVF16,Flat", "PQ4", "IVF16,PQ4x4fs", "HNSW16", "IVF16,PQ4,RFlat",
-                                           "RaBitQ,RFlat", "IVF16,RaBitQ", "IVF16,RaBitQfs"),
+                                           "RaBitQ,RFlat", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQfs,RFlat"),
                          test::factory_name);
 
 TEST(HostileInputs, HugeEfConstructionCostsNoMemory) {

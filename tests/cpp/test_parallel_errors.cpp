@@ -78,7 +78,7 @@ TEST(ParallelErrors, KeepsTheFirstAndSkipsTheRest) {
 INSTANTIATE_TEST_SUITE_P(EveryIndex, ParallelErrorsTest,
                          ::testing::Values("Flat", "SQ8", "PQ8", "PQ8x4fs", "IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8",
                                            "IVF16,PQ8x4fs", "IDMap,Flat", "IVF16,PQ8,RFlat", "HNSW16", "HNSW8,SQ8",
-                                           "RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs"),
+                                           "RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQfs"),
                          test::factory_name);
 
 }  // namespace

@@ -2,6 +2,7 @@
 // within its bound, no bias), and the indexes' recall against brute force.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -14,7 +15,9 @@
 #include "sextant/IndexIVFRaBitQ.h"
 #include "sextant/IndexIVFRaBitQFastScan.h"
 #include "sextant/IndexRaBitQ.h"
+#include "sextant/IndexRaBitQFastScan.h"
 #include "sextant/IndexRefine.h"
+#include "sextant/RangeSearchResult.h"
 #include "sextant/SearchParams.h"
 #include "sextant/impl/BlockInvertedLists.h"
 #include "sextant/impl/RaBitQFastScan.h"
@@ -159,7 +162,7 @@ TEST_P(RaBitQRecall, FindsTheNearestNeighbour) {
 
 INSTANTIATE_TEST_SUITE_P(Indexes, RaBitQRecall,
                          ::testing::Values("RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQ,RFlat", "IVF16,RaBitQ,RFlat",
-                                           "IVF16,RaBitQfs,RFlat"),
+                                           "IVF16,RaBitQfs,RFlat", "RaBitQfs", "RaBitQfs,RFlat"),
                          test::factory_name);
 
 TEST(IndexRaBitQ, FloatAndQuantisedQueriesAgreeMostly) {
@@ -255,11 +258,11 @@ TEST(RaBitQFastScan, EstimatesMatchTheBitwiseScorer) {
           for (size_t i = 0; i < n; i++) ASSERT_NEAR(plain[i], want[i], 1e-3f * (1 + std::fabs(want[i]))) << i;
           const float scale = 2.0f / std::sqrt(float(d)), sign = metric == MetricType::L2 ? 1.0f : -1.0f;
           for (size_t b = 0; b < fastscan::nblocks(n); b++) {
-            const uint8_t* block = lists.codes(0) + b * lists.block_stride();
+            const uint8_t* block = lists.codes(0) + b * lists.layout().stride();
             uint16_t sums[32];
             float keys[32];
             kernels().fastscan_sums(block, fastscan::npairs(M), fs.lut().bytes(), sums);
-            const float* aux = lists.aux(block);
+            const float* aux = lists.layout().aux(block);
             fs.block_keys(sums, aux, aux + 32, keys);
             for (size_t v = 0; v < 32 && b * 32 + v < n; v++) {
               const size_t i = b * 32 + v;
@@ -313,6 +316,106 @@ TEST(IndexIVFRaBitQFastScan, FindsWhatTheBitwiseLayoutFinds) {
         ASSERT_EQ(a, b);
       }
     }
+  }
+}
+
+// Filtered searches keep to the selection; many results go through the
+// heap's pool; range search scores with floats, as the bitwise layout does
+// with float queries: the same hits.
+TEST(IndexIVFRaBitQFastScan, SelectorsLargeKAndRangeSearch) {
+  const size_t n = 2000, nq = 10, d = 40, k = 100;
+  const auto xb = gaussian(n, d, 16), xq = gaussian(nq, d, 17);
+  auto quantizer = std::make_shared<IndexFlat>(d);
+  IndexIVFRaBitQ bitwise(quantizer, d, 8);
+  bitwise.train(n, xb.data());
+  bitwise.add(n, xb.data());
+  bitwise.set_qb(0);
+  IndexIVFRaBitQFastScan fs(quantizer, d, 8);
+  fs.add(n, xb.data());
+  SearchParams params;
+  params.nprobe = 8;
+  std::vector<float> d1(nq * k), d2(nq * k);
+  std::vector<idx_t> l1(nq * k), l2(nq * k);
+  bitwise.search(nq, xq.data(), k, d1.data(), l1.data(), params);
+  fs.search(nq, xq.data(), k, d2.data(), l2.data(), params);
+  size_t same = 0;
+  for (size_t q = 0; q < nq; q++) {
+    std::set<idx_t> a(l1.begin() + q * k, l1.begin() + (q + 1) * k);
+    for (size_t j = 0; j < k; j++) same += a.count(l2[q * k + j]);
+    EXPECT_TRUE(std::is_sorted(d2.begin() + q * k, d2.begin() + (q + 1) * k));
+  }
+  EXPECT_GE(double(same) / (nq * k), 0.85);
+  params.sel = std::make_shared<IDSelectorRange>(100, 300);
+  fs.search(nq, xq.data(), 10, d2.data(), l2.data(), params);
+  for (size_t i = 0; i < nq * 10; i++) EXPECT_TRUE(l2[i] >= 100 && l2[i] < 300) << l2[i];
+  params.sel = nullptr;
+  fs.set_qb(0);
+  const float radius = d1[k / 2];  // about half the first query's top 100
+  const RangeSearchResult a = bitwise.range_search(nq, xq.data(), radius, params);
+  const RangeSearchResult b = fs.range_search(nq, xq.data(), radius, params);
+  ASSERT_GT(a.lims.back(), 0u);
+  for (size_t q = 0; q < nq; q++) {  // the same estimates up to float rounding: ties at the radius aside
+    std::set<idx_t> hits(a.labels.begin() + a.lims[q], a.labels.begin() + a.lims[q + 1]);
+    size_t found = 0;
+    for (size_t i = b.lims[q]; i < b.lims[q + 1]; i++) found += hits.count(b.labels[i]);
+    EXPECT_LE(std::max(hits.size(), b.lims[q + 1] - b.lims[q]) - found, 1u) << q;
+  }
+}
+
+// The flat fast-scan index holds IndexRaBitQ's codes (the same centroid) and
+// finds what the bitwise index finds with float queries; removal keeps the
+// survivors' codes; error bounds equal the bitwise index's.
+TEST(IndexRaBitQFastScan, HoldsTheBitwiseCodes) {
+  const size_t n = 1000, nq = 20, d = 36, k = 10;
+  const auto xb = gaussian(n, d, 18), xq = gaussian(nq, d, 19);
+  for (MetricType metric : kMetrics) {
+    SCOPED_TRACE(metric_name(metric));
+    IndexRaBitQ bitwise(d, metric);
+    IndexRaBitQFastScan fs(d, metric);
+    EXPECT_EQ(fs.qb(), 8);
+    bitwise.train(n, xb.data());
+    fs.train(n, xb.data());
+    ASSERT_EQ(fs.center(), bitwise.center());
+    bitwise.add(n, xb.data());
+    fs.add(n, xb.data());
+    std::vector<uint8_t> a(fs.sa_code_size()), b(fs.sa_code_size());
+    for (idx_t i = 0; i < idx_t(n); i += 37) {
+      std::copy(bitwise.codes() + i * a.size(), bitwise.codes() + (i + 1) * a.size(), a.begin());
+      fs.get_code(i, b.data());
+      ASSERT_EQ(a, b) << i;
+    }
+    bitwise.set_qb(0);
+    fs.set_qb(0);
+    std::vector<float> d1(nq * k), d2(nq * k);
+    std::vector<idx_t> l1(nq * k), l2(nq * k);
+    bitwise.search(nq, xq.data(), k, d1.data(), l1.data());
+    fs.search(nq, xq.data(), k, d2.data(), l2.data());
+    size_t same = 0;
+    for (size_t q = 0; q < nq; q++) {
+      std::set<idx_t> s(l1.begin() + q * k, l1.begin() + (q + 1) * k);
+      for (size_t j = 0; j < k; j++) same += s.count(l2[q * k + j]);
+    }
+    EXPECT_GE(double(same) / (nq * k), 0.85);
+    float e1[k], e2[k];
+    bitwise.error_bounds(xq.data(), l1.data(), k, e1);
+    fs.error_bounds(xq.data(), l1.data(), k, e2);
+    for (size_t j = 0; j < k; j++) EXPECT_FLOAT_EQ(e1[j], e2[j]);
+    // Removing every third vector closes up the ids, codes moved with them.
+    IDSelectorRange none(0, 0);
+    EXPECT_EQ(fs.remove_ids(none), 0u);
+    struct EveryThird final : IDSelector {
+      bool is_member(idx_t id) const override { return id % 3 == 0; }
+    } every_third;
+    const size_t removed = fs.remove_ids(every_third);
+    EXPECT_EQ(removed, (n + 2) / 3);
+    idx_t kept = 0;
+    for (idx_t i = 0; i < idx_t(n); i++) {
+      if (i % 3 == 0) continue;
+      std::copy(bitwise.codes() + i * a.size(), bitwise.codes() + (i + 1) * a.size(), a.begin());
+      fs.get_code(kept++, b.data());
+      ASSERT_EQ(a, b) << i;
+    }
+    EXPECT_EQ(fs.ntotal(), kept);
   }
 }
 

@@ -10,7 +10,7 @@ DESCRIPTIONS = [
     "IVF16,PQ8x4fsr", "PCA16,Flat", "OPQ8,PQ8", "RR32,Flat", "L2norm,Flat", "IDMap,Flat", "IDMap2,IVF16,Flat",
     "IVF16,PQ8,RFlat", "PQ8,Refine(SQ8)", "HNSW16", "IDMap2,HNSW8", "IVF16_HNSW8,Flat", "HNSW8,SQ8",
     "HNSW8,PQ8", "Shards2,IVF16,Flat", "Replicas2,HNSW8", "IDMap,Shards2,SQ8", "PQ8x4fs_aniso0.3",
-    "IVF16,PQ8_aniso0.3,RFlat", "RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQ,RFlat",
+    "IVF16,PQ8_aniso0.3,RFlat", "RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQfs", "RaBitQ,RFlat",
 ]
 
 

@@ -10,7 +10,7 @@ DESCRIPTIONS = [
     "Flat", "SQ8", "SQ4", "SQfp16", "PQ8", "PQ8x4", "PQ8x4fs", "IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8",
     "IVF16,PQ8x4fs", "IVF16,PQ8x4fsr", "PCA16,Flat", "PCAWR16,IVF8,Flat", "OPQ8,PQ8", "RR32,SQ8", "L2norm,Flat",
     "IDMap,Flat", "IDMap2,IVF16,Flat", "IVF16,PQ8,RFlat", "PQ8,Refine(SQ8)", "HNSW8", "IDMap2,HNSW8",
-    "IVF16_HNSW8,SQ8", "HNSW8,SQ4", "HNSW8,PQ8", "RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RR32,RaBitQ,RFlat",
+    "IVF16_HNSW8,SQ8", "HNSW8,SQ4", "HNSW8,PQ8", "RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQfs", "RR32,RaBitQ,RFlat",
 ]
 
 

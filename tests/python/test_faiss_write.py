@@ -139,7 +139,7 @@ def test_fast_scan_is_refused_and_the_old_file_stays(tmp_path):
     path = tmp_path / "index.faiss"
     sx.write_index(sx.IndexFlatL2(D), path, format="faiss")
     before = path.read_bytes()
-    for description in ("PQ4x4fs", "IVF8,PQ4x4fs", "IVF8,PQ4x4fs,RFlat", "IVF8,RaBitQfs"):
+    for description in ("PQ4x4fs", "IVF8,PQ4x4fs", "IVF8,PQ4x4fs,RFlat", "IVF8,RaBitQfs", "RaBitQfs"):
         index = sx.index_factory(D, description)
         index.train(xb)
         with pytest.raises(ValueError, match="fast-scan"):

@@ -1,4 +1,4 @@
-"""RaBitQ codes (IndexRaBitQ, IndexIVFRaBitQ, IndexIVFRaBitQFastScan): the same answers and recall as faiss-cpu at the
+"""RaBitQ codes (IndexRaBitQ, IndexIVFRaBitQ and their fast-scan layouts): the same answers and recall as faiss-cpu at the
 same parameters, files both ways, qb, the error bounds, and re-ranking that skips what the
 bounds rule out."""
 import numpy as np
@@ -33,6 +33,8 @@ def test_code_size_and_defaults():
     assert type(ivf).__name__ == "IndexIVFRaBitQ" and ivf.qb == 4 and ivf.code_size == D // 8 + 8
     fast = sx.index_factory(D, "IVF16,RaBitQfs")
     assert type(fast).__name__ == "IndexIVFRaBitQFastScan" and fast.qb == 8 and fast.code_size == D // 8 + 8
+    flat_fast = sx.index_factory(D, "RaBitQfs")
+    assert type(flat_fast).__name__ == "IndexRaBitQFastScan" and flat_fast.qb == 8 and flat_fast.sa_code_size() == D // 8 + 8
     for bad in (-1, 9):
         with pytest.raises(ValueError, match="qb"):
             index.qb = bad
@@ -40,6 +42,8 @@ def test_code_size_and_defaults():
             ivf.qb = bad
         with pytest.raises(ValueError, match="qb"):
             fast.qb = bad
+        with pytest.raises(ValueError, match="qb"):
+            flat_fast.qb = bad
 
 
 @pytest.mark.parametrize("qb", [0, 4])
@@ -133,6 +137,29 @@ def test_faiss_fast_scan_files(metric, tmp_path):
     np.testing.assert_array_equal(again.search(xq, 10)[1], Ix)
     with pytest.raises(ValueError, match="fast-scan"):
         sx.serialize_index(ours, format="faiss")
+
+
+@pytest.mark.parametrize("metric", [faiss.METRIC_L2, faiss.METRIC_INNER_PRODUCT])
+def test_faiss_flat_fast_scan_files(metric, tmp_path):
+    """faiss's IndexRaBitQFastScan files: the codes of faiss's IndexRaBitQ on the same data (the
+    same centroid, the mean), read back from its blocks (70 vectors: a partial last block)."""
+    xb, xq = data(70, 20)
+    paths = {}
+    for description in ("RaBitQ", "RaBitQfs"):
+        theirs = faiss.index_factory(D, description, metric)
+        theirs.train(xb)
+        theirs.add(xb)
+        paths[description] = tmp_path / f"{description}.index"
+        faiss.write_index(theirs, str(paths[description]))
+    ours, ours_bitwise = sx.read_index(paths["RaBitQfs"]), sx.read_index(paths["RaBitQ"])
+    assert type(ours).__name__ == "IndexRaBitQFastScan" and ours.ntotal == 70 and ours.qb == 8
+    np.testing.assert_array_equal(ours.center, ours_bitwise.center)
+    np.testing.assert_array_equal(ours.reconstruct_n(0, 70), ours_bitwise.reconstruct_n(0, 70))
+    D_ref, I_ref = theirs.search(xq, 10)
+    Dx, Ix = ours.search(xq, 10)
+    assert recall(Ix, I_ref) > 0.85
+    again = sx.deserialize_index(sx.serialize_index(ours))
+    np.testing.assert_array_equal(again.search(xq, 10)[1], Ix)
 
 
 @pytest.mark.parametrize("description", ["RaBitQ", "IVF8,RaBitQ"])
