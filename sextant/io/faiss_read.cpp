@@ -162,8 +162,9 @@ std::unique_ptr<Index> read_index_pq(FaissParser& p, uint32_t tag) {
 
 // ---------------------------------------------------------------- RaBitQ
 
-// Faiss's RaBitQuantizer fields (1-bit format): d, code_size, metric.
-void read_rabitq_fields(FaissParser& p, const FaissHeader& h) {
+// Faiss's RaBitQuantizer fields: d, code_size, metric, then (the fast-scan
+// types' format) the number of bits, which must be 1.
+void read_rabitq_fields(FaissParser& p, const FaissHeader& h, bool with_bits = false) {
   ByteReader& in = p.in();
   const uint64_t d = in.scalar<uint64_t>("RaBitQ d"), code_size = in.scalar<uint64_t>("RaBitQ code size");
   const int32_t metric = in.scalar<int32_t>("RaBitQ metric");
@@ -171,6 +172,20 @@ void read_rabitq_fields(FaissParser& p, const FaissHeader& h) {
   in.check(metric == int32_t(h.metric), "the RaBitQ quantizer's metric ", metric, " differs from the index's");
   const size_t expected = RaBitQuantizer(d, h.metric).code_size();
   in.check(code_size == expected, "RaBitQ code size ", code_size, ", expected ", expected, " (1 bit a dimension)");
+  if (!with_bits) return;
+  const uint64_t bits = in.scalar<uint64_t>("RaBitQ bits");
+  in.check(bits == 1, "Faiss multi-bit RaBitQ (", bits, " bits) is not supported (sextant reads 1-bit RaBitQ)");
+}
+
+// The centroid of a flat RaBitQ index: empty when untrained, the origin when
+// a trained index stored none.
+std::vector<float> read_rabitq_center(FaissParser& p, const FaissHeader& h, const char* type) {
+  ByteReader& in = p.in();
+  auto center = p.vec<std::vector<float>>("RaBitQ centroid");
+  in.check(center.empty() || center.size() == size_t(h.d), type, ": the centroid has ", center.size(), " values, d=", h.d);
+  in.check(center.empty() || h.is_trained, type, ": an untrained index with a centroid");
+  if (h.is_trained) center.resize(h.d, 0.0f);
+  return center;
 }
 
 int read_qb(ByteReader& in) {
@@ -187,14 +202,7 @@ std::unique_ptr<Index> read_index_rabitq(FaissParser& p) {
   auto index = std::make_unique<IndexRaBitQ>(h.d, h.metric);
   const uint64_t n = in.scalar<uint64_t>("code bytes");
   Storage<uint8_t> codes = in.storage_array<uint8_t>(n, "RaBitQ codes");
-  auto center = p.vec<std::vector<float>>("RaBitQ centroid");
-  in.check(center.empty() || center.size() == size_t(h.d), "IndexRaBitQ: the centroid has ", center.size(),
-           " values, d=", h.d);
-  in.check(center.empty() || h.is_trained, "IndexRaBitQ: an untrained index with a centroid");
-  if (h.is_trained) {
-    center.resize(h.d, 0.0f);  // a trained index without one codes against the origin
-    index->set_center(std::move(center));
-  }
+  if (auto center = read_rabitq_center(p, h, "IndexRaBitQ"); !center.empty()) index->set_center(std::move(center));
   index->set_qb(read_qb(in));
   in.check(codes.size() == size_t(h.ntotal) * index->code_size(), "IndexRaBitQ: ", codes.size(),
            " code bytes for ", h.ntotal, " codes");
@@ -432,16 +440,9 @@ void read_rabitq_block_lists(FaissParser& p, const FaissIVFHead& head, IndexIVFR
 std::unique_ptr<Index> read_rabitq_fast_scan(FaissParser& p) {
   ByteReader& in = p.in();
   const FaissHeader h = read_faiss_header(p, "IndexRaBitQFastScan");
-  read_rabitq_fields(p, h);
-  const uint64_t nb_bits = in.scalar<uint64_t>("RaBitQ bits");
-  in.check(nb_bits == 1, "Faiss multi-bit RaBitQ (", nb_bits, " bits) is not supported (sextant reads 1-bit RaBitQ)");
+  read_rabitq_fields(p, h, true);
   auto index = std::make_unique<IndexRaBitQFastScan>(h.d, h.metric);
-  auto center = p.vec<std::vector<float>>("RaBitQ centroid");
-  in.check(center.empty() || center.size() == size_t(h.d), "IndexRaBitQFastScan: the centroid has ", center.size(),
-           " values, d=", h.d);
-  in.check(center.empty() || h.is_trained, "IndexRaBitQFastScan: an untrained index with a centroid");
-  if (h.is_trained) {
-    center.resize(h.d, 0.0f);  // a trained index without one codes against the origin
+  if (auto center = read_rabitq_center(p, h, "IndexRaBitQFastScan"); !center.empty()) {
     index->set_center(std::move(center));
   }
   index->set_qb(read_qb(in));
@@ -465,9 +466,7 @@ std::unique_ptr<Index> read_rabitq_fast_scan(FaissParser& p) {
 std::unique_ptr<Index> read_ivf_rabitq_fast_scan(FaissParser& p) {
   ByteReader& in = p.in();
   FaissIVFHead head = read_ivf_head(p, "IndexIVFRaBitQFastScan", false);
-  read_rabitq_fields(p, head.h);
-  const uint64_t nb_bits = in.scalar<uint64_t>("RaBitQ bits");
-  in.check(nb_bits == 1, "Faiss multi-bit RaBitQ (", nb_bits, " bits) is not supported (sextant reads 1-bit RaBitQ)");
+  read_rabitq_fields(p, head.h, true);
   in.check(p.boolean("by_residual"), "IndexIVFRaBitQFastScan: codes not taken against the list centroid");
   auto ivf = std::make_unique<IndexIVFRaBitQFastScan>(head.quantizer, head.h.d, head.nlist, head.h.metric);
   const uint64_t code_size = in.scalar<uint64_t>("code size");
