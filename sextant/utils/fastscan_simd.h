@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 /// Kernels::fastscan_quantize: each sub-quantizer's 16 entries are two
 /// vectors; minima and maxima are exact, so they match the scalar reference,
@@ -23,10 +24,13 @@ inline void fastscan_quantize(const float* table, size_t M, uint8_t* out, float*
     x = _mm_max_ps(x, _mm_movehl_ps(x, x));
     return _mm_cvtss_f32(_mm_max_ss(x, _mm_shuffle_ps(x, x, 1)));
   };
+  // Each sub-quantizer's lowest entry waits in its own 16 output bytes
+  // between the passes (the second overwrites them): one reduction less.
   float range = 0, total = 0, sum = 0;
   for (size_t m = 0; m < M; m++) {
     const __m256 a = _mm256_loadu_ps(table + m * 16), b = _mm256_loadu_ps(table + m * 16 + 8);
     const float lo = hmin(_mm256_min_ps(a, b)), span = hmax(_mm256_max_ps(a, b)) - lo;
+    std::memcpy(out + (m / 2) * 32 + (m % 2) * 16, &lo, sizeof(lo));
     sum += lo;
     range = std::max(range, span);
     total += span;
@@ -36,7 +40,9 @@ inline void fastscan_quantize(const float* table, size_t M, uint8_t* out, float*
   const __m256i cap = _mm256_set1_epi32(255);
   for (size_t m = 0; m < M; m++) {
     const __m256 a = _mm256_loadu_ps(table + m * 16), b = _mm256_loadu_ps(table + m * 16 + 8);
-    const __m256 lo = _mm256_set1_ps(hmin(_mm256_min_ps(a, b)));
+    float lo_m;
+    std::memcpy(&lo_m, out + (m / 2) * 32 + (m % 2) * 16, sizeof(lo_m));
+    const __m256 lo = _mm256_set1_ps(lo_m);
     const __m256i qa = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(a, lo), inv)), cap);
     const __m256i qb = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(b, lo), inv)), cap);
     const __m128i wa = _mm_packus_epi32(_mm256_castsi256_si128(qa), _mm256_extracti128_si256(qa, 1));
