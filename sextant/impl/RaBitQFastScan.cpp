@@ -38,17 +38,17 @@ void RaBitQFastScanScorer::set_query(const float* x, const float* centroid) {
     residual_sum_ = float(d) * lo + delta * float(levels);
   }
   // Entry p of sub-code m: minus the sum of the residual over the set bits of
-  // p (smaller is better: more of the residual along the code's signs).
-  static constexpr float kBit[4][16] = {
-      {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
-      {0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1},
-      {0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1},
-      {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1},
-  };
+  // p (smaller is better: more of the residual along the code's signs). The
+  // four entries of bits 0-1, then the same minus each choice of bits 2-3:
+  // four vectors of four.
   for (size_t m = 0; m < M_; m++) {
-    const float v0 = r[4 * m], v1 = r[4 * m + 1], v2 = r[4 * m + 2], v3 = r[4 * m + 3];
+    const float* v = r + 4 * m;
+    const float low[4] = {0, -v[0], -v[1], -v[0] - v[1]};
+    const float high[4] = {0, v[2], v[3], v[2] + v[3]};
     float* t = table_.data() + 16 * m;
-    for (size_t p = 0; p < 16; p++) t[p] = -(v0 * kBit[0][p] + v1 * kBit[1][p] + v2 * kBit[2][p] + v3 * kBit[3][p]);
+    for (size_t h = 0; h < 4; h++) {
+      for (size_t l = 0; l < 4; l++) t[4 * h + l] = low[l] - high[h];
+    }
   }
   lut_.build(table_.data(), M_);
 }
