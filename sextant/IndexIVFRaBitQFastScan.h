@@ -8,8 +8,8 @@ namespace sextant {
 /// (Faiss's IndexIVFRaBitQFastScan, factory "IVF<nlist>,RaBitQfs"): the bits
 /// of 32 vectors are scored with byte shuffles 4 dimensions at a time
 /// (impl/RaBitQFastScan.h), then each vector's factors, kept beside its block,
-/// finish its estimate. Codes, encoding, error bounds and files are those of
-/// IndexIVFRaBitQ; estimates differ from its qb = 0 ones by the 8-bit table.
+/// finish its estimate. Codes, encoding and error bounds are IndexIVFRaBitQ's;
+/// estimates differ from its qb = 0 ones by the 8-bit table.
 /// qb (8 by default, as Faiss) rounds the query's residual before the table is
 /// built; 0 builds it from floats.
 class IndexIVFRaBitQFastScan : public IndexIVFRaBitQ {

@@ -23,8 +23,6 @@ class RaBitQFastScanScorer {
   /// qb in [1, 8] rounds the query's residual to 2^qb levels before the table
   /// is built (Faiss's qb); qb = 0 builds it from the floats.
   RaBitQFastScanScorer(const RaBitQuantizer& rq, int qb);
-  /// Sub-codes per code.
-  size_t M() const { return M_; }
   const fastscan::QuantizedLUT& lut() const { return lut_; }
 
   /// The query and the centroid the codes were taken against (nullptr: the origin).
@@ -43,7 +41,7 @@ class RaBitQFastScanScorer {
   void scan(const uint8_t* blocks, size_t begin, size_t end, const idx_t* ids, TopKHeap& heap,
             const IDSelector* sel) const;
   /// Estimates (distances, similarities) of n codes in the plain layout, from
-  /// the residual in floats (not the 8-bit table).
+  /// the residual (rounded to qb bits, but not to the 8-bit table).
   void score(const uint8_t* codes, size_t n, float* out) const;
 
  private:
