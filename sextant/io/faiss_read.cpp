@@ -455,8 +455,9 @@ std::unique_ptr<Index> read_rabitq_fast_scan(FaissParser& p) {
            "IndexRaBitQFastScan: ntotal2=", ntotal2, ", M2=", M2, ", code_size=", code_size, " for ntotal=", h.ntotal,
            ", d=", h.d);
   const uint64_t nbytes = in.scalar<uint64_t>("code bytes");
-  in.check(nbytes == ntotal2 / 32 * faiss_rabitq_block_size(index->rabitq()), "IndexRaBitQFastScan: ", nbytes,
-           " code bytes for ", ntotal2, " vectors");
+  // Checked against the bytes left first: a huge ntotal must not wrap the product.
+  in.check(nbytes == in.checked_bytes(ntotal2 / 32, faiss_rabitq_block_size(index->rabitq()), "RaBitQ blocks"),
+           "IndexRaBitQFastScan: ", nbytes, " code bytes for ", ntotal2, " vectors");
   const auto plain = faiss_rabitq_blocks_to_codes(in.take(nbytes, "RaBitQ blocks"), size_t(h.ntotal), index->rabitq());
   index->add_sa_codes(h.ntotal, plain.data());
   return checked(std::move(index), h, in);

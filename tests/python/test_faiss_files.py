@@ -1,5 +1,7 @@
 """Index files written by the real faiss-cpu package: sextant reads them and returns the
 same neighbours as faiss on the same queries; damaged Faiss files raise ValueError."""
+import struct
+
 import numpy as np
 import pytest
 
@@ -167,6 +169,24 @@ def small_faiss_files(tmp_path):
         else:
             index.add(xb[:5])
         yield description, bytes(faiss.serialize_index(index))
+
+
+def test_faiss_rabitq_fast_scan_count_that_wraps_is_refused():
+    """A flat RaBitQfs file whose vector count times its block size wraps 64 bits to the bytes it
+    holds (none): refused, not read from."""
+    xb = np.random.default_rng(2).standard_normal((40, 64), dtype=np.float32)
+    index = faiss.index_factory(64, "RaBitQfs")
+    index.train(xb)
+    index.add(xb)
+    data_ = bytearray(faiss.serialize_index(index))
+    # Header 37 bytes, RaBitQ fields 28, centroid 8 + 256, qb 1, bbs 4: then ntotal2, M2, code size, bytes.
+    assert struct.unpack_from("<q", data_, 8)[0] == 40 and struct.unpack_from("<Q", data_, 334)[0] == 64
+    huge = 1 << 60  # 2^60 vectors of 16 * 32 bytes a block of 32: 2^64 bytes, 0 once wrapped
+    struct.pack_into("<q", data_, 8, huge)
+    struct.pack_into("<Q", data_, 334, huge)
+    struct.pack_into("<Q", data_, 358, 0)
+    with pytest.raises(ValueError):
+        sx.deserialize_index(bytes(data_[:366]))
 
 
 def test_truncated_faiss_files_raise_value_error(tmp_path):
