@@ -174,6 +174,17 @@ def hostile_files():
     code = bytes(np.asarray(index.sa_encode(x[17:18]), dtype=np.uint8))
     yield "rabitq-nan-factor", patch(data, unique_at(data, code) + 1, "<f", float("nan"))
 
+    # Fast-scan codes whose count, times the code size, wraps 64 bits to the bytes stored:
+    # the reader must count the codes the bytes hold, not trust the header.
+    y = rng.standard_normal((300, 64)).astype("float32")
+    for name, description, code_bytes in (("pqfs", "PQ8x4fs", 4), ("rabitqfs", "RaBitQfs", 16)):
+        index = sx.index_factory(64, description)
+        index.train(y)
+        index.add(y[:50])
+        data = sextant_bytes(index)
+        tag = {"pqfs": b"PQFS", "rabitqfs": b"RBQF"}[name]
+        yield f"{name}-ntotal-wraps", patch(data, tag_at(data, tag) + 14, "<q", 50 + 2 ** 64 // code_bytes)
+
     # Faiss-written files (no checksum): faiss itself writes an HNSW with a NaN vector.
     try:
         import faiss

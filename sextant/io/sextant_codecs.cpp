@@ -170,7 +170,8 @@ std::unique_ptr<Index> read_rabitq_fast_scan(const IndexHeader& h, SextantReader
   in.in().check(codes.size() == size_t(h.ntotal) * index->sa_code_size(), "IndexRaBitQFastScan: ", codes.size(),
                 " code bytes for ", h.ntotal, " codes");
   in.in().check(h.ntotal == 0 || index->is_trained(), "IndexRaBitQFastScan holds codes but has no centroid");
-  index->add_sa_codes(h.ntotal, codes.data());  // checks the factors
+  // As many codes as the bytes hold (a huge ntotal could wrap the check above; the header check catches it).
+  index->add_sa_codes(idx_t(codes.size() / index->sa_code_size()), codes.data());  // checks the factors
   return index;
 }
 
@@ -402,7 +403,7 @@ std::unique_ptr<Index> read_pq_fast_scan(const IndexHeader& h, SextantReader& in
   in.in().check(codes.size() == static_cast<size_t>(h.ntotal) * index->pq().code_size(), "IndexPQFastScan: ",
                 codes.size(), " code bytes for ", h.ntotal, " codes of ", index->pq().code_size(), " bytes");
   in.in().check(h.ntotal == 0 || index->is_trained(), "IndexPQFastScan holds codes but has no codebooks");
-  index->add_sa_codes(h.ntotal, codes.data());
+  index->add_sa_codes(idx_t(codes.size() / index->pq().code_size()), codes.data());  // as many as the bytes hold
   return index;
 }
 

@@ -31,6 +31,8 @@ REFUSED = {
     "faiss-hnsw-nan-vector": "must be finite",
     "rabitq-nan-factor": "NaN or infinite correction factor",
     "faiss-rabitq-nan-center": "centroid has a NaN",
+    "pqfs-ntotal-wraps": "the header says",
+    "rabitqfs-ntotal-wraps": "the header says",
 }
 HARMLESS = ["hnsw-efconstruction-2p30", "faiss-hnsw-efconstruction-2p30"]
 
