@@ -20,11 +20,12 @@ void RaBitQFastScanScorer::set_query(const float* x, const float* centroid) {
   const size_t d = rq_.d();
   const Kernels& k = kernels();
   float* r = residual_.data();  // zero past d since construction
-  for (size_t j = 0; j < d; j++) r[j] = x[j] - (centroid ? centroid[j] : 0.0f);
-  q_to_c_l2sqr_ = k.inner_product(r, r, d);
+  float stats[4];  // sum, min, max, squared norm
+  k.rabitq_residual(x, centroid, d, r, stats);
+  const float lo = stats[1], hi = stats[2];
+  residual_sum_ = stats[0];
+  q_to_c_l2sqr_ = stats[3];
   q_norm_l2sqr_ = rq_.metric() == MetricType::INNER_PRODUCT ? k.inner_product(x, x, d) : 0.0f;
-  const auto [sum, lo, hi] = RaBitQuantizer::residual_summary(r, d);
-  residual_sum_ = sum;
   const float delta = qb_ > 0 ? (hi - lo) / float((1 << qb_) - 1) : 0.0f;
   if (delta > 0) {
     // As RaBitQuantizer::Scorer: levels lo + delta * v, v in [0, 2^qb - 1], rounded half up.

@@ -89,36 +89,6 @@ void RaBitQuantizer::check_codes(size_t n, const uint8_t* codes) const {
   }
 }
 
-RaBitQuantizer::Summary RaBitQuantizer::residual_summary(const float* r, size_t d) {
-  // Eight independent lanes so that the loop vectorises (3x faster at d = 384
-  // than one running sum): it runs once per list an inverted file probes.
-  constexpr size_t kLanes = 8;
-  float sums[kLanes] = {}, los[kLanes], his[kLanes];
-  std::fill(los, los + kLanes, std::numeric_limits<float>::max());
-  std::fill(his, his + kLanes, std::numeric_limits<float>::lowest());
-  size_t j = 0;
-  for (; j + kLanes <= d; j += kLanes) {
-    for (size_t l = 0; l < kLanes; l++) {
-      const float v = r[j + l];
-      sums[l] += v;
-      los[l] = v < los[l] ? v : los[l];
-      his[l] = v > his[l] ? v : his[l];
-    }
-  }
-  for (; j < d; j++) {
-    sums[0] += r[j];
-    los[0] = std::min(los[0], r[j]);
-    his[0] = std::max(his[0], r[j]);
-  }
-  Summary out{0, los[0], his[0]};
-  for (size_t l = 0; l < kLanes; l++) {
-    out.sum += sums[l];
-    out.lo = std::min(out.lo, los[l]);
-    out.hi = std::max(out.hi, his[l]);
-  }
-  return out;
-}
-
 RaBitQuantizer::Scorer::Scorer(const RaBitQuantizer& rq, int qb)
     : rq_(rq), kernels_(kernels()), qb_(qb), residual_(rq.d()) {
   SEXTANT_CHECK(qb >= 0 && qb <= kMaxQueryBits, "RaBitQ: qb (query bits) must be in [0, ", kMaxQueryBits,
@@ -133,13 +103,14 @@ RaBitQuantizer::Scorer::Scorer(const RaBitQuantizer& rq, int qb)
 void RaBitQuantizer::Scorer::set_query(const float* x, const float* centroid) {
   const size_t d = rq_.d();
   const float inv_sqrt_d = 1.0f / std::sqrt(float(d));
-  // Set once per list an inverted file probes, so written to vectorise: the
-  // residual alone, its squared norm on the SIMD kernels, then its summary.
+  // Set once per list an inverted file probes: the residual and its sum,
+  // range and norm in one SIMD pass, the rest written to vectorise.
   float* residual = residual_.data();
-  for (size_t j = 0; j < d; j++) residual[j] = x[j] - (centroid ? centroid[j] : 0.0f);
-  q_to_c_l2sqr_ = kernels_.inner_product(residual, residual, d);
+  float stats[4];
+  kernels_.rabitq_residual(x, centroid, d, residual, stats);
+  const float sum = stats[0], lo = stats[1], hi = stats[2];
+  q_to_c_l2sqr_ = stats[3];
   q_norm_l2sqr_ = rq_.metric() == MetricType::INNER_PRODUCT ? kernels_.inner_product(x, x, d) : 0.0f;
-  const auto [sum, lo, hi] = residual_summary(residual, d);
   if (qb_ == 0) {
     // <q - c, b> = (2 * sum of q - c over the set bits - sum of q - c) / sqrt(d).
     c1_ = 2 * inv_sqrt_d;

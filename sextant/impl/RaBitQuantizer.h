@@ -53,12 +53,6 @@ class RaBitQuantizer {
   void decode(size_t n, const uint8_t* codes, const float* centroid, float* x) const;
   /// Throws unless each of n codes has finite factors.
   void check_codes(size_t n, const uint8_t* codes) const;
-  /// The sum and range of a query's residual (d values), which set its
-  /// quantisation to qb bits.
-  struct Summary {
-    float sum, lo, hi;
-  };
-  static Summary residual_summary(const float* r, size_t d);
   /// The paper's bound on |estimate - exact| for a code and a query at squared
   /// distance q_to_c_l2sqr from the code's centroid (Scorer::error_bound).
   float error_bound(const uint8_t* code, float q_to_c_l2sqr) const;

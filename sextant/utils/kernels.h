@@ -126,6 +126,9 @@ struct Kernels {
   /// 1 <= nplanes <= RaBitQuantizer::kMaxQueryBits (8).
   void (*rabitq_popcounts)(const uint8_t* codes, size_t n, size_t code_size, size_t bits_size,
                            const uint64_t* planes, size_t words, size_t nplanes, uint32_t* dots, uint32_t* counts);
+  /// A query's residual to a centroid for RaBitQ scoring: r = x - c over d
+  /// floats (c null: the origin) and stats = {sum, min, max, squared norm} of r.
+  void (*rabitq_residual)(const float* x, const float* c, size_t d, float* r, float* stats);
 };
 
 /// Column padding of l2_nearest's transposed centroids (at least any level's lanes).

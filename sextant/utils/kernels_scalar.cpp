@@ -79,6 +79,22 @@ void sq_score(const float* u, const float* v, const uint8_t* codes, size_t code_
   }
 }
 
+void rabitq_residual(const float* x, const float* c, size_t d, float* r, float* stats) {
+  float s = 0, q = 0, mn = 3.4028235e38f, mx = -3.4028235e38f;
+  for (size_t i = 0; i < d; i++) {
+    const float v = x[i] - (c ? c[i] : 0.0f);
+    r[i] = v;
+    s += v;
+    q += v * v;
+    mn = std::min(mn, v);
+    mx = std::max(mx, v);
+  }
+  stats[0] = s;
+  stats[1] = mn;
+  stats[2] = mx;
+  stats[3] = q;
+}
+
 void fastscan_sums(const uint8_t* block, size_t npairs, const uint8_t* luts, uint16_t* sums) {
   for (size_t v = 0; v < 32; v++) {
     const unsigned shift = v < 16 ? 0 : 4, j = v % 16;

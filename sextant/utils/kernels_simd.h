@@ -48,6 +48,35 @@ inline float inner_product(const float* x, const float* y, size_t d) {
   return ((a0 + a1) + (a2 + a3)).sum();
 }
 
+/// Kernels::rabitq_residual: one pass, each statistic in one register.
+inline void rabitq_residual(const float* x, const float* c, size_t d, float* r, float* stats) {
+  constexpr size_t N = Vec::N;
+  constexpr float kBig = 3.4028235e38f;
+  Vec sum = Vec::zero(), norm = Vec::zero(), lo = Vec::set1(kBig), hi = Vec::set1(-kBig);
+  size_t i = 0;
+  for (; i + N <= d; i += N) {
+    const Vec v = c ? Vec::load(x + i) - Vec::load(c + i) : Vec::load(x + i);
+    v.store(r + i);
+    sum = sum + v;
+    norm = fmadd(v, v, norm);
+    lo = lanes_min(lo, v);
+    hi = lanes_max(hi, v);
+  }
+  float s = sum.sum(), q = norm.sum(), mn = lo.min(), mx = hi.max();
+  for (; i < d; i++) {  // the tail: zero lanes would count in the range
+    const float v = x[i] - (c ? c[i] : 0.0f);
+    r[i] = v;
+    s += v;
+    q += v * v;
+    mn = v < mn ? v : mn;
+    mx = v > mx ? v : mx;
+  }
+  stats[0] = s;
+  stats[1] = mn;
+  stats[2] = mx;
+  stats[3] = q;
+}
+
 /// Rows of at least four vectors, kRows at a time: each query load serves
 /// kRows rows, with the single-pair kernels' arithmetic per row (four
 /// accumulators in the same order, the same tail), so a row's distance is the

@@ -29,6 +29,7 @@ const Kernels& table() {
       .l2sqr_table = l2sqr_table,
       .inner_product_table = inner_product_table,
       .rabitq_popcounts = rabitq_popcounts,
+      .rabitq_residual = rabitq_residual,
   };
   return kTable;
 }

@@ -32,6 +32,8 @@ struct Vec {
   friend Vec fmadd(Vec a, Vec b, Vec c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
   /// c - a * b
   friend Vec fnmadd(Vec a, Vec b, Vec c) { return {_mm256_fnmadd_ps(a.v, b.v, c.v)}; }
+  friend Vec lanes_min(Vec a, Vec b) { return {_mm256_min_ps(a.v, b.v)}; }
+  friend Vec lanes_max(Vec a, Vec b) { return {_mm256_max_ps(a.v, b.v)}; }
 
   // Decoders of N scalar-quantizer components starting at p (see sq_codecs.h).
   static Vec from_int(__m256i i) { return {_mm256_cvtepi32_ps(i)}; }
@@ -85,6 +87,16 @@ struct Vec {
   }
 
   /// The sum of the lanes: halves added to four lanes t, then (t0 + t2) + (t1 + t3).
+  float min() const {
+    __m128 s = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_min_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_min_ss(s, _mm_movehdup_ps(s)));
+  }
+  float max() const {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
+  }
   float sum() const {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));

@@ -31,6 +31,8 @@ struct Vec {
   friend Vec fmadd(Vec a, Vec b, Vec c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
   /// c - a * b
   friend Vec fnmadd(Vec a, Vec b, Vec c) { return {_mm512_fnmadd_ps(a.v, b.v, c.v)}; }
+  friend Vec lanes_min(Vec a, Vec b) { return {_mm512_min_ps(a.v, b.v)}; }
+  friend Vec lanes_max(Vec a, Vec b) { return {_mm512_max_ps(a.v, b.v)}; }
 
   // Decoders of N scalar-quantizer components starting at p (see sq_codecs.h).
   static Vec from_int(__m512i i) { return {_mm512_cvtepi32_ps(i)}; }
@@ -79,6 +81,8 @@ struct Vec {
 
   /// The sum of the lanes: halves added down to four lanes t, then
   /// (t0 + t2) + (t1 + t3), the order of simd_avx2.h's sum().
+  float min() const { return _mm512_reduce_min_ps(v); }
+  float max() const { return _mm512_reduce_max_ps(v); }
   float sum() const {
     const __m256 h = _mm256_add_ps(_mm512_extractf32x8_ps(v, 1), _mm512_castps512_ps256(v));
     __m128 t = _mm_add_ps(_mm256_extractf128_ps(h, 1), _mm256_castps256_ps128(h));

@@ -292,6 +292,27 @@ TEST_P(SimdLevelTest, NearestCentroidMatchesScalar) {
   }
 }
 
+// The residual exactly, its range exactly, its sum and norm up to the order of the additions.
+TEST_P(SimdLevelTest, RaBitQResidualMatchesScalar) {
+  for (size_t d : kDims) {
+    const auto x = test::random_vectors(1, d, 21, -3, 2), c = test::random_vectors(1, d, 22, -1, 1);
+    for (const float* centroid : {c.data(), static_cast<const float*>(nullptr)}) {
+      std::vector<float> r(d), want(d);
+      float stats[4], want_stats[4];
+      simd_->rabitq_residual(x.data(), centroid, d, r.data(), stats);
+      scalar_->rabitq_residual(x.data(), centroid, d, want.data(), want_stats);
+      for (size_t j = 0; j < d; j++) ASSERT_EQ(want[j], x[j] - (centroid ? c[j] : 0.0f)) << "d=" << d;
+      ASSERT_EQ(r, want) << "d=" << d;
+      EXPECT_EQ(stats[1], *std::min_element(want.begin(), want.end())) << "d=" << d;
+      EXPECT_EQ(stats[2], *std::max_element(want.begin(), want.end())) << "d=" << d;
+      EXPECT_EQ(want_stats[1], stats[1]);
+      EXPECT_EQ(want_stats[2], stats[2]);
+      EXPECT_NEAR(stats[0], want_stats[0], 1e-4f * d);
+      EXPECT_NEAR(stats[3], want_stats[3], 1e-5f * want_stats[3] + 1e-6f);
+    }
+  }
+}
+
 // Every level counts bits exactly: checked against a bit-by-bit count, and the levels against scalar.
 TEST_P(SimdLevelTest, RaBitQPopcountsAreExact) {
   std::mt19937_64 rng(5);
