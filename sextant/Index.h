@@ -4,6 +4,8 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sextant/IDSelector.h"
 #include "sextant/MetricType.h"
@@ -115,6 +117,15 @@ class Index {
   /// out[i]: the bound of the error of the estimated distance between x and
   /// vector ids[i] (infinity for id -1). Only where has_error_bounds().
   virtual void error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const;
+  /// Where has_error_bounds(): the index whose search and error_bounds() a
+  /// re-ranking wrapper should use for n queries x, and the queries as that
+  /// index sees them (in `buffer` when they differ from x). Itself and x,
+  /// unless a transform that keeps distances hands on its inner index and
+  /// the transformed queries: the bounds then need no second transform.
+  virtual std::pair<const Index*, const float*> bounded_target(idx_t /*n*/, const float* x,
+                                                               std::vector<float>& /*buffer*/) const {
+    return {this, x};
+  }
 
  protected:
   Index(int d, MetricType metric, bool is_trained);

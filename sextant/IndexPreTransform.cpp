@@ -77,6 +77,18 @@ void IndexPreTransform::error_bounds(const float* x, const idx_t* ids, size_t n,
   index_->error_bounds(xt.data(), ids, n, out);
 }
 
+std::pair<const Index*, const float*> IndexPreTransform::bounded_target(idx_t n, const float* x,
+                                                                        std::vector<float>& buffer) const {
+  std::vector<float> xt(size_t(n) * index_->d());
+  apply_chain(n, x, xt.data());
+  auto target = index_->bounded_target(n, xt.data(), buffer);
+  if (target.second == xt.data()) {  // the inner index takes them as they are: keep them
+    buffer = std::move(xt);
+    target.second = buffer.data();
+  }
+  return target;
+}
+
 void IndexPreTransform::reverse_chain(idx_t n, const float* xt, float* out) const {
   std::vector<float> a(xt, xt + size_t(n) * index_->d()), b;
   for (auto it = chain_.rbegin(); it != chain_.rend(); ++it) {

@@ -22,6 +22,8 @@ class IndexPreTransform : public Index {
   /// error on the distances between the untransformed vectors too.
   bool has_error_bounds() const override;
   void error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const override;
+  std::pair<const Index*, const float*> bounded_target(idx_t n, const float* x,
+                                                       std::vector<float>& buffer) const override;
   bool is_trained() const override;
 
   const std::vector<std::shared_ptr<VectorTransform>>& chain() const { return chain_; }
