@@ -2,7 +2,6 @@
 #include <omp.h>
 
 #include <memory>
-#include <set>
 #include <vector>
 
 #include "reference.h"
@@ -27,15 +26,6 @@ std::unique_ptr<IndexIVF> make(const std::string& kind, size_t d, size_t nlist, 
   return std::make_unique<IndexIVFScalarQuantizer>(q, d, nlist, QuantizerType::QT_fp16, metric, false);
 }
 
-double recall(const std::vector<idx_t>& got, const std::vector<idx_t>& truth, size_t nq, size_t k) {
-  size_t hits = 0;
-  for (size_t q = 0; q < nq; q++) {
-    std::set<idx_t> t(truth.begin() + q * k, truth.begin() + (q + 1) * k);
-    for (size_t i = 0; i < k; i++) hits += t.count(got[q * k + i]);
-  }
-  return double(hits) / double(nq * k);
-}
-
 // Probing every list is exact search, on both search paths (query by query
 // for small batches, list by list for large ones).
 TEST(IndexIVF, ProbingEveryListIsExact) {
@@ -58,7 +48,7 @@ TEST(IndexIVF, ProbingEveryListIsExact) {
         std::vector<idx_t> labels(nq * k);
         index->search(nq, data.xq.data(), k, dist.data(), labels.data(), params);
         std::vector<idx_t> truth(fl.begin(), fl.begin() + nq * k);
-        const double r = recall(labels, truth, nq, k);
+        const double r = test::shared_fraction(labels, truth, nq, k);
         if (std::string(kind) == "flat") {
           EXPECT_EQ(r, 1.0) << kind << " nq=" << nq << " " << metric_name(metric);
           for (size_t i = 0; i < nq * k; i++) EXPECT_NEAR(dist[i], fd[i], 1e-4 * std::max(1.0f, std::fabs(fd[i])));
@@ -92,7 +82,7 @@ TEST(IndexIVF, BothSearchPathsAgreeAndRecallGrowsWithNprobe) {
     std::vector<float> fd(data.nq * k);
     std::vector<idx_t> fl(data.nq * k);
     flat.search(data.nq, data.xq.data(), k, fd.data(), fl.data());
-    const double r = recall(batch_l, fl, data.nq, k);
+    const double r = test::shared_fraction(batch_l, fl, data.nq, k);
     EXPECT_GE(r, last);
     last = r;
   }
