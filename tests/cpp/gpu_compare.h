@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gpu/GpuResources.h"
+#include "reference.h"
 #include "sextant/MetricType.h"
 
 namespace sextant::test {
@@ -57,16 +58,6 @@ inline double expect_same_up_to_ties(const std::vector<float>& Da, const std::ve
   }
   EXPECT_EQ(bad_rows, 0u) << what;
   return total ? double(shared) / double(total) : 1.0;
-}
-
-/// Fraction of the true top-k labels (ref) found in res's top-k.
-inline double recall_at_k(const std::vector<idx_t>& ref, const std::vector<idx_t>& res, size_t n, size_t k) {
-  size_t hit = 0;
-  for (size_t q = 0; q < n; q++) {
-    std::set<idx_t> s(ref.begin() + q * k, ref.begin() + (q + 1) * k);
-    for (size_t r = 0; r < k; r++) hit += s.count(res[q * k + r]);
-  }
-  return double(hit) / double(n * k);
 }
 
 }  // namespace sextant::test

@@ -26,15 +26,14 @@ inline std::string factory_name(const ::testing::TestParamInfo<const char*>& inf
   return name;
 }
 
-/// The fraction of the k results per query of nq queries in `truth` that `got`
-/// finds too (recall@k when truth is exact).
-inline double shared_fraction(const std::vector<idx_t>& got, const std::vector<idx_t>& truth, size_t nq, size_t k) {
-  size_t hits = 0;
-  for (size_t q = 0; q < nq; q++) {
-    std::set<idx_t> t(truth.begin() + q * k, truth.begin() + (q + 1) * k);
-    for (size_t i = 0; i < k; i++) hits += t.count(got[q * k + i]);
+/// Fraction of the true top-k labels (ref) found in res's top-k.
+inline double recall_at_k(const std::vector<idx_t>& ref, const std::vector<idx_t>& res, size_t n, size_t k) {
+  size_t hit = 0;
+  for (size_t q = 0; q < n; q++) {
+    std::set<idx_t> s(ref.begin() + q * k, ref.begin() + (q + 1) * k);
+    for (size_t r = 0; r < k; r++) hit += s.count(res[q * k + r]);
   }
-  return double(hits) / double(nq * k);
+  return double(hit) / double(n * k);
 }
 
 inline std::vector<float> random_vectors(size_t n, size_t d, uint32_t seed, float lo = -1.f, float hi = 1.f) {

@@ -48,7 +48,7 @@ TEST(IndexIVF, ProbingEveryListIsExact) {
         std::vector<idx_t> labels(nq * k);
         index->search(nq, data.xq.data(), k, dist.data(), labels.data(), params);
         std::vector<idx_t> truth(fl.begin(), fl.begin() + nq * k);
-        const double r = test::shared_fraction(labels, truth, nq, k);
+        const double r = test::recall_at_k(truth, labels, nq, k);
         if (std::string(kind) == "flat") {
           EXPECT_EQ(r, 1.0) << kind << " nq=" << nq << " " << metric_name(metric);
           for (size_t i = 0; i < nq * k; i++) EXPECT_NEAR(dist[i], fd[i], 1e-4 * std::max(1.0f, std::fabs(fd[i])));
@@ -82,7 +82,7 @@ TEST(IndexIVF, BothSearchPathsAgreeAndRecallGrowsWithNprobe) {
     std::vector<float> fd(data.nq * k);
     std::vector<idx_t> fl(data.nq * k);
     flat.search(data.nq, data.xq.data(), k, fd.data(), fl.data());
-    const double r = test::shared_fraction(batch_l, fl, data.nq, k);
+    const double r = test::recall_at_k(fl, batch_l, data.nq, k);
     EXPECT_GE(r, last);
     last = r;
   }

@@ -177,7 +177,7 @@ TEST(IndexRaBitQ, FloatAndQuantisedQueriesAgreeMostly) {
   index.search(nq, xq.data(), k, d0.data(), l0.data());
   index.set_qb(8);
   index.search(nq, xq.data(), k, d8.data(), l8.data());
-  EXPECT_GE(test::shared_fraction(l0, l8, nq, k), 0.9);
+  EXPECT_GE(test::recall_at_k(l0, l8, nq, k), 0.9);
 }
 
 TEST(IndexRaBitQ, ErrorBoundsNameStoredVectors) {
@@ -295,7 +295,7 @@ TEST(IndexIVFRaBitQFastScan, FindsWhatTheBitwiseLayoutFinds) {
     bitwise.search(nq, xq.data(), k, d1.data(), l1.data(), params);
     fs.search(nq, xq.data(), k, d2.data(), l2.data(), params);
     for (size_t q = 0; q < nq; q++) EXPECT_NEAR(d2[q * k], d1[q * k], 0.05f * (1 + std::fabs(d1[q * k])));
-    EXPECT_GE(test::shared_fraction(l1, l2, nq, k), 0.85);
+    EXPECT_GE(test::recall_at_k(l1, l2, nq, k), 0.85);
     // The stored codes are the bitwise layout's, read back through the blocks.
     std::vector<uint8_t> a(bitwise.code_size()), b(fs.code_size());
     for (size_t list = 0; list < 16; list++) {
@@ -329,7 +329,7 @@ TEST(IndexIVFRaBitQFastScan, SelectorsLargeKAndRangeSearch) {
   bitwise.search(nq, xq.data(), k, d1.data(), l1.data(), params);
   fs.search(nq, xq.data(), k, d2.data(), l2.data(), params);
   for (size_t q = 0; q < nq; q++) EXPECT_TRUE(std::is_sorted(d2.begin() + q * k, d2.begin() + (q + 1) * k));
-  EXPECT_GE(test::shared_fraction(l1, l2, nq, k), 0.85);
+  EXPECT_GE(test::recall_at_k(l1, l2, nq, k), 0.85);
   params.sel = std::make_shared<IDSelectorRange>(100, 300);
   fs.search(nq, xq.data(), 10, d2.data(), l2.data(), params);
   for (size_t i = 0; i < nq * 10; i++) EXPECT_TRUE(l2[i] >= 100 && l2[i] < 300) << l2[i];
@@ -375,7 +375,7 @@ TEST(IndexRaBitQFastScan, HoldsTheBitwiseCodes) {
     std::vector<idx_t> l1(nq * k), l2(nq * k);
     bitwise.search(nq, xq.data(), k, d1.data(), l1.data());
     fs.search(nq, xq.data(), k, d2.data(), l2.data());
-    EXPECT_GE(test::shared_fraction(l1, l2, nq, k), 0.85);
+    EXPECT_GE(test::recall_at_k(l1, l2, nq, k), 0.85);
     float e1[k], e2[k];
     bitwise.error_bounds(xq.data(), l1.data(), k, e1);
     fs.error_bounds(xq.data(), l1.data(), k, e2);
