@@ -15,12 +15,12 @@ class RaBitQFastScanListScanner final : public InvertedListScanner {
       : InvertedListScanner(index.metric()),
         index_(index),
         scorer_(index.rabitq(), index.qb()),
+        layout_(RaBitQFastScanScorer::layout(size_t(index.d()))),
         centroid_(index.d()),
         code_(index.code_size()) {}
 
   void set_query(const float* x) override { x_ = x; }
   void set_list(size_t list, float) override {
-    list_ = list;
     index_.centroid(list, centroid_.data());
     scorer_.set_query(x_, centroid_.data());
   }
@@ -31,11 +31,11 @@ class RaBitQFastScanListScanner final : public InvertedListScanner {
     scorer_.scan(blocks, 0, n, ids, heap, sel);
   }
   // Range search scores the plain codes with floats.
-  void scan_range(const uint8_t*, const idx_t* ids, size_t n, size_t, float radius, const IDSelector* sel,
+  void scan_range(const uint8_t* blocks, const idx_t* ids, size_t n, size_t, float radius, const IDSelector* sel,
                   std::vector<std::pair<float, idx_t>>& hits) const override {
     const bool l2 = metric_ == MetricType::L2;
     for (size_t j = 0; j < n; j++) {
-      index_.invlists().get_code(list_, j, code_.data());
+      layout_.get(blocks, j, code_.data());
       float dist;
       score(code_.data(), 1, &dist);
       if ((l2 ? dist < radius : dist > radius) && (sel == nullptr || sel->is_member(ids[j]))) {
@@ -47,10 +47,10 @@ class RaBitQFastScanListScanner final : public InvertedListScanner {
  private:
   const IndexIVFRaBitQFastScan& index_;
   RaBitQFastScanScorer scorer_;
+  fastscan::BlockLayout layout_;
   std::vector<float> centroid_;
   mutable std::vector<uint8_t> code_;
   const float* x_ = nullptr;
-  size_t list_ = 0;
 };
 
 }  // namespace

@@ -1,9 +1,9 @@
 #include "sextant/IndexRaBitQ.h"
 
 #include <cmath>
-#include <limits>
 
 #include "sextant/base/Error.h"
+#include "sextant/utils/kernels.h"
 
 namespace sextant {
 
@@ -46,16 +46,10 @@ CodeScorerFactory IndexRaBitQ::scorers() const {
 
 void IndexRaBitQ::error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const {
   SEXTANT_CHECK(is_trained(), "IndexRaBitQ: error_bounds needs a trained index");
-  RaBitQuantizer::Scorer scorer(rabitq_, qb_);
-  scorer.set_query(x, center_.data());
-  for (size_t i = 0; i < n; i++) {
-    if (ids[i] < 0) {  // no result: nothing is known
-      out[i] = std::numeric_limits<float>::infinity();
-      continue;
-    }
-    SEXTANT_CHECK(ids[i] < ntotal_, "IndexRaBitQ: id ", ids[i], " is not in [0, ", ntotal_, ")");
-    out[i] = scorer.error_bound(codes() + size_t(ids[i]) * code_size());
-  }
+  rabitq_.error_bounds(kernels().l2sqr(x, center_.data(), size_t(d_)), ids, n, out, [&](idx_t id) {
+    SEXTANT_CHECK(id < ntotal_, "IndexRaBitQ: id ", id, " is not in [0, ", ntotal_, ")");
+    return codes() + size_t(id) * code_size();
+  });
 }
 
 }  // namespace sextant

@@ -1,7 +1,6 @@
 #include "sextant/IndexRaBitQFastScan.h"
 
 #include <cmath>
-#include <limits>
 
 #include "sextant/base/Error.h"
 #include "sextant/impl/RaBitQFastScan.h"
@@ -88,17 +87,12 @@ void IndexRaBitQFastScan::reconstruct_impl(idx_t key, float* recons) const {
 
 void IndexRaBitQFastScan::error_bounds(const float* x, const idx_t* ids, size_t n, float* out) const {
   SEXTANT_CHECK(is_trained(), type_name(), ": error_bounds needs a trained index");
-  const float q_to_c = kernels().l2sqr(x, center_.data(), size_t(d_));
   std::vector<uint8_t> code(rabitq_.code_size());
-  for (size_t i = 0; i < n; i++) {
-    if (ids[i] < 0) {  // no result: nothing is known
-      out[i] = std::numeric_limits<float>::infinity();
-      continue;
-    }
-    SEXTANT_CHECK(ids[i] < ntotal_, type_name(), ": id ", ids[i], " is not in [0, ", ntotal_, ")");
-    get_code(ids[i], code.data());
-    out[i] = rabitq_.error_bound(code.data(), q_to_c);
-  }
+  rabitq_.error_bounds(kernels().l2sqr(x, center_.data(), size_t(d_)), ids, n, out, [&](idx_t id) {
+    SEXTANT_CHECK(id < ntotal_, type_name(), ": id ", id, " is not in [0, ", ntotal_, ")");
+    get_code(id, code.data());
+    return code.data();
+  });
 }
 
 size_t IndexRaBitQFastScan::remove_ids_impl(const IDSelector& sel) {

@@ -13,6 +13,7 @@ RaBitQFastScanScorer::RaBitQFastScanScorer(const RaBitQuantizer& rq, int qb)
       M_((rq.d() + 3) / 4),
       qb_(RaBitQuantizer::checked_query_bits(qb, "RaBitQ fast-scan")),
       residual_(4 * M_, 0.0f),
+      levels_(qb > 0 ? rq.d() : 0),
       table_(16 * M_) {}
 
 void RaBitQFastScanScorer::set_query(const float* x, const float* centroid) {
@@ -26,17 +27,11 @@ void RaBitQFastScanScorer::set_query(const float* x, const float* centroid) {
   residual_sum_ = stats[0];
   q_to_c_l2sqr_ = stats[3];
   q_norm_l2sqr_ = rq_.metric() == MetricType::INNER_PRODUCT ? k.inner_product(x, x, d) : 0.0f;
-  const float delta = qb_ > 0 ? (hi - lo) / float((1 << qb_) - 1) : 0.0f;
-  if (delta > 0) {
-    // As RaBitQuantizer::Scorer: levels lo + delta * v, v in [0, 2^qb - 1], rounded half up.
-    const float inv_delta = 1.0f / delta;
-    int levels = 0;  // summed as integers: the loop vectorises
-    for (size_t j = 0; j < d; j++) {
-      const int level = int((r[j] - lo) * inv_delta + 0.5f);
-      levels += level;
-      r[j] = lo + delta * float(level);
-    }
-    residual_sum_ = float(d) * lo + delta * float(levels);
+  if (qb_ > 0) {  // the levels RaBitQuantizer::Scorer rounds the query to, as floats
+    const float delta = RaBitQuantizer::level_step(lo, hi, qb_);
+    const uint32_t sum = RaBitQuantizer::round_to_levels(r, d, lo, delta, qb_, levels_.data());
+    for (size_t j = 0; j < d; j++) r[j] = lo + delta * float(levels_[j]);
+    residual_sum_ = float(d) * lo + delta * float(sum);
   }
   // Entry p of sub-code m: minus the sum of the residual over the set bits of
   // p (smaller is better: more of the residual along the code's signs). The

@@ -49,6 +49,7 @@ class RaBitQFastScanScorer {
   size_t M_;
   int qb_;
   std::vector<float> residual_;  // q - c, rounded to the qb-bit levels when qb > 0, zero past d
+  std::vector<uint8_t> levels_;  // the residual's qb-bit levels (qb > 0)
   std::vector<float> table_;     // M x 16 float entries, before their quantization
   fastscan::QuantizedLUT lut_;
   float q_to_c_l2sqr_ = 0, q_norm_l2sqr_ = 0, residual_sum_ = 0;

@@ -89,6 +89,23 @@ void RaBitQuantizer::check_codes(size_t n, const uint8_t* codes) const {
   }
 }
 
+float RaBitQuantizer::level_step(float lo, float hi, int qb) { return (hi - lo) / float((1 << qb) - 1); }
+
+uint32_t RaBitQuantizer::round_to_levels(const float* r, size_t d, float lo, float delta, int qb, uint8_t* levels) {
+  if (!(delta > 0)) {  // a flat residual: every value is lo
+    std::fill(levels, levels + d, uint8_t(0));
+    return 0;
+  }
+  const float inv_delta = 1.0f / delta, top = float((1 << qb) - 1);
+  uint32_t sum = 0;
+  for (size_t i = 0; i < d; i++) {  // clamped, then rounded half up: no branch
+    const float v = std::min(std::max((r[i] - lo) * inv_delta, 0.0f), top);
+    levels[i] = uint8_t(int(v + 0.5f));
+    sum += levels[i];
+  }
+  return sum;
+}
+
 RaBitQuantizer::Scorer::Scorer(const RaBitQuantizer& rq, int qb)
     : rq_(rq), kernels_(kernels()), qb_(qb), residual_(rq.d()) {
   SEXTANT_CHECK(qb >= 0 && qb <= kMaxQueryBits, "RaBitQ: qb (query bits) must be in [0, ", kMaxQueryBits,
@@ -120,20 +137,9 @@ void RaBitQuantizer::Scorer::set_query(const float* x, const float* centroid) {
   }
   // Residual values rounded to levels lo + delta * v, v in [0, 2^qb - 1]; the
   // levels' bits are laid out as planes so that a code scores with popcounts.
-  const int max_code = (1 << qb_) - 1;
-  const float delta = (hi - lo) / float(max_code);
+  const float delta = level_step(lo, hi, qb_);
   uint8_t* levels = levels_.data();  // zero past d since construction
-  uint32_t sum_levels = 0;
-  if (delta > 0) {
-    const float inv_delta = 1.0f / delta, top = float(max_code);
-    for (size_t i = 0; i < d; i++) {  // clamped, then rounded half up: no branch
-      const float v = std::min(std::max((residual[i] - lo) * inv_delta, 0.0f), top);
-      levels[i] = uint8_t(int(v + 0.5f));
-      sum_levels += levels[i];
-    }
-  } else {
-    std::fill(levels, levels + d, uint8_t(0));
-  }
+  const uint32_t sum_levels = round_to_levels(residual, d, lo, delta, qb_, levels);
   // Bit p of 8 levels at once: the bytes' bits p masked to bit 0, then gathered
   // into one byte by a multiply (byte i's bit lands on bit 56 + i); each
   // plane's word is built in a register, then stored.

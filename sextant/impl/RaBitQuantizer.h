@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "sextant/MetricType.h"
@@ -53,9 +54,23 @@ class RaBitQuantizer {
   void decode(size_t n, const uint8_t* codes, const float* centroid, float* x) const;
   /// Throws unless each of n codes has finite factors.
   void check_codes(size_t n, const uint8_t* codes) const;
+  /// A query's residual is quantised to qb bits as levels lo + delta * v, v in
+  /// [0, 2^qb - 1], over its range [lo, hi]: this delta.
+  static float level_step(float lo, float hi, int qb);
+  /// The levels v of the d values of r (clamped, rounded half up; all 0 when
+  /// delta is 0), and their sum.
+  static uint32_t round_to_levels(const float* r, size_t d, float lo, float delta, int qb, uint8_t* levels);
   /// The paper's bound on |estimate - exact| for a code and a query at squared
   /// distance q_to_c_l2sqr from the code's centroid (Scorer::error_bound).
   float error_bound(const uint8_t* code, float q_to_c_l2sqr) const;
+  /// out[i] = error_bound(code_of(ids[i]), q_to_c_l2sqr) for n stored vectors
+  /// coded against one centroid, infinity for an id of -1 (no result).
+  template <class CodeOf>
+  void error_bounds(float q_to_c_l2sqr, const idx_t* ids, size_t n, float* out, CodeOf&& code_of) const {
+    for (size_t i = 0; i < n; i++) {
+      out[i] = ids[i] < 0 ? std::numeric_limits<float>::infinity() : error_bound(code_of(ids[i]), q_to_c_l2sqr);
+    }
+  }
 
   /// Estimates distances (L2) or similarities (inner product) of one query to
   /// codes. qb = 0 keeps the query in floats; qb in [1, 8] quantises the

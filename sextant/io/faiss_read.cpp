@@ -387,11 +387,15 @@ uint8_t faiss_pq4_subcode(const uint8_t* block, size_t v, size_t m) {
 }
 
 // Faiss's blocks of RaBitQ fast-scan codes, 32 vectors each: the pq4
-// sub-codes, then the vectors' factors (8 bytes each). Returns the plain codes
-// of the first n vectors.
+// sub-codes (bits_size() bytes a vector), then the vectors' factors.
+size_t faiss_rabitq_block_size(const RaBitQuantizer& rq) {
+  return 32 * (rq.bits_size() + sizeof(RaBitQuantizer::Factors));
+}
+
+// The plain codes of the first n vectors of such blocks.
 std::vector<uint8_t> faiss_rabitq_blocks_to_codes(const uint8_t* blocks, size_t n, const RaBitQuantizer& rq) {
   const size_t bits = rq.bits_size(), factors = sizeof(RaBitQuantizer::Factors), M = (rq.d() + 3) / 4;
-  const size_t packed = bits * 32, block_size = packed + 32 * factors;
+  const size_t packed = bits * 32, block_size = faiss_rabitq_block_size(rq);
   std::vector<uint8_t> plain(n * rq.code_size(), 0);
   for (size_t i = 0; i < n; i++) {
     const uint8_t* block = blocks + i / 32 * block_size;
@@ -401,8 +405,6 @@ std::vector<uint8_t> faiss_rabitq_blocks_to_codes(const uint8_t* blocks, size_t 
   }
   return plain;
 }
-
-size_t faiss_rabitq_block_size(const RaBitQuantizer& rq) { return rq.bits_size() * 32 + 32 * sizeof(RaBitQuantizer::Factors); }
 
 // Faiss's "ilbl" block lists of IndexIVFRaBitQFastScan: per list, the ids,
 // then the blocks. Rebuilt entry by entry from plain RaBitQ codes.
