@@ -44,7 +44,7 @@ class FastScanScorer final : public CodeScorer {
 }  // namespace
 
 IndexPQFastScan::IndexPQFastScan(int d, size_t M, MetricType metric)
-    : Index(d, metric, false), pq_(static_cast<size_t>(d), M, 4) {
+    : Index(d, metric, false), pq_(static_cast<size_t>(d), M, 4), codes_(fastscan::BlockLayout{M, 0}) {
   SEXTANT_CHECK(M <= fastscan::kMaxM, "fast-scan supports up to M=", fastscan::kMaxM,
                 " sub-quantizers (16-bit sums), got ", M);
 }
@@ -59,15 +59,12 @@ void IndexPQFastScan::add_impl(idx_t n, const float* x, const idx_t* ids) {
 
 void IndexPQFastScan::add_sa_codes(idx_t n, const uint8_t* codes) {
   SEXTANT_CHECK(n >= 0 && (n == 0 || codes != nullptr), "add_sa_codes: codes must not be null");
-  blocks_.resize(fastscan::nblocks(ntotal_ + n) * fastscan::block_bytes(pq_.M()));
-  for (idx_t i = 0; i < n; i++) {
-    fastscan::set_code(blocks_.data(), pq_.M(), ntotal_ + i, codes + i * pq_.code_size());
-  }
+  codes_.append(size_t(n), codes);
   ntotal_ += n;
 }
 
 CodeScorerFactory IndexPQFastScan::scorers() const {
-  return [this] { return std::make_unique<FastScanScorer>(pq_, metric_, blocks_.data()); };
+  return [this] { return std::make_unique<FastScanScorer>(pq_, metric_, codes_.data()); };
 }
 
 void IndexPQFastScan::search_impl(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -83,24 +80,13 @@ void IndexPQFastScan::range_search_impl(idx_t n, const float* x, float radius, c
 void IndexPQFastScan::reconstruct_impl(idx_t key, float* recons) const {
   SEXTANT_CHECK(key >= 0 && key < ntotal_, "id ", key, " is out of range [0, ", ntotal_, ")");
   std::vector<uint8_t> code(pq_.code_size());
-  fastscan::get_code(blocks_.data(), pq_.M(), key, code.data());
+  codes_.get(size_t(key), code.data());
   pq_.decode(1, code.data(), recons);
 }
 
 size_t IndexPQFastScan::remove_ids_impl(const IDSelector& sel) {
-  std::vector<uint8_t> code(pq_.code_size());
-  idx_t kept = 0;
-  for (idx_t i = 0; i < ntotal_; i++) {
-    if (sel.is_member(i)) continue;
-    if (kept != i) {
-      fastscan::get_code(blocks_.data(), pq_.M(), i, code.data());
-      fastscan::set_code(blocks_.data(), pq_.M(), kept, code.data());
-    }
-    kept++;
-  }
-  const size_t removed = ntotal_ - kept;
-  ntotal_ = kept;
-  blocks_.resize(fastscan::nblocks(kept) * fastscan::block_bytes(pq_.M()));
+  const size_t removed = codes_.remove_if([&](size_t i) { return sel.is_member(idx_t(i)); });
+  ntotal_ -= idx_t(removed);
   return removed;
 }
 
@@ -112,14 +98,14 @@ void IndexPQFastScan::merge_from_impl(Index& other_index, idx_t add_id) {
   // Codes sit in blocks of 32 interleaved codes: repack them after ours.
   std::vector<uint8_t> codes(static_cast<size_t>(other.ntotal_) * pq_.code_size());
   for (idx_t i = 0; i < other.ntotal_; i++) {
-    fastscan::get_code(other.blocks_.data(), pq_.M(), i, codes.data() + i * pq_.code_size());
+    other.codes_.get(size_t(i), codes.data() + i * pq_.code_size());
   }
   add_sa_codes(other.ntotal_, codes.data());
   other.reset();
 }
 
 void IndexPQFastScan::reset_impl() {
-  blocks_.clear();
+  codes_.clear();
   ntotal_ = 0;
 }
 

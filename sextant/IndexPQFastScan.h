@@ -1,7 +1,7 @@
 #pragma once
 
 #include "sextant/Index.h"
-#include "sextant/base/HugePageAllocator.h"
+#include "sextant/impl/FastScan.h"
 #include "sextant/impl/ProductQuantizer.h"
 #include "sextant/impl/code_search.h"
 
@@ -22,7 +22,7 @@ class IndexPQFastScan : public Index {
   ProductQuantizer& pq() { return pq_; }
   const ProductQuantizer& pq() const { return pq_; }
   /// The codes in the fast-scan block layout (impl/FastScan.h).
-  const uint8_t* blocks() const { return blocks_.data(); }
+  const uint8_t* blocks() const { return codes_.data(); }
   /// Appends n plain codes (as sa_encode makes them) without encoding again.
   void add_sa_codes(idx_t n, const uint8_t* codes);
 
@@ -45,7 +45,7 @@ class IndexPQFastScan : public Index {
   CodeScorerFactory scorers() const;
 
   ProductQuantizer pq_;
-  LargeVector<uint8_t> blocks_;
+  fastscan::BlockCodes codes_;
 };
 
 }  // namespace sextant

@@ -38,7 +38,7 @@ class RaBitQFastScanCodeScorer final : public CodeScorer {
 IndexRaBitQFastScan::IndexRaBitQFastScan(int d, MetricType metric)
     : Index(d, metric, false),  // the base checks d first
       rabitq_(size_t(d), metric),
-      layout_(RaBitQFastScanScorer::layout(size_t(d))) {}
+      codes_(RaBitQFastScanScorer::layout(size_t(d))) {}
 
 void IndexRaBitQFastScan::set_center(std::vector<float> center) {
   SEXTANT_CHECK(center.size() == size_t(d_), type_name(), ": the centroid has ", center.size(), " values, d=", d_);
@@ -59,8 +59,7 @@ void IndexRaBitQFastScan::add_impl(idx_t n, const float* x, const idx_t* ids) {
 void IndexRaBitQFastScan::add_sa_codes(idx_t n, const uint8_t* codes) {
   SEXTANT_CHECK(n >= 0 && (n == 0 || codes != nullptr), "add_sa_codes: codes must not be null");
   rabitq_.check_codes(size_t(n), codes);
-  blocks_.resize(fastscan::nblocks(size_t(ntotal_ + n)) * layout_.stride());
-  for (idx_t i = 0; i < n; i++) layout_.set(blocks_.data(), size_t(ntotal_ + i), codes + i * rabitq_.code_size());
+  codes_.append(size_t(n), codes);
   ntotal_ += n;
 }
 
@@ -96,19 +95,8 @@ void IndexRaBitQFastScan::error_bounds(const float* x, const idx_t* ids, size_t 
 }
 
 size_t IndexRaBitQFastScan::remove_ids_impl(const IDSelector& sel) {
-  std::vector<uint8_t> code(rabitq_.code_size());
-  idx_t kept = 0;
-  for (idx_t i = 0; i < ntotal_; i++) {
-    if (sel.is_member(i)) continue;
-    if (kept != i) {
-      get_code(i, code.data());
-      layout_.set(blocks_.data(), size_t(kept), code.data());
-    }
-    kept++;
-  }
-  const size_t removed = size_t(ntotal_ - kept);
-  ntotal_ = kept;
-  blocks_.resize(fastscan::nblocks(size_t(kept)) * layout_.stride());
+  const size_t removed = codes_.remove_if([&](size_t i) { return sel.is_member(idx_t(i)); });
+  ntotal_ -= idx_t(removed);
   return removed;
 }
 
@@ -124,7 +112,7 @@ void IndexRaBitQFastScan::merge_from_impl(Index& other_index, idx_t add_id) {
 }
 
 void IndexRaBitQFastScan::reset_impl() {
-  blocks_.clear();
+  codes_.clear();
   ntotal_ = 0;
 }
 

@@ -3,7 +3,6 @@
 #include <vector>
 
 #include "sextant/Index.h"
-#include "sextant/base/HugePageAllocator.h"
 #include "sextant/impl/FastScan.h"
 #include "sextant/impl/RaBitQuantizer.h"
 #include "sextant/impl/code_search.h"
@@ -30,9 +29,9 @@ class IndexRaBitQFastScan : public Index {
   int qb() const { return qb_; }
   void set_qb(int qb);
   /// The codes in blocks (RaBitQFastScanScorer::layout).
-  const uint8_t* blocks() const { return blocks_.data(); }
+  const uint8_t* blocks() const { return codes_.data(); }
   /// Copies code i in the plain layout (as sa_encode makes it) to out.
-  void get_code(idx_t i, uint8_t* out) const { layout_.get(blocks_.data(), size_t(i), out); }
+  void get_code(idx_t i, uint8_t* out) const { codes_.get(size_t(i), out); }
   /// Appends n plain codes without encoding again; their factors must be finite.
   void add_sa_codes(idx_t n, const uint8_t* codes);
 
@@ -63,10 +62,9 @@ class IndexRaBitQFastScan : public Index {
   CodeScorerFactory scorers() const;
 
   RaBitQuantizer rabitq_;
-  fastscan::BlockLayout layout_;
   std::vector<float> center_;
   int qb_ = 8;
-  LargeVector<uint8_t> blocks_;
+  fastscan::BlockCodes codes_;
 };
 
 }  // namespace sextant

@@ -70,6 +70,17 @@ void BlockLayout::get(const uint8_t* blocks, size_t i, uint8_t* code) const {
   }
 }
 
+void BlockCodes::append(size_t n, const uint8_t* codes) {
+  const size_t first = size_;
+  resize(first + n);
+  for (size_t i = 0; i < n; i++) layout_.set(blocks_.data(), first + i, codes + i * layout_.code_size());
+}
+
+void BlockCodes::resize(size_t n) {
+  blocks_.resize(nblocks(n) * layout_.stride());
+  size_ = n;
+}
+
 void QuantizedLUT::build(const float* table, size_t M) {
   // The kernel writes every entry; only the pad of an odd M stays, zero since allocation.
   if (bytes_.size() != block_bytes(M)) bytes_.assign(block_bytes(M), 0);

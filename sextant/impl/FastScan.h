@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "sextant/IDSelector.h"
+#include "sextant/base/HugePageAllocator.h"
 #include "sextant/utils/TopK.h"
 #include "sextant/utils/kernels.h"
 
@@ -50,6 +51,46 @@ struct BlockLayout {
   void set(uint8_t* blocks, size_t i, const uint8_t* code) const;
   /// Reads vector i of the blocks back as a plain code.
   void get(const uint8_t* blocks, size_t i, uint8_t* code) const;
+};
+
+/// The codes of a flat fast-scan index: plain codes come in and go out, the
+/// blocks of `layout` stay (data(), for the scan kernels).
+class BlockCodes {
+ public:
+  explicit BlockCodes(BlockLayout layout) : layout_(layout) {}
+  const BlockLayout& layout() const { return layout_; }
+  size_t size() const { return size_; }
+  const uint8_t* data() const { return blocks_.data(); }
+  /// Appends n plain codes of layout().code_size() bytes.
+  void append(size_t n, const uint8_t* codes);
+  /// Copies code i in the plain layout to out.
+  void get(size_t i, uint8_t* out) const { layout_.get(blocks_.data(), i, out); }
+  /// Drops the codes at the positions `drop` names, the others moved up in
+  /// order; returns how many went.
+  template <class Drop>
+  size_t remove_if(Drop&& drop) {
+    std::vector<uint8_t> code(layout_.code_size());
+    size_t kept = 0;
+    for (size_t i = 0; i < size_; i++) {
+      if (drop(i)) continue;
+      if (kept != i) {
+        get(i, code.data());
+        layout_.set(blocks_.data(), kept, code.data());
+      }
+      kept++;
+    }
+    const size_t removed = size_ - kept;
+    resize(kept);
+    return removed;
+  }
+  void clear() { resize(0); }
+
+ private:
+  void resize(size_t n);
+
+  BlockLayout layout_;
+  LargeVector<uint8_t> blocks_;  // nblocks(size) * stride bytes
+  size_t size_ = 0;
 };
 
 /// A float look-up table (M x 16, smaller is better) quantized to 8 bits with
