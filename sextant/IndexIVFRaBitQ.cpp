@@ -12,9 +12,9 @@ namespace sextant {
 namespace {
 
 // Validates d (clear error) before the base class sizes the lists.
-size_t checked_code_size(int d, MetricType metric) {
+size_t checked_code_size(int d, MetricType metric, int nb_bits) {
   SEXTANT_CHECK(d > 0, "d (the vector dimension) must be > 0, got ", d);
-  return RaBitQuantizer(size_t(d), metric).code_size();
+  return RaBitQuantizer(size_t(d), metric, nb_bits).code_size();
 }
 
 // Codes are taken against the list's centroid: each list re-centres the query.
@@ -29,6 +29,10 @@ class RaBitQScanner final : public InvertedListScanner {
     scorer_.set_query(x_, centroid_.data());
   }
   void score(const uint8_t* codes, size_t n, float* out) const override { scorer_.score(codes, n, out); }
+  void scan(const uint8_t* codes, const idx_t* ids, size_t n, size_t, TopKHeap& heap,
+            const IDSelector* sel) const override {
+    scorer_.scan(codes, n, ids, 0, heap, sel);
+  }
 
  private:
   const IndexIVFRaBitQ& index_;
@@ -39,9 +43,10 @@ class RaBitQScanner final : public InvertedListScanner {
 
 }  // namespace
 
-IndexIVFRaBitQ::IndexIVFRaBitQ(std::shared_ptr<Index> quantizer, int d, size_t nlist, MetricType metric)
-    : IndexIVF(std::move(quantizer), d, nlist, checked_code_size(d, metric), metric, true),
-      rabitq_(size_t(d), metric) {}
+IndexIVFRaBitQ::IndexIVFRaBitQ(std::shared_ptr<Index> quantizer, int d, size_t nlist, MetricType metric,
+                               int nb_bits)
+    : IndexIVF(std::move(quantizer), d, nlist, checked_code_size(d, metric, nb_bits), metric, true),
+      rabitq_(size_t(d), metric, nb_bits) {}
 
 void IndexIVFRaBitQ::set_qb(int qb) { qb_ = RaBitQuantizer::checked_query_bits(qb, "IndexIVFRaBitQ"); }
 

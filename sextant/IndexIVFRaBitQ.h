@@ -5,12 +5,14 @@
 
 namespace sextant {
 
-/// IVF index whose lists hold RaBitQ codes taken against the list's centroid
-/// (as Faiss's IndexIVFRaBitQ: always by residual). Lists are scanned with
-/// the RaBitQ estimator, query by query.
+/// IVF index whose lists hold RaBitQ codes of nb_bits a dimension taken
+/// against the list's centroid (as Faiss's IndexIVFRaBitQ: always by
+/// residual; "IVF<nlist>,RaBitQ<nb_bits>"). Lists are scanned with the RaBitQ
+/// estimator, query by query.
 class IndexIVFRaBitQ : public IndexIVF {
  public:
-  IndexIVFRaBitQ(std::shared_ptr<Index> quantizer, int d, size_t nlist, MetricType metric = MetricType::L2);
+  IndexIVFRaBitQ(std::shared_ptr<Index> quantizer, int d, size_t nlist, MetricType metric = MetricType::L2,
+                 int nb_bits = 1);
   std::string type_name() const override { return "IndexIVFRaBitQ"; }
   const RaBitQuantizer& rabitq() const { return rabitq_; }
   /// Bits a query is quantised to (0: scored in floats); Faiss's default 4.
@@ -31,6 +33,9 @@ class IndexIVFRaBitQ : public IndexIVF {
   /// Decoded codes keep inner products, not distances: the GEMM path would
   /// not compute the estimator.
   bool supports_list_major_search() const override { return false; }
+  bool same_encoder(const IndexIVF& other) const override {
+    return rabitq_.nb_bits() == dynamic_cast<const IndexIVFRaBitQ&>(other).rabitq_.nb_bits();
+  }
 
  private:
   RaBitQuantizer rabitq_;

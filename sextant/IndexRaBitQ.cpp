@@ -19,6 +19,9 @@ class RaBitQCodeScorer final : public CodeScorer {
         code_size_(index.rabitq().code_size()) {}
   void set_query(const float* x) override { scorer_.set_query(x, center_); }
   void score(size_t j0, size_t n, float* out) override { scorer_.score(codes_ + j0 * code_size_, n, out); }
+  void scan(size_t j0, size_t j1, TopKHeap& heap, const IDSelector* sel) override {
+    scorer_.scan(codes_ + j0 * code_size_, j1 - j0, nullptr, idx_t(j0), heap, sel);
+  }
 
  private:
   RaBitQuantizer::Scorer scorer_;
@@ -29,8 +32,8 @@ class RaBitQCodeScorer final : public CodeScorer {
 
 }  // namespace
 
-IndexRaBitQ::IndexRaBitQ(int d, MetricType metric)
-    : IndexFlatCodes(d, metric), rabitq_(size_t(d), metric) {}  // the base checks d first
+IndexRaBitQ::IndexRaBitQ(int d, MetricType metric, int nb_bits)
+    : IndexFlatCodes(d, metric), rabitq_(size_t(d), metric, nb_bits) {}  // the base checks d first
 
 void IndexRaBitQ::set_center(std::vector<float> center) {
   SEXTANT_CHECK(center.size() == size_t(d_), "IndexRaBitQ: the centroid has ", center.size(), " values, d=", d_);

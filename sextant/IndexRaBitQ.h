@@ -7,13 +7,14 @@
 
 namespace sextant {
 
-/// Exhaustive search over RaBitQ codes (as Faiss's IndexRaBitQ): one bit per
-/// dimension plus 8 bytes, taken against the mean of the training vectors.
+/// Exhaustive search over RaBitQ codes (as Faiss's IndexRaBitQ): nb_bits per
+/// dimension ("RaBitQ<nb_bits>"; 1 by default, plus 8 bytes a vector; more
+/// bits add 20 bytes), taken against the mean of the training vectors.
 /// Put a random rotation in front ("RR<d>,RaBitQ") for data whose coordinates
 /// are far from alike; the error bound assumes one.
 class IndexRaBitQ : public IndexFlatCodes {
  public:
-  IndexRaBitQ(int d, MetricType metric = MetricType::L2);
+  IndexRaBitQ(int d, MetricType metric = MetricType::L2, int nb_bits = 1);
   std::string type_name() const override { return "IndexRaBitQ"; }
   bool is_trained() const override { return !center_.empty(); }
 
@@ -44,9 +45,10 @@ class IndexRaBitQ : public IndexFlatCodes {
   void check_codes(size_t n, const uint8_t* codes) const override { rabitq_.check_codes(n, codes); }
   CodeScorerFactory scorers() const override;
   bool same_encoder(const IndexFlatCodes& other) const override {
-    return center_ == dynamic_cast<const IndexRaBitQ&>(other).center_;
+    const auto& theirs = dynamic_cast<const IndexRaBitQ&>(other);
+    return center_ == theirs.center_ && rabitq_.nb_bits() == theirs.rabitq_.nb_bits();
   }
-  const char* encoder_name() const override { return "RaBitQ centroid"; }
+  const char* encoder_name() const override { return "RaBitQ centroids or bits"; }
 
  private:
   RaBitQuantizer rabitq_;

@@ -37,8 +37,13 @@ void bind_flat_codes(py::module_& m) {
                              py::return_value_policy::reference_internal);
 
   py::class_<IndexRaBitQ, Index, std::shared_ptr<IndexRaBitQ>>(
-      m, "IndexRaBitQ", "Exhaustive search over RaBitQ codes: 1 bit a dimension and 8 bytes a vector.")
-      .def(py::init<int, MetricType>(), py::arg("d"), py::arg("metric") = MetricType::L2)
+      m, "IndexRaBitQ",
+      "Exhaustive search over RaBitQ codes: nb_bits a dimension (factory RaBitQ<nb_bits>) and 8 bytes a vector "
+      "(20 more with nb_bits > 1).")
+      .def(py::init<int, MetricType, int>(), py::arg("d"), py::arg("metric") = MetricType::L2,
+           py::arg("nb_bits") = 1)
+      .def_property_readonly("nb_bits", [](const IndexRaBitQ& self) { return self.rabitq().nb_bits(); },
+                             "Bits a dimension, 1 to 9.")
       .def_property("qb", &IndexRaBitQ::qb, &IndexRaBitQ::set_qb,
                     "Bits a query is quantised to, 0 to 8 (0: floats); 4 by default, as Faiss.")
       .def_property_readonly(

@@ -75,9 +75,13 @@ nprobe and max_codes are defaults; a call may override them (index.search(x, k, 
                              py::return_value_policy::reference_internal);
 
   py::class_<IndexIVFRaBitQ, IndexIVF, std::shared_ptr<IndexIVFRaBitQ>>(
-      m, "IndexIVFRaBitQ", "IVF with RaBitQ codes taken against the list centroids.")
-      .def(py::init<std::shared_ptr<Index>, int, size_t, MetricType>(), py::arg("quantizer"), py::arg("d"),
-           py::arg("nlist"), py::arg("metric") = MetricType::L2)
+      m, "IndexIVFRaBitQ",
+      "IVF with RaBitQ codes of nb_bits a dimension (factory IVF<nlist>,RaBitQ<nb_bits>) taken against the list "
+      "centroids.")
+      .def(py::init<std::shared_ptr<Index>, int, size_t, MetricType, int>(), py::arg("quantizer"), py::arg("d"),
+           py::arg("nlist"), py::arg("metric") = MetricType::L2, py::arg("nb_bits") = 1)
+      .def_property_readonly("nb_bits", [](const IndexIVFRaBitQ& self) { return self.rabitq().nb_bits(); },
+                             "Bits a dimension, 1 to 9.")
       .def_property("qb", &IndexIVFRaBitQ::qb, &IndexIVFRaBitQ::set_qb,
                     "Bits a query is quantised to, 0 to 8 (0: floats); 4 by default, as Faiss.");
 

@@ -5,7 +5,9 @@
 #include <limits>
 #include <vector>
 
+#include "sextant/IDSelector.h"
 #include "sextant/MetricType.h"
+#include "sextant/utils/TopK.h"
 
 namespace sextant {
 
@@ -23,6 +25,16 @@ struct Kernels;
 /// normal with deviation ||o - c|| ||q - c|| sqrt((1 / <b, u>^2 - 1) / (d - 1));
 /// the bound is eps0 = 1.9 deviations (the paper's and Faiss's constant), which
 /// about 94% of errors stay within on randomly rotated data.
+///
+/// With nb_bits = 1 + e > 1 (extended RaBitQ, Gao et al., SIGMOD 2025; Faiss's
+/// "RaBitQ<nb_bits>") each dimension also keeps e magnitude bits: |o - c| / ||o - c||
+/// is scaled by the t that best aligns y = sign * (floor(t |u_j|) + 0.5) with u,
+/// and the same estimator runs with y in place of b. The code then holds the
+/// sign bits, three floats (the two above and the 1-bit estimate's error bound
+/// over ||q - c||), the e-bit magnitudes (bit k of dimension j at bit j e + k,
+/// stored complemented where the sign bit is 0), and two floats for the
+/// e-bit estimate. A search ranks by the 1-bit estimate first and computes the
+/// e-bit one only where the first one's bound leaves the candidate a chance.
 class RaBitQuantizer {
  public:
   /// The two floats stored after the bits. L2: ||o - c||^2; inner product:
@@ -31,17 +43,28 @@ class RaBitQuantizer {
     float or_minus_c_l2sqr;
     float dp_multiplier;
   };
+  /// The floats after the magnitude bits (nb_bits > 1): the e-bit estimate is
+  /// base + add + rescale * <q - c, y>, base ||q - c||^2 (L2) or <q, c> (inner
+  /// product).
+  struct ExtraFactors {
+    float add;
+    float rescale;
+  };
   /// The error bound's confidence constant (eps0 of the paper, Faiss's value).
   static constexpr float kEpsilon0 = 1.9f;
   /// The largest number of bits a query may be quantised to (Faiss's qb).
   static constexpr int kMaxQueryBits = 8;
+  /// The largest number of bits a dimension may be coded with (Faiss's limit).
+  static constexpr int kMaxBits = 9;
   /// qb when it is in [0, kMaxQueryBits]; else an Error naming `owner`.
   static int checked_query_bits(int qb, const char* owner);
 
-  RaBitQuantizer(size_t d, MetricType metric);
+  /// nb_bits in [1, kMaxBits] bits a dimension.
+  RaBitQuantizer(size_t d, MetricType metric, int nb_bits = 1);
   size_t d() const { return d_; }
   MetricType metric() const { return metric_; }
-  size_t code_size() const { return bits_size() + sizeof(Factors); }
+  int nb_bits() const { return nb_bits_; }
+  size_t code_size() const { return extra_offset() + (ex_bits() ? extra_size() + sizeof(ExtraFactors) : 0); }
   size_t bits_size() const { return (d_ + 7) / 8; }
 
   /// The mean of n vectors: the centroid a flat index codes against (an
@@ -49,8 +72,9 @@ class RaBitQuantizer {
   std::vector<float> train(size_t n, const float* x) const;
   /// Codes of n vectors against centroid (nullptr: the origin).
   void encode(size_t n, const float* x, const float* centroid, uint8_t* codes) const;
-  /// The vectors the codes stand for: c + sign * ||o - c|| / (<b, u> sqrt(d))
-  /// per dimension. They keep inner products with the query, not the vectors' shape.
+  /// The vectors the codes stand for: c + ||o - c|| / <b, u> b (with e bits:
+  /// c + ||o - c|| / <y, u> y). They keep inner products with the query, not
+  /// the vectors' shape.
   void decode(size_t n, const uint8_t* codes, const float* centroid, float* x) const;
   /// Throws unless each of n codes has finite factors.
   void check_codes(size_t n, const uint8_t* codes) const;
@@ -84,14 +108,24 @@ class RaBitQuantizer {
     float estimate(const uint8_t* code) const;
     /// out[i] = estimate for codes[i], n codes one after the other.
     void score(const uint8_t* codes, size_t n, float* out) const;
+    /// Offers n codes (one after the other) to the heap, keys as
+    /// InvertedListScanner::scan's, ids ids[i] (or first + i when ids is
+    /// null). Multi-bit codes: the e-bit estimate only for codes whose 1-bit
+    /// estimate, less its bound, may enter the heap.
+    void scan(const uint8_t* codes, size_t n, const idx_t* ids, idx_t first, TopKHeap& heap,
+              const IDSelector* sel) const;
     /// The paper's bound on |estimate - exact| for this code (eps0 deviations;
-    /// L2: twice the inner product's; inner product: looser, its code lacks
-    /// ||o - c||); with a quantised query it covers the code's error, not the
-    /// query's rounding.
+    /// L2: twice the inner product's; a 1-bit inner-product code lacks
+    /// ||o - c|| and gets a looser one; e bits: the e-bit estimate's); with a
+    /// quantised query it covers the code's error, not the query's rounding.
     float error_bound(const uint8_t* code) const;
 
    private:
     float finish(const uint8_t* code, float q_dot_b) const;
+    /// The 1-bit estimates of n codes.
+    void score_signs(const uint8_t* codes, size_t n, float* out) const;
+    /// The e-bit estimate of one code (nb_bits > 1).
+    float extended_estimate(const uint8_t* code) const;
 
     const RaBitQuantizer& rq_;
     const Kernels& kernels_;
@@ -102,11 +136,25 @@ class RaBitQuantizer {
     size_t words_ = 0;
     float c1_ = 0, c2_ = 0, c34_ = 0;       // <q - c, b> = c1 * dot + c2 * popcount - c34
     float q_to_c_l2sqr_ = 0, q_norm_l2sqr_ = 0;
+    float residual_sum_ = 0, q_dot_c_ = 0;  // for the e-bit estimate
   };
 
  private:
+  int ex_bits() const { return nb_bits_ - 1; }
+  /// Bytes of the floats after the sign bits (the 1-bit bound's with e bits).
+  size_t factors_size() const { return sizeof(Factors) + (ex_bits() ? sizeof(float) : 0); }
+  /// Where the magnitude bits start, and their bytes.
+  size_t extra_offset() const { return bits_size() + factors_size(); }
+  size_t extra_size() const { return (d_ * size_t(ex_bits()) + 7) / 8; }
+  /// The magnitude of dimension j (the complement undone), in [0, 2^e - 1].
+  uint32_t magnitude(const uint8_t* code, size_t j) const;
+  void encode_extra(const float* residual, float norm, const float* centroid, uint8_t* code) const;
+  /// The 1-bit estimate's bound over ||q - c|| (stored for nb_bits > 1).
+  float sign_bound(const uint8_t* code) const;
+
   size_t d_;
   MetricType metric_;
+  int nb_bits_;
 };
 
 }  // namespace sextant

@@ -10,7 +10,8 @@
 // Read and converted: IndexFlat (IxF2, IxFI, IxFl), IndexIVFFlat (IwFl),
 // IndexIVFPQ (IwPQ, legacy IvPQ), IndexIVFScalarQuantizer (IwSq, IwSQ),
 // IndexScalarQuantizer (IxSQ), IndexPQ (IxPq, legacy IxPQ/IxPo), IndexRaBitQ
-// (Ixrq), IndexIVFRaBitQ (Iwrq), IndexIDMap
+// (Ixrq; Ixrr with more bits), IndexIVFRaBitQ (Iwrq, Iwrr), IndexRaBitQFastScan
+// and IndexIVFRaBitQFastScan of 1 bit (Irfn, Iwrn), IndexIDMap
 // (IxMp), IndexIDMap2 (IxM2), IndexRefine / IndexRefineFlat (IxRF),
 // IndexHNSWFlat (IHNf) and IndexPreTransform (IxPT with PCA, OPQ/linear,
 // random rotation, normalization, centering transforms). HNSW graphs and
@@ -19,8 +20,8 @@
 //
 // Written (faiss_write.cpp): the same types, so that faiss.read_index loads
 // what sextant writes: IndexFlat (as IxF2 / IxFI), IndexScalarQuantizer,
-// IndexPQ, IndexRaBitQ, IndexIVFFlat, IndexIVFScalarQuantizer, IndexIVFPQ,
-// IndexIVFRaBitQ, IndexIDMap,
+// IndexPQ, IndexRaBitQ (1 bit: Ixrq, more: Ixrr), IndexIVFFlat,
+// IndexIVFScalarQuantizer, IndexIVFPQ, IndexIVFRaBitQ (Iwrq, Iwrr), IndexIDMap,
 // IndexIDMap2, IndexRefine(Flat), IndexHNSWFlat / SQ / PQ and
 // IndexPreTransform (PCA, OPQ and other linear maps, random rotation, L2
 // normalisation). HNSW graphs are renumbered by id, as Faiss numbers them.

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "sextant/IndexFlat.h"
@@ -162,19 +163,21 @@ std::unique_ptr<Index> read_index_pq(FaissParser& p, uint32_t tag) {
 
 // ---------------------------------------------------------------- RaBitQ
 
-// Faiss's RaBitQuantizer fields: d, code_size, metric, then (the fast-scan
-// types' format) the number of bits, which must be 1.
-void read_rabitq_fields(FaissParser& p, const FaissHeader& h, bool with_bits = false) {
+// Faiss's RaBitQuantizer fields: d, code_size, metric, then (the multi-bit
+// and fast-scan types' format) the bits a dimension. Returns the bits.
+int read_rabitq_fields(FaissParser& p, const FaissHeader& h, bool with_bits = false) {
   ByteReader& in = p.in();
   const uint64_t d = in.scalar<uint64_t>("RaBitQ d"), code_size = in.scalar<uint64_t>("RaBitQ code size");
   const int32_t metric = in.scalar<int32_t>("RaBitQ metric");
   in.check(d == uint64_t(h.d), "the RaBitQ quantizer has d=", d, ", the index d=", h.d);
   in.check(metric == int32_t(h.metric), "the RaBitQ quantizer's metric ", metric, " differs from the index's");
-  const size_t expected = RaBitQuantizer(d, h.metric).code_size();
-  in.check(code_size == expected, "RaBitQ code size ", code_size, ", expected ", expected, " (1 bit a dimension)");
-  if (!with_bits) return;
-  const uint64_t bits = in.scalar<uint64_t>("RaBitQ bits");
-  in.check(bits == 1, "Faiss multi-bit RaBitQ (", bits, " bits) is not supported (sextant reads 1-bit RaBitQ)");
+  const uint64_t bits = with_bits ? in.scalar<uint64_t>("RaBitQ bits") : 1;
+  in.check(bits >= 1 && bits <= uint64_t(RaBitQuantizer::kMaxBits), "RaBitQ bits ", bits, " is out of range [1, ",
+           RaBitQuantizer::kMaxBits, "]");
+  const size_t expected = RaBitQuantizer(d, h.metric, int(bits)).code_size();
+  in.check(code_size == expected, "RaBitQ code size ", code_size, ", expected ", expected, " (", bits,
+           " bits a dimension)");
+  return int(bits);
 }
 
 // The centroid of a flat RaBitQ index: empty when untrained, the origin when
@@ -195,11 +198,11 @@ int read_qb(ByteReader& in) {
   return qb;
 }
 
-std::unique_ptr<Index> read_index_rabitq(FaissParser& p) {
+// Ixrq (1 bit) or Ixrr (the bits stored).
+std::unique_ptr<Index> read_index_rabitq(FaissParser& p, bool with_bits) {
   ByteReader& in = p.in();
   const FaissHeader h = read_faiss_header(p, "IndexRaBitQ");
-  read_rabitq_fields(p, h);
-  auto index = std::make_unique<IndexRaBitQ>(h.d, h.metric);
+  auto index = std::make_unique<IndexRaBitQ>(h.d, h.metric, read_rabitq_fields(p, h, with_bits));
   const uint64_t n = in.scalar<uint64_t>("code bytes");
   Storage<uint8_t> codes = in.storage_array<uint8_t>(n, "RaBitQ codes");
   if (auto center = read_rabitq_center(p, h, "IndexRaBitQ"); !center.empty()) index->set_center(std::move(center));
@@ -363,13 +366,14 @@ std::unique_ptr<Index> read_ivf_pq(FaissParser& p, uint32_t tag) {
   return index;
 }
 
-std::unique_ptr<Index> read_ivf_rabitq(FaissParser& p) {
+// Iwrq (1 bit) or Iwrr (the bits stored).
+std::unique_ptr<Index> read_ivf_rabitq(FaissParser& p, bool with_bits) {
   ByteReader& in = p.in();
   FaissIVFHead head = read_ivf_head(p, "IndexIVFRaBitQ", false);
-  read_rabitq_fields(p, head.h);
+  const int bits = read_rabitq_fields(p, head.h, with_bits);
   const uint64_t code_size = in.scalar<uint64_t>("code size");
   in.check(p.boolean("by_residual"), "IndexIVFRaBitQ: codes not taken against the list centroid");
-  auto ivf = std::make_unique<IndexIVFRaBitQ>(head.quantizer, head.h.d, head.nlist, head.h.metric);
+  auto ivf = std::make_unique<IndexIVFRaBitQ>(head.quantizer, head.h.d, head.nlist, head.h.metric, bits);
   in.check(code_size == ivf->code_size(), "IVF-RaBitQ code size ", code_size, ", expected ", ivf->code_size());
   ivf->set_qb(read_qb(in));
   read_invlists(p, head, *ivf);
@@ -387,28 +391,28 @@ uint8_t faiss_pq4_subcode(const uint8_t* block, size_t v, size_t m) {
 }
 
 // Faiss's blocks of RaBitQ fast-scan codes, 32 vectors each: the pq4
-// sub-codes (bits_size() bytes a vector), then the vectors' factors.
-size_t faiss_rabitq_block_size(const RaBitQuantizer& rq) {
-  return 32 * (rq.bits_size() + sizeof(RaBitQuantizer::Factors));
-}
+// sub-codes (bits_size() bytes a vector), then each vector's rest of the
+// plain code (factors; with more bits, the magnitudes and theirs too).
+size_t faiss_rabitq_block_size(const RaBitQuantizer& rq) { return 32 * rq.code_size(); }
 
 // The plain codes of the first n vectors of such blocks.
 std::vector<uint8_t> faiss_rabitq_blocks_to_codes(const uint8_t* blocks, size_t n, const RaBitQuantizer& rq) {
-  const size_t bits = rq.bits_size(), factors = sizeof(RaBitQuantizer::Factors), M = (rq.d() + 3) / 4;
+  const size_t bits = rq.bits_size(), rest = rq.code_size() - bits, M = (rq.d() + 3) / 4;
   const size_t packed = bits * 32, block_size = faiss_rabitq_block_size(rq);
   std::vector<uint8_t> plain(n * rq.code_size(), 0);
   for (size_t i = 0; i < n; i++) {
     const uint8_t* block = blocks + i / 32 * block_size;
     uint8_t* code = plain.data() + i * rq.code_size();
     for (size_t m = 0; m < M; m++) code[m / 2] |= uint8_t(faiss_pq4_subcode(block, i % 32, m) << (m % 2 * 4));
-    std::memcpy(code + bits, block + packed + i % 32 * factors, factors);
+    std::memcpy(code + bits, block + packed + i % 32 * rest, rest);
   }
   return plain;
 }
 
 // Faiss's "ilbl" block lists of IndexIVFRaBitQFastScan: per list, the ids,
-// then the blocks. Rebuilt entry by entry from plain RaBitQ codes.
-void read_rabitq_block_lists(FaissParser& p, const FaissIVFHead& head, IndexIVFRaBitQFastScan& ivf) {
+// then the blocks. Rebuilt entry by entry from plain RaBitQ codes, in blocks
+// for ivf's fast-scan layout, else plain.
+void read_rabitq_block_lists(FaissParser& p, const FaissIVFHead& head, IndexIVFRaBitQ& ivf) {
   ByteReader& in = p.in();
   const uint32_t tag = in.scalar<uint32_t>("inverted lists type");
   in.check(tag == fourcc("ilbl"), "IndexIVFRaBitQFastScan: inverted lists of type '", fourcc_text(tag),
@@ -422,7 +426,12 @@ void read_rabitq_block_lists(FaissParser& p, const FaissIVFHead& head, IndexIVFR
   in.check(code_size == ivf.code_size() || code_size == ~uint64_t(0), "IndexIVFRaBitQFastScan: lists of ", code_size,
            "-byte codes, expected ", ivf.code_size());
   const fastscan::BlockLayout layout = RaBitQFastScanScorer::layout(size_t(head.h.d));
-  auto lists = std::make_unique<BlockInvertedLists>(head.nlist, layout.M, layout.aux_floats);
+  std::unique_ptr<InvertedLists> lists;
+  if (dynamic_cast<IndexIVFRaBitQFastScan*>(&ivf)) {
+    lists = std::make_unique<BlockInvertedLists>(head.nlist, layout.M, layout.aux_floats);
+  } else {
+    lists = std::make_unique<ArrayInvertedLists>(head.nlist, ivf.code_size());
+  }
   uint64_t total = 0;
   for (size_t l = 0; l < head.nlist; l++) {
     const auto ids = p.vec<std::vector<idx_t>>("block list ids");
@@ -438,12 +447,13 @@ void read_rabitq_block_lists(FaissParser& p, const FaissIVFHead& head, IndexIVFR
   ivf.replace_invlists(std::move(lists));
 }
 
-// Faiss 1.13+'s IndexRaBitQFastScan ("Irfn": factors inside the blocks).
-std::unique_ptr<Index> read_rabitq_fast_scan(FaissParser& p) {
+// Faiss 1.13+'s IndexRaBitQFastScan ("Irfn": factors inside the blocks). With
+// more than 1 bit a dimension it reads as the IndexRaBitQ of the same codes
+// (sextant keeps multi-bit codes in the bitwise layout).
+template <class FlatRaBitQ>
+std::unique_ptr<Index> read_rabitq_fast_scan_into(FaissParser& p, const FaissHeader& h,
+                                                  std::unique_ptr<FlatRaBitQ> index) {
   ByteReader& in = p.in();
-  const FaissHeader h = read_faiss_header(p, "IndexRaBitQFastScan");
-  read_rabitq_fields(p, h, true);
-  auto index = std::make_unique<IndexRaBitQFastScan>(h.d, h.metric);
   if (auto center = read_rabitq_center(p, h, "IndexRaBitQFastScan"); !center.empty()) {
     index->set_center(std::move(center));
   }
@@ -461,17 +471,34 @@ std::unique_ptr<Index> read_rabitq_fast_scan(FaissParser& p) {
   in.check(nbytes == in.checked_bytes(ntotal2 / 32, faiss_rabitq_block_size(index->rabitq()), "RaBitQ blocks"),
            "IndexRaBitQFastScan: ", nbytes, " code bytes for ", ntotal2, " vectors");
   const auto plain = faiss_rabitq_blocks_to_codes(in.take(nbytes, "RaBitQ blocks"), size_t(h.ntotal), index->rabitq());
-  index->add_sa_codes(h.ntotal, plain.data());
+  if constexpr (std::is_same_v<FlatRaBitQ, IndexRaBitQ>) {
+    index->set_codes(Storage<uint8_t>(LargeVector<uint8_t>(plain.begin(), plain.end())));  // checks the factors
+  } else {
+    index->add_sa_codes(h.ntotal, plain.data());
+  }
   return checked(std::move(index), h, in);
 }
 
-// Faiss 1.13+'s IndexIVFRaBitQFastScan ("Iwrn": factors inside the blocks).
+std::unique_ptr<Index> read_rabitq_fast_scan(FaissParser& p) {
+  const FaissHeader h = read_faiss_header(p, "IndexRaBitQFastScan");
+  const int bits = read_rabitq_fields(p, h, true);
+  if (bits == 1) return read_rabitq_fast_scan_into(p, h, std::make_unique<IndexRaBitQFastScan>(h.d, h.metric));
+  return read_rabitq_fast_scan_into(p, h, std::make_unique<IndexRaBitQ>(h.d, h.metric, bits));
+}
+
+// Faiss 1.13+'s IndexIVFRaBitQFastScan ("Iwrn": factors inside the blocks);
+// with more than 1 bit a dimension, an IndexIVFRaBitQ of the same codes.
 std::unique_ptr<Index> read_ivf_rabitq_fast_scan(FaissParser& p) {
   ByteReader& in = p.in();
   FaissIVFHead head = read_ivf_head(p, "IndexIVFRaBitQFastScan", false);
-  read_rabitq_fields(p, head.h, true);
+  const int bits = read_rabitq_fields(p, head.h, true);
   in.check(p.boolean("by_residual"), "IndexIVFRaBitQFastScan: codes not taken against the list centroid");
-  auto ivf = std::make_unique<IndexIVFRaBitQFastScan>(head.quantizer, head.h.d, head.nlist, head.h.metric);
+  std::unique_ptr<IndexIVFRaBitQ> ivf;
+  if (bits == 1) {
+    ivf = std::make_unique<IndexIVFRaBitQFastScan>(head.quantizer, head.h.d, head.nlist, head.h.metric);
+  } else {
+    ivf = std::make_unique<IndexIVFRaBitQ>(head.quantizer, head.h.d, head.nlist, head.h.metric, bits);
+  }
   const uint64_t code_size = in.scalar<uint64_t>("code size");
   in.check(code_size == ivf->code_size(), "IVF-RaBitQ code size ", code_size, ", expected ", ivf->code_size());
   const int32_t bbs = in.scalar<int32_t>("block size in vectors");
@@ -545,12 +572,10 @@ std::unique_ptr<Index> FaissParser::read_tagged(uint32_t tag) {
   if (tag == fourcc("IwFl")) return read_ivf_flat(*this);
   if (tag == fourcc("IwSq") || tag == fourcc("IwSQ")) return read_ivf_sq(*this, tag);
   if (tag == fourcc("IwPQ") || tag == fourcc("IvPQ")) return read_ivf_pq(*this, tag);
-  if (tag == fourcc("Ixrq")) return read_index_rabitq(*this);
-  if (tag == fourcc("Iwrq")) return read_ivf_rabitq(*this);
+  if (tag == fourcc("Ixrq") || tag == fourcc("Ixrr")) return read_index_rabitq(*this, tag == fourcc("Ixrr"));
+  if (tag == fourcc("Iwrq") || tag == fourcc("Iwrr")) return read_ivf_rabitq(*this, tag == fourcc("Iwrr"));
   if (tag == fourcc("Iwrn")) return read_ivf_rabitq_fast_scan(*this);
   if (tag == fourcc("Irfn")) return read_rabitq_fast_scan(*this);
-  in_.check(tag != fourcc("Ixrr") && tag != fourcc("Iwrr"),
-            "Faiss multi-bit RaBitQ ('", fourcc_text(tag), "') is not supported (sextant reads 1-bit RaBitQ)");
   if (tag == fourcc("IxMp") || tag == fourcc("IxM2")) return read_idmap(*this, tag);
   if (tag == fourcc("IxRF")) return read_refine(*this);
   if (tag == fourcc("IHNf") || tag == fourcc("IHNp") || tag == fourcc("IHNs")) return read_hnsw(tag);

@@ -283,11 +283,12 @@ void FaissWriter::hnsw(const IndexHNSW& index, const char (&code)[5]) {
   if (pq) pq_tail(*pq);
 }
 
-// Faiss's 1-bit format: d, code size, metric.
+// d, code size, metric, and the bits a dimension in the multi-bit format.
 void FaissWriter::rabitq_fields(const RaBitQuantizer& rq) {
   scalar<uint64_t>(rq.d());
   scalar<uint64_t>(rq.code_size());
   scalar<int32_t>(int32_t(rq.metric()));
+  if (rq.nb_bits() > 1) scalar<uint64_t>(uint64_t(rq.nb_bits()));
 }
 
 void FaissWriter::index(const Index& index) {
@@ -335,7 +336,7 @@ void FaissWriter::index(const Index& index) {
     scalar<uint8_t>(ivfsq->by_residual() ? 1 : 0);
     invlists(*ivfsq);
   } else if (const auto* ivfrq = dynamic_cast<const IndexIVFRaBitQ*>(&index)) {
-    tag("Iwrq");
+    tag(ivfrq->rabitq().nb_bits() > 1 ? "Iwrr" : "Iwrq");
     ivf_head(*ivfrq);
     rabitq_fields(ivfrq->rabitq());
     scalar<uint64_t>(ivfrq->code_size());
@@ -343,7 +344,7 @@ void FaissWriter::index(const Index& index) {
     scalar<uint8_t>(uint8_t(ivfrq->qb()));
     invlists(*ivfrq);
   } else if (const auto* rq = dynamic_cast<const IndexRaBitQ*>(&index)) {
-    tag("Ixrq");
+    tag(rq->rabitq().nb_bits() > 1 ? "Ixrr" : "Ixrq");
     header(index);
     rabitq_fields(rq->rabitq());
     vec(rq->codes(), size_t(rq->ntotal()) * rq->code_size());

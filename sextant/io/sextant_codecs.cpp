@@ -133,16 +133,27 @@ std::unique_ptr<Index> read_pq(const IndexHeader& h, SextantReader& in) {
 
 // ---------------------------------------------------------------- RaBitQ
 
-// qb, then the centroid (none until trained), then the codes.
+// Version 2 (more than 1 bit a dimension) starts with the bits.
+template <class T>
+uint32_t rabitq_version(const Index& index) {
+  return as<T>(index).rabitq().nb_bits() > 1 ? 2 : 1;
+}
+
+int read_rabitq_bits(const IndexHeader& h, SextantReader& in) {
+  return h.version >= 2 ? in.i32("RaBitQ nb_bits") : 1;  // the quantizer checks the range
+}
+
+// [nb_bits], qb, then the centroid (none until trained), then the codes.
 void write_rabitq(const Index& index, SextantWriter& out) {
   const auto& rq = as<IndexRaBitQ>(index);
+  if (rabitq_version<IndexRaBitQ>(index) >= 2) out.i32(rq.rabitq().nb_bits());
   out.i32(rq.qb());
   out.array(rq.center().data(), rq.center().size());
   write_flat_codes(rq, out);
 }
 
 std::unique_ptr<Index> read_rabitq(const IndexHeader& h, SextantReader& in) {
-  auto index = std::make_unique<IndexRaBitQ>(h.d, h.metric);
+  auto index = std::make_unique<IndexRaBitQ>(h.d, h.metric, read_rabitq_bits(h, in));
   index->set_qb(in.i32("RaBitQ qb"));  // checks the range
   auto center = in.array<std::vector<float>>("RaBitQ centroid");
   if (!center.empty()) index->set_center(std::move(center));  // checks d values, finite
@@ -329,6 +340,7 @@ std::unique_ptr<Index> read_ivf_sq(const IndexHeader& h, SextantReader& in) {
 void write_ivf_rabitq(const Index& index, SextantWriter& out) {
   const auto& ivf = as<IndexIVFRaBitQ>(index);
   write_ivf_head(ivf, out);
+  if (rabitq_version<IndexIVFRaBitQ>(index) >= 2) out.i32(ivf.rabitq().nb_bits());
   out.i32(ivf.qb());
   write_ivf_lists(ivf, out);
 }
@@ -338,7 +350,12 @@ template <class IVFRaBitQ>
 std::unique_ptr<Index> read_ivf_rabitq(const IndexHeader& h, SextantReader& in) {
   IvfHead head = read_ivf_head(h, in);
   in.in().check(head.by_residual, "IndexIVFRaBitQ codes are always taken against the list centroid");
-  auto ivf = std::make_unique<IVFRaBitQ>(head.quantizer, h.d, head.nlist, h.metric);
+  std::unique_ptr<IVFRaBitQ> ivf;
+  if constexpr (std::is_same_v<IVFRaBitQ, IndexIVFRaBitQ>) {
+    ivf = std::make_unique<IVFRaBitQ>(head.quantizer, h.d, head.nlist, h.metric, read_rabitq_bits(h, in));
+  } else {
+    ivf = std::make_unique<IVFRaBitQ>(head.quantizer, h.d, head.nlist, h.metric);
+  }
   ivf->set_qb(in.i32("RaBitQ qb"));
   read_ivf_lists(h, head, in, *ivf);
   finish_ivf(h, head, *ivf);
@@ -562,9 +579,10 @@ std::span<const IndexCodec> sextant_codecs() {
       {fourcc("HNPQ"), "IndexHNSWPQ", write_hnsw_pq, read_hnsw_pq, 2, pq_version<IndexHNSWPQ>},
       {fourcc("SHRD"), "IndexShards", write_shards, read_shards},
       {fourcc("REPL"), "IndexReplicas", write_replicas, read_replicas},
-      {fourcc("RBQ_"), "IndexRaBitQ", write_rabitq, read_rabitq},
+      {fourcc("RBQ_"), "IndexRaBitQ", write_rabitq, read_rabitq, 2, rabitq_version<IndexRaBitQ>},
       {fourcc("RBQF"), "IndexRaBitQFastScan", write_rabitq_fast_scan, read_rabitq_fast_scan},
-      {fourcc("IVRB"), "IndexIVFRaBitQ", write_ivf_rabitq, read_ivf_rabitq<IndexIVFRaBitQ>},
+      {fourcc("IVRB"), "IndexIVFRaBitQ", write_ivf_rabitq, read_ivf_rabitq<IndexIVFRaBitQ>, 2,
+       rabitq_version<IndexIVFRaBitQ>},
       {fourcc("IVRF"), "IndexIVFRaBitQFastScan", write_ivf_rabitq, read_ivf_rabitq<IndexIVFRaBitQFastScan>},
   };
   return kCodecs;

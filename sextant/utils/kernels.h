@@ -129,6 +129,11 @@ struct Kernels {
   /// A query's residual to a centroid for RaBitQ scoring: r = x - c over d
   /// floats (c null: the origin) and stats = {sum, min, max, squared norm} of r.
   void (*rabitq_residual)(const float* x, const float* c, size_t d, float* r, float* stats);
+  /// A multi-bit RaBitQ code's dot product with r: the sum over j < d of r_j
+  /// times (sign_j << e) | stored_j, sign_j bit j of signs (bit j % 8 of byte
+  /// j / 8), stored_j the e bits (1 <= e <= 8) at bit j e of packed, which
+  /// must be followed by 7 readable bytes.
+  float (*rabitq_extended_dot)(const uint8_t* signs, const uint8_t* packed, size_t e, const float* r, size_t d);
 };
 
 /// Column padding of l2_nearest's transposed centroids (at least any level's lanes).

@@ -14,6 +14,7 @@ namespace {
 #include "sextant/utils/kernels_simd.h"
 #include "sextant/utils/fastscan_simd.h"
 #include "sextant/utils/rabitq_popcount.h"
+#include "sextant/utils/rabitq_extended.h"
 }  // namespace
 
 constexpr SimdLevel kLevel = SimdLevel::avx512;

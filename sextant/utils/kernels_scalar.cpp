@@ -249,6 +249,7 @@ void inner_product_table(const float* x, const float* ct, size_t M, size_t d, si
 }
 
 #include "sextant/utils/rabitq_popcount.h"
+#include "sextant/utils/rabitq_extended.h"
 
 }  // namespace
 

@@ -30,6 +30,7 @@ const Kernels& table() {
       .inner_product_table = inner_product_table,
       .rabitq_popcounts = rabitq_popcounts,
       .rabitq_residual = rabitq_residual,
+      .rabitq_extended_dot = rabitq_extended_dot,
   };
   return kTable;
 }

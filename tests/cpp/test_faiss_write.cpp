@@ -26,7 +26,8 @@ const char* kWritable[] = {"Flat",      "SQ8",         "SQfp16",          "PQ4",
                            "IVF8,Flat", "IVF8,SQ8",    "IVF8,PQ4",        "IVF8,PQ2x6",    "IDMap,Flat",
                            "IDMap2,SQ8", "IDMap,IVF8,Flat", "PQ4,RFlat", "IVF8,PQ4,Refine(SQ8)", "PCA4,Flat",
                            "PCAWR4,IVF8,SQ8", "OPQ2_4,PQ2", "RR8,Flat", "L2norm,IVF8,Flat", "HNSW8",
-                           "HNSW8,SQ8",  "HNSW8,PQ4",   "IVF8_HNSW4,Flat", "RaBitQ", "IVF8,RaBitQ", "RaBitQ,RFlat"};
+                           "HNSW8,SQ8",  "HNSW8,PQ4",   "IVF8_HNSW4,Flat", "RaBitQ", "IVF8,RaBitQ", "RaBitQ,RFlat",
+                           "RaBitQ4",    "IVF8,RaBitQ3"};
 
 std::unique_ptr<Index> build(const std::string& description, MetricType metric, size_t n) {
   auto index = index_factory(kD, description, metric);

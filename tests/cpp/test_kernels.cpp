@@ -349,6 +349,33 @@ TEST_P(SimdLevelTest, RaBitQPopcountsAreExact) {
   }
 }
 
+// The multi-bit dot product: every level against the values unpacked bit by
+// bit, for every e; the sum only up to the order of the additions.
+TEST_P(SimdLevelTest, RaBitQExtendedDotMatchesScalar) {
+  std::mt19937_64 rng(6);
+  for (size_t d : kDims) {
+    const auto r = test::random_vectors(1, d, 23, -2, 2);
+    for (size_t e = 1; e <= 8; e++) {
+      std::vector<uint8_t> signs((d + 7) / 8), packed((d * e + 7) / 8 + 7);  // 7 readable bytes after
+      for (auto& b : signs) b = uint8_t(rng());
+      for (auto& b : packed) b = uint8_t(rng());
+      double want = 0, scale = 0;
+      for (size_t j = 0; j < d; j++) {
+        uint32_t stored = 0;
+        for (size_t k = 0; k < e; k++) stored |= uint32_t((packed[(j * e + k) / 8] >> ((j * e + k) % 8)) & 1) << k;
+        const uint32_t v = (uint32_t((signs[j / 8] >> (j % 8)) & 1) << e) | stored;
+        want += double(r[j]) * v;
+        scale += std::fabs(double(r[j]) * v);
+      }
+      const float tol = float(1e-5 * scale) + 1e-6f;
+      EXPECT_NEAR(scalar_->rabitq_extended_dot(signs.data(), packed.data(), e, r.data(), d), want, tol)
+          << "d=" << d << " e=" << e;
+      EXPECT_NEAR(simd_->rabitq_extended_dot(signs.data(), packed.data(), e, r.data(), d), want, tol)
+          << "d=" << d << " e=" << e;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Levels, SimdLevelTest, ::testing::Values(SimdLevel::avx2, SimdLevel::avx512),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 

@@ -100,6 +100,76 @@ TEST(RaBitQuantizer, ErrorWithinBoundAndUnbiased) {
   }
 }
 
+// Faiss's multi-bit layout: sign bits, three floats, 3 bits a dimension, two
+// floats. The code stands for c + s y with <s y, o - c> = ||o - c||^2 (the
+// estimator is exact for the query o), and the largest coordinate gets the
+// top magnitude.
+TEST(RaBitQuantizer, MultiBitCodeLayoutIsFaiss) {
+  const size_t d = 13;
+  RaBitQuantizer rq(d, MetricType::L2, 4), one_bit(d, MetricType::L2);
+  EXPECT_EQ(rq.nb_bits(), 4);
+  EXPECT_EQ(rq.code_size(), 2u + 12u + (13u * 3 + 7) / 8 + 8u);
+  const auto x = gaussian(20, d, 11), c = gaussian(1, d, 12);
+  std::vector<uint8_t> codes(20 * rq.code_size()), signs(20 * one_bit.code_size());
+  rq.encode(20, x.data(), c.data(), codes.data());
+  one_bit.encode(20, x.data(), c.data(), signs.data());
+  std::vector<float> decoded(20 * d);
+  rq.decode(20, codes.data(), c.data(), decoded.data());
+  for (size_t i = 0; i < 20; i++) {
+    const uint8_t* code = &codes[i * rq.code_size()];
+    // The sign bits and the first two floats are the 1-bit code's.
+    EXPECT_EQ(std::memcmp(code, &signs[i * one_bit.code_size()], one_bit.code_size()), 0) << i;
+    double dot = 0, norm_sqr = 0, largest = 0;
+    size_t top = 0;
+    for (size_t j = 0; j < d; j++) {
+      const double r = x[i * d + j] - c[j];
+      dot += (decoded[i * d + j] - c[j]) * r;
+      norm_sqr += r * r;
+      if (std::fabs(r) > largest) largest = std::fabs(r), top = j;
+    }
+    EXPECT_NEAR(dot, norm_sqr, 1e-4 * norm_sqr) << i;
+    // The decoded coordinate of the largest residual is the largest one: level 7 of 0..7.
+    float biggest = 0;
+    for (size_t j = 0; j < d; j++) biggest = std::max(biggest, std::fabs(decoded[i * d + j] - c[j]));
+    EXPECT_FLOAT_EQ(std::fabs(decoded[i * d + top] - c[top]), biggest) << i;
+  }
+}
+
+// Each extra bit roughly halves the estimate's error; the error stays within
+// the e-bit bound as often as the 1-bit one does within its own, and unbiased.
+TEST(RaBitQuantizer, MoreBitsTightenTheEstimate) {
+  const size_t n = 1000, nq = 10, d = 96;
+  const auto xb = gaussian(n, d, 13, 0.3f), xq = gaussian(nq, d, 14, 0.3f);
+  for (MetricType metric : kMetrics) {
+    double previous = std::numeric_limits<double>::infinity();
+    for (int bits : {1, 2, 3, 5, 9}) {
+      SCOPED_TRACE(std::string(metric_name(metric)) + " nb_bits=" + std::to_string(bits));
+      RaBitQuantizer rq(d, metric, bits);
+      const std::vector<float> c = rq.train(n, xb.data());
+      std::vector<uint8_t> codes(n * rq.code_size());
+      rq.encode(n, xb.data(), c.data(), codes.data());
+      RaBitQuantizer::Scorer scorer(rq, 0);
+      double sum_abs = 0, sum_err = 0, sum_exact = 0;
+      size_t outside = 0;
+      for (size_t q = 0; q < nq; q++) {
+        scorer.set_query(&xq[q * d], c.data());
+        for (size_t i = 0; i < n; i++) {
+          const uint8_t* code = &codes[i * rq.code_size()];
+          const double err = scorer.estimate(code) - test::exact_distance(&xq[q * d], &xb[i * d], d, metric);
+          sum_abs += std::fabs(err);
+          sum_err += err;
+          sum_exact += std::fabs(test::exact_distance(&xq[q * d], &xb[i * d], d, metric));
+          outside += std::fabs(err) > scorer.error_bound(code);
+        }
+      }
+      EXPECT_LT(sum_abs, 0.7 * previous);
+      EXPECT_LT(outside / double(n * nq), metric == MetricType::L2 || bits > 1 ? 0.08 : 0.01);
+      EXPECT_LT(std::fabs(sum_err), 0.01 * sum_exact);
+      previous = sum_abs;
+    }
+  }
+}
+
 TEST(RaBitQuantizer, QuantisedQueryCloseToFloatQuery) {
   const size_t n = 500, d = 96;
   const auto xb = gaussian(n, d, 3), xq = gaussian(1, d, 4);
@@ -121,6 +191,17 @@ TEST(RaBitQuantizer, RejectsBadQueryBits) {
   EXPECT_THROW(RaBitQuantizer::Scorer(rq, -1), Error);
   IndexRaBitQ index(8);
   EXPECT_THROW(index.set_qb(9), Error);
+}
+
+TEST(RaBitQuantizer, RejectsBadCodeBits) {
+  for (int bits : {0, -1, 10}) {
+    EXPECT_THROW(RaBitQuantizer(8, MetricType::L2, bits), Error) << bits;
+    EXPECT_THROW(IndexRaBitQ(8, MetricType::L2, bits), Error) << bits;
+  }
+  for (const char* bad : {"RaBitQ0", "RaBitQ10", "RaBitQfs4", "IVF8,RaBitQ10", "IVF8,RaBitQfs2", "RaBitQ4x"}) {
+    EXPECT_THROW(index_factory(8, bad), Error) << bad;
+  }
+  EXPECT_EQ(describe(*index_factory(8, "RaBitQ1")), "RaBitQ");
 }
 
 // 1-recall@10: the true nearest neighbour among the 10 returned.
@@ -162,8 +243,41 @@ TEST_P(RaBitQRecall, FindsTheNearestNeighbour) {
 
 INSTANTIATE_TEST_SUITE_P(Indexes, RaBitQRecall,
                          ::testing::Values("RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQ,RFlat", "IVF16,RaBitQ,RFlat",
-                                           "IVF16,RaBitQfs,RFlat", "RaBitQfs", "RaBitQfs,RFlat"),
+                                           "IVF16,RaBitQfs,RFlat", "RaBitQfs", "RaBitQfs,RFlat", "RaBitQ4",
+                                           "IVF16,RaBitQ2", "RaBitQ3,RFlat"),
                          test::factory_name);
+
+// The two-stage scan skips a code only where the 1-bit estimate's bound says
+// its multi-bit estimate cannot enter: the neighbours are almost all those of
+// ranking every multi-bit estimate.
+TEST(IndexRaBitQ, TwoStageScanKeepsWhatFullScoringFinds) {
+  const size_t n = 3000, nq = 30, d = 64, k = 10;
+  const auto xb = gaussian(n, d, 15), xq = gaussian(nq, d, 16);
+  for (MetricType metric : kMetrics) {
+    SCOPED_TRACE(metric_name(metric));
+    IndexRaBitQ index(d, metric, 4);
+    index.train(n, xb.data());
+    index.add(n, xb.data());
+    std::vector<float> dist(nq * k);
+    std::vector<idx_t> labels(nq * k), full(nq * k);
+    index.search(nq, xq.data(), k, dist.data(), labels.data());
+    RaBitQuantizer::Scorer scorer(index.rabitq(), index.qb());
+    std::vector<float> scores(n);
+    for (size_t q = 0; q < nq; q++) {
+      scorer.set_query(&xq[q * d], index.center().data());
+      scorer.score(index.codes(), n, scores.data());
+      std::vector<idx_t> order(n);
+      for (size_t i = 0; i < n; i++) order[i] = idx_t(i);
+      std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](idx_t a, idx_t b) {
+        return metric == MetricType::L2 ? scores[a] < scores[b] : scores[a] > scores[b];
+      });
+      std::copy(order.begin(), order.begin() + k, full.begin() + q * k);
+    }
+    EXPECT_GE(test::recall_at_k(labels, full, nq, k), 0.97);
+    // And 4 bits find far more of the exact neighbours than 1 bit.
+    EXPECT_GE(recall_1_at_10(index, xb, xq, d, metric), 0.95);
+  }
+}
 
 TEST(IndexRaBitQ, FloatAndQuantisedQueriesAgreeMostly) {
   const size_t n = 2000, nq = 30, d = 64, k = 10;

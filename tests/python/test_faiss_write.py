@@ -20,7 +20,7 @@ D = 16
 CASES = ["Flat", "IVF8,Flat", "IVF8,PQ4", "IVF8,PQ4x4", "IVF8,SQ8", "IVF8,SQfp16", "SQ8", "SQ4", "PQ4", "PQ4x6",
          "IDMap,Flat", "IDMap2,Flat", "IDMap,IVF8,Flat", "PQ4,RFlat", "IVF8,PQ4,Refine(SQ8)", "PCA8,Flat",
          "PCAW8,IVF8,Flat", "OPQ4,PQ4x4", "RR16,Flat", "L2norm,Flat", "HNSW8", "HNSW8,SQ8", "HNSW8,PQ4",
-         "IVF8_HNSW4,Flat", "RaBitQ", "IVF8,RaBitQ", "RaBitQ,RFlat"]
+         "IVF8_HNSW4,Flat", "RaBitQ", "IVF8,RaBitQ", "RaBitQ,RFlat", "RaBitQ4", "IVF8,RaBitQ3"]
 
 
 def data(n=1500):
