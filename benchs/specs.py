@@ -119,11 +119,12 @@ INDEXES = {
     },
     # Extended RaBitQ: 4 bits a dimension (3 magnitude bits beside the sign), the codes'
     # multi-bit estimate computed only where the 1-bit one leaves a candidate a chance.
-    "ivf256-rabitq4-rflat": {
+    # Bitwise ("RaBitQ4") and in fast-scan blocks ("RaBitQfs4", its magnitudes beside them).
+    **{f"ivf256-rabitq{layout}4-rflat": {
         "exact": False, "datasets": ["fashion-mnist", "minilm-debian"],
-        "libs": {lib: {"factory": "IVF256,RaBitQ4,RFlat"} for lib in ("sextant", "faiss")},
+        "libs": {lib: {"factory": f"IVF256,RaBitQ{layout}4,RFlat"} for lib in ("sextant", "faiss")},
         "sweep": [{"nprobe": n, "k_factor": kf} for n in (2, 4, 8, 16, 32) for kf in (1, 2, 4)],
-    },
+    } for layout in ("", "fs")},
     "ivf1024-pq32fs-rflat": {
         "exact": False, "datasets": ["synthetic-1m", "synthetic-1m-ip"],
         "libs": {

@@ -24,8 +24,8 @@ FACTORY = [
 SPLIT = ["Shards2,Flat", "Shards3,IVF2,Flat", "Replicas2,PQ2x4", "IDMap,Shards2,SQ8", "Shards2,HNSW4"]
 # RaBitQ codes, sextant's and Faiss's files; apart for the same reason.
 RABITQ = ["RaBitQ", "IVF2,RaBitQ", "RaBitQ,RFlat", "RR4,RaBitQ"]
-# More bits a dimension (Faiss's fast-scan form reads as the bitwise one).
-RABITQ_BITS = ["RaBitQ3", "IVF2,RaBitQ2"]
+# More bits a dimension, in both layouts.
+RABITQ_BITS = ["RaBitQ3", "IVF2,RaBitQ2", "RaBitQfs2", "IVF2,RaBitQfs3"]
 FAISS_EXTRA = ["HNSW4,SQ8", "PCA2,Flat", "OPQ2,PQ2x4", "RR4,Flat", "L2norm,Flat"]
 
 
@@ -75,7 +75,7 @@ def main():
     seeds += list(sextant_seeds(np.random.default_rng(2), RABITQ, "sx_rabitq"))
     seeds += list(faiss_seeds(np.random.default_rng(2), RABITQ, "faiss_rabitq"))
     seeds += list(sextant_seeds(np.random.default_rng(3), RABITQ_BITS, "sx_rabitq_bits"))
-    seeds += list(faiss_seeds(np.random.default_rng(3), RABITQ_BITS + ["RaBitQfs2"], "faiss_rabitq_bits"))
+    seeds += list(faiss_seeds(np.random.default_rng(3), RABITQ_BITS, "faiss_rabitq_bits"))
     for name, data in seeds:
         (ROOT / "read_index" / f"seed_{name}").write_bytes(bytes(np.asarray(data, dtype=np.uint8)))
     for i, desc in enumerate(FACTORY + ["IVF16,Flat", "Refine(Flat)", "IDMap", "PQ3", "IVF0,Flat"]):

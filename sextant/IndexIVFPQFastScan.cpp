@@ -76,7 +76,7 @@ IndexIVFPQFastScan::IndexIVFPQFastScan(std::shared_ptr<Index> quantizer, int d, 
     : IndexIVFPQ(std::move(quantizer), d, nlist, M, 4, metric, by_residual) {
   SEXTANT_CHECK(M <= fastscan::kMaxM, "fast-scan supports up to M=", fastscan::kMaxM,
                 " sub-quantizers (16-bit sums), got ", M);
-  replace_invlists(std::make_unique<BlockInvertedLists>(nlist, M));
+  replace_invlists(std::make_unique<BlockInvertedLists>(nlist, fastscan::BlockLayout{M}));
 }
 
 std::unique_ptr<InvertedListScanner> IndexIVFPQFastScan::make_scanner() const {

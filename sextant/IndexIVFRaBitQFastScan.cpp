@@ -15,7 +15,7 @@ class RaBitQFastScanListScanner final : public InvertedListScanner {
       : InvertedListScanner(index.metric()),
         index_(index),
         scorer_(index.rabitq(), index.qb()),
-        layout_(RaBitQFastScanScorer::layout(size_t(index.d()))),
+        layout_(RaBitQFastScanScorer::layout(index.rabitq())),
         centroid_(index.d()),
         code_(index.code_size()) {}
 
@@ -56,11 +56,10 @@ class RaBitQFastScanListScanner final : public InvertedListScanner {
 }  // namespace
 
 IndexIVFRaBitQFastScan::IndexIVFRaBitQFastScan(std::shared_ptr<Index> quantizer, int d, size_t nlist,
-                                               MetricType metric)
-    : IndexIVFRaBitQ(std::move(quantizer), d, nlist, metric) {
+                                               MetricType metric, int nb_bits)
+    : IndexIVFRaBitQ(std::move(quantizer), d, nlist, metric, nb_bits) {
   set_qb(8);
-  const fastscan::BlockLayout layout = RaBitQFastScanScorer::layout(size_t(d));
-  replace_invlists(std::make_unique<BlockInvertedLists>(nlist, layout.M, layout.aux_floats));
+  replace_invlists(std::make_unique<BlockInvertedLists>(nlist, RaBitQFastScanScorer::layout(rabitq())));
 }
 
 std::unique_ptr<InvertedListScanner> IndexIVFRaBitQFastScan::make_scanner() const {

@@ -35,10 +35,10 @@ class RaBitQFastScanCodeScorer final : public CodeScorer {
 
 }  // namespace
 
-IndexRaBitQFastScan::IndexRaBitQFastScan(int d, MetricType metric)
+IndexRaBitQFastScan::IndexRaBitQFastScan(int d, MetricType metric, int nb_bits)
     : Index(d, metric, false),  // the base checks d first
-      rabitq_(size_t(d), metric),
-      codes_(RaBitQFastScanScorer::layout(size_t(d))) {}
+      rabitq_(size_t(d), metric, nb_bits),
+      codes_(RaBitQFastScanScorer::layout(rabitq_)) {}
 
 void IndexRaBitQFastScan::set_center(std::vector<float> center) {
   SEXTANT_CHECK(center.size() == size_t(d_), type_name(), ": the centroid has ", center.size(), " values, d=", d_);
@@ -103,8 +103,8 @@ size_t IndexRaBitQFastScan::remove_ids_impl(const IDSelector& sel) {
 void IndexRaBitQFastScan::merge_from_impl(Index& other_index, idx_t add_id) {
   check_append_id(add_id);
   auto& other = dynamic_cast<IndexRaBitQFastScan&>(other_index);
-  SEXTANT_CHECK(center_ == other.center_,
-                "cannot merge: the RaBitQ centroids differ (train one index, then copy it for each part)");
+  SEXTANT_CHECK(center_ == other.center_ && rabitq_.nb_bits() == other.rabitq_.nb_bits(),
+                "cannot merge: the RaBitQ centroids or bits differ (train one index, then copy it for each part)");
   std::vector<uint8_t> codes(size_t(other.ntotal_) * rabitq_.code_size());
   for (idx_t i = 0; i < other.ntotal_; i++) other.get_code(i, codes.data() + i * rabitq_.code_size());
   add_sa_codes(other.ntotal_, codes.data());

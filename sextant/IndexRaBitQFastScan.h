@@ -10,13 +10,13 @@
 namespace sextant {
 
 /// Exhaustive search over RaBitQ codes in the fast-scan block layout (Faiss's
-/// IndexRaBitQFastScan, factory "RaBitQfs"): IndexRaBitQ's codes and centroid,
-/// scored 32 at a time as IndexIVFRaBitQFastScan scores a list
+/// IndexRaBitQFastScan, factory "RaBitQfs[<nb_bits>]"): IndexRaBitQ's codes and
+/// centroid, scored 32 at a time as IndexIVFRaBitQFastScan scores a list
 /// (impl/RaBitQFastScan.h). qb (8 by default, as Faiss) rounds the query's
 /// residual before its table is built; 0 builds it from floats.
 class IndexRaBitQFastScan : public Index {
  public:
-  IndexRaBitQFastScan(int d, MetricType metric = MetricType::L2);
+  IndexRaBitQFastScan(int d, MetricType metric = MetricType::L2, int nb_bits = 1);
   std::string type_name() const override { return "IndexRaBitQFastScan"; }
   bool removal_closes_up_ids() const override { return true; }
   bool is_trained() const override { return !center_.empty(); }

@@ -47,7 +47,7 @@ constexpr long kMaxRotationEntries = 1L << 22;
 constexpr long kMaxTransformDim = 1L << 20;  // the largest dimension an index file holds
 
 const char* kCodecs =
-    "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, RaBitQ[<nb_bits>], RaBitQfs, PQ<M>[x<nbits>] or PQ<M>x4fs[r] (each PQ with an optional "
+    "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, RaBitQ[fs][<nb_bits>], PQ<M>[x<nbits>] or PQ<M>x4fs[r] (each PQ with an optional "
     "_aniso<T>)";
 
 class Parser {
@@ -220,16 +220,21 @@ class Parser {
     return nullptr;
   }
 
-  // "RaBitQ" (1 bit a dimension) or "RaBitQ<nb_bits>": the bits; nothing for other codecs.
-  std::optional<int> rabitq_bits(std::string_view s, const Part& part) {
+  // "RaBitQ[fs][<nb_bits>]" (1 bit a dimension by default): the layout and
+  // the bits; nothing for other codecs.
+  struct RaBitQCodec {
+    bool fast_scan;
+    int bits;
+  };
+  std::optional<RaBitQCodec> rabitq_codec(std::string_view s, const Part& part) {
     if (!take(s, "RaBitQ")) return std::nullopt;
-    if (s.empty()) return 1;
-    if (take(s, "fs")) fail(part, "RaBitQfs (1 bit a dimension; more bits are kept in the bitwise layout: RaBitQ<nb_bits>)");
+    const bool fast_scan = take(s, "fs");
+    if (s.empty()) return RaBitQCodec{fast_scan, 1};
     const auto bits = take_int(s);
     if (!bits || !s.empty() || *bits > RaBitQuantizer::kMaxBits) {
-      fail(part, "RaBitQ<nb_bits> with nb_bits in [1, " + std::to_string(RaBitQuantizer::kMaxBits) + "]");
+      fail(part, "RaBitQ[fs]<nb_bits> with nb_bits in [1, " + std::to_string(RaBitQuantizer::kMaxBits) + "]");
     }
-    return int(*bits);
+    return RaBitQCodec{fast_scan, int(*bits)};
   }
 
   // "Flat", "SQ8", "PQ16x8": an index of its own.
@@ -237,8 +242,10 @@ class Parser {
     std::string_view s = part.text;
     if (s == "Flat") return std::make_unique<IndexFlat>(d, metric_);
     if (auto type = sq_type(s)) return std::make_unique<IndexScalarQuantizer>(d, *type, metric_);
-    if (s == "RaBitQfs") return std::make_unique<IndexRaBitQFastScan>(d, metric_);
-    if (auto bits = rabitq_bits(s, part)) return std::make_unique<IndexRaBitQ>(d, metric_, *bits);
+    if (auto q = rabitq_codec(s, part)) {
+      if (q->fast_scan) return std::make_unique<IndexRaBitQFastScan>(d, metric_, q->bits);
+      return std::make_unique<IndexRaBitQ>(d, metric_, q->bits);
+    }
     if (take(s, "PQ")) {
       auto [M, nbits, fast_scan, residual, threshold] = pq_params(s, part, d);
       if (residual) fail(part, "PQ<M>x4fs (the 'r' of x4fsr is for IVF residuals)");
@@ -247,7 +254,7 @@ class Parser {
     }
     if (take(s, "HNSW")) return std::make_unique<IndexHNSWFlat>(d, hnsw_M(s, part), metric_);
     if (s.substr(0, 3) == "IVF") fail(part, "IVF<nlist>,<codec> with codec one of " + std::string(kCodecs));
-    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, RaBitQ[<nb_bits>], RaBitQfs, PQ<M>[x<nbits>], HNSW<M>[,<storage>], IVF<nlist>[_HNSW<M>][_spherical],<codec>, "
+    fail(part, "Flat, SQ8, SQ6, SQ4, SQfp16, SQbf16, RaBitQ[fs][<nb_bits>], PQ<M>[x<nbits>], HNSW<M>[,<storage>], IVF<nlist>[_HNSW<M>][_spherical],<codec>, "
                "an IDMap/IDMap2, Shards<n> or Replicas<n> "
                "prefix, transforms in front (PCA[W][R]<d>, OPQ<M>[_<d>], RR<d>, L2norm) or an RFlat/Refine(...) suffix");
   }
@@ -283,8 +290,10 @@ class Parser {
     if (auto type = sq_type(c)) {
       return std::make_unique<IndexIVFScalarQuantizer>(quantizer, d, nlist, *type, metric_);
     }
-    if (c == "RaBitQfs") return std::make_unique<IndexIVFRaBitQFastScan>(quantizer, d, nlist, metric_);
-    if (auto bits = rabitq_bits(c, codec)) return std::make_unique<IndexIVFRaBitQ>(quantizer, d, nlist, metric_, *bits);
+    if (auto q = rabitq_codec(c, codec)) {
+      if (q->fast_scan) return std::make_unique<IndexIVFRaBitQFastScan>(quantizer, d, nlist, metric_, q->bits);
+      return std::make_unique<IndexIVFRaBitQ>(quantizer, d, nlist, metric_, q->bits);
+    }
     if (take(c, "PQ")) {
       auto [M, nbits, fast_scan, residual, threshold] = pq_params(c, codec, d);
       if (fast_scan) {
@@ -406,8 +415,12 @@ std::string describe_transform(const VectorTransform& t) {
   return out;
 }
 
-std::string describe_rabitq(const RaBitQuantizer& rq) {
-  return rq.nb_bits() == 1 ? "RaBitQ" : "RaBitQ" + std::to_string(rq.nb_bits());
+// "RaBitQ[fs][<nb_bits>]", the bits only when more than 1.
+std::string describe_rabitq(const RaBitQuantizer& rq, std::string_view layout = "") {
+  std::string out = "RaBitQ";
+  out += layout;
+  if (rq.nb_bits() > 1) out += std::to_string(rq.nb_bits());
+  return out;
 }
 
 // "PQ<M>[x<nbits>]<layout>[_aniso<T>]", T in its shortest exact form.
@@ -472,7 +485,7 @@ std::string describe(const Index& index) {
   if (auto* pq = dynamic_cast<const IndexPQ*>(&index)) return describe_pq(pq->pq());
   if (auto* fs = dynamic_cast<const IndexPQFastScan*>(&index)) return describe_pq(fs->pq(), "fs");
   if (auto* rq = dynamic_cast<const IndexRaBitQ*>(&index)) return describe_rabitq(rq->rabitq());
-  if (dynamic_cast<const IndexRaBitQFastScan*>(&index)) return "RaBitQfs";
+  if (auto* fs = dynamic_cast<const IndexRaBitQFastScan*>(&index)) return describe_rabitq(fs->rabitq(), "fs");
   if (auto* ivf = dynamic_cast<const IndexIVF*>(&index)) {
     const Index* q = ivf->quantizer().get();
     const auto* hnsw_q = dynamic_cast<const IndexHNSWFlat*>(q);
@@ -487,7 +500,7 @@ std::string describe(const Index& index) {
     head += ",";
     if (dynamic_cast<const IndexIVFFlat*>(ivf)) return head + "Flat";
     if (auto* s = dynamic_cast<const IndexIVFScalarQuantizer*>(ivf)) return head + quantizer_type_name(s->sq().type());
-    if (dynamic_cast<const IndexIVFRaBitQFastScan*>(ivf)) return head + "RaBitQfs";
+    if (auto* fs = dynamic_cast<const IndexIVFRaBitQFastScan*>(ivf)) return head + describe_rabitq(fs->rabitq(), "fs");
     if (auto* rq = dynamic_cast<const IndexIVFRaBitQ*>(ivf)) return head + describe_rabitq(rq->rabitq());
     if (ivf_fs) return head + describe_pq(ivf_fs->pq(), ivf_fs->by_residual() ? "fsr" : "fs");
     if (auto* p = dynamic_cast<const IndexIVFPQ*>(ivf)) return head + describe_pq(p->pq());

@@ -52,8 +52,11 @@ void bind_flat_codes(py::module_& m) {
           "The centroid the codes are taken against (empty until trained).");
 
   py::class_<IndexRaBitQFastScan, Index, std::shared_ptr<IndexRaBitQFastScan>>(
-      m, "IndexRaBitQFastScan", "IndexRaBitQ's codes in the fast-scan block layout (factory RaBitQfs).")
-      .def(py::init<int, MetricType>(), py::arg("d"), py::arg("metric") = MetricType::L2)
+      m, "IndexRaBitQFastScan", "IndexRaBitQ's codes in the fast-scan block layout (factory RaBitQfs[<nb_bits>]).")
+      .def(py::init<int, MetricType, int>(), py::arg("d"), py::arg("metric") = MetricType::L2,
+           py::arg("nb_bits") = 1)
+      .def_property_readonly("nb_bits", [](const IndexRaBitQFastScan& self) { return self.rabitq().nb_bits(); },
+                             "Bits a dimension, 1 to 9.")
       .def_property("qb", &IndexRaBitQFastScan::qb, &IndexRaBitQFastScan::set_qb,
                     "Bits the query's residual is rounded to before its table is built, 0 to 8 (0: floats); 8 by "
                     "default, as Faiss.")

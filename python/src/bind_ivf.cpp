@@ -87,10 +87,10 @@ nprobe and max_codes are defaults; a call may override them (index.search(x, k, 
 
   py::class_<IndexIVFRaBitQFastScan, IndexIVFRaBitQ, std::shared_ptr<IndexIVFRaBitQFastScan>>(
       m, "IndexIVFRaBitQFastScan",
-      "IndexIVFRaBitQ with lists in the fast-scan block layout (factory IVF<nlist>,RaBitQfs); qb 8 by default, "
-      "as Faiss.")
-      .def(py::init<std::shared_ptr<Index>, int, size_t, MetricType>(), py::arg("quantizer"), py::arg("d"),
-           py::arg("nlist"), py::arg("metric") = MetricType::L2);
+      "IndexIVFRaBitQ with lists in the fast-scan block layout (factory IVF<nlist>,RaBitQfs[<nb_bits>]); qb 8 by "
+      "default, as Faiss.")
+      .def(py::init<std::shared_ptr<Index>, int, size_t, MetricType, int>(), py::arg("quantizer"), py::arg("d"),
+           py::arg("nlist"), py::arg("metric") = MetricType::L2, py::arg("nb_bits") = 1);
 
   py::class_<IndexIVFPQ, IndexIVF, std::shared_ptr<IndexIVFPQ>>(m, "IndexIVFPQ",
                                                                "IVF with PQ codes of the residuals.")

@@ -4,9 +4,9 @@
 
 namespace sextant {
 
-BlockInvertedLists::BlockInvertedLists(size_t nlist, size_t M, size_t aux_floats)
-    : InvertedLists(nlist, fastscan::BlockLayout{M, aux_floats}.code_size()),
-      layout_{M, aux_floats},
+BlockInvertedLists::BlockInvertedLists(size_t nlist, fastscan::BlockLayout layout)
+    : InvertedLists(nlist, layout.code_size()),
+      layout_(layout),
       blocks_(nlist),
       ids_(nlist) {}
 

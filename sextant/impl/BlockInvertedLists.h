@@ -16,8 +16,8 @@ namespace sextant {
 /// first moves the survivors with update_entry, as for every InvertedLists).
 class BlockInvertedLists final : public InvertedLists {
  public:
-  /// nlist empty lists of codes with M 4-bit sub-codes and aux_floats floats each.
-  BlockInvertedLists(size_t nlist, size_t M, size_t aux_floats = 0);
+  /// nlist empty lists of codes in `layout`.
+  BlockInvertedLists(size_t nlist, fastscan::BlockLayout layout);
   const fastscan::BlockLayout& layout() const { return layout_; }
 
   size_t list_size(size_t list) const override { return ids_[list].size(); }

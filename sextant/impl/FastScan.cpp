@@ -40,14 +40,17 @@ void set_code(uint8_t* blocks, size_t M, size_t i, const uint8_t* code) {
   }
 }
 
+// A pair of sub-codes at a time: one byte of the plain code from two of the
+// block (multi-bit RaBitQ reads a candidate's signs back this way).
 void get_code(const uint8_t* blocks, size_t M, size_t i, uint8_t* code) {
   const uint8_t* block = blocks + (i / kBlock) * block_bytes(M);
   const size_t v = i % kBlock;
-  std::fill(code, code + (M + 1) / 2, 0);
-  for (size_t m = 0; m < M; m++) {
-    const uint8_t c = (block[byte_of(m, v)] >> shift_of(v)) & 15;
-    code[m / 2] |= uint8_t(c << ((m % 2) * 4));
+  const unsigned shift = shift_of(v);
+  for (size_t p = 0; p < M / 2; p++) {
+    const uint8_t* pair = block + byte_of(2 * p, v);
+    code[p] = uint8_t(((pair[0] >> shift) & 15) | (((pair[16] >> shift) & 15) << 4));
   }
+  if (M % 2) code[M / 2] = uint8_t((block[byte_of(M - 1, v)] >> shift) & 15);
 }
 
 void BlockLayout::set(uint8_t* blocks, size_t i, const uint8_t* code) const {
@@ -58,6 +61,8 @@ void BlockLayout::set(uint8_t* blocks, size_t i, const uint8_t* code) const {
   for (size_t f = 0; f < aux_floats; f++) {
     std::memcpy(floats + (f * kBlock + v) * sizeof(float), code + (M + 1) / 2 + f * sizeof(float), sizeof(float));
   }
+  std::memcpy(floats + kBlock * sizeof(float) * aux_floats + v * tail_bytes,
+              code + (M + 1) / 2 + sizeof(float) * aux_floats, tail_bytes);
 }
 
 void BlockLayout::get(const uint8_t* blocks, size_t i, uint8_t* code) const {
@@ -68,6 +73,7 @@ void BlockLayout::get(const uint8_t* blocks, size_t i, uint8_t* code) const {
   for (size_t f = 0; f < aux_floats; f++) {
     std::memcpy(code + (M + 1) / 2 + f * sizeof(float), floats + (f * kBlock + v) * sizeof(float), sizeof(float));
   }
+  std::memcpy(code + (M + 1) / 2 + sizeof(float) * aux_floats, tail(block, v), tail_bytes);
 }
 
 void BlockCodes::append(size_t n, const uint8_t* codes) {

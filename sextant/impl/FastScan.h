@@ -38,15 +38,21 @@ void get_code(const uint8_t* blocks, size_t M, size_t i, uint8_t* code);
 /// Blocks of codes that carry side floats (RaBitQ's correction factors): the
 /// block_bytes(M) bytes of sub-codes, then aux_floats arrays of 32 floats,
 /// float f of vector v at aux(block)[f * 32 + v] (loaded as vectors by a
-/// scorer). Plain codes are the (M + 1) / 2 bytes of sub-codes, then the
-/// aux_floats floats. With aux_floats = 0, the layout of set_code and get_code.
+/// scorer), then tail_bytes bytes a vector, vector after vector (what only a
+/// few vectors' scoring reads: multi-bit RaBitQ's magnitudes). Plain codes are
+/// the (M + 1) / 2 bytes of sub-codes, the aux_floats floats, then the tail.
+/// With neither, the layout of set_code and get_code.
 struct BlockLayout {
-  size_t M = 0, aux_floats = 0;
+  size_t M = 0, aux_floats = 0, tail_bytes = 0;
 
-  size_t stride() const { return block_bytes(M) + kBlock * sizeof(float) * aux_floats; }
-  size_t code_size() const { return (M + 1) / 2 + sizeof(float) * aux_floats; }
+  size_t stride() const { return block_bytes(M) + kBlock * (sizeof(float) * aux_floats + tail_bytes); }
+  size_t code_size() const { return (M + 1) / 2 + sizeof(float) * aux_floats + tail_bytes; }
   /// The side floats of a block (aligned when the blocks' buffer is).
   const float* aux(const uint8_t* block) const { return reinterpret_cast<const float*>(block + block_bytes(M)); }
+  /// Vector v's tail bytes in its block.
+  const uint8_t* tail(const uint8_t* block, size_t v) const {
+    return block + block_bytes(M) + kBlock * sizeof(float) * aux_floats + v * tail_bytes;
+  }
   /// Writes plain code `code` as vector i of the blocks.
   void set(uint8_t* blocks, size_t i, const uint8_t* code) const;
   /// Reads vector i of the blocks back as a plain code.

@@ -12,6 +12,9 @@ RaBitQFastScanScorer::RaBitQFastScanScorer(const RaBitQuantizer& rq, int qb)
     : rq_(rq),
       M_((rq.d() + 3) / 4),
       qb_(RaBitQuantizer::checked_query_bits(qb, "RaBitQ fast-scan")),
+      layout_(layout(rq)),
+      extended_(rq, 0),
+      signs_(rq.bits_size()),
       residual_(4 * M_, 0.0f),
       levels_(qb > 0 ? rq.d() : 0),
       table_(16 * M_) {}
@@ -47,6 +50,7 @@ void RaBitQFastScanScorer::set_query(const float* x, const float* centroid) {
     }
   }
   lut_.build(table_.data(), M_);
+  if (rq_.nb_bits() > 1) extended_.set_query(x, centroid);
 }
 
 // A code's dot with the residual over its set bits is minus its table sum;
@@ -75,28 +79,40 @@ void RaBitQFastScanScorer::block_keys(const uint16_t* sums, const float* or_minu
 void RaBitQFastScanScorer::scan(const uint8_t* blocks, size_t begin, size_t end, const idx_t* ids, TopKHeap& heap,
                                 const IDSelector* sel) const {
   const Kernels& k = kernels();
-  const fastscan::BlockLayout layout = RaBitQFastScanScorer::layout(rq_.d());
-  const size_t np = fastscan::npairs(M_), stride = layout.stride();
+  const size_t np = fastscan::npairs(M_), stride = layout_.stride();
+  const bool multi_bit = rq_.nb_bits() > 1, l2 = rq_.metric() == MetricType::L2;
+  const float q_norm = std::sqrt(q_to_c_l2sqr_);
   uint16_t sums[fastscan::kBlock];
   float keys[fastscan::kBlock];
   for (size_t b = begin / fastscan::kBlock; b < fastscan::nblocks(end); b++) {
     const uint8_t* block = blocks + b * stride;
     k.fastscan_sums(block, np, lut_.bytes(), sums);
-    const float* factors = layout.aux(block);
+    const float* factors = layout_.aux(block);
     block_keys(sums, factors, factors + fastscan::kBlock, keys);
+    const float* sign_bounds = factors + 2 * fastscan::kBlock;  // multi-bit codes' third factor
     const size_t j0 = b * fastscan::kBlock;
     float bound = heap.admission_bound();
     for (size_t j = std::max(begin, j0); j < std::min(end, j0 + fastscan::kBlock); j++) {
-      if (!(keys[j - j0] < bound)) continue;
+      const size_t v = j - j0;
+      float key = keys[v];
+      if (multi_bit) {  // the best key the 1-bit bound allows, then the multi-bit estimate
+        const float best = key - sign_bounds[v] * q_norm;
+        if (!((l2 ? std::max(0.0f, best) : best) < bound)) continue;
+        fastscan::get_code(block, M_, v, signs_.data());
+        const float estimate = extended_.extended_estimate(signs_.data(), layout_.tail(block, v));
+        key = l2 ? estimate : -estimate;
+      }
+      if (!(key < bound)) continue;
       const idx_t id = ids ? ids[j] : idx_t(j);
       if (sel != nullptr && !sel->is_member(id)) continue;
-      heap.push(keys[j - j0], id);
+      heap.push(key, id);
       bound = heap.admission_bound();
     }
   }
 }
 
 void RaBitQFastScanScorer::score(const uint8_t* codes, size_t n, float* out) const {
+  if (rq_.nb_bits() > 1) return extended_.score(codes, n, out);
   const size_t cs = rq_.code_size(), bits = rq_.bits_size(), d = rq_.d();
   const float scale = 2.0f / std::sqrt(float(d));
   for (size_t i = 0; i < n; i++) {

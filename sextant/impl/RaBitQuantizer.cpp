@@ -296,7 +296,10 @@ float RaBitQuantizer::Scorer::estimate(const uint8_t* code) const {
 
 void RaBitQuantizer::Scorer::score(const uint8_t* codes, size_t n, float* out) const {
   if (rq_.ex_bits() == 0) return score_signs(codes, n, out);
-  for (size_t i = 0; i < n; i++) out[i] = extended_estimate(codes + i * rq_.code_size());
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t* code = codes + i * rq_.code_size();
+    out[i] = extended_estimate(code, code + rq_.extra_offset());
+  }
 }
 
 // <q - c, b> = c1 * dot + c2 * popcount - c34, where dot is the sum of the
@@ -326,13 +329,13 @@ void RaBitQuantizer::Scorer::score_signs(const uint8_t* codes, size_t n, float* 
 
 // base + add + rescale <q - c, y>, y_j = (sign << e | stored) - 2^e + 0.5 from
 // the float residual (never quantised: few codes get here).
-float RaBitQuantizer::Scorer::extended_estimate(const uint8_t* code) const {
+float RaBitQuantizer::Scorer::extended_estimate(const uint8_t* signs, const uint8_t* extra) const {
   const size_t d = rq_.d();
   const int e = rq_.ex_bits();
-  const uint8_t* packed = code + rq_.extra_offset();  // followed by the 8 bytes of ExtraFactors
-  const float dot = kernels_.rabitq_extended_dot(code, packed, size_t(e), residual_.data(), d);
+  // The magnitudes are followed by the 8 bytes of ExtraFactors, as the kernel needs.
+  const float dot = kernels_.rabitq_extended_dot(signs, extra, size_t(e), residual_.data(), d);
   ExtraFactors f;
-  std::memcpy(&f, packed + rq_.extra_size(), sizeof(f));
+  std::memcpy(&f, extra + rq_.extra_size(), sizeof(f));
   const float q_dot_y = dot - (float(1 << e) - 0.5f) * residual_sum_;
   if (rq_.metric() == MetricType::L2) return std::max(0.0f, q_to_c_l2sqr_ + f.add + f.rescale * q_dot_y);
   return q_dot_c_ + f.add + f.rescale * q_dot_y;
@@ -363,7 +366,7 @@ void RaBitQuantizer::Scorer::scan(const uint8_t* codes, size_t n, const idx_t* i
       if (!(best_key < admission)) continue;
       const idx_t id = ids ? ids[i0 + i] : first + idx_t(i0 + i);
       if (sel && !sel->is_member(id)) continue;
-      const float estimate = extended_estimate(code);
+      const float estimate = extended_estimate(code, code + rq_.extra_offset());
       heap.push(l2 ? estimate : -estimate, id);
       admission = heap.admission_bound();
     }

@@ -87,6 +87,10 @@ class RaBitQuantizer {
   /// The paper's bound on |estimate - exact| for a code and a query at squared
   /// distance q_to_c_l2sqr from the code's centroid (Scorer::error_bound).
   float error_bound(const uint8_t* code, float q_to_c_l2sqr) const;
+  /// The 1-bit estimate's bound over ||q - c|| (stored for nb_bits > 1): a
+  /// search skips the multi-bit estimate where the 1-bit one less this bound
+  /// cannot enter the results.
+  float sign_bound(const uint8_t* code) const;
   /// out[i] = error_bound(code_of(ids[i]), q_to_c_l2sqr) for n stored vectors
   /// coded against one centroid, infinity for an id of -1 (no result).
   template <class CodeOf>
@@ -119,13 +123,15 @@ class RaBitQuantizer {
     /// ||o - c|| and gets a looser one; e bits: the e-bit estimate's); with a
     /// quantised query it covers the code's error, not the query's rounding.
     float error_bound(const uint8_t* code) const;
+    /// The e-bit estimate (nb_bits > 1) of the code with these sign bits and
+    /// this rest after the three floats (the magnitudes, then ExtraFactors):
+    /// what a fast-scan layout keeps apart.
+    float extended_estimate(const uint8_t* signs, const uint8_t* extra) const;
 
    private:
     float finish(const uint8_t* code, float q_dot_b) const;
     /// The 1-bit estimates of n codes.
     void score_signs(const uint8_t* codes, size_t n, float* out) const;
-    /// The e-bit estimate of one code (nb_bits > 1).
-    float extended_estimate(const uint8_t* code) const;
 
     const RaBitQuantizer& rq_;
     const Kernels& kernels_;
@@ -149,8 +155,6 @@ class RaBitQuantizer {
   /// The magnitude of dimension j (the complement undone), in [0, 2^e - 1].
   uint32_t magnitude(const uint8_t* code, size_t j) const;
   void encode_extra(const float* residual, float norm, const float* centroid, uint8_t* code) const;
-  /// The 1-bit estimate's bound over ||q - c|| (stored for nb_bits > 1).
-  float sign_bound(const uint8_t* code) const;
 
   size_t d_;
   MetricType metric_;

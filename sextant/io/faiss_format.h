@@ -11,7 +11,7 @@
 // IndexIVFPQ (IwPQ, legacy IvPQ), IndexIVFScalarQuantizer (IwSq, IwSQ),
 // IndexScalarQuantizer (IxSQ), IndexPQ (IxPq, legacy IxPQ/IxPo), IndexRaBitQ
 // (Ixrq; Ixrr with more bits), IndexIVFRaBitQ (Iwrq, Iwrr), IndexRaBitQFastScan
-// and IndexIVFRaBitQFastScan of 1 bit (Irfn, Iwrn), IndexIDMap
+// (Irfn), IndexIVFRaBitQFastScan (Iwrn), IndexIDMap
 // (IxMp), IndexIDMap2 (IxM2), IndexRefine / IndexRefineFlat (IxRF),
 // IndexHNSWFlat (IHNf) and IndexPreTransform (IxPT with PCA, OPQ/linear,
 // random rotation, normalization, centering transforms). HNSW graphs and

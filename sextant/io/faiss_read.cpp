@@ -3,7 +3,6 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
-#include <type_traits>
 #include <vector>
 
 #include "sextant/IndexFlat.h"
@@ -410,9 +409,8 @@ std::vector<uint8_t> faiss_rabitq_blocks_to_codes(const uint8_t* blocks, size_t 
 }
 
 // Faiss's "ilbl" block lists of IndexIVFRaBitQFastScan: per list, the ids,
-// then the blocks. Rebuilt entry by entry from plain RaBitQ codes, in blocks
-// for ivf's fast-scan layout, else plain.
-void read_rabitq_block_lists(FaissParser& p, const FaissIVFHead& head, IndexIVFRaBitQ& ivf) {
+// then the blocks. Rebuilt entry by entry from plain RaBitQ codes.
+void read_rabitq_block_lists(FaissParser& p, const FaissIVFHead& head, IndexIVFRaBitQFastScan& ivf) {
   ByteReader& in = p.in();
   const uint32_t tag = in.scalar<uint32_t>("inverted lists type");
   in.check(tag == fourcc("ilbl"), "IndexIVFRaBitQFastScan: inverted lists of type '", fourcc_text(tag),
@@ -425,13 +423,7 @@ void read_rabitq_block_lists(FaissParser& p, const FaissIVFHead& head, IndexIVFR
   // Faiss's code packer, not the lists, knows the code size: they say (size_t)-1.
   in.check(code_size == ivf.code_size() || code_size == ~uint64_t(0), "IndexIVFRaBitQFastScan: lists of ", code_size,
            "-byte codes, expected ", ivf.code_size());
-  const fastscan::BlockLayout layout = RaBitQFastScanScorer::layout(size_t(head.h.d));
-  std::unique_ptr<InvertedLists> lists;
-  if (dynamic_cast<IndexIVFRaBitQFastScan*>(&ivf)) {
-    lists = std::make_unique<BlockInvertedLists>(head.nlist, layout.M, layout.aux_floats);
-  } else {
-    lists = std::make_unique<ArrayInvertedLists>(head.nlist, ivf.code_size());
-  }
+  auto lists = std::make_unique<BlockInvertedLists>(head.nlist, RaBitQFastScanScorer::layout(ivf.rabitq()));
   uint64_t total = 0;
   for (size_t l = 0; l < head.nlist; l++) {
     const auto ids = p.vec<std::vector<idx_t>>("block list ids");
@@ -447,13 +439,11 @@ void read_rabitq_block_lists(FaissParser& p, const FaissIVFHead& head, IndexIVFR
   ivf.replace_invlists(std::move(lists));
 }
 
-// Faiss 1.13+'s IndexRaBitQFastScan ("Irfn": factors inside the blocks). With
-// more than 1 bit a dimension it reads as the IndexRaBitQ of the same codes
-// (sextant keeps multi-bit codes in the bitwise layout).
-template <class FlatRaBitQ>
-std::unique_ptr<Index> read_rabitq_fast_scan_into(FaissParser& p, const FaissHeader& h,
-                                                  std::unique_ptr<FlatRaBitQ> index) {
+// Faiss 1.13+'s IndexRaBitQFastScan ("Irfn": factors inside the blocks).
+std::unique_ptr<Index> read_rabitq_fast_scan(FaissParser& p) {
   ByteReader& in = p.in();
+  const FaissHeader h = read_faiss_header(p, "IndexRaBitQFastScan");
+  auto index = std::make_unique<IndexRaBitQFastScan>(h.d, h.metric, read_rabitq_fields(p, h, true));
   if (auto center = read_rabitq_center(p, h, "IndexRaBitQFastScan"); !center.empty()) {
     index->set_center(std::move(center));
   }
@@ -471,34 +461,17 @@ std::unique_ptr<Index> read_rabitq_fast_scan_into(FaissParser& p, const FaissHea
   in.check(nbytes == in.checked_bytes(ntotal2 / 32, faiss_rabitq_block_size(index->rabitq()), "RaBitQ blocks"),
            "IndexRaBitQFastScan: ", nbytes, " code bytes for ", ntotal2, " vectors");
   const auto plain = faiss_rabitq_blocks_to_codes(in.take(nbytes, "RaBitQ blocks"), size_t(h.ntotal), index->rabitq());
-  if constexpr (std::is_same_v<FlatRaBitQ, IndexRaBitQ>) {
-    index->set_codes(Storage<uint8_t>(LargeVector<uint8_t>(plain.begin(), plain.end())));  // checks the factors
-  } else {
-    index->add_sa_codes(h.ntotal, plain.data());
-  }
+  index->add_sa_codes(h.ntotal, plain.data());
   return checked(std::move(index), h, in);
 }
 
-std::unique_ptr<Index> read_rabitq_fast_scan(FaissParser& p) {
-  const FaissHeader h = read_faiss_header(p, "IndexRaBitQFastScan");
-  const int bits = read_rabitq_fields(p, h, true);
-  if (bits == 1) return read_rabitq_fast_scan_into(p, h, std::make_unique<IndexRaBitQFastScan>(h.d, h.metric));
-  return read_rabitq_fast_scan_into(p, h, std::make_unique<IndexRaBitQ>(h.d, h.metric, bits));
-}
-
-// Faiss 1.13+'s IndexIVFRaBitQFastScan ("Iwrn": factors inside the blocks);
-// with more than 1 bit a dimension, an IndexIVFRaBitQ of the same codes.
+// Faiss 1.13+'s IndexIVFRaBitQFastScan ("Iwrn": factors inside the blocks).
 std::unique_ptr<Index> read_ivf_rabitq_fast_scan(FaissParser& p) {
   ByteReader& in = p.in();
   FaissIVFHead head = read_ivf_head(p, "IndexIVFRaBitQFastScan", false);
   const int bits = read_rabitq_fields(p, head.h, true);
   in.check(p.boolean("by_residual"), "IndexIVFRaBitQFastScan: codes not taken against the list centroid");
-  std::unique_ptr<IndexIVFRaBitQ> ivf;
-  if (bits == 1) {
-    ivf = std::make_unique<IndexIVFRaBitQFastScan>(head.quantizer, head.h.d, head.nlist, head.h.metric);
-  } else {
-    ivf = std::make_unique<IndexIVFRaBitQ>(head.quantizer, head.h.d, head.nlist, head.h.metric, bits);
-  }
+  auto ivf = std::make_unique<IndexIVFRaBitQFastScan>(head.quantizer, head.h.d, head.nlist, head.h.metric, bits);
   const uint64_t code_size = in.scalar<uint64_t>("code size");
   in.check(code_size == ivf->code_size(), "IVF-RaBitQ code size ", code_size, ", expected ", ivf->code_size());
   const int32_t bbs = in.scalar<int32_t>("block size in vectors");

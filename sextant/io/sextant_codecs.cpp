@@ -164,6 +164,7 @@ std::unique_ptr<Index> read_rabitq(const IndexHeader& h, SextantReader& in) {
 // The fast-scan layout: the same fields, the codes in the plain layout.
 void write_rabitq_fast_scan(const Index& index, SextantWriter& out) {
   const auto& rq = as<IndexRaBitQFastScan>(index);
+  if (rabitq_version<IndexRaBitQFastScan>(index) >= 2) out.i32(rq.rabitq().nb_bits());
   out.i32(rq.qb());
   out.array(rq.center().data(), rq.center().size());
   const size_t cs = rq.sa_code_size();
@@ -173,7 +174,7 @@ void write_rabitq_fast_scan(const Index& index, SextantWriter& out) {
 }
 
 std::unique_ptr<Index> read_rabitq_fast_scan(const IndexHeader& h, SextantReader& in) {
-  auto index = std::make_unique<IndexRaBitQFastScan>(h.d, h.metric);
+  auto index = std::make_unique<IndexRaBitQFastScan>(h.d, h.metric, read_rabitq_bits(h, in));
   index->set_qb(in.i32("RaBitQ qb"));
   auto center = in.array<std::vector<float>>("RaBitQ centroid");
   if (!center.empty()) index->set_center(std::move(center));
@@ -279,7 +280,7 @@ void read_ivf_lists(const IndexHeader& h, const IvfHead& head, SextantReader& in
           " codes of ", cs, " bytes");
   if (auto* blocked = dynamic_cast<const BlockInvertedLists*>(&ivf.invlists())) {
     // Fast-scan lists are rebuilt in their block layout (copied, never mapped).
-    auto lists = std::make_unique<BlockInvertedLists>(head.nlist, blocked->layout().M, blocked->layout().aux_floats);
+    auto lists = std::make_unique<BlockInvertedLists>(head.nlist, blocked->layout());
     for (size_t l = 0; l < head.nlist; l++) {
       if (sizes[l] > 0) lists->add_entries(l, sizes[l], ids.data() + offsets[l], codes.data() + offsets[l] * cs);
     }
@@ -350,12 +351,7 @@ template <class IVFRaBitQ>
 std::unique_ptr<Index> read_ivf_rabitq(const IndexHeader& h, SextantReader& in) {
   IvfHead head = read_ivf_head(h, in);
   in.in().check(head.by_residual, "IndexIVFRaBitQ codes are always taken against the list centroid");
-  std::unique_ptr<IVFRaBitQ> ivf;
-  if constexpr (std::is_same_v<IVFRaBitQ, IndexIVFRaBitQ>) {
-    ivf = std::make_unique<IVFRaBitQ>(head.quantizer, h.d, head.nlist, h.metric, read_rabitq_bits(h, in));
-  } else {
-    ivf = std::make_unique<IVFRaBitQ>(head.quantizer, h.d, head.nlist, h.metric);
-  }
+  auto ivf = std::make_unique<IVFRaBitQ>(head.quantizer, h.d, head.nlist, h.metric, read_rabitq_bits(h, in));
   ivf->set_qb(in.i32("RaBitQ qb"));
   read_ivf_lists(h, head, in, *ivf);
   finish_ivf(h, head, *ivf);
@@ -580,10 +576,12 @@ std::span<const IndexCodec> sextant_codecs() {
       {fourcc("SHRD"), "IndexShards", write_shards, read_shards},
       {fourcc("REPL"), "IndexReplicas", write_replicas, read_replicas},
       {fourcc("RBQ_"), "IndexRaBitQ", write_rabitq, read_rabitq, 2, rabitq_version<IndexRaBitQ>},
-      {fourcc("RBQF"), "IndexRaBitQFastScan", write_rabitq_fast_scan, read_rabitq_fast_scan},
+      {fourcc("RBQF"), "IndexRaBitQFastScan", write_rabitq_fast_scan, read_rabitq_fast_scan, 2,
+       rabitq_version<IndexRaBitQFastScan>},
       {fourcc("IVRB"), "IndexIVFRaBitQ", write_ivf_rabitq, read_ivf_rabitq<IndexIVFRaBitQ>, 2,
        rabitq_version<IndexIVFRaBitQ>},
-      {fourcc("IVRF"), "IndexIVFRaBitQFastScan", write_ivf_rabitq, read_ivf_rabitq<IndexIVFRaBitQFastScan>},
+      {fourcc("IVRF"), "IndexIVFRaBitQFastScan", write_ivf_rabitq, read_ivf_rabitq<IndexIVFRaBitQFastScan>, 2,
+       rabitq_version<IndexIVFRaBitQ>},
   };
   return kCodecs;
 }

@@ -113,7 +113,7 @@ INSTANTIATE_TEST_SUITE_P(EveryIndex, ConcurrentWrites,
 INSTANTIATE_TEST_SUITE_P(EveryIndex, Concurrency,
                          ::testing::Values("Flat", "SQ8", "PQ8", "PQ8x4fs", "IVF16,Flat", "IVF16,SQ8", "IVF16,PQ8",
                                            "IVF16,PQ8x4fs", "PCA16,IVF8,Flat", "IDMap2,Flat", "IVF16,PQ8,RFlat", "HNSW16",
-                                           "RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQfs", "RaBitQ,RFlat", "IVF16,RaBitQ4",
+                                           "RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQfs", "RaBitQ,RFlat", "IVF16,RaBitQ4", "IVF16,RaBitQfs4",
                                            "IVF16_HNSW8,Flat", "Shards3,IVF16,Flat", "Shards2,HNSW16",
                                            "Replicas2,Flat", "IVF16,PQ8x4fs_aniso0.3"),
                          test::factory_name);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -26,6 +27,32 @@ TEST(FastScan, BlockLayoutRoundTrips) {
     for (size_t i = 0; i < n; i++) {
       fastscan::get_code(blocks.data(), M, i, back.data());
       EXPECT_EQ(std::vector<uint8_t>(codes.begin() + i * cs, codes.begin() + (i + 1) * cs), back) << M << " " << i;
+    }
+  }
+}
+
+// Side floats (vector-major arrays per block) and tail bytes (a vector's
+// together) come back as they went in, and stay out of the sub-codes' bytes.
+TEST(FastScan, BlockLayoutKeepsSideFloatsAndTails) {
+  std::mt19937 rng(3);
+  for (size_t tail : {0, 1, 13, 40}) {
+    const fastscan::BlockLayout layout{7, 3, tail};
+    const size_t n = 70, cs = layout.code_size();
+    ASSERT_EQ(cs, 4 + 12 + tail);
+    std::vector<uint8_t> codes(n * cs), blocks(fastscan::nblocks(n) * layout.stride(), 0), back(cs);
+    for (size_t i = 0; i < n; i++) {
+      for (size_t b = 0; b < cs; b++) codes[i * cs + b] = uint8_t(rng());
+      codes[i * cs + 3] &= 0x0f;  // M = 7: the last byte's high nibble is no sub-code
+      layout.set(blocks.data(), i, &codes[i * cs]);
+    }
+    for (size_t i = 0; i < n; i++) {
+      layout.get(blocks.data(), i, back.data());
+      EXPECT_EQ(std::vector<uint8_t>(codes.begin() + i * cs, codes.begin() + (i + 1) * cs), back) << tail << " " << i;
+      const uint8_t* block = blocks.data() + i / 32 * layout.stride();
+      float f2;
+      std::memcpy(&f2, &codes[i * cs + 4 + 8], sizeof(f2));
+      EXPECT_EQ(std::memcmp(&layout.aux(block)[2 * 32 + i % 32], &f2, sizeof(f2)), 0);
+      EXPECT_EQ(std::memcmp(layout.tail(block, i % 32), &codes[i * cs + 16], tail), 0);
     }
   }
 }

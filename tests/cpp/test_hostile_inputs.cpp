@@ -43,7 +43,8 @@ TEST_P(Overflow, VectorsWhoseDistancesOverflowAreRefused) {
 
 INSTANTIATE_TEST_SUITE_P(EveryFamily, Overflow,
                          ::testing::Values("Flat", "HNSW16", "HNSW16,SQ8", "HNSW16,PQ4", "IVF8,Flat", "PQ4", "RaBitQ",
-                                           "IVF8,RaBitQ", "IVF8,RaBitQfs", "RaBitQfs", "RaBitQ4", "IVF8,RaBitQ3"),
+                                           "IVF8,RaBitQ", "IVF8,RaBitQfs", "RaBitQfs", "RaBitQ4", "IVF8,RaBitQ3",
+                                           "IVF8,RaBitQfs3"),
                          test::factory_name);
 
 TEST(HostileInputs, NormLimitIsInclusive) {

@@ -16,7 +16,7 @@ TEST(IndexFactory, DescriptionsRoundTrip) {
                         "IVF16,Flat,Refine(PQ16,RFlat)", "Shards4,IVF16,PQ8", "Replicas2,HNSW16",
                         "IDMap2,Shards2,Flat", "Shards2,IDMap,Flat", "Shards2,IVF8,PQ4,RFlat", "RaBitQ",
                         "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQfs", "RaBitQfs,RFlat", "RaBitQ,RFlat", "IVF16,RaBitQ,RFlat", "RR32,RaBitQ",
-                        "RaBitQ4", "IVF16,RaBitQ9", "RR32,RaBitQ2,RFlat"}) {
+                        "RaBitQ4", "IVF16,RaBitQ9", "RR32,RaBitQ2,RFlat", "RaBitQfs4", "IVF16,RaBitQfs9"}) {
     for (MetricType metric : {MetricType::L2, MetricType::INNER_PRODUCT}) {
       auto index = index_factory(32, s, metric);
       EXPECT_EQ(describe(*index), s);

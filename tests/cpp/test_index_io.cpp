@@ -32,7 +32,7 @@ const char* kDescriptions[] = {"Flat",        "SQ8",           "SQ4",        "SQ
                                "PCA4,Flat", "PCAWR4,IVF8,SQ8", "OPQ2_4,PQ2", "RR8,Flat", "L2norm,IVF8,Flat",
                                "Shards3,Flat", "Shards2,IVF8,PQ4", "Replicas2,SQ8", "IDMap,Shards2,Flat",
                                "RaBitQ", "IVF8,RaBitQ", "IVF8,RaBitQfs", "RaBitQfs", "RaBitQ,RFlat",
-                               "RaBitQ4", "IVF8,RaBitQ3"};
+                               "RaBitQ4", "IVF8,RaBitQ3", "RaBitQfs2", "IVF8,RaBitQfs3"};
 
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("sextant_io_" + std::to_string(::getpid()) + "_" + name)).string();

@@ -68,7 +68,7 @@ INSTANTIATE_TEST_SUITE_P(EveryMergeableIndex, MergeFrom,
                          ::testing::Values("Flat", "SQ8", "PQ4", "PQ8x4fs", "IVF8,Flat", "IVF8,SQ8", "IVF8,PQ4",
                                            "IVF8,PQ8x4fs", "IDMap,Flat", "IDMap2,PQ4", "PCA8,IVF8,Flat",
                                            "IVF8,PQ4,RFlat", "IDMap,IVF8,SQ8", "RaBitQ", "IVF8,RaBitQ", "IVF8,RaBitQfs", "RaBitQfs",
-                                           "RaBitQ4", "IVF8,RaBitQ2"),
+                                           "RaBitQ4", "IVF8,RaBitQ2", "RaBitQfs3", "IVF8,RaBitQfs2"),
                          test::factory_name);
 
 TEST(MergeFrom, KeepsIdsPlusAddIdAndRefusesWhatCannotJoin) {

@@ -11,7 +11,7 @@ DESCRIPTIONS = [
     "IVF16,PQ8,RFlat", "PQ8,Refine(SQ8)", "HNSW16", "IDMap2,HNSW8", "IVF16_HNSW8,Flat", "HNSW8,SQ8",
     "HNSW8,PQ8", "Shards2,IVF16,Flat", "Replicas2,HNSW8", "IDMap,Shards2,SQ8", "PQ8x4fs_aniso0.3",
     "IVF16,PQ8_aniso0.3,RFlat", "RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQfs", "RaBitQ,RFlat",
-    "RaBitQ4", "IVF16,RaBitQ2,RFlat",
+    "RaBitQ4", "IVF16,RaBitQ2,RFlat", "IVF16,RaBitQfs4",
 ]
 
 

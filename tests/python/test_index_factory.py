@@ -8,7 +8,7 @@ STRINGS = ["Flat", "SQ8", "SQfp16", "PQ8", "PQ8x4", "IVF16,Flat", "IVF16,SQ8", "
            "IDMap2,IVF8,SQ4", "IVF16,PQ8,RFlat", "PQ8,Refine(SQ8)", "HNSW16", "IDMap2,HNSW8", "IVF16_HNSW8,Flat",
            "IVF16_HNSW8,PQ8", "HNSW16,SQ8", "HNSW16,PQ8x4", "HNSW8,SQfp16,RFlat", "RaBitQ", "IVF16,RaBitQ", "IVF16,RaBitQfs", "RaBitQfs", "RaBitQ,RFlat",
            "IVF16,RaBitQ,RFlat", "RR32,RaBitQ", "IVF16_spherical,PQ8x4fs", "IVF16_HNSW8_spherical,Flat", "RaBitQ4",
-           "IVF16,RaBitQ9"]
+           "IVF16,RaBitQ9", "RaBitQfs4", "IVF16,RaBitQfs2"]
 
 
 @pytest.mark.parametrize("description", STRINGS)

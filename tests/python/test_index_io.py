@@ -20,7 +20,7 @@ DESCRIPTIONS = ["Flat", "SQ8", "SQfp16", "PQ4", "PQ4x4", "IVF8,Flat", "IVF8,SQ8"
                 "PCA8,IVF8,Flat", "OPQ4,PQ4", "RR16,SQ8", "L2norm,Flat", "HNSW8", "IDMap2,HNSW4", "IVF8_HNSW4,Flat",
                 "HNSW8,SQ8", "HNSW8,SQfp16", "HNSW4,PQ4x6", "HNSW8,PQ8,RFlat", "Shards2,IVF8,PQ4",
                 "Replicas2,HNSW8", "IDMap,Shards3,Flat", "RaBitQ", "IVF8,RaBitQ", "IVF8,RaBitQfs", "RaBitQfs", "RaBitQ,RFlat",
-                "RaBitQ4", "IVF8,RaBitQ2"]
+                "RaBitQ4", "IVF8,RaBitQ2", "IVF8,RaBitQfs3"]
 
 
 def build(description, metric=sx.METRIC_L2, n=1000):
