@@ -160,7 +160,8 @@ def small_faiss_files(tmp_path):
     rng = np.random.default_rng(1)
     xb = rng.standard_normal((300, 4), dtype=np.float32)
     for description in ["Flat", "IVF2,Flat", "IVF2,PQ2x4", "IVF2,SQ8", "SQ8", "PQ2x4", "IDMap2,Flat", "PQ2x4,RFlat",
-                        "HNSW4", "PCA2,Flat", "RaBitQ", "IVF2,RaBitQ", "IVF2,RaBitQfs", "RaBitQfs"]:
+                        "HNSW4", "PCA2,Flat", "RaBitQ", "IVF2,RaBitQ", "IVF2,RaBitQfs", "RaBitQfs", "RaBitQ3",
+                        "IVF2,RaBitQfs2"]:
         index = faiss.index_factory(4, description)
         no_polysemous(index)
         index.train(xb)

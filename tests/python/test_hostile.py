@@ -98,7 +98,7 @@ def test_norm_limit_is_the_documented_one():
 
 
 @pytest.mark.parametrize("description", ["SQ8", "SQbf16", "SQfp16", "PQ4x4", "IVF4,SQ8", "RaBitQ",
-                                         "IVF4,RaBitQ", "IVF4,RaBitQfs", "RaBitQfs"])
+                                         "IVF4,RaBitQ", "IVF4,RaBitQfs", "RaBitQfs", "RaBitQ9", "IVF4,RaBitQfs3"])
 def test_quantizers_of_vectors_at_the_limit(description):
     # Each vector has one component of 2^60 (squared norm 2^120, the limit itself), a different
     # one for each: the ranges add up beyond any vector, bf16 rounds up; all must train, add,
