@@ -105,7 +105,7 @@ class SextantRunner:
     def facts(self):
         info = dict(self.sx.build_info())
         return {"version": info.get("version"), "module": self.sx.__file__, "build_info": info,
-                "simd": self.sx.simd_level(), "avx2": self.sx.simd_level() in ("avx2", "avx512")}
+                "simd": self.sx.simd_level(), "avx2": self.sx.simd_level() != "scalar"}
 
     def set_threads(self, n):
         self.sx.set_num_threads(n)

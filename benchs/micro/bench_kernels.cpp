@@ -88,7 +88,7 @@ void ExactSearch(benchmark::State& state) {
 }
 
 void register_all() {
-  for (SimdLevel level : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512}) {
+  for (SimdLevel level : kSimdLevels) {
     std::string name = to_string(level);
     benchmark::RegisterBenchmark(("L2sqrNy/" + name).c_str(), DistancesNy, level, true)->Arg(17)->Arg(128)->Arg(784);
     benchmark::RegisterBenchmark(("InnerProductNy/" + name).c_str(), DistancesNy, level, false)->Arg(128);

@@ -66,7 +66,7 @@ void bind_utils(py::module_& m) {
 
   m.def(
       "simd_level", [] { return std::string(to_string(simd_level())); },
-      "The SIMD kernels in use: 'scalar', 'avx2' or 'avx512' (SEXTANT_SIMD forces one).");
+      "The SIMD kernels in use: 'scalar', 'avx2', 'avx512' or 'avx512icl' (SEXTANT_SIMD forces one).");
   m.def("set_num_threads", &set_num_threads, py::arg("n"),
         "Threads for the library's parallel work (OpenMP). The library never changes it itself.");
   m.def("get_num_threads", &get_num_threads);
@@ -77,7 +77,7 @@ void bind_utils(py::module_& m) {
         info["version"] = SEXTANT_VERSION;
         info["simd_level"] = to_string(simd_level());
         py::list levels;
-        for (SimdLevel level : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512}) {
+        for (SimdLevel level : kSimdLevels) {
           if (simd_level_available(level)) levels.append(to_string(level));
         }
         info["simd_levels_available"] = levels;

@@ -21,6 +21,7 @@ const Kernels* kernels_for(SimdLevel level) {
 #endif
 #if defined(SEXTANT_HAVE_AVX512)
     case SimdLevel::avx512: return &simd_avx512::table();
+    case SimdLevel::avx512icl: return &simd_avx512icl::table();
 #endif
     default: return nullptr;
   }

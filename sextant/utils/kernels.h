@@ -162,5 +162,6 @@ const Kernels* kernels_for(SimdLevel level);
 namespace simd_scalar { const Kernels& table(); }
 namespace simd_avx2 { const Kernels& table(); }
 namespace simd_avx512 { const Kernels& table(); }
+namespace simd_avx512icl { const Kernels& table(); }
 
 }  // namespace sextant

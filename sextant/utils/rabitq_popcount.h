@@ -48,12 +48,17 @@ inline void rabitq_popcounts_planes(const uint8_t* codes, size_t n, size_t code_
 }
 
 #ifdef __AVX512BW__
-// 64 bytes' popcounts by a 16-entry table of nibble counts.
+// 64 bytes' popcounts: one instruction with BITALG, else a 16-entry table of
+// nibble counts (1.5x slower RaBitQ scans at d = 784).
 inline __m512i rabitq_popcount_bytes(__m512i v) {
+#ifdef __AVX512BITALG__
+  return _mm512_popcnt_epi8(v);
+#else
   const __m512i table = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   return _mm512_add_epi8(_mm512_shuffle_epi8(table, _mm512_and_si512(v, low4)),
                          _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(v, 4), low4)));
+#endif
 }
 
 // 64 bytes of a code at a time: a byte's weighted count over 4 planes, the

@@ -28,6 +28,7 @@ const char* to_string(SimdLevel level) {
     case SimdLevel::scalar: return "scalar";
     case SimdLevel::avx2: return "avx2";
     case SimdLevel::avx512: return "avx512";
+    case SimdLevel::avx512icl: return "avx512icl";
   }
   return "unknown";
 }
@@ -47,6 +48,9 @@ bool simd_level_available(SimdLevel level) {
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
              simd_level_available(SimdLevel::avx2);
+    case SimdLevel::avx512icl:
+      return __builtin_cpu_supports("avx512bitalg") && __builtin_cpu_supports("avx512vpopcntdq") &&
+             simd_level_available(SimdLevel::avx512);
 #endif
     default:
       return false;
@@ -58,18 +62,19 @@ SimdLevel choose_level() {
   const char* forced = std::getenv("SEXTANT_SIMD");
   if (forced != nullptr && *forced != '\0') {
     std::string name(forced);
-    for (SimdLevel level : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512}) {
+    for (SimdLevel level : kSimdLevels) {
       if (name != to_string(level)) continue;
       SEXTANT_CHECK(simd_level_available(level), "SEXTANT_SIMD=", name,
                     " asks for a level this build or CPU cannot run");
       return level;
     }
-    SEXTANT_FAIL("SEXTANT_SIMD must be scalar, avx2 or avx512, got '", name, "'");
+    SEXTANT_FAIL("SEXTANT_SIMD must be scalar, avx2, avx512 or avx512icl, got '", name, "'");
   }
-  for (SimdLevel level : {SimdLevel::avx512, SimdLevel::avx2}) {
-    if (simd_level_available(level)) return level;
+  SimdLevel widest = SimdLevel::scalar;
+  for (SimdLevel level : kSimdLevels) {
+    if (simd_level_available(level)) widest = level;
   }
-  return SimdLevel::scalar;
+  return widest;
 }
 }  // namespace
 

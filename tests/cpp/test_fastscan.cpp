@@ -62,7 +62,7 @@ TEST(FastScan, BlockLayoutKeepsSideFloatsAndTails) {
 TEST(FastScan, SimdKernelsMatchScalarExactly) {
   const Kernels& scalar = *kernels_for(SimdLevel::scalar);
   std::mt19937 rng(2);
-  for (SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512}) {
+  for (SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512, SimdLevel::avx512icl}) {
     const Kernels* simd = kernels_for(level);
     if (simd == nullptr) continue;
     // Up to 128 pairs any bytes fit 16-bit sums; beyond, the tables come from
@@ -105,7 +105,7 @@ TEST(FastScan, SimdKernelsMatchScalarExactly) {
 // and even M, negative entries, and flat tables.
 TEST(FastScan, QuantizeMatchesScalarExactly) {
   const Kernels& scalar = *kernels_for(SimdLevel::scalar);
-  for (SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512}) {
+  for (SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512, SimdLevel::avx512icl}) {
     const Kernels* simd = kernels_for(level);
     if (simd == nullptr) continue;
     for (size_t M : {1, 2, 7, 56, 64, 256, 300, 392, 784}) {
@@ -174,7 +174,7 @@ TEST(FastScan, QuantizedTableError) {
       ASSERT_LE(sums[i], 65535u);
       EXPECT_NEAR(lut.key(uint16_t(sums[i])), exact[i], M * step / 2 + 1e-3f * std::abs(exact[i])) << "M=" << M;
     }
-    for (SimdLevel level : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512}) {
+    for (SimdLevel level : kSimdLevels) {
       const Kernels* k = kernels_for(level);
       if (k == nullptr) continue;
       std::vector<uint32_t> idx(n);

@@ -376,7 +376,8 @@ TEST_P(SimdLevelTest, RaBitQExtendedDotMatchesScalar) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Levels, SimdLevelTest, ::testing::Values(SimdLevel::avx2, SimdLevel::avx512),
+INSTANTIATE_TEST_SUITE_P(Levels, SimdLevelTest,
+                         ::testing::Values(SimdLevel::avx2, SimdLevel::avx512, SimdLevel::avx512icl),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
 TEST(SimdDispatch, ActiveLevelIsAvailable) {

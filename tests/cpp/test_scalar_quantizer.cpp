@@ -131,7 +131,7 @@ TEST(ScalarQuantizer, ScoresEqualDistancesToDecodedVectors) {
 
 TEST(ScalarQuantizer, SimdKernelsMatchScalar) {
   const Kernels& scalar = *kernels_for(SimdLevel::scalar);
-  for (SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512}) {
+  for (SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512, SimdLevel::avx512icl}) {
     const Kernels* simd = kernels_for(level);
     if (simd == nullptr) continue;
     for (size_t d : {1, 7, 8, 9, 16, 31, 32, 33, 64, 100, 784}) {

@@ -59,6 +59,6 @@ def test_concurrent_searches_from_python_threads(rng):
 
 def test_build_info_and_simd_level():
     info = sx.build_info()
-    assert info["simd_level"] == sx.simd_level() in ("scalar", "avx2", "avx512")
+    assert info["simd_level"] == sx.simd_level() in ("scalar", "avx2", "avx512", "avx512icl")
     assert sx.simd_level() in info["simd_levels_available"]
     assert info["version"] == sx.__version__
