@@ -8,8 +8,8 @@
 namespace sextant {
 
 /// Exhaustive search over RaBitQ codes (as Faiss's IndexRaBitQ): nb_bits per
-/// dimension ("RaBitQ<nb_bits>"; 1 by default, plus 8 bytes a vector; more
-/// bits add 20 bytes), taken against the mean of the training vectors.
+/// dimension ("RaBitQ<nb_bits>"; 1 by default) and 8 bytes of factors a vector
+/// (20 with more bits), taken against the mean of the training vectors.
 /// Put a random rotation in front ("RR<d>,RaBitQ") for data whose coordinates
 /// are far from alike; the error bound assumes one.
 class IndexRaBitQ : public IndexFlatCodes {

@@ -38,8 +38,8 @@ void bind_flat_codes(py::module_& m) {
 
   py::class_<IndexRaBitQ, Index, std::shared_ptr<IndexRaBitQ>>(
       m, "IndexRaBitQ",
-      "Exhaustive search over RaBitQ codes: nb_bits a dimension (factory RaBitQ<nb_bits>) and 8 bytes a vector "
-      "(20 more with nb_bits > 1).")
+      "Exhaustive search over RaBitQ codes: nb_bits a dimension (factory RaBitQ<nb_bits>) and 8 bytes of factors "
+      "a vector (20 with nb_bits > 1).")
       .def(py::init<int, MetricType, int>(), py::arg("d"), py::arg("metric") = MetricType::L2,
            py::arg("nb_bits") = 1)
       .def_property_readonly("nb_bits", [](const IndexRaBitQ& self) { return self.rabitq().nb_bits(); },
