@@ -61,8 +61,7 @@ void BlockLayout::set(uint8_t* blocks, size_t i, const uint8_t* code) const {
   for (size_t f = 0; f < aux_floats; f++) {
     std::memcpy(floats + (f * kBlock + v) * sizeof(float), code + (M + 1) / 2 + f * sizeof(float), sizeof(float));
   }
-  std::memcpy(floats + kBlock * sizeof(float) * aux_floats + v * tail_bytes,
-              code + (M + 1) / 2 + sizeof(float) * aux_floats, tail_bytes);
+  std::memcpy(block + tail_offset(v), code + (M + 1) / 2 + sizeof(float) * aux_floats, tail_bytes);
 }
 
 void BlockLayout::get(const uint8_t* blocks, size_t i, uint8_t* code) const {

@@ -49,10 +49,9 @@ struct BlockLayout {
   size_t code_size() const { return (M + 1) / 2 + sizeof(float) * aux_floats + tail_bytes; }
   /// The side floats of a block (aligned when the blocks' buffer is).
   const float* aux(const uint8_t* block) const { return reinterpret_cast<const float*>(block + block_bytes(M)); }
-  /// Vector v's tail bytes in its block.
-  const uint8_t* tail(const uint8_t* block, size_t v) const {
-    return block + block_bytes(M) + kBlock * sizeof(float) * aux_floats + v * tail_bytes;
-  }
+  /// Where vector v's tail bytes start in its block.
+  size_t tail_offset(size_t v) const { return block_bytes(M) + kBlock * sizeof(float) * aux_floats + v * tail_bytes; }
+  const uint8_t* tail(const uint8_t* block, size_t v) const { return block + tail_offset(v); }
   /// Writes plain code `code` as vector i of the blocks.
   void set(uint8_t* blocks, size_t i, const uint8_t* code) const;
   /// Reads vector i of the blocks back as a plain code.

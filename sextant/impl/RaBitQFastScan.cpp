@@ -95,9 +95,8 @@ void RaBitQFastScanScorer::scan(const uint8_t* blocks, size_t begin, size_t end,
     for (size_t j = std::max(begin, j0); j < std::min(end, j0 + fastscan::kBlock); j++) {
       const size_t v = j - j0;
       float key = keys[v];
-      if (multi_bit) {  // the best key the 1-bit bound allows, then the multi-bit estimate
-        const float best = key - sign_bounds[v] * q_norm;
-        if (!((l2 ? std::max(0.0f, best) : best) < bound)) continue;
+      if (multi_bit) {  // the multi-bit estimate where the 1-bit bound leaves a chance
+        if (!rq_.may_enter(key, sign_bounds[v] * q_norm, bound)) continue;
         fastscan::get_code(block, M_, v, signs_.data());
         const float estimate = extended_.extended_estimate(signs_.data(), layout_.tail(block, v));
         key = l2 ? estimate : -estimate;

@@ -373,10 +373,7 @@ void RaBitQuantizer::Scorer::scan(const uint8_t* codes, size_t n, const idx_t* i
     float admission = heap.admission_bound();  // changes only when the heap does
     for (size_t i = 0; i < m; i++) {
       const uint8_t* code = chunk + i * cs;
-      // The best key the 1-bit estimate's bound allows (L2 distances are >= 0).
-      const float slack = rq_.sign_bound(code) * q_norm;
-      const float best_key = l2 ? std::max(0.0f, scores[i] - slack) : -(scores[i] + slack);
-      if (!(best_key < admission)) continue;
+      if (!rq_.may_enter(l2 ? scores[i] : -scores[i], rq_.sign_bound(code) * q_norm, admission)) continue;
       const idx_t id = ids ? ids[i0 + i] : first + idx_t(i0 + i);
       if (sel && !sel->is_member(id)) continue;
       const float estimate = extended_estimate(code, code + rq_.extra_offset());

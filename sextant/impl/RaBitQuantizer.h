@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -91,6 +92,14 @@ class RaBitQuantizer {
   /// search skips the multi-bit estimate where the 1-bit one less this bound
   /// cannot enter the results.
   float sign_bound(const uint8_t* code) const;
+  /// Whether a multi-bit code whose 1-bit estimate has heap key `key` (L2
+  /// distance, negated similarity) and bound `slack` (sign_bound times
+  /// ||q - c||) may enter a heap admitting keys below `admission`: its best
+  /// key, key - slack (an L2 distance no less than 0), is below it.
+  bool may_enter(float key, float slack, float admission) const {
+    const float best = key - slack;
+    return (metric_ == MetricType::L2 ? std::max(0.0f, best) : best) < admission;
+  }
   /// out[i] = error_bound(code_of(ids[i]), q_to_c_l2sqr) for n stored vectors
   /// coded against one centroid, infinity for an id of -1 (no result).
   template <class CodeOf>

@@ -19,6 +19,14 @@ def data(n=4000, nq=100, seed=3):
     return rng.standard_normal((n, D), dtype=np.float32), rng.standard_normal((nq, D), dtype=np.float32)
 
 
+def on_faiss_centroids(theirs, ivf_class, metric, **kwargs):
+    """An empty sextant IVF index of ivf_class over the coarse centroids faiss's IVF index theirs
+    trained: the same lists, so recall compares the codes alone."""
+    quantizer = sx.IndexFlat(D, metric)
+    quantizer.add(theirs.quantizer.reconstruct_n(0, theirs.nlist))
+    return ivf_class(quantizer, D, theirs.nlist, metric, **kwargs)
+
+
 def recall(I, I_true):
     k = I_true.shape[1]
     return np.mean([len(set(a) & set(b)) / k for a, b in zip(I, I_true)])
@@ -76,10 +84,7 @@ def test_ivf_recall_matches_faiss(metric, name):
     theirs.train(xb)
     theirs.add(xb)
     theirs.nprobe = 4
-    centroids = theirs.quantizer.reconstruct_n(0, 16)
-    quantizer = sx.IndexFlat(D, metric)
-    quantizer.add(centroids)
-    ours = sx.IndexIVFRaBitQ(quantizer, D, 16, metric)
+    ours = on_faiss_centroids(theirs, sx.IndexIVFRaBitQ, metric)
     assert ours.is_trained
     ours.add(xb)
     _, I_ref = theirs.search(xq, 10)
@@ -98,9 +103,7 @@ def test_ivf_fast_scan_recall_matches_faiss(metric, name):
     theirs.train(xb)
     theirs.add(xb)
     theirs.nprobe = 4
-    quantizer = sx.IndexFlat(D, metric)
-    quantizer.add(theirs.quantizer.reconstruct_n(0, 16))
-    ours = sx.IndexIVFRaBitQFastScan(quantizer, D, 16, metric)
+    ours = on_faiss_centroids(theirs, sx.IndexIVFRaBitQFastScan, metric)
     assert ours.qb == faiss.downcast_index(theirs).qb == 8 and ours.code_size == D // 8 + 8
     ours.add(xb)
     _, I_ref = theirs.search(xq, 10)
@@ -213,10 +216,8 @@ def test_multi_bit_recall_matches_faiss(description, metric, name):
     theirs.add(xb)
     if "IVF" in description:
         theirs.nprobe = 8
-        quantizer = sx.IndexFlat(D, metric)
-        quantizer.add(theirs.quantizer.reconstruct_n(0, 16))
         ivf = sx.IndexIVFRaBitQFastScan if "fs" in description else sx.IndexIVFRaBitQ
-        ours = ivf(quantizer, D, 16, metric, nb_bits=4)
+        ours = on_faiss_centroids(theirs, ivf, metric, nb_bits=4)
         ours.nprobe = 8
     else:
         ours = sx.index_factory(D, description, metric)
